@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import hdr from 'hdr-histogram-js';
+import type { DisconnectCause } from '../core/disconnect-cause.js';
+import { ClientStartError } from '../core/errors.js';
+import { ClientService } from '../net/client-service.js';
+import { DEFAULT_HOST } from '../net/service.js';
+import { DummySession, type DummyStats } from '../samples/dummy-session.js';
+import { createCliLogger } from './cli-logger.js';
+import { intFlag, UsageError, waitForSignal, type Command } from './command.js';
+
+const usage = `gamewire dummy-client [options]
+
+The seed's DummyClient: each session sends the message on connect, and again --interval-ms after
+each echo arrives. Prints one summary line per second; exits 0 after --duration-s.
+
+Options:
+  --host HOST          server address (default ${DEFAULT_HOST})
+  --port PORT          server port (default 7777)
+  --sessions N         sessions to open (default 1)
+  --interval-ms MS     pause after each echo before the next send (default 1000)
+  --message TEXT       the message each packet carries (default "Hello World")
+  --duration-s N       seconds to run; 0 runs until SIGINT/SIGTERM (default 0)
+  -h, --help           show this help`;
+
+function newHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+}
+
+export const dummyClientCommand: Command = {
+  name: 'dummy-client',
+  summary: 'the DummyClient: sessions that send a message and time each echo',
+  usage,
+  async run(args) {
+    const { values } = parseArgs({
+      args: [...args],
+      options: {
+        host: { type: 'string', default: DEFAULT_HOST },
+        port: { type: 'string' },
+        sessions: { type: 'string' },
+        'interval-ms': { type: 'string' },
+        message: { type: 'string', default: 'Hello World' },
+        'duration-s': { type: 'string' },
+      },
+      strict: true,
+    });
+    const port = intFlag('port', values.port, 7777, 1, 65535);
+    const sessions = intFlag('sessions', values.sessions, 1, 1);
+    const intervalMs = intFlag('interval-ms', values['interval-ms'], 1000, 0);
+    const durationS = intFlag('duration-s', values['duration-s'], 0, 0);
+    if (Buffer.byteLength(values.message) > 65535 - 4) throw new UsageError('--message is longer than a packet can hold');
+    const logger = createCliLogger('dummy-client');
+
+    const window = newHistogram();
+    const total = newHistogram();
+    const causes = new Map<string, number>();
+    const stats: DummyStats = {
+      sent: 0,
+      received: 0,
+      bytesSent: 0,
+      bytesReceived: 0,
+      recordRoundTrip(micros) {
+        const value = Math.max(1, Math.round(micros));
+        window.recordValue(value);
+        total.recordValue(value);
+      },
+      recordDisconnect(cause: DisconnectCause) {
+        causes.set(cause.code, (causes.get(cause.code) ?? 0) + 1);
+      },
+    };
+    const service = new ClientService({
+      host: values.host,
+      port,
+      maxSessionCount: sessions,
+      logger,
+      sessionFactory: () => new DummySession(values.message, intervalMs, stats),
+    });
+
+    const startedAt = Date.now();
+    let ticks = 0;
+    const report = (): void => {
+      ticks++;
+      console.log(
+        `[${ticks}s] sessions=${service.sessionCount} sent=${stats.sent} recv=${stats.received} ` +
+          `bytes out=${stats.bytesSent} in=${stats.bytesReceived} ` +
+          `rtt p50=${window.totalCount ? window.getValueAtPercentile(50) : '-'}us ` +
+          `p99=${window.totalCount ? window.getValueAtPercentile(99) : '-'}us`,
+      );
+      window.reset();
+    };
+    const ticker = setInterval(report, 1000);
+    const signal = waitForSignal();
+    let exitCode = 0;
+    try {
+      await service.start();
+      logger.info({ sessions: service.sessionCount, ms: Date.now() - startedAt }, 'all sessions connected');
+    } catch (error) {
+      if (!(error instanceof ClientStartError)) throw error;
+      logger.error({ err: error }, error.message);
+      exitCode = 1;
+    }
+    const done = durationS > 0 ? new Promise((resolve) => setTimeout(resolve, durationS * 1000)) : new Promise(() => {});
+    if (exitCode === 0) await Promise.race([signal, done]);
+    clearInterval(ticker);
+    await service.close();
+    console.log(
+      `total: sent=${stats.sent} recv=${stats.received} bytes out=${stats.bytesSent} in=${stats.bytesReceived} ` +
+        `rtt p50=${total.getValueAtPercentile(50)}us p99=${total.getValueAtPercentile(99)}us max=${total.maxValue}us ` +
+        `disconnects=${JSON.stringify(Object.fromEntries(causes))}`,
+    );
+    window.destroy();
+    total.destroy();
+    return exitCode;
+  },
+};

@@ -1,0 +1,48 @@
+import type { GamewireError } from './errors.js';
+
+/**
+ * Why a session ended: the closed set of causes `onDisconnected` can see. Codes are stable strings;
+ * `docs/errors.md` lists when each happens, the option that governs it and what the peer sees.
+ */
+export const DisconnectCode = {
+  /** The peer closed its side in an orderly way (FIN). */
+  PeerClosed: 'PEER_CLOSED',
+  /** The connection was reset or aborted (ECONNRESET, EPIPE, ECONNABORTED): an ordinary disconnect. */
+  ConnectionReset: 'CONNECTION_RESET',
+  /** Game code called `session.disconnect(reason)`; `reason` holds its text. */
+  LocalDisconnect: 'LOCAL_DISCONNECT',
+  /** The peer filled the RecvBuffer (`recvBufferSize`) while `onRecv` consumed nothing. */
+  RecvBufferOverflow: 'RECV_BUFFER_OVERFLOW',
+  /** The owning service is closing (`service.close()`). */
+  ServiceClosing: 'SERVICE_CLOSING',
+  /** Any other socket error; logged once at warn level. */
+  SocketError: 'SOCKET_ERROR',
+  /** A hook of game code threw, or `onRecv` returned an impossible count. */
+  HandlerError: 'HANDLER_ERROR',
+  /** PacketSession: a header's size field is below 4. */
+  MalformedHeader: 'MALFORMED_HEADER',
+  /** PacketSession: a header's size field is above `maxPacketSize`. */
+  PacketTooLarge: 'PACKET_TOO_LARGE',
+} as const;
+
+/** One of the {@link DisconnectCode} values. */
+export type DisconnectCode = (typeof DisconnectCode)[keyof typeof DisconnectCode];
+
+/** What `onDisconnected` receives: a stable `code`, a human `reason`, and the error behind it if any. */
+export interface DisconnectCause {
+  /** Stable code from {@link DisconnectCode}. */
+  readonly code: DisconnectCode;
+  /** Human-readable text: the text passed to `disconnect()`, or a description of what happened. */
+  readonly reason: string;
+  /** The typed error behind the cause (socket error, handler error, limit crossed), when there is one. */
+  readonly error?: GamewireError | undefined;
+}
+
+/** Builds a frozen {@link DisconnectCause}. */
+export function disconnectCause(
+  code: DisconnectCode,
+  reason: string,
+  error?: GamewireError,
+): DisconnectCause {
+  return Object.freeze(error === undefined ? { code, reason } : { code, reason, error });
+}

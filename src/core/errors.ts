@@ -1,0 +1,186 @@
+/**
+ * Every error gamewire raises or reports carries a stable string `code`, so game code can branch on
+ * `err.code` without parsing messages. The table of codes is in `docs/errors.md`.
+ */
+
+/** The stable error codes of gamewire. New codes may be added; existing ones never change meaning. */
+export type GamewireErrorCode =
+  | 'GW_ERR_LISTEN'
+  | 'GW_ERR_CONNECT'
+  | 'GW_ERR_CONNECT_TIMEOUT'
+  | 'GW_ERR_CLIENT_START'
+  | 'GW_ERR_SERVICE_STATE'
+  | 'GW_ERR_RECV_BUFFER_OVERFLOW'
+  | 'GW_ERR_BAD_CONSUMED_COUNT'
+  | 'GW_ERR_HANDLER'
+  | 'GW_ERR_SOCKET'
+  | 'GW_ERR_MALFORMED_HEADER'
+  | 'GW_ERR_PACKET_TOO_LARGE'
+  | 'GW_ERR_INVALID_OPTION';
+
+/** Base class of every error gamewire creates. `code` is stable; `message` is for humans. */
+export class GamewireError extends Error {
+  /** Stable, documented code: branch on this, not on `message`. */
+  readonly code: GamewireErrorCode;
+
+  constructor(code: GamewireErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** `ServerService.start()` could not listen: the port is in use, the address is bad, or access was denied. */
+export class ListenError extends GamewireError {
+  /** The OS error code behind it (`EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`, `ENOTFOUND` …), when there is one. */
+  readonly syscallCode: string | undefined;
+
+  constructor(host: string, port: number, cause: unknown) {
+    const syscallCode = errnoCode(cause);
+    super('GW_ERR_LISTEN', `cannot listen on ${host}:${port}: ${describe(cause)}`, { cause });
+    this.syscallCode = syscallCode;
+  }
+}
+
+/** A connection attempt of a `ClientService` failed (refused, unreachable, bad address). */
+export class ConnectError extends GamewireError {
+  /** The OS error code behind it (`ECONNREFUSED`, `EHOSTUNREACH`, `ENOTFOUND` …), when there is one. */
+  readonly syscallCode: string | undefined;
+
+  constructor(host: string, port: number, cause: unknown) {
+    const syscallCode = errnoCode(cause);
+    super('GW_ERR_CONNECT', `cannot connect to ${host}:${port}: ${describe(cause)}`, { cause });
+    this.syscallCode = syscallCode;
+  }
+}
+
+/** A connection attempt did not complete within `connectTimeoutMs`. */
+export class ConnectTimeoutError extends GamewireError {
+  constructor(host: string, port: number, timeoutMs: number) {
+    super(
+      'GW_ERR_CONNECT_TIMEOUT',
+      `connecting to ${host}:${port} took longer than ${timeoutMs} ms (option connectTimeoutMs)`,
+    );
+  }
+}
+
+/** `ClientService.start()` could not open every session; `failures` says which attempts failed and why. */
+export class ClientStartError extends GamewireError {
+  /** How many sessions came up. */
+  readonly connectedCount: number;
+  /** One error per failed attempt ({@link ConnectError} or {@link ConnectTimeoutError}). */
+  readonly failures: readonly GamewireError[];
+
+  constructor(wanted: number, connectedCount: number, failures: readonly GamewireError[]) {
+    const byCode = new Map<string, number>();
+    for (const f of failures) {
+      const key = f instanceof ConnectError && f.syscallCode ? f.syscallCode : f.code;
+      byCode.set(key, (byCode.get(key) ?? 0) + 1);
+    }
+    const summary = [...byCode].map(([k, n]) => `${n}x ${k}`).join(', ');
+    super(
+      'GW_ERR_CLIENT_START',
+      `${failures.length} of ${wanted} sessions failed to connect (${summary})` +
+        (failures[0] ? `; first: ${failures[0].message}` : ''),
+    );
+    this.connectedCount = connectedCount;
+    this.failures = failures;
+  }
+}
+
+/** A Service method was called in a state that does not allow it (for example `start()` twice). */
+export class ServiceStateError extends GamewireError {
+  constructor(message: string) {
+    super('GW_ERR_SERVICE_STATE', message);
+  }
+}
+
+/** An option has a value outside its documented range. */
+export class InvalidOptionError extends GamewireError {
+  constructor(option: string, value: unknown, expected: string) {
+    super('GW_ERR_INVALID_OPTION', `option ${option} must be ${expected}, got ${String(value)}`);
+  }
+}
+
+/** The peer filled the session's RecvBuffer while `onRecv` consumed nothing. */
+export class RecvBufferOverflowError extends GamewireError {
+  constructor(capacity: number) {
+    super(
+      'GW_ERR_RECV_BUFFER_OVERFLOW',
+      `receive buffer full (${capacity} bytes) and onRecv consumed nothing; raise option recvBufferSize`,
+    );
+  }
+}
+
+/** `onRecv` returned something other than an integer between 0 and the bytes it was given. */
+export class BadConsumedCountError extends GamewireError {
+  constructor(returned: unknown, available: number) {
+    super(
+      'GW_ERR_BAD_CONSUMED_COUNT',
+      `onRecv returned ${String(returned)}; it must return an integer from 0 to ${available}`,
+    );
+  }
+}
+
+/** A hook of game code (`onConnected`, `onRecv`, `onSend`, a packet handler) threw. `cause` is what it threw. */
+export class HandlerError extends GamewireError {
+  /** The hook that threw, e.g. `onRecv`. */
+  readonly hook: string;
+
+  constructor(hook: string, cause: unknown) {
+    super('GW_ERR_HANDLER', `${hook} threw: ${describe(cause)}`, { cause });
+    this.hook = hook;
+  }
+}
+
+/** An unexpected socket error (anything but ECONNRESET, EPIPE, ECONNABORTED). */
+export class SocketError extends GamewireError {
+  /** The OS error code (`ETIMEDOUT`, `EHOSTUNREACH` …), when there is one. */
+  readonly syscallCode: string | undefined;
+
+  constructor(cause: unknown) {
+    super('GW_ERR_SOCKET', `socket error: ${describe(cause)}`, { cause });
+    this.syscallCode = errnoCode(cause);
+  }
+}
+
+/** A packet header's size field is below the 4-byte header itself. */
+export class MalformedHeaderError extends GamewireError {
+  /** The size field read from the header. */
+  readonly size: number;
+
+  constructor(size: number) {
+    super('GW_ERR_MALFORMED_HEADER', `packet header size ${size} is below the 4-byte header`);
+    this.size = size;
+  }
+}
+
+/** A packet header's size field is above `maxPacketSize`; decided as soon as the header is read. */
+export class PacketTooLargeError extends GamewireError {
+  /** The size field read from the header. */
+  readonly size: number;
+  /** The limit in force. */
+  readonly maxPacketSize: number;
+
+  constructor(size: number, maxPacketSize: number) {
+    super(
+      'GW_ERR_PACKET_TOO_LARGE',
+      `packet of ${size} bytes exceeds maxPacketSize ${maxPacketSize}; raise option maxPacketSize (at most 65535)`,
+    );
+    this.size = size;
+    this.maxPacketSize = maxPacketSize;
+  }
+}
+
+/** The errno-style code (`ECONNRESET` …) of a Node.js system error, if it has one. */
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,52 @@
+/**
+ * gamewire: the network core of a game server for Node.js, shaped like the C++ IOCP ServerCore.
+ * This file is the whole public surface; everything else is internal.
+ * @packageDocumentation
+ */
+export { DisconnectCode, type DisconnectCause } from './core/disconnect-cause.js';
+export {
+  BadConsumedCountError,
+  ClientStartError,
+  ConnectError,
+  ConnectTimeoutError,
+  GamewireError,
+  HandlerError,
+  InvalidOptionError,
+  ListenError,
+  MalformedHeaderError,
+  PacketTooLargeError,
+  RecvBufferOverflowError,
+  ServiceStateError,
+  SocketError,
+  type GamewireErrorCode,
+} from './core/errors.js';
+export { silentLogger, type Logger } from './core/logger.js';
+export { DEFAULT_RECV_BUFFER_SIZE, RecvBuffer } from './core/recv-buffer.js';
+export { Session, type SessionState } from './net/session.js';
+export type { ServiceType, SessionOwner } from './net/session-owner.js';
+export {
+  DEFAULT_CLOSE_GRACE_MS,
+  DEFAULT_DISCONNECT_TIMEOUT_MS,
+  DEFAULT_HOST,
+  Service,
+  type ServiceOptions,
+  type ServiceState,
+  type SessionFactory,
+} from './net/service.js';
+export { DEFAULT_BACKLOG, DEFAULT_MAX_SESSION_COUNT, ServerService, type ServerServiceOptions } from './net/server-service.js';
+export {
+  ClientService,
+  DEFAULT_CONNECT_CONCURRENCY,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  type ClientServiceOptions,
+} from './net/client-service.js';
+export {
+  MAX_PACKET_ID,
+  MAX_PACKET_SIZE,
+  PACKET_HEADER_SIZE,
+  readPacketId,
+  readPacketSize,
+  writePacketHeader,
+} from './packet/packet-header.js';
+export { PacketScanner, type PacketSink } from './packet/packet-scanner.js';
+export { EchoSession, RawEchoSession } from './samples/echo-session.js';

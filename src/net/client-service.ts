@@ -1,0 +1,140 @@
+import { connect, type Socket } from 'node:net';
+import {
+  ClientStartError,
+  ConnectError,
+  ConnectTimeoutError,
+  GamewireError,
+  ServiceStateError,
+} from '../core/errors.js';
+import type { Session } from './session.js';
+import { checkInteger, Service, type ServiceOptions } from './service.js';
+
+/** Default `connectTimeoutMs` of a ClientService. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** Default `connectConcurrency`: connection attempts in progress at once during `start()`. */
+export const DEFAULT_CONNECT_CONCURRENCY = 256;
+
+/** Options of a {@link ClientService}. */
+export interface ClientServiceOptions<S extends Session> extends ServiceOptions<S> {
+  /** Sessions `start()` opens to the target; also the most live at once. Default 1. */
+  readonly maxSessionCount?: number;
+  /** How long one connection attempt may take, ms. Default 5000. */
+  readonly connectTimeoutMs?: number;
+  /** Connection attempts in progress at once during `start()`. Default 256. */
+  readonly connectConcurrency?: number;
+}
+
+/**
+ * The C++ `ClientService`: opens sessions to `host:port` (dummy clients, bots, server-to-server
+ * links). `start()` opens `maxSessionCount` of them; `connect()` opens one more while below the limit.
+ */
+export class ClientService<S extends Session = Session> extends Service<S> {
+  /** Always `client`. */
+  readonly type = 'client' as const;
+  private readonly connectTimeoutMs: number;
+  private readonly connectConcurrency: number;
+  private readonly connecting = new Set<Socket>();
+
+  /** @throws InvalidOptionError when an option is out of range. */
+  constructor(options: ClientServiceOptions<S>) {
+    super(options, 1);
+    this.connectTimeoutMs = checkInteger('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1);
+    this.connectConcurrency = checkInteger(
+      'connectConcurrency',
+      options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY,
+      1,
+    );
+  }
+
+  /** Connection attempts in progress. */
+  get connectingCount(): number {
+    return this.connecting.size;
+  }
+
+  /**
+   * Opens `maxSessionCount` sessions, at most `connectConcurrency` attempts at a time, and resolves
+   * when all are up. Sessions that did connect stay live even when others fail.
+   * @throws ClientStartError saying how many failed and why (each failure in `failures`).
+   * @throws ServiceStateError when called twice.
+   */
+  async start(): Promise<void> {
+    this.beginStart();
+    const wanted = this.maxSessionCount;
+    const failures: GamewireError[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < wanted && !this.closing) {
+        next++;
+        try {
+          await this.connect();
+        } catch (error) {
+          failures.push(error instanceof GamewireError ? error : new ConnectError(this.host, this.port, error));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.connectConcurrency, wanted) }, worker));
+    if (failures.length > 0) throw new ClientStartError(wanted, this.sessionCount, failures);
+  }
+
+  /**
+   * Opens one more session and resolves with it once connected (its `onConnected` has run).
+   * @throws ConnectError when the connection fails (refused, unreachable, bad address).
+   * @throws ConnectTimeoutError after `connectTimeoutMs`.
+   * @throws ServiceStateError when the service is closing or `maxSessionCount` sessions are live or connecting.
+   */
+  connect(): Promise<S> {
+    if (this.closing) return Promise.reject(new ServiceStateError('connect() on a closing service'));
+    if (this.sessionCount + this.connecting.size >= this.maxSessionCount) {
+      return Promise.reject(
+        new ServiceStateError(`maxSessionCount (${this.maxSessionCount}) sessions are live or connecting`),
+      );
+    }
+    return new Promise<S>((resolve, reject) => {
+      const socket = connect({ host: this.host, port: this.port, noDelay: true, allowHalfOpen: false });
+      this.connecting.add(socket);
+      const settle = (): void => {
+        clearTimeout(timer);
+        this.connecting.delete(socket);
+        socket.off('connect', onConnect);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+      };
+      const onConnect = (): void => {
+        settle();
+        if (this.closing) {
+          socket.destroy();
+          reject(new ServiceStateError('service closed while connecting'));
+          return;
+        }
+        const session = this.adopt(socket);
+        if (session === undefined) reject(new ServiceStateError('session factory failed'));
+        else resolve(session);
+      };
+      const onError = (error: Error): void => {
+        settle();
+        socket.destroy();
+        reject(new ConnectError(this.host, this.port, error));
+      };
+      const onClose = (): void => {
+        settle();
+        reject(new ServiceStateError('connection attempt aborted: service closing'));
+      };
+      const timer = setTimeout(() => {
+        settle();
+        socket.on('error', ignoreError);
+        socket.destroy();
+        reject(new ConnectTimeoutError(this.host, this.port, this.connectTimeoutMs));
+      }, this.connectTimeoutMs);
+      socket.once('connect', onConnect);
+      socket.once('error', onError);
+      socket.once('close', onClose);
+    });
+  }
+
+  protected stopOpening(): Promise<void> {
+    for (const socket of this.connecting) socket.destroy();
+    return Promise.resolve();
+  }
+}
+
+function ignoreError(): void {}

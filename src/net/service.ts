@@ -1,0 +1,210 @@
+import type { Socket } from 'node:net';
+import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
+import { InvalidOptionError, ServiceStateError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { DEFAULT_RECV_BUFFER_SIZE } from '../core/recv-buffer.js';
+import type { Session } from './session.js';
+import {
+  kAttach,
+  kClose,
+  kDestroy,
+  kSessionClosed,
+  type ServiceType,
+  type SessionHost,
+  type SessionSettings,
+} from './session-owner.js';
+
+/** Default host of a service: IPv4 loopback. */
+export const DEFAULT_HOST = '127.0.0.1';
+/** Default `disconnectTimeoutMs`: how long a graceful disconnect may wait for the peer, in ms. */
+export const DEFAULT_DISCONNECT_TIMEOUT_MS = 5_000;
+/** Default `closeGraceMs`: how long `close()` lets sessions flush before destroying them, in ms. */
+export const DEFAULT_CLOSE_GRACE_MS = 5_000;
+
+/** Makes a new, unattached session: the C++ `SessionFactory`. Called once per connection. */
+export type SessionFactory<S extends Session> = () => S;
+
+/** Options shared by {@link ServerService} and {@link ClientService}. */
+export interface ServiceOptions<S extends Session> {
+  /** Host to listen on (server) or connect to (client). Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Port to listen on (server; 0 picks a free one) or connect to (client). 0..65535. */
+  readonly port: number;
+  /** Makes the session for each connection. */
+  readonly sessionFactory: SessionFactory<S>;
+  /** Most sessions live at once. Server default 100; client default 1 (the number it opens). */
+  readonly maxSessionCount?: number;
+  /** Capacity of each session's RecvBuffer, bytes. Default 65536. */
+  readonly recvBufferSize?: number;
+  /** How long a graceful `disconnect()` waits for the peer to close before destroying, ms. Default 5000. */
+  readonly disconnectTimeoutMs?: number;
+  /** How long `close()` lets sessions flush and close before destroying them, ms. Default 5000. */
+  readonly closeGraceMs?: number;
+  /** Where to log (pino-compatible). Default: silent. */
+  readonly logger?: Logger;
+}
+
+/** Lifecycle of a service: `idle → started → closing → closed`. */
+export type ServiceState = 'idle' | 'started' | 'closing' | 'closed';
+
+/**
+ * The C++ `Service`: owns the sessions made by its session factory, at most `maxSessionCount` at a
+ * time. {@link ServerService} accepts them; {@link ClientService} opens them. `close()` is graceful.
+ */
+export abstract class Service<S extends Session = Session> implements SessionHost {
+  /** `server` or `client`. */
+  abstract readonly type: ServiceType;
+  /** Host listened on or connected to. */
+  readonly host: string;
+  /** Most sessions live at once. */
+  readonly maxSessionCount: number;
+  /** Where this service and its sessions log. */
+  protected readonly logger: Logger;
+  /** Per-session settings handed to every attached session. */
+  protected readonly sessionSettings: SessionSettings;
+  /** Port as configured; ServerService replaces it with the bound port. */
+  protected currentPort: number;
+  /** Lifecycle state. */
+  protected serviceState: ServiceState = 'idle';
+
+  private readonly sessionFactory: SessionFactory<S>;
+  private readonly liveSessions = new Set<S>();
+  private readonly closeGraceMs: number;
+  private closePromise: Promise<void> | undefined;
+  private notifyDrained: (() => void) | undefined;
+
+  protected constructor(options: ServiceOptions<S>, defaultMaxSessionCount: number) {
+    this.host = options.host ?? DEFAULT_HOST;
+    this.currentPort = checkInteger('port', options.port, 0, 65535);
+    this.sessionFactory = options.sessionFactory;
+    if (typeof this.sessionFactory !== 'function') {
+      throw new InvalidOptionError('sessionFactory', this.sessionFactory, 'a function returning a Session');
+    }
+    this.maxSessionCount = checkInteger('maxSessionCount', options.maxSessionCount ?? defaultMaxSessionCount, 1);
+    this.closeGraceMs = checkInteger('closeGraceMs', options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, 0);
+    this.logger = options.logger ?? silentLogger;
+    this.sessionSettings = Object.freeze({
+      recvBufferSize: checkInteger('recvBufferSize', options.recvBufferSize ?? DEFAULT_RECV_BUFFER_SIZE, 16),
+      disconnectTimeoutMs: checkInteger(
+        'disconnectTimeoutMs',
+        options.disconnectTimeoutMs ?? DEFAULT_DISCONNECT_TIMEOUT_MS,
+        0,
+      ),
+      logger: this.logger,
+    });
+  }
+
+  /** Port listened on (the real one once a server started, also for port 0) or connected to. */
+  get port(): number {
+    return this.currentPort;
+  }
+
+  /** Lifecycle state; see {@link ServiceState}. */
+  get state(): ServiceState {
+    return this.serviceState;
+  }
+
+  /** True once `close()` has been called. */
+  get closing(): boolean {
+    return this.serviceState === 'closing' || this.serviceState === 'closed';
+  }
+
+  /** The live sessions (connected and not yet disconnected). A live view: copy it before awaiting. */
+  get sessions(): ReadonlySet<S> {
+    return this.liveSessions;
+  }
+
+  /** How many sessions are live. */
+  get sessionCount(): number {
+    return this.liveSessions.size;
+  }
+
+  /**
+   * Starts the service: a server listens, a client connects its sessions.
+   * @throws ServiceStateError if called twice; see the subclasses for the rest.
+   */
+  abstract start(): Promise<void>;
+
+  /**
+   * Closes gracefully: stops accepting or connecting, lets every session write what was already passed
+   * to `send()`, ends each with cause `SERVICE_CLOSING`, waits for every `onDisconnected`, then
+   * resolves. Sessions still open after `closeGraceMs` are destroyed. Calling it again returns the same
+   * promise.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= this.closeOnce();
+    return this.closePromise;
+  }
+
+  /** Subclass part of `close()`: stop opening sessions; resolves once the listener (if any) is closed. */
+  protected abstract stopOpening(): Promise<void>;
+
+  /**
+   * Makes a session with the factory and attaches `socket` to it. Returns undefined (and destroys the
+   * socket) when the factory throws.
+   */
+  protected adopt(socket: Socket): S | undefined {
+    let session: S;
+    try {
+      session = this.sessionFactory();
+      this.liveSessions.add(session);
+      session[kAttach](socket, this, this.sessionSettings);
+    } catch (error) {
+      this.logger.error({ err: error }, 'session factory or attach failed; connection dropped');
+      socket.destroy();
+      return undefined;
+    }
+    return session;
+  }
+
+  /** Internal: a session ended; it leaves the live set exactly once. */
+  [kSessionClosed](session: object, cause: DisconnectCause): void {
+    if (!this.liveSessions.delete(session as S)) return;
+    this.logger.debug({ sessionId: (session as S).id, cause: cause.code }, 'session closed');
+    this.sessionLeft();
+    if (this.liveSessions.size === 0) this.notifyDrained?.();
+  }
+
+  /** Moves `idle → started`. @throws ServiceStateError in any other state. */
+  protected beginStart(): void {
+    if (this.serviceState !== 'idle') {
+      throw new ServiceStateError(`start() called on a service that is ${this.serviceState}`);
+    }
+    this.serviceState = 'started';
+  }
+
+  /** Called after a session leaves the live set. */
+  protected sessionLeft(): void {}
+
+  private async closeOnce(): Promise<void> {
+    if (this.serviceState === 'closed') return;
+    this.serviceState = 'closing';
+    const stopped = this.stopOpening();
+    const cause = disconnectCause(DisconnectCode.ServiceClosing, 'service closing');
+    if (this.liveSessions.size > 0) {
+      let graceTimer: NodeJS.Timeout | undefined;
+      const drained = new Promise<void>((resolve) => {
+        this.notifyDrained = resolve;
+      });
+      graceTimer = setTimeout(() => {
+        this.logger.warn({ sessions: this.liveSessions.size }, 'close grace time over; destroying sessions');
+        for (const session of [...this.liveSessions]) session[kDestroy](cause);
+      }, this.closeGraceMs);
+      for (const session of [...this.liveSessions]) session[kClose](cause);
+      await drained;
+      clearTimeout(graceTimer);
+      graceTimer = undefined;
+    }
+    await stopped;
+    this.serviceState = 'closed';
+  }
+}
+
+/** Checks an integer option against its range; the error names the option. */
+export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min}..${max}`;
+    throw new InvalidOptionError(name, value, `an integer ${range}`);
+  }
+  return value;
+}

@@ -1,0 +1,52 @@
+import type { Socket } from 'node:net';
+import type { Logger } from '../core/logger.js';
+import type { DisconnectCause } from '../core/disconnect-cause.js';
+
+/** Whether a service accepts connections (`server`) or opens them (`client`). */
+export type ServiceType = 'server' | 'client';
+
+/**
+ * What a session can see of the service that owns it. `Service` implements it; the session layer does
+ * not import the service layer, so the two never form a cycle.
+ */
+export interface SessionOwner {
+  /** `server` for a {@link ServerService}, `client` for a {@link ClientService}. */
+  readonly type: ServiceType;
+  /** The host the service listens on or connects to. */
+  readonly host: string;
+  /** The port the service listens on (the real one once started, also for port 0) or connects to. */
+  readonly port: number;
+  /** Live sessions right now. */
+  readonly sessionCount: number;
+  /** The most sessions the service keeps live at once. */
+  readonly maxSessionCount: number;
+  /** True once `close()` has been called. */
+  readonly closing: boolean;
+}
+
+/** Session settings a service hands to each session it attaches. */
+export interface SessionSettings {
+  /** RecvBuffer capacity in bytes. */
+  readonly recvBufferSize: number;
+  /** Milliseconds a graceful disconnect may take before the socket is destroyed. */
+  readonly disconnectTimeoutMs: number;
+  /** Where the session reports socket and handler errors. */
+  readonly logger: Logger;
+}
+
+/** Internal: the calls a session makes on its owner. Not part of the public API. */
+export interface SessionHost extends SessionOwner {
+  [kSessionClosed](session: object, cause: DisconnectCause): void;
+}
+
+/** Internal: a session tells its owner it has closed (after its onDisconnected ran). */
+export const kSessionClosed: unique symbol = Symbol('gamewire.sessionClosed');
+/** Internal: attaches a connected socket to a fresh session. Symbol-keyed so it stays off the public API. */
+export const kAttach: unique symbol = Symbol('gamewire.attach');
+/** Internal: begins a graceful close with the given cause. */
+export const kClose: unique symbol = Symbol('gamewire.close');
+/** Internal: destroys the socket at once, keeping the recorded cause. */
+export const kDestroy: unique symbol = Symbol('gamewire.destroy');
+
+/** Internal signature of {@link kAttach}. */
+export type AttachFn = (socket: Socket, host: SessionHost, settings: SessionSettings) => void;

@@ -1,0 +1,379 @@
+import type { Socket } from 'node:net';
+import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
+import {
+  BadConsumedCountError,
+  errnoCode,
+  HandlerError,
+  RecvBufferOverflowError,
+  ServiceStateError,
+  SocketError,
+  type GamewireError,
+} from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { RecvBuffer } from '../core/recv-buffer.js';
+import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import {
+  kAttach,
+  kClose,
+  kDestroy,
+  kSessionClosed,
+  type SessionHost,
+  type SessionOwner,
+  type SessionSettings,
+} from './session-owner.js';
+
+/** Lifecycle of a session. It only moves forward: `connecting → open → closing → closed`. */
+export type SessionState = 'connecting' | 'open' | 'closing' | 'closed';
+
+/** Socket errors that are an ordinary end of a connection, as in the seed's `HandleError`. */
+const ORDINARY_SOCKET_ERRORS: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/** Outgoing bytes queued in one turn up to this size are joined into one buffer; above it, one writev. */
+const CONCAT_LIMIT = 64 * 1024;
+
+const ALLOWED_MOVES: Readonly<Record<SessionState, readonly SessionState[]>> = {
+  connecting: ['open', 'closed'],
+  open: ['closing', 'closed'],
+  closing: ['closed'],
+  closed: [],
+};
+
+let nextSessionId = 1;
+
+/**
+ * One connection, as the C++ `Session`: game code subclasses it and overrides the protected hooks
+ * `onConnected`, `onRecv`, `onSend` and `onDisconnected`, and calls `send` and `disconnect`.
+ *
+ * Guarantees:
+ * - Hooks run on the event loop, one at a time: `onConnected` first, then `onRecv`/`onSend` in any
+ *   order, then `onDisconnected` exactly once and last.
+ * - Everything passed to `send()` during one event-loop turn leaves in one socket write, in order.
+ * - A hook that throws disconnects this session only, with cause `HANDLER_ERROR`; nothing else is
+ *   affected.
+ *
+ * A session is created by the service's session factory and attached by the service once its socket
+ * is connected; it is never reused or reopened.
+ */
+export class Session implements Flushable {
+  /** Process-wide unique, increasing id. */
+  readonly id: number = nextSessionId++;
+
+  private sessionState: SessionState = 'connecting';
+  private socket: Socket | undefined;
+  private host: SessionHost | undefined;
+  private logger: Logger = silentLogger;
+  private disconnectTimeoutMs = 0;
+  private recvBuffer: RecvBuffer | undefined;
+  private readonly sendQueue: Uint8Array[] = [];
+  private sendQueueBytes = 0;
+  private sendRegistered = false;
+  /** Byte counts of writes whose completion is awaited, oldest first; used only when onSend is overridden. */
+  private readonly writesInFlight: number[] = [];
+  private trackSends = false;
+  private cause: DisconnectCause | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private peerAddress = '';
+  private peerPort = 0;
+
+  /** Lifecycle state; see {@link SessionState}. */
+  get state(): SessionState {
+    return this.sessionState;
+  }
+
+  /** True while the session is open: `send` queues bytes and `onRecv` receives them. */
+  get connected(): boolean {
+    return this.sessionState === 'open';
+  }
+
+  /** The peer's IP address (kept after the connection closes); empty before the session is attached. */
+  get remoteAddress(): string {
+    return this.peerAddress;
+  }
+
+  /** The peer's port (kept after the connection closes); 0 before the session is attached. */
+  get remotePort(): number {
+    return this.peerPort;
+  }
+
+  /**
+   * The service that owns this session.
+   * @throws ServiceStateError if read before the session is attached (for example in a constructor).
+   */
+  get service(): SessionOwner {
+    if (this.host === undefined) throw new ServiceStateError('session.service is set when the session connects');
+    return this.host;
+  }
+
+  /** Bytes passed to `send()` this turn and not yet handed to the socket. */
+  get queuedSendBytes(): number {
+    return this.sendQueueBytes;
+  }
+
+  /** Bytes handed to the socket and not yet written to the kernel (Node's `writableLength`). */
+  get socketBufferedBytes(): number {
+    return this.socket?.writableLength ?? 0;
+  }
+
+  /** Why the session ended (or is ending); undefined while open. */
+  get disconnectCause(): DisconnectCause | undefined {
+    return this.cause;
+  }
+
+  /**
+   * Queues `bytes` for the peer. Everything sent in one event-loop turn leaves in one write, in order.
+   * The bytes are not copied: the same buffer can be sent to many sessions, and it must not be changed
+   * afterwards. Do not pass the buffer given to `onRecv` without copying it: that memory is reused.
+   * @returns true if queued; false (and nothing happens) once `disconnect` was called or the session closed.
+   */
+  send(bytes: Uint8Array): boolean {
+    if (this.sessionState !== 'open') return false;
+    if (bytes.length === 0) return true;
+    this.sendQueue.push(bytes);
+    this.sendQueueBytes += bytes.length;
+    if (!this.sendRegistered) {
+      this.sendRegistered = true;
+      scheduleFlush(this);
+    }
+    return true;
+  }
+
+  /**
+   * Closes the session gracefully: what was already passed to `send()` is written, then the socket is
+   * half-closed (FIN) and, once the peer closes too, `onDisconnected` runs with cause `LOCAL_DISCONNECT`
+   * and `reason`. If the peer does not close within `disconnectTimeoutMs` the socket is destroyed.
+   * Calling it again, or after the session closed, does nothing.
+   */
+  disconnect(reason = 'disconnect'): void {
+    this[kClose](disconnectCause(DisconnectCode.LocalDisconnect, reason));
+  }
+
+  /** Hook: the session is open. Runs once, before any other hook. */
+  protected onConnected(): void {}
+
+  /**
+   * Hook: bytes arrived. `buffer` holds the bytes not yet consumed followed by the new ones; it is a view
+   * valid only during this call. Return how many bytes from the front were consumed (0 to
+   * `buffer.length`); the rest is presented again, in front of the next bytes. The default consumes all.
+   */
+  protected onRecv(buffer: Buffer): number {
+    return buffer.length;
+  }
+
+  /** Hook: `byteCount` bytes of earlier sends were written to the kernel. Never runs after onDisconnected. */
+  protected onSend(byteCount: number): void {
+    void byteCount;
+  }
+
+  /** Hook: the session ended, with the cause. Runs exactly once, last. */
+  protected onDisconnected(cause: DisconnectCause): void {
+    void cause;
+  }
+
+  /**
+   * Ends this session because of a protocol error or a limit crossed: logs it at debug level and closes
+   * gracefully with `code`. For subclasses such as PacketSession.
+   */
+  protected closeWithError(code: DisconnectCode, error: GamewireError): void {
+    this.logger.debug({ sessionId: this.id, code, err: error }, 'session protocol error');
+    this[kClose](disconnectCause(code, error.message, error));
+  }
+
+  /** Internal: called once by the owning service with the connected socket. */
+  [kAttach](socket: Socket, host: SessionHost, settings: SessionSettings): void {
+    if (this.host !== undefined) throw new ServiceStateError(`session ${this.id} is already attached`);
+    this.socket = socket;
+    this.host = host;
+    this.logger = settings.logger;
+    this.disconnectTimeoutMs = settings.disconnectTimeoutMs;
+    this.recvBuffer = new RecvBuffer(settings.recvBufferSize);
+    this.peerAddress = socket.remoteAddress ?? '';
+    this.peerPort = socket.remotePort ?? 0;
+    this.trackSends = this.onSend !== Session.prototype.onSend;
+    this.moveTo('open');
+    socket.on('data', this.handleData);
+    socket.on('end', this.handlePeerEnd);
+    socket.on('error', this.handleError);
+    socket.on('close', this.handleClose);
+    try {
+      this.onConnected();
+    } catch (error) {
+      this.failHook('onConnected', error);
+    }
+  }
+
+  /** Internal: begins a graceful close with `cause` (ignored if already closing or closed). */
+  [kClose](cause: DisconnectCause): void {
+    if (this.sessionState !== 'open') return;
+    this.cause = cause;
+    this.moveTo('closing');
+    this.flushSendQueue();
+    this.socket?.end();
+    this.startLingerTimer();
+  }
+
+  /** Internal: destroys the socket now; `onDisconnected` follows with the recorded cause or `cause`. */
+  [kDestroy](cause: DisconnectCause): void {
+    if (this.sessionState === 'closed') return;
+    this.cause ??= cause;
+    this.socket?.destroy();
+  }
+
+  /** Internal (called by the flush scheduler): writes everything queued, in one write. */
+  flushSendQueue(): void {
+    this.sendRegistered = false;
+    const queue = this.sendQueue;
+    const count = queue.length;
+    if (count === 0) return;
+    const socket = this.socket;
+    const bytes = this.sendQueueBytes;
+    this.sendQueueBytes = 0;
+    if (socket === undefined || this.sessionState === 'closed' || socket.destroyed) {
+      queue.length = 0;
+      return;
+    }
+    const done = this.trackSends ? this.handleWritten : undefined;
+    if (count === 1) {
+      socket.write(queue[0] as Uint8Array, done);
+    } else if (bytes <= CONCAT_LIMIT) {
+      socket.write(Buffer.concat(queue, bytes), done);
+    } else {
+      socket.cork();
+      for (let i = 0; i < count - 1; i++) socket.write(queue[i] as Uint8Array);
+      socket.write(queue[count - 1] as Uint8Array, done);
+      socket.uncork();
+    }
+    queue.length = 0;
+    if (done !== undefined) this.writesInFlight.push(bytes);
+  }
+
+  private readonly handleData = (chunk: Buffer): void => {
+    if (this.sessionState !== 'open') return; // closing: drain and drop, so the peer's FIN is seen
+    const recvBuffer = this.recvBuffer as RecvBuffer;
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (recvBuffer.isEmpty) {
+        // Fast path: nothing held back, so the chunk itself is presented without a copy.
+        const view = offset === 0 ? chunk : chunk.subarray(offset);
+        const consumed = this.deliver(view);
+        if (consumed < 0) return;
+        offset += consumed;
+        const rest = chunk.length - offset;
+        if (rest === 0) return;
+        if (rest > recvBuffer.capacity) return this.overflow(recvBuffer.capacity);
+        recvBuffer.append(chunk, offset);
+        return;
+      }
+      offset += recvBuffer.append(chunk, offset);
+      const consumed = this.deliver(recvBuffer.data());
+      if (consumed < 0) return;
+      recvBuffer.onRead(consumed);
+      recvBuffer.clean();
+      if (recvBuffer.freeSize === 0 && consumed === 0) return this.overflow(recvBuffer.capacity);
+    }
+  };
+
+  /** Runs onRecv and checks its answer; returns the consumed count, or -1 when the session stopped. */
+  private deliver(view: Buffer): number {
+    let consumed: unknown;
+    try {
+      consumed = this.onRecv(view);
+    } catch (error) {
+      this.failHook('onRecv', error);
+      return -1;
+    }
+    if (this.sessionState !== 'open') return -1;
+    if (typeof consumed !== 'number' || !Number.isInteger(consumed) || consumed < 0 || consumed > view.length) {
+      const error = new BadConsumedCountError(consumed, view.length);
+      this.reportHandlerError(error);
+      this[kClose](disconnectCause(DisconnectCode.HandlerError, error.message, error));
+      return -1;
+    }
+    return consumed;
+  }
+
+  private overflow(capacity: number): void {
+    this.closeWithError(DisconnectCode.RecvBufferOverflow, new RecvBufferOverflowError(capacity));
+  }
+
+  private readonly handleWritten = (error?: Error | null): void => {
+    const bytes = this.writesInFlight.shift();
+    if (error || bytes === undefined || this.sessionState === 'closed') return;
+    try {
+      this.onSend(bytes);
+    } catch (thrown) {
+      this.failHook('onSend', thrown);
+    }
+  };
+
+  private readonly handlePeerEnd = (): void => {
+    // allowHalfOpen is off, so Node ends our side after flushing what the socket holds.
+    if (this.sessionState !== 'open') return;
+    this.cause = disconnectCause(DisconnectCode.PeerClosed, 'peer closed the connection');
+    this.moveTo('closing');
+    this.sendQueue.length = 0;
+    this.sendQueueBytes = 0;
+    this.startLingerTimer();
+  };
+
+  private readonly handleError = (error: Error): void => {
+    const code = errnoCode(error);
+    const ordinary = code !== undefined && ORDINARY_SOCKET_ERRORS.has(code);
+    if (this.cause !== undefined && this.sessionState !== 'open') return;
+    if (ordinary) {
+      this.cause = disconnectCause(DisconnectCode.ConnectionReset, `connection reset (${code})`);
+    } else {
+      const wrapped = new SocketError(error);
+      this.logger.warn({ sessionId: this.id, err: error }, 'session socket error');
+      this.cause = disconnectCause(DisconnectCode.SocketError, wrapped.message, wrapped);
+    }
+  };
+
+  private readonly handleClose = (): void => {
+    if (this.sessionState === 'closed') return;
+    this.moveTo('closed');
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    this.sendQueue.length = 0;
+    this.sendQueueBytes = 0;
+    this.recvBuffer?.reset();
+    const cause = this.cause ?? disconnectCause(DisconnectCode.PeerClosed, 'connection closed');
+    this.cause = cause;
+    try {
+      this.onDisconnected(cause);
+    } catch (error) {
+      this.reportHandlerError(new HandlerError('onDisconnected', error));
+    } finally {
+      this.host?.[kSessionClosed](this, cause);
+    }
+  };
+
+  private readonly handleLingerTimeout = (): void => {
+    this.lingerTimer = undefined;
+    this.socket?.destroy();
+  };
+
+  private startLingerTimer(): void {
+    if (this.lingerTimer !== undefined) return;
+    this.lingerTimer = setTimeout(this.handleLingerTimeout, this.disconnectTimeoutMs);
+    this.lingerTimer.unref();
+  }
+
+  private failHook(hook: string, thrown: unknown): void {
+    const error = new HandlerError(hook, thrown);
+    this.reportHandlerError(error);
+    this[kClose](disconnectCause(DisconnectCode.HandlerError, error.message, error));
+  }
+
+  private reportHandlerError(error: GamewireError): void {
+    this.logger.error({ sessionId: this.id, err: error }, 'session hook failed');
+  }
+
+  /** The single state transition; refuses illegal moves so a bug shows at once instead of corrupting state. */
+  private moveTo(next: SessionState): void {
+    const from = this.sessionState;
+    if (!ALLOWED_MOVES[from].includes(next)) {
+      throw new ServiceStateError(`session ${this.id}: illegal state change ${from} -> ${next}`);
+    }
+    this.sessionState = next;
+    this.logger.debug({ sessionId: this.id, from, to: next }, 'session state');
+  }
+}

@@ -1,0 +1,62 @@
+import { InvalidOptionError, MalformedHeaderError, PacketTooLargeError } from '../core/errors.js';
+import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE, readPacketId, readPacketSize } from './packet-header.js';
+
+/** Receives each complete packet the scanner finds, as a range of the scanned buffer (no copy). */
+export interface PacketSink {
+  /**
+   * One complete packet at `buffer[offset .. offset + size)`, header included; `id` is its id.
+   * The bytes are valid only during the call. Return false to stop scanning after this packet.
+   */
+  onPacketBytes(buffer: Buffer, offset: number, size: number, id: number): boolean;
+}
+
+/**
+ * The pure core of packet framing: finds the complete packets at the front of a buffer. No sockets, no
+ * timers, no copies, no allocation per packet. A bad header (size below 4, or above `maxPacketSize`)
+ * stops the scan the moment the header's first two bytes are seen, and `error` says why.
+ */
+export class PacketScanner {
+  /** Largest packet accepted, header included, bytes. */
+  readonly maxPacketSize: number;
+  /** Set when the last `scan` stopped at a bad header; cleared by the next scan. */
+  error: MalformedHeaderError | PacketTooLargeError | undefined;
+
+  /**
+   * @param maxPacketSize - bytes, header included; 4..65535, default 65535.
+   * @throws InvalidOptionError when out of range.
+   */
+  constructor(maxPacketSize: number = MAX_PACKET_SIZE) {
+    if (!Number.isInteger(maxPacketSize) || maxPacketSize < PACKET_HEADER_SIZE || maxPacketSize > MAX_PACKET_SIZE) {
+      throw new InvalidOptionError('maxPacketSize', maxPacketSize, `an integer ${PACKET_HEADER_SIZE}..${MAX_PACKET_SIZE}`);
+    }
+    this.maxPacketSize = maxPacketSize;
+  }
+
+  /**
+   * Hands every complete packet at the front of `buffer` to `sink`, in order.
+   * @returns bytes consumed: the complete packets handed over (a partial packet at the end is left).
+   * When a header is bad, `error` is set and the bytes before that header are what was consumed.
+   */
+  scan(buffer: Buffer, sink: PacketSink): number {
+    this.error = undefined;
+    const end = buffer.length;
+    const max = this.maxPacketSize;
+    let offset = 0;
+    while (end - offset >= 2) {
+      const size = readPacketSize(buffer, offset);
+      if (size < PACKET_HEADER_SIZE) {
+        this.error = new MalformedHeaderError(size);
+        return offset;
+      }
+      if (size > max) {
+        this.error = new PacketTooLargeError(size, max);
+        return offset;
+      }
+      if (end - offset < size) break;
+      const start = offset;
+      offset += size;
+      if (!sink.onPacketBytes(buffer, start, size, readPacketId(buffer, start))) break;
+    }
+    return offset;
+  }
+}
