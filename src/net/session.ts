@@ -259,9 +259,14 @@ export class Session implements Flushable {
         offset += consumed;
         const rest = chunk.length - offset;
         if (rest === 0) return;
-        if (rest > recvBuffer.capacity) return this.overflow(recvBuffer.capacity);
-        recvBuffer.append(chunk, offset);
-        return;
+        if (rest < recvBuffer.capacity) {
+          recvBuffer.append(chunk, offset);
+          return;
+        }
+        // A tail too big to hold back: present it again while onRecv makes progress, as a
+        // C++ RecvBuffer would after reading at most its free space.
+        if (consumed === 0) return this.overflow(recvBuffer.capacity);
+        continue;
       }
       offset += recvBuffer.append(chunk, offset);
       const consumed = this.deliver(recvBuffer.data());
@@ -358,7 +363,8 @@ export class Session implements Flushable {
   }
 
   private failHook(hook: string, thrown: unknown): void {
-    const error = new HandlerError(hook, thrown);
+    // A subclass (PacketSession) may already have named the hook that really threw.
+    const error = thrown instanceof HandlerError ? thrown : new HandlerError(hook, thrown);
     this.reportHandlerError(error);
     this[kClose](disconnectCause(DisconnectCode.HandlerError, error.message, error));
   }
