@@ -55,6 +55,9 @@ export const echoServerCommand: Command = {
       { host: service.host, port: service.port, maxSessionCount, raw: values.raw, maxPacketSize },
       `listening on ${service.host}:${service.port}`,
     );
+    logger.info(
+      `drive it with: npx gamewire dummy-client --host ${service.host} --port ${service.port} --sessions 10 --interval-ms 100`,
+    );
     const received = await signal;
     logger.info({ signal: received, sessions: service.sessionCount }, 'closing');
     await service.close();
