@@ -18,6 +18,8 @@ export {
   RecvBufferOverflowError,
   ServiceStateError,
   SocketError,
+  BadPacketError,
+  UnknownPacketError,
   type GamewireErrorCode,
 } from './core/errors.js';
 export { silentLogger, type Logger } from './core/logger.js';
@@ -50,3 +52,6 @@ export {
 } from './packet/packet-header.js';
 export { PacketScanner, type PacketSink } from './packet/packet-scanner.js';
 export { EchoSession, RawEchoSession } from './samples/echo-session.js';
+export { PacketSession, type PacketSessionOptions } from './packet/packet-session.js';
+export { DEFAULT_SEND_BUFFER_CHUNK_SIZE, SendBufferManager, sendBufferManager } from './packet/send-buffer.js';
+export * from './packet/protocol-runtime.js';

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { dummyClientCommand } from './dummy-client-command.js';
 import { echoServerCommand } from './echo-server-command.js';
+import { genPacketsCommand } from './gen-packets-command.js';
 import { UsageError, type Command } from './command.js';
 
-const commands: readonly Command[] = [echoServerCommand, dummyClientCommand];
+const commands: readonly Command[] = [echoServerCommand, dummyClientCommand, genPacketsCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

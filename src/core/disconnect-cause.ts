@@ -23,6 +23,10 @@ export const DisconnectCode = {
   MalformedHeader: 'MALFORMED_HEADER',
   /** PacketSession: a header's size field is above `maxPacketSize`. */
   PacketTooLarge: 'PACKET_TOO_LARGE',
+  /** A packet id with no handler and no fallback in the session's handler table. */
+  UnknownPacket: 'UNKNOWN_PACKET',
+  /** A packet body that does not decode as the message of its id. */
+  BadPacket: 'BAD_PACKET',
 } as const;
 
 /** One of the {@link DisconnectCode} values. */

@@ -16,6 +16,8 @@ export type GamewireErrorCode =
   | 'GW_ERR_SOCKET'
   | 'GW_ERR_MALFORMED_HEADER'
   | 'GW_ERR_PACKET_TOO_LARGE'
+  | 'GW_ERR_UNKNOWN_PACKET'
+  | 'GW_ERR_BAD_PACKET'
   | 'GW_ERR_INVALID_OPTION';
 
 /** Base class of every error gamewire creates. `code` is stable; `message` is for humans. */
@@ -169,6 +171,31 @@ export class PacketTooLargeError extends GamewireError {
     );
     this.size = size;
     this.maxPacketSize = maxPacketSize;
+  }
+}
+
+/** A packet arrived whose id has no handler, and the handler table has no fallback. */
+export class UnknownPacketError extends GamewireError {
+  /** The packet id. */
+  readonly packetId: number;
+
+  constructor(packetId: number) {
+    super('GW_ERR_UNKNOWN_PACKET', `no handler for packet id ${packetId} (give the handler table an onUnknown fallback)`);
+    this.packetId = packetId;
+  }
+}
+
+/** A packet body failed to decode as the message its id names. */
+export class BadPacketError extends GamewireError {
+  /** The packet id. */
+  readonly packetId: number;
+  /** The message name the id maps to. */
+  readonly messageName: string;
+
+  constructor(packetId: number, messageName: string, cause: unknown) {
+    super('GW_ERR_BAD_PACKET', `packet ${packetId} (${messageName}) failed to decode: ${describe(cause)}`, { cause });
+    this.packetId = packetId;
+    this.messageName = messageName;
   }
 }
 

@@ -1,0 +1,118 @@
+import protobuf from 'protobufjs';
+import type Long from 'long';
+import { BadPacketError, InvalidOptionError } from '../core/errors.js';
+import type { Session } from '../net/session.js';
+import { MAX_PACKET_ID, MAX_PACKET_SIZE, PACKET_HEADER_SIZE, writePacketHeader } from './packet-header.js';
+import { sendBufferManager } from './send-buffer.js';
+
+/** A 64-bit protobuf integer as protobufjs gives it: a `Long` when it does not fit a JS number safely. */
+export type Int64 = number | Long;
+
+/** What `send`/`makeSendBuffer` accept: every field optional (proto3 defaults), nested messages too. */
+export type MessageInit<T> = {
+  [K in keyof T]?: T[K] extends ReadonlyArray<infer E>
+    ? E extends object
+      ? ReadonlyArray<MessageInit<E>>
+      : T[K]
+    : T[K] extends Uint8Array
+      ? Uint8Array
+      : NonNullable<T[K]> extends Long
+        ? T[K]
+        : NonNullable<T[K]> extends object
+          ? MessageInit<NonNullable<T[K]>> | null
+          : T[K];
+};
+
+/** The compiled schema of one protocol: the protobufjs Root built from the generated descriptor. */
+export interface ProtocolSchema {
+  /** Finds a message type by its fully qualified name, e.g. `protocol.C_CHAT`. */
+  lookupType(fullName: string): protobuf.Type;
+}
+
+/** Builds a {@link ProtocolSchema} from the JSON descriptor written by `gamewire gen-packets`. */
+export function loadProtocolSchema(descriptor: object): ProtocolSchema {
+  return protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
+}
+
+// One writer for the whole process: encoding runs to completion on the event loop, so it is never shared.
+let writer = protobuf.Writer.create();
+
+/**
+ * One packet type of a protocol: its stable id, its name and its protobuf codec (protobufjs).
+ * Generated code makes one per `C_*`/`S_*` message; `T` is the decoded message type.
+ */
+export interface MessageType<T, N extends string = string> {
+  /** The packet id, from the `.proto` `MsgId` enum. */
+  readonly id: number;
+  /** The message name, e.g. `S_CHAT`. */
+  readonly name: N;
+  /**
+   * Decodes a packet body.
+   * @throws BadPacketError (code `GW_ERR_BAD_PACKET`) naming the id when the bytes are not a valid message.
+   */
+  decode(body: Uint8Array): T;
+  /** Encodes only the body, into a new buffer (for tools and tests; the hot path uses makeSendBuffer). */
+  encodeBody(message: MessageInit<T>): Uint8Array;
+  /**
+   * Encodes the whole packet (header and body) straight into a pooled SendBuffer and returns it. The
+   * result is immutable and may be sent to any number of sessions.
+   * @throws InvalidOptionError when the packet would exceed 65535 bytes.
+   */
+  makeSendBuffer(message: MessageInit<T>): Buffer;
+  /** `session.send(makeSendBuffer(message))`; false when the session is not open. */
+  send(session: Session, message: MessageInit<T>): boolean;
+}
+
+/** The decoded message type of a {@link MessageType}. */
+export type MessageOf<M> = M extends MessageType<infer T> ? T : never;
+
+/**
+ * Makes the {@link MessageType} of message `fullName` with packet id `id`. Called by generated code.
+ * @throws InvalidOptionError when `id` is outside 1..65535.
+ */
+export function defineMessage<T, N extends string>(
+  schema: ProtocolSchema,
+  fullName: string,
+  id: number,
+  name: N,
+): MessageType<T, N> {
+  if (!Number.isInteger(id) || id < 1 || id > MAX_PACKET_ID) {
+    throw new InvalidOptionError(`packet id of ${name}`, id, `an integer 1..${MAX_PACKET_ID}`);
+  }
+  const type = schema.lookupType(fullName);
+  const makeSendBuffer = (message: MessageInit<T>): Buffer => {
+    writer.reset();
+    try {
+      type.encode(message as protobuf.Message, writer);
+    } catch (error) {
+      writer = protobuf.Writer.create(); // a throw can leave forked states behind
+      throw error;
+    }
+    const size = PACKET_HEADER_SIZE + writer.pos;
+    if (size > MAX_PACKET_SIZE) {
+      throw new InvalidOptionError(`${name} packet size`, size, `at most ${MAX_PACKET_SIZE} bytes`);
+    }
+    const scratch = sendBufferManager.open(size);
+    writePacketHeader(scratch, 0, size, id);
+    writer.finishInto(scratch, PACKET_HEADER_SIZE);
+    return sendBufferManager.close(size);
+  };
+  return Object.freeze({
+    id,
+    name,
+    decode(body: Uint8Array): T {
+      try {
+        return type.decode(body) as unknown as T;
+      } catch (error) {
+        throw new BadPacketError(id, name, error);
+      }
+    },
+    encodeBody(message: MessageInit<T>): Uint8Array {
+      return type.encode(message as protobuf.Message).finish();
+    },
+    makeSendBuffer,
+    send(session: Session, message: MessageInit<T>): boolean {
+      return session.connected && session.send(makeSendBuffer(message));
+    },
+  });
+}

@@ -1,0 +1,79 @@
+import { InvalidOptionError, UnknownPacketError } from '../core/errors.js';
+import type { Session } from '../net/session.js';
+import type { MessageOf, MessageType } from './message-type.js';
+
+/** Handles one decoded message for the session it came from. */
+export type PacketHandler<S extends Session, T> = (session: S, message: T) => void;
+
+/** Handlers keyed by message name, each typed by its own message: the compiler rejects a mismatch. */
+export type HandlersFor<S extends Session, M extends Record<string, MessageType<unknown>>> = {
+  readonly [K in keyof M]: PacketHandler<S, MessageOf<M[K]>>;
+};
+
+/** Options of a {@link PacketHandlerTable}. */
+export interface PacketHandlerTableOptions<S extends Session> {
+  /**
+   * Called for a packet id with no handler. Without it, an unknown id throws UnknownPacketError, which a
+   * PacketSession turns into a disconnect with cause `UNKNOWN_PACKET`.
+   */
+  readonly onUnknown?: (session: S, id: number, body: Buffer) => void;
+}
+
+interface Entry<S extends Session> {
+  readonly type: MessageType<unknown>;
+  readonly handler: PacketHandler<S, unknown>;
+}
+
+/**
+ * The C++ `ServerPacketHandler`/`ClientPacketHandler`: one handler per packet id, each receiving the
+ * decoded, typed message and its session. Generated code builds one table per side
+ * (`createServerHandlers` for `C_*`, `createClientHandlers` for `S_*`).
+ */
+export class PacketHandlerTable<S extends Session> {
+  private readonly entries = new Map<number, Entry<S>>();
+  private readonly onUnknown: ((session: S, id: number, body: Buffer) => void) | undefined;
+
+  /** @throws InvalidOptionError when two messages share an id or a handler is missing. */
+  constructor(
+    types: Record<string, MessageType<unknown>>,
+    handlers: Record<string, PacketHandler<S, never>>,
+    options: PacketHandlerTableOptions<S> = {},
+  ) {
+    for (const [name, type] of Object.entries(types)) {
+      const handler = handlers[name];
+      if (typeof handler !== 'function') throw new InvalidOptionError(`handler ${name}`, handler, 'a function');
+      if (this.entries.has(type.id)) throw new InvalidOptionError(`packet id of ${name}`, type.id, 'unique');
+      this.entries.set(type.id, { type, handler: handler as PacketHandler<S, unknown> });
+    }
+    this.onUnknown = options.onUnknown;
+  }
+
+  /** The packet ids this table handles. */
+  get ids(): readonly number[] {
+    return [...this.entries.keys()];
+  }
+
+  /**
+   * Decodes `body` as the message of `id` and runs its handler.
+   * @throws UnknownPacketError for an id with no handler and no `onUnknown`.
+   * @throws BadPacketError when the body does not decode.
+   */
+  dispatch(session: S, id: number, body: Buffer): void {
+    const entry = this.entries.get(id);
+    if (entry === undefined) {
+      if (this.onUnknown === undefined) throw new UnknownPacketError(id);
+      this.onUnknown(session, id, body);
+      return;
+    }
+    entry.handler(session, entry.type.decode(body));
+  }
+}
+
+/** Builds a {@link PacketHandlerTable} from message types and handlers typed by them. */
+export function createHandlerTable<S extends Session, M extends Record<string, MessageType<unknown>>>(
+  types: M,
+  handlers: HandlersFor<S, M>,
+  options?: PacketHandlerTableOptions<S>,
+): PacketHandlerTable<S> {
+  return new PacketHandlerTable<S>(types, handlers as Record<string, PacketHandler<S, never>>, options);
+}

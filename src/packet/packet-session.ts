@@ -1,0 +1,101 @@
+import { DisconnectCode } from '../core/disconnect-cause.js';
+import {
+  BadPacketError,
+  HandlerError,
+  InvalidOptionError,
+  MalformedHeaderError,
+  UnknownPacketError,
+} from '../core/errors.js';
+import { Session } from '../net/session.js';
+import { MAX_PACKET_ID, MAX_PACKET_SIZE, PACKET_HEADER_SIZE, writePacketHeader } from './packet-header.js';
+import { PacketScanner, type PacketSink } from './packet-scanner.js';
+import { sendBufferManager } from './send-buffer.js';
+
+/** Options of a {@link PacketSession}. */
+export interface PacketSessionOptions {
+  /**
+   * Largest packet accepted from the peer, header included, bytes: 4..65535, default 65535. A header
+   * announcing more ends the session with `PACKET_TOO_LARGE` as soon as its size field is read.
+   */
+  readonly maxPacketSize?: number;
+}
+
+/**
+ * The C++ `PacketSession`: cuts the byte stream into packets
+ * `[size u16 LE = whole packet incl. the 4-byte header][id u16 LE][body]` and calls
+ * `onRecvPacket(id, body)` for each, in order. Subclasses override `onRecvPacket`, not `onRecv`.
+ *
+ * - A size below 4 ends the session with `MALFORMED_HEADER`; a size above `maxPacketSize` with
+ *   `PACKET_TOO_LARGE`. Packets before the bad header are still delivered.
+ * - `body` is a view into receive memory that is reused: it is valid only during the call. To keep it,
+ *   copy it (`Buffer.from(body)`) or decode it into a message first.
+ * - A throw from `onRecvPacket` ends this session with `HANDLER_ERROR` (hook `onRecvPacket`), except
+ *   `UnknownPacketError` (`UNKNOWN_PACKET`) and `BadPacketError` (`BAD_PACKET`) from a handler table.
+ */
+export abstract class PacketSession extends Session {
+  private readonly scanner: PacketScanner;
+  private readonly sink: PacketSink;
+
+  /** @throws InvalidOptionError when `maxPacketSize` is outside 4..65535. */
+  constructor(options: PacketSessionOptions = {}) {
+    super();
+    this.scanner = new PacketScanner(options.maxPacketSize ?? MAX_PACKET_SIZE);
+    this.sink = {
+      onPacketBytes: (buffer, offset, size, id) => {
+        this.onRecvPacket(id, buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size));
+        return this.connected;
+      },
+    };
+  }
+
+  /** Largest packet accepted from the peer, bytes, header included. */
+  get maxPacketSize(): number {
+    return this.scanner.maxPacketSize;
+  }
+
+  /** Hook: one whole packet arrived. `body` (without header) is valid only during the call. */
+  protected abstract onRecvPacket(id: number, body: Buffer): void;
+
+  /**
+   * Sends one packet: writes the header and `body` into a pooled SendBuffer and queues it.
+   * @returns false when the session is not open (nothing is sent).
+   * @throws InvalidOptionError when `id` is outside 0..65535 or the packet would exceed 65535 bytes.
+   */
+  sendPacket(id: number, body: Uint8Array): boolean {
+    const size = PACKET_HEADER_SIZE + body.length;
+    if (size > MAX_PACKET_SIZE) throw new InvalidOptionError('packet size', size, `at most ${MAX_PACKET_SIZE} bytes`);
+    if (!Number.isInteger(id) || id < 0 || id > MAX_PACKET_ID) {
+      throw new InvalidOptionError('packet id', id, `an integer 0..${MAX_PACKET_ID}`);
+    }
+    if (!this.connected) return false;
+    const scratch = sendBufferManager.open(size);
+    writePacketHeader(scratch, 0, size, id);
+    scratch.set(body, PACKET_HEADER_SIZE);
+    return this.send(sendBufferManager.close(size));
+  }
+
+  /** Final: PacketSession's framing. Override `onRecvPacket` instead. */
+  protected override onRecv(buffer: Buffer): number {
+    const scanner = this.scanner;
+    let consumed: number;
+    try {
+      consumed = scanner.scan(buffer, this.sink);
+    } catch (thrown) {
+      if (thrown instanceof UnknownPacketError) {
+        this.closeWithError(DisconnectCode.UnknownPacket, thrown);
+        return 0;
+      }
+      if (thrown instanceof BadPacketError) {
+        this.closeWithError(DisconnectCode.BadPacket, thrown);
+        return 0;
+      }
+      throw new HandlerError('onRecvPacket', thrown);
+    }
+    const error = scanner.error;
+    if (error !== undefined && this.connected) {
+      const code = error instanceof MalformedHeaderError ? DisconnectCode.MalformedHeader : DisconnectCode.PacketTooLarge;
+      this.closeWithError(code, error);
+    }
+    return consumed;
+  }
+}
