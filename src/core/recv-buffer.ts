@@ -15,9 +15,9 @@ export const MIN_RECV_BUFFER_SIZE = 16;
 export class RecvBuffer {
   /** Capacity in bytes; the most unread data the buffer can hold. */
   readonly capacity: number;
-  private bytes: Buffer | undefined;
-  private readPos = 0;
-  private writePos = 0;
+  #bytes: Buffer | undefined;
+  #readPos = 0;
+  #writePos = 0;
 
   /**
    * @param capacity - bytes; default {@link DEFAULT_RECV_BUFFER_SIZE}.
@@ -32,22 +32,22 @@ export class RecvBuffer {
 
   /** Unread bytes held. */
   get dataSize(): number {
-    return this.writePos - this.readPos;
+    return this.#writePos - this.#readPos;
   }
 
   /** Bytes that can be appended before `clean()` must compact. */
   get freeSize(): number {
-    return this.capacity - this.writePos;
+    return this.capacity - this.#writePos;
   }
 
   /** True when no unread bytes are held. */
   get isEmpty(): boolean {
-    return this.writePos === this.readPos;
+    return this.#writePos === this.#readPos;
   }
 
   /** A view of the unread bytes. Valid until the next `append`, `clean` or `reset`. */
   data(): Buffer {
-    return this.bytes === undefined ? Buffer.alloc(0) : this.bytes.subarray(this.readPos, this.writePos);
+    return this.#bytes === undefined ? Buffer.alloc(0) : this.#bytes.subarray(this.#readPos, this.#writePos);
   }
 
   /**
@@ -57,18 +57,18 @@ export class RecvBuffer {
   append(source: Uint8Array, offset = 0): number {
     const wanted = source.length - offset;
     if (wanted <= 0) return 0;
-    if (this.freeSize < wanted) this.compact();
-    const bytes = (this.bytes ??= Buffer.allocUnsafe(this.capacity));
-    const n = Math.min(wanted, this.capacity - this.writePos);
+    if (this.freeSize < wanted) this.#compact();
+    const bytes = (this.#bytes ??= Buffer.allocUnsafe(this.capacity));
+    const n = Math.min(wanted, this.capacity - this.#writePos);
     if (n === 0) return 0;
-    bytes.set(offset === 0 && n === source.length ? source : source.subarray(offset, offset + n), this.writePos);
-    this.writePos += n;
+    bytes.set(offset === 0 && n === source.length ? source : source.subarray(offset, offset + n), this.#writePos);
+    this.#writePos += n;
     return n;
   }
 
   /** Marks `count` unread bytes as consumed (C++ `OnRead`). */
   onRead(count: number): void {
-    this.readPos += count;
+    this.#readPos += count;
   }
 
   /**
@@ -76,25 +76,25 @@ export class RecvBuffer {
    * less than a quarter of the capacity is left free at the end (C++ `Clean`).
    */
   clean(): void {
-    if (this.readPos === this.writePos) {
-      this.readPos = 0;
-      this.writePos = 0;
-    } else if (this.capacity - this.writePos < this.capacity >>> 2) {
-      this.compact();
+    if (this.#readPos === this.#writePos) {
+      this.#readPos = 0;
+      this.#writePos = 0;
+    } else if (this.capacity - this.#writePos < this.capacity >>> 2) {
+      this.#compact();
     }
   }
 
   /** Drops all unread bytes and releases the backing memory. */
   reset(): void {
-    this.bytes = undefined;
-    this.readPos = 0;
-    this.writePos = 0;
+    this.#bytes = undefined;
+    this.#readPos = 0;
+    this.#writePos = 0;
   }
 
-  private compact(): void {
-    if (this.readPos === 0 || this.bytes === undefined) return;
-    this.bytes.copyWithin(0, this.readPos, this.writePos);
-    this.writePos -= this.readPos;
-    this.readPos = 0;
+  #compact(): void {
+    if (this.#readPos === 0 || this.#bytes === undefined) return;
+    this.#bytes.copyWithin(0, this.#readPos, this.#writePos);
+    this.#writePos -= this.#readPos;
+    this.#readPos = 0;
   }
 }

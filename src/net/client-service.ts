@@ -31,15 +31,15 @@ export interface ClientServiceOptions<S extends Session> extends ServiceOptions<
 export class ClientService<S extends Session = Session> extends Service<S> {
   /** Always `client`. */
   readonly type = 'client' as const;
-  private readonly connectTimeoutMs: number;
-  private readonly connectConcurrency: number;
-  private readonly connecting = new Set<Socket>();
+  readonly #connectTimeoutMs: number;
+  readonly #connectConcurrency: number;
+  readonly #connecting = new Set<Socket>();
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ClientServiceOptions<S>) {
     super(options, 1);
-    this.connectTimeoutMs = checkInteger('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1);
-    this.connectConcurrency = checkInteger(
+    this.#connectTimeoutMs = checkInteger('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1);
+    this.#connectConcurrency = checkInteger(
       'connectConcurrency',
       options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY,
       1,
@@ -48,7 +48,7 @@ export class ClientService<S extends Session = Session> extends Service<S> {
 
   /** Connection attempts in progress. */
   get connectingCount(): number {
-    return this.connecting.size;
+    return this.#connecting.size;
   }
 
   /**
@@ -72,7 +72,7 @@ export class ClientService<S extends Session = Session> extends Service<S> {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.connectConcurrency, wanted) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.#connectConcurrency, wanted) }, worker));
     if (failures.length > 0) throw new ClientStartError(wanted, this.sessionCount, failures);
   }
 
@@ -84,17 +84,17 @@ export class ClientService<S extends Session = Session> extends Service<S> {
    */
   connect(): Promise<S> {
     if (this.closing) return Promise.reject(new ServiceStateError('connect() on a closing service'));
-    if (this.sessionCount + this.connecting.size >= this.maxSessionCount) {
+    if (this.sessionCount + this.#connecting.size >= this.maxSessionCount) {
       return Promise.reject(
         new ServiceStateError(`maxSessionCount (${this.maxSessionCount}) sessions are live or connecting`),
       );
     }
     return new Promise<S>((resolve, reject) => {
       const socket = connect({ host: this.host, port: this.port, noDelay: true, allowHalfOpen: false });
-      this.connecting.add(socket);
+      this.#connecting.add(socket);
       const settle = (): void => {
         clearTimeout(timer);
-        this.connecting.delete(socket);
+        this.#connecting.delete(socket);
         socket.off('connect', onConnect);
         socket.off('error', onError);
         socket.off('close', onClose);
@@ -123,8 +123,8 @@ export class ClientService<S extends Session = Session> extends Service<S> {
         settle();
         socket.on('error', ignoreError);
         socket.destroy();
-        reject(new ConnectTimeoutError(this.host, this.port, this.connectTimeoutMs));
-      }, this.connectTimeoutMs);
+        reject(new ConnectTimeoutError(this.host, this.port, this.#connectTimeoutMs));
+      }, this.#connectTimeoutMs);
       socket.once('connect', onConnect);
       socket.once('error', onError);
       socket.once('close', onClose);
@@ -132,7 +132,7 @@ export class ClientService<S extends Session = Session> extends Service<S> {
   }
 
   protected stopOpening(): Promise<void> {
-    for (const socket of this.connecting) socket.destroy();
+    for (const socket of this.#connecting) socket.destroy();
     return Promise.resolve();
   }
 }

@@ -30,25 +30,25 @@ export interface ServerServiceOptions<S extends Session> extends ServiceOptions<
 export class ServerService<S extends Session = Session> extends Service<S> {
   /** Always `server`. */
   readonly type = 'server' as const;
-  private readonly backlog: number;
-  private server: Server | undefined;
-  private refused = 0;
-  private accepted = 0;
+  readonly #backlog: number;
+  #server: Server | undefined;
+  #refused = 0;
+  #accepted = 0;
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ServerServiceOptions<S>) {
     super(options, DEFAULT_MAX_SESSION_COUNT);
-    this.backlog = checkInteger('backlog', options.backlog ?? DEFAULT_BACKLOG, 1);
+    this.#backlog = checkInteger('backlog', options.backlog ?? DEFAULT_BACKLOG, 1);
   }
 
   /** Connections closed at once because `maxSessionCount` sessions were live (or the service was closing). */
   get refusedCount(): number {
-    return this.refused;
+    return this.#refused;
   }
 
   /** Connections accepted into sessions since start. */
   get acceptedCount(): number {
-    return this.accepted;
+    return this.#accepted;
   }
 
   /**
@@ -58,19 +58,19 @@ export class ServerService<S extends Session = Session> extends Service<S> {
    */
   async start(): Promise<void> {
     this.beginStart();
-    const server = createServer({ noDelay: true, allowHalfOpen: false }, this.handleConnection);
-    this.server = server;
+    const server = createServer({ noDelay: true, allowHalfOpen: false }, this.#handleConnection);
+    this.#server = server;
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ host: this.host, port: this.port, backlog: this.backlog }, () => {
+        server.listen({ host: this.host, port: this.port, backlog: this.#backlog }, () => {
           server.off('error', reject);
           resolve();
         });
       });
     } catch (error) {
       this.serviceState = 'closed';
-      this.server = undefined;
+      this.#server = undefined;
       throw new ListenError(this.host, this.port, error);
     }
     // Errors after listening (EMFILE on accept, for example) must not crash the process.
@@ -80,20 +80,20 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   }
 
   protected stopOpening(): Promise<void> {
-    const server = this.server;
+    const server = this.#server;
     if (server === undefined || !server.listening) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
-  private readonly handleConnection = (socket: Socket): void => {
+  readonly #handleConnection = (socket: Socket): void => {
     if (this.closing || this.sessionCount >= this.maxSessionCount) {
-      this.refused++;
-      this.logger.debug({ live: this.sessionCount, refused: this.refused }, 'connection refused: at maxSessionCount');
+      this.#refused++;
+      this.logger.debug({ live: this.sessionCount, refused: this.#refused }, 'connection refused: at maxSessionCount');
       socket.on('error', ignoreError);
       socket.destroy();
       return;
     }
-    this.accepted++;
+    this.#accepted++;
     this.adopt(socket);
   };
 }

@@ -67,21 +67,21 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   /** Lifecycle state. */
   protected serviceState: ServiceState = 'idle';
 
-  private readonly sessionFactory: SessionFactory<S>;
-  private readonly liveSessions = new Set<S>();
-  private readonly closeGraceMs: number;
-  private closePromise: Promise<void> | undefined;
-  private notifyDrained: (() => void) | undefined;
+  readonly #sessionFactory: SessionFactory<S>;
+  readonly #liveSessions = new Set<S>();
+  readonly #closeGraceMs: number;
+  #closePromise: Promise<void> | undefined;
+  #notifyDrained: (() => void) | undefined;
 
   protected constructor(options: ServiceOptions<S>, defaultMaxSessionCount: number) {
     this.host = options.host ?? DEFAULT_HOST;
     this.currentPort = checkInteger('port', options.port, 0, 65535);
-    this.sessionFactory = options.sessionFactory;
-    if (typeof this.sessionFactory !== 'function') {
-      throw new InvalidOptionError('sessionFactory', this.sessionFactory, 'a function returning a Session');
+    this.#sessionFactory = options.sessionFactory;
+    if (typeof this.#sessionFactory !== 'function') {
+      throw new InvalidOptionError('sessionFactory', this.#sessionFactory, 'a function returning a Session');
     }
     this.maxSessionCount = checkInteger('maxSessionCount', options.maxSessionCount ?? defaultMaxSessionCount, 1);
-    this.closeGraceMs = checkInteger('closeGraceMs', options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, 0);
+    this.#closeGraceMs = checkInteger('closeGraceMs', options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, 0);
     this.logger = options.logger ?? silentLogger;
     this.sessionSettings = Object.freeze({
       recvBufferSize: checkInteger('recvBufferSize', options.recvBufferSize ?? DEFAULT_RECV_BUFFER_SIZE, 16),
@@ -111,12 +111,12 @@ export abstract class Service<S extends Session = Session> implements SessionHos
 
   /** The live sessions (connected and not yet disconnected). A live view: copy it before awaiting. */
   get sessions(): ReadonlySet<S> {
-    return this.liveSessions;
+    return this.#liveSessions;
   }
 
   /** How many sessions are live. */
   get sessionCount(): number {
-    return this.liveSessions.size;
+    return this.#liveSessions.size;
   }
 
   /**
@@ -132,8 +132,8 @@ export abstract class Service<S extends Session = Session> implements SessionHos
    * promise.
    */
   close(): Promise<void> {
-    this.closePromise ??= this.closeOnce();
-    return this.closePromise;
+    this.#closePromise ??= this.closeOnce();
+    return this.#closePromise;
   }
 
   /** Subclass part of `close()`: stop opening sessions; resolves once the listener (if any) is closed. */
@@ -146,8 +146,8 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   protected adopt(socket: Socket): S | undefined {
     let session: S;
     try {
-      session = this.sessionFactory();
-      this.liveSessions.add(session);
+      session = this.#sessionFactory();
+      this.#liveSessions.add(session);
       session[kAttach](socket, this, this.sessionSettings);
     } catch (error) {
       this.logger.error({ err: error }, 'session factory or attach failed; connection dropped');
@@ -159,10 +159,10 @@ export abstract class Service<S extends Session = Session> implements SessionHos
 
   /** Internal: a session ended; it leaves the live set exactly once. */
   [kSessionClosed](session: object, cause: DisconnectCause): void {
-    if (!this.liveSessions.delete(session as S)) return;
+    if (!this.#liveSessions.delete(session as S)) return;
     this.logger.debug({ sessionId: (session as S).id, cause: cause.code }, 'session closed');
     this.sessionLeft();
-    if (this.liveSessions.size === 0) this.notifyDrained?.();
+    if (this.#liveSessions.size === 0) this.#notifyDrained?.();
   }
 
   /** Moves `idle → started`. @throws ServiceStateError in any other state. */
@@ -181,16 +181,16 @@ export abstract class Service<S extends Session = Session> implements SessionHos
     this.serviceState = 'closing';
     const stopped = this.stopOpening();
     const cause = disconnectCause(DisconnectCode.ServiceClosing, 'service closing');
-    if (this.liveSessions.size > 0) {
+    if (this.#liveSessions.size > 0) {
       let graceTimer: NodeJS.Timeout | undefined;
       const drained = new Promise<void>((resolve) => {
-        this.notifyDrained = resolve;
+        this.#notifyDrained = resolve;
       });
       graceTimer = setTimeout(() => {
-        this.logger.warn({ sessions: this.liveSessions.size }, 'close grace time over; destroying sessions');
-        for (const session of [...this.liveSessions]) session[kDestroy](cause);
-      }, this.closeGraceMs);
-      for (const session of [...this.liveSessions]) session[kClose](cause);
+        this.logger.warn({ sessions: this.#liveSessions.size }, 'close grace time over; destroying sessions');
+        for (const session of [...this.#liveSessions]) session[kDestroy](cause);
+      }, this.#closeGraceMs);
+      for (const session of [...this.#liveSessions]) session[kClose](cause);
       await drained;
       clearTimeout(graceTimer);
       graceTimer = undefined;

@@ -48,5 +48,13 @@ export const kClose: unique symbol = Symbol('gamewire.close');
 /** Internal: destroys the socket at once, keeping the recorded cause. */
 export const kDestroy: unique symbol = Symbol('gamewire.destroy');
 
+/** Internal: registers a function called once after `onDisconnected` (used by Room to drop members). */
+export const kAddCloseListener: unique symbol = Symbol('gamewire.addCloseListener');
+/** Internal: removes a function registered with {@link kAddCloseListener}. */
+export const kRemoveCloseListener: unique symbol = Symbol('gamewire.removeCloseListener');
+
+/** Internal: what a close listener receives. */
+export type CloseListener = (session: object, cause: DisconnectCause) => void;
+
 /** Internal signature of {@link kAttach}. */
 export type AttachFn = (socket: Socket, host: SessionHost, settings: SessionSettings) => void;

@@ -13,10 +13,13 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import { RecvBuffer } from '../core/recv-buffer.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
 import {
+  kAddCloseListener,
   kAttach,
   kClose,
   kDestroy,
+  kRemoveCloseListener,
   kSessionClosed,
+  type CloseListener,
   type SessionHost,
   type SessionOwner,
   type SessionSettings,
@@ -58,41 +61,42 @@ export class Session implements Flushable {
   /** Process-wide unique, increasing id. */
   readonly id: number = nextSessionId++;
 
-  private sessionState: SessionState = 'connecting';
-  private socket: Socket | undefined;
-  private host: SessionHost | undefined;
-  private logger: Logger = silentLogger;
-  private disconnectTimeoutMs = 0;
-  private recvBuffer: RecvBuffer | undefined;
-  private readonly sendQueue: Uint8Array[] = [];
-  private sendQueueBytes = 0;
-  private sendRegistered = false;
+  #sessionState: SessionState = 'connecting';
+  #socket: Socket | undefined;
+  #host: SessionHost | undefined;
+  #logger: Logger = silentLogger;
+  #disconnectTimeoutMs = 0;
+  #recvBuffer: RecvBuffer | undefined;
+  readonly #sendQueue: Uint8Array[] = [];
+  #sendQueueBytes = 0;
+  #sendRegistered = false;
   /** Byte counts of writes whose completion is awaited, oldest first; used only when onSend is overridden. */
-  private readonly writesInFlight: number[] = [];
-  private trackSends = false;
-  private cause: DisconnectCause | undefined;
-  private lingerTimer: NodeJS.Timeout | undefined;
-  private peerAddress = '';
-  private peerPort = 0;
+  readonly #writesInFlight: number[] = [];
+  #trackSends = false;
+  #cause: DisconnectCause | undefined;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  #closeListeners: CloseListener[] | undefined;
+  #peerAddress = '';
+  #peerPort = 0;
 
   /** Lifecycle state; see {@link SessionState}. */
   get state(): SessionState {
-    return this.sessionState;
+    return this.#sessionState;
   }
 
   /** True while the session is open: `send` queues bytes and `onRecv` receives them. */
   get connected(): boolean {
-    return this.sessionState === 'open';
+    return this.#sessionState === 'open';
   }
 
   /** The peer's IP address (kept after the connection closes); empty before the session is attached. */
   get remoteAddress(): string {
-    return this.peerAddress;
+    return this.#peerAddress;
   }
 
   /** The peer's port (kept after the connection closes); 0 before the session is attached. */
   get remotePort(): number {
-    return this.peerPort;
+    return this.#peerPort;
   }
 
   /**
@@ -100,23 +104,23 @@ export class Session implements Flushable {
    * @throws ServiceStateError if read before the session is attached (for example in a constructor).
    */
   get service(): SessionOwner {
-    if (this.host === undefined) throw new ServiceStateError('session.service is set when the session connects');
-    return this.host;
+    if (this.#host === undefined) throw new ServiceStateError('session.service is set when the session connects');
+    return this.#host;
   }
 
   /** Bytes passed to `send()` this turn and not yet handed to the socket. */
   get queuedSendBytes(): number {
-    return this.sendQueueBytes;
+    return this.#sendQueueBytes;
   }
 
   /** Bytes handed to the socket and not yet written to the kernel (Node's `writableLength`). */
   get socketBufferedBytes(): number {
-    return this.socket?.writableLength ?? 0;
+    return this.#socket?.writableLength ?? 0;
   }
 
   /** Why the session ended (or is ending); undefined while open. */
   get disconnectCause(): DisconnectCause | undefined {
-    return this.cause;
+    return this.#cause;
   }
 
   /**
@@ -126,12 +130,12 @@ export class Session implements Flushable {
    * @returns true if queued; false (and nothing happens) once `disconnect` was called or the session closed.
    */
   send(bytes: Uint8Array): boolean {
-    if (this.sessionState !== 'open') return false;
+    if (this.#sessionState !== 'open') return false;
     if (bytes.length === 0) return true;
-    this.sendQueue.push(bytes);
-    this.sendQueueBytes += bytes.length;
-    if (!this.sendRegistered) {
-      this.sendRegistered = true;
+    this.#sendQueue.push(bytes);
+    this.#sendQueueBytes += bytes.length;
+    if (!this.#sendRegistered) {
+      this.#sendRegistered = true;
       scheduleFlush(this);
     }
     return true;
@@ -174,64 +178,77 @@ export class Session implements Flushable {
    * gracefully with `code`. For subclasses such as PacketSession.
    */
   protected closeWithError(code: DisconnectCode, error: GamewireError): void {
-    this.logger.debug({ sessionId: this.id, code, err: error }, 'session protocol error');
+    this.#logger.debug({ sessionId: this.id, code, err: error }, 'session protocol error');
     this[kClose](disconnectCause(code, error.message, error));
   }
 
   /** Internal: called once by the owning service with the connected socket. */
   [kAttach](socket: Socket, host: SessionHost, settings: SessionSettings): void {
-    if (this.host !== undefined) throw new ServiceStateError(`session ${this.id} is already attached`);
-    this.socket = socket;
-    this.host = host;
-    this.logger = settings.logger;
-    this.disconnectTimeoutMs = settings.disconnectTimeoutMs;
-    this.recvBuffer = new RecvBuffer(settings.recvBufferSize);
-    this.peerAddress = socket.remoteAddress ?? '';
-    this.peerPort = socket.remotePort ?? 0;
-    this.trackSends = this.onSend !== Session.prototype.onSend;
-    this.moveTo('open');
-    socket.on('data', this.handleData);
-    socket.on('end', this.handlePeerEnd);
-    socket.on('error', this.handleError);
-    socket.on('close', this.handleClose);
+    if (this.#host !== undefined) throw new ServiceStateError(`session ${this.id} is already attached`);
+    this.#socket = socket;
+    this.#host = host;
+    this.#logger = settings.logger;
+    this.#disconnectTimeoutMs = settings.disconnectTimeoutMs;
+    this.#recvBuffer = new RecvBuffer(settings.recvBufferSize);
+    this.#peerAddress = socket.remoteAddress ?? '';
+    this.#peerPort = socket.remotePort ?? 0;
+    this.#trackSends = this.onSend !== Session.prototype.onSend;
+    this.#moveTo('open');
+    socket.on('data', this.#handleData);
+    socket.on('end', this.#handlePeerEnd);
+    socket.on('error', this.#handleError);
+    socket.on('close', this.#handleClose);
     try {
       this.onConnected();
     } catch (error) {
-      this.failHook('onConnected', error);
+      this.#failHook('onConnected', error);
     }
   }
 
   /** Internal: begins a graceful close with `cause` (ignored if already closing or closed). */
   [kClose](cause: DisconnectCause): void {
-    if (this.sessionState !== 'open') return;
-    this.cause = cause;
-    this.moveTo('closing');
+    if (this.#sessionState !== 'open') return;
+    this.#cause = cause;
+    this.#moveTo('closing');
     this.flushSendQueue();
-    this.socket?.end();
-    this.startLingerTimer();
+    this.#socket?.end();
+    this.#startLingerTimer();
   }
 
   /** Internal: destroys the socket now; `onDisconnected` follows with the recorded cause or `cause`. */
   [kDestroy](cause: DisconnectCause): void {
-    if (this.sessionState === 'closed') return;
-    this.cause ??= cause;
-    this.socket?.destroy();
+    if (this.#sessionState === 'closed') return;
+    this.#cause ??= cause;
+    this.#socket?.destroy();
+  }
+
+  /** Internal: `listener` runs once, after onDisconnected; ignored once the session has closed. */
+  [kAddCloseListener](listener: CloseListener): void {
+    if (this.#sessionState === 'closed') return;
+    (this.#closeListeners ??= []).push(listener);
+  }
+
+  /** Internal: removes a listener added with kAddCloseListener. */
+  [kRemoveCloseListener](listener: CloseListener): void {
+    const list = this.#closeListeners;
+    const index = list === undefined ? -1 : list.indexOf(listener);
+    if (index >= 0) list?.splice(index, 1);
   }
 
   /** Internal (called by the flush scheduler): writes everything queued, in one write. */
   flushSendQueue(): void {
-    this.sendRegistered = false;
-    const queue = this.sendQueue;
+    this.#sendRegistered = false;
+    const queue = this.#sendQueue;
     const count = queue.length;
     if (count === 0) return;
-    const socket = this.socket;
-    const bytes = this.sendQueueBytes;
-    this.sendQueueBytes = 0;
-    if (socket === undefined || this.sessionState === 'closed' || socket.destroyed) {
+    const socket = this.#socket;
+    const bytes = this.#sendQueueBytes;
+    this.#sendQueueBytes = 0;
+    if (socket === undefined || this.#sessionState === 'closed' || socket.destroyed) {
       queue.length = 0;
       return;
     }
-    const done = this.trackSends ? this.handleWritten : undefined;
+    const done = this.#trackSends ? this.#handleWritten : undefined;
     if (count === 1) {
       socket.write(queue[0] as Uint8Array, done);
     } else if (bytes <= CONCAT_LIMIT) {
@@ -243,18 +260,18 @@ export class Session implements Flushable {
       socket.uncork();
     }
     queue.length = 0;
-    if (done !== undefined) this.writesInFlight.push(bytes);
+    if (done !== undefined) this.#writesInFlight.push(bytes);
   }
 
-  private readonly handleData = (chunk: Buffer): void => {
-    if (this.sessionState !== 'open') return; // closing: drain and drop, so the peer's FIN is seen
-    const recvBuffer = this.recvBuffer as RecvBuffer;
+  readonly #handleData = (chunk: Buffer): void => {
+    if (this.#sessionState !== 'open') return; // closing: drain and drop, so the peer's FIN is seen
+    const recvBuffer = this.#recvBuffer as RecvBuffer;
     let offset = 0;
     while (offset < chunk.length) {
       if (recvBuffer.isEmpty) {
         // Fast path: nothing held back, so the chunk itself is presented without a copy.
         const view = offset === 0 ? chunk : chunk.subarray(offset);
-        const consumed = this.deliver(view);
+        const consumed = this.#deliver(view);
         if (consumed < 0) return;
         offset += consumed;
         const rest = chunk.length - offset;
@@ -265,121 +282,131 @@ export class Session implements Flushable {
         }
         // A tail too big to hold back: present it again while onRecv makes progress, as a
         // C++ RecvBuffer would after reading at most its free space.
-        if (consumed === 0) return this.overflow(recvBuffer.capacity);
+        if (consumed === 0) return this.#overflow(recvBuffer.capacity);
         continue;
       }
       offset += recvBuffer.append(chunk, offset);
-      const consumed = this.deliver(recvBuffer.data());
+      const consumed = this.#deliver(recvBuffer.data());
       if (consumed < 0) return;
       recvBuffer.onRead(consumed);
       recvBuffer.clean();
-      if (recvBuffer.freeSize === 0 && consumed === 0) return this.overflow(recvBuffer.capacity);
+      if (recvBuffer.freeSize === 0 && consumed === 0) return this.#overflow(recvBuffer.capacity);
     }
   };
 
   /** Runs onRecv and checks its answer; returns the consumed count, or -1 when the session stopped. */
-  private deliver(view: Buffer): number {
+  #deliver(view: Buffer): number {
     let consumed: unknown;
     try {
       consumed = this.onRecv(view);
     } catch (error) {
-      this.failHook('onRecv', error);
+      this.#failHook('onRecv', error);
       return -1;
     }
-    if (this.sessionState !== 'open') return -1;
+    if (this.#sessionState !== 'open') return -1;
     if (typeof consumed !== 'number' || !Number.isInteger(consumed) || consumed < 0 || consumed > view.length) {
       const error = new BadConsumedCountError(consumed, view.length);
-      this.reportHandlerError(error);
+      this.#reportHandlerError(error);
       this[kClose](disconnectCause(DisconnectCode.HandlerError, error.message, error));
       return -1;
     }
     return consumed;
   }
 
-  private overflow(capacity: number): void {
+  #overflow(capacity: number): void {
     this.closeWithError(DisconnectCode.RecvBufferOverflow, new RecvBufferOverflowError(capacity));
   }
 
-  private readonly handleWritten = (error?: Error | null): void => {
-    const bytes = this.writesInFlight.shift();
-    if (error || bytes === undefined || this.sessionState === 'closed') return;
+  readonly #handleWritten = (error?: Error | null): void => {
+    const bytes = this.#writesInFlight.shift();
+    if (error || bytes === undefined || this.#sessionState === 'closed') return;
     try {
       this.onSend(bytes);
     } catch (thrown) {
-      this.failHook('onSend', thrown);
+      this.#failHook('onSend', thrown);
     }
   };
 
-  private readonly handlePeerEnd = (): void => {
+  readonly #handlePeerEnd = (): void => {
     // allowHalfOpen is off, so Node ends our side after flushing what the socket holds.
-    if (this.sessionState !== 'open') return;
-    this.cause = disconnectCause(DisconnectCode.PeerClosed, 'peer closed the connection');
-    this.moveTo('closing');
-    this.sendQueue.length = 0;
-    this.sendQueueBytes = 0;
-    this.startLingerTimer();
+    if (this.#sessionState !== 'open') return;
+    this.#cause = disconnectCause(DisconnectCode.PeerClosed, 'peer closed the connection');
+    this.#moveTo('closing');
+    this.#sendQueue.length = 0;
+    this.#sendQueueBytes = 0;
+    this.#startLingerTimer();
   };
 
-  private readonly handleError = (error: Error): void => {
+  readonly #handleError = (error: Error): void => {
     const code = errnoCode(error);
     const ordinary = code !== undefined && ORDINARY_SOCKET_ERRORS.has(code);
-    if (this.cause !== undefined && this.sessionState !== 'open') return;
+    if (this.#cause !== undefined && this.#sessionState !== 'open') return;
     if (ordinary) {
-      this.cause = disconnectCause(DisconnectCode.ConnectionReset, `connection reset (${code})`);
+      this.#cause = disconnectCause(DisconnectCode.ConnectionReset, `connection reset (${code})`);
     } else {
       const wrapped = new SocketError(error);
-      this.logger.warn({ sessionId: this.id, err: error }, 'session socket error');
-      this.cause = disconnectCause(DisconnectCode.SocketError, wrapped.message, wrapped);
+      this.#logger.warn({ sessionId: this.id, err: error }, 'session socket error');
+      this.#cause = disconnectCause(DisconnectCode.SocketError, wrapped.message, wrapped);
     }
   };
 
-  private readonly handleClose = (): void => {
-    if (this.sessionState === 'closed') return;
-    this.moveTo('closed');
-    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
-    this.sendQueue.length = 0;
-    this.sendQueueBytes = 0;
-    this.recvBuffer?.reset();
-    const cause = this.cause ?? disconnectCause(DisconnectCode.PeerClosed, 'connection closed');
-    this.cause = cause;
+  readonly #handleClose = (): void => {
+    if (this.#sessionState === 'closed') return;
+    this.#moveTo('closed');
+    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    this.#sendQueue.length = 0;
+    this.#sendQueueBytes = 0;
+    this.#recvBuffer?.reset();
+    const cause = this.#cause ?? disconnectCause(DisconnectCode.PeerClosed, 'connection closed');
+    this.#cause = cause;
     try {
       this.onDisconnected(cause);
     } catch (error) {
-      this.reportHandlerError(new HandlerError('onDisconnected', error));
-    } finally {
-      this.host?.[kSessionClosed](this, cause);
+      this.#reportHandlerError(new HandlerError('onDisconnected', error));
     }
+    const listeners = this.#closeListeners;
+    this.#closeListeners = undefined;
+    if (listeners !== undefined) {
+      for (const listener of listeners) {
+        try {
+          listener(this, cause);
+        } catch (error) {
+          this.#logger.error({ sessionId: this.id, err: error }, 'close listener threw');
+        }
+      }
+    }
+    this.#host?.[kSessionClosed](this, cause);
   };
 
-  private readonly handleLingerTimeout = (): void => {
-    this.lingerTimer = undefined;
-    this.socket?.destroy();
+  readonly #handleLingerTimeout = (): void => {
+    this.#lingerTimer = undefined;
+    this.#socket?.destroy();
   };
 
-  private startLingerTimer(): void {
-    if (this.lingerTimer !== undefined) return;
-    this.lingerTimer = setTimeout(this.handleLingerTimeout, this.disconnectTimeoutMs);
-    this.lingerTimer.unref();
+  #startLingerTimer(): void {
+    if (this.#lingerTimer !== undefined) return;
+    this.#lingerTimer = setTimeout(this.#handleLingerTimeout, this.#disconnectTimeoutMs);
+    this.#lingerTimer.unref();
   }
 
-  private failHook(hook: string, thrown: unknown): void {
+  #failHook(hook: string, thrown: unknown): void {
     // A subclass (PacketSession) may already have named the hook that really threw.
     const error = thrown instanceof HandlerError ? thrown : new HandlerError(hook, thrown);
-    this.reportHandlerError(error);
+    this.#reportHandlerError(error);
     this[kClose](disconnectCause(DisconnectCode.HandlerError, error.message, error));
   }
 
-  private reportHandlerError(error: GamewireError): void {
-    this.logger.error({ sessionId: this.id, err: error }, 'session hook failed');
+  #reportHandlerError(error: GamewireError): void {
+    this.#logger.error({ sessionId: this.id, err: error }, 'session hook failed');
   }
 
   /** The single state transition; refuses illegal moves so a bug shows at once instead of corrupting state. */
-  private moveTo(next: SessionState): void {
-    const from = this.sessionState;
+  #moveTo(next: SessionState): void {
+    const from = this.#sessionState;
     if (!ALLOWED_MOVES[from].includes(next)) {
       throw new ServiceStateError(`session ${this.id}: illegal state change ${from} -> ${next}`);
     }
-    this.sessionState = next;
-    this.logger.debug({ sessionId: this.id, from, to: next }, 'session state');
+    this.#sessionState = next;
+    this.#logger.debug({ sessionId: this.id, from, to: next }, 'session state');
   }
 }

@@ -33,14 +33,14 @@ export interface PacketSessionOptions {
  *   `UnknownPacketError` (`UNKNOWN_PACKET`) and `BadPacketError` (`BAD_PACKET`) from a handler table.
  */
 export abstract class PacketSession extends Session {
-  private readonly scanner: PacketScanner;
-  private readonly sink: PacketSink;
+  readonly #scanner: PacketScanner;
+  readonly #sink: PacketSink;
 
   /** @throws InvalidOptionError when `maxPacketSize` is outside 4..65535. */
   constructor(options: PacketSessionOptions = {}) {
     super();
-    this.scanner = new PacketScanner(options.maxPacketSize ?? MAX_PACKET_SIZE);
-    this.sink = {
+    this.#scanner = new PacketScanner(options.maxPacketSize ?? MAX_PACKET_SIZE);
+    this.#sink = {
       onPacketBytes: (buffer, offset, size, id) => {
         this.onRecvPacket(id, buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size));
         return this.connected;
@@ -50,7 +50,7 @@ export abstract class PacketSession extends Session {
 
   /** Largest packet accepted from the peer, bytes, header included. */
   get maxPacketSize(): number {
-    return this.scanner.maxPacketSize;
+    return this.#scanner.maxPacketSize;
   }
 
   /** Hook: one whole packet arrived. `body` (without header) is valid only during the call. */
@@ -76,10 +76,10 @@ export abstract class PacketSession extends Session {
 
   /** Final: PacketSession's framing. Override `onRecvPacket` instead. */
   protected override onRecv(buffer: Buffer): number {
-    const scanner = this.scanner;
+    const scanner = this.#scanner;
     let consumed: number;
     try {
-      consumed = scanner.scan(buffer, this.sink);
+      consumed = scanner.scan(buffer, this.#sink);
     } catch (thrown) {
       if (thrown instanceof UnknownPacketError) {
         this.closeWithError(DisconnectCode.UnknownPacket, thrown);

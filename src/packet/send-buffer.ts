@@ -23,10 +23,10 @@ export const DEFAULT_SEND_BUFFER_CHUNK_SIZE = 64 * 1024;
 export class SendBufferManager {
   /** Bytes per chunk. */
   readonly chunkSize: number;
-  private chunk: Buffer;
-  private used = 0;
-  private openSize = -1;
-  private openBuffer: Buffer | undefined;
+  #chunk: Buffer;
+  #used = 0;
+  #openSize = -1;
+  #openBuffer: Buffer | undefined;
 
   /**
    * @param chunkSize - bytes per pooled chunk; default {@link DEFAULT_SEND_BUFFER_CHUNK_SIZE}.
@@ -37,7 +37,7 @@ export class SendBufferManager {
       throw new InvalidOptionError('chunkSize', chunkSize, 'an integer >= 256');
     }
     this.chunkSize = chunkSize;
-    this.chunk = Buffer.allocUnsafeSlow(chunkSize);
+    this.#chunk = Buffer.allocUnsafeSlow(chunkSize);
   }
 
   /**
@@ -45,18 +45,18 @@ export class SendBufferManager {
    * @throws ServiceStateError if a buffer is already open.
    */
   open(size: number): Buffer {
-    if (this.openSize >= 0) throw new ServiceStateError('SendBufferManager.open() while a buffer is open');
-    this.openSize = size;
+    if (this.#openSize >= 0) throw new ServiceStateError('SendBufferManager.open() while a buffer is open');
+    this.#openSize = size;
     if (size > this.chunkSize) {
-      this.openBuffer = Buffer.allocUnsafe(size);
-      return this.openBuffer;
+      this.#openBuffer = Buffer.allocUnsafe(size);
+      return this.#openBuffer;
     }
-    if (this.chunkSize - this.used < size) {
-      this.chunk = Buffer.allocUnsafeSlow(this.chunkSize);
-      this.used = 0;
+    if (this.chunkSize - this.#used < size) {
+      this.#chunk = Buffer.allocUnsafeSlow(this.chunkSize);
+      this.#used = 0;
     }
-    this.openBuffer = undefined;
-    return this.chunk.subarray(this.used, this.used + size);
+    this.#openBuffer = undefined;
+    return this.#chunk.subarray(this.#used, this.#used + size);
   }
 
   /**
@@ -65,20 +65,20 @@ export class SendBufferManager {
    * @throws ServiceStateError if nothing is open or `written` is out of range.
    */
   close(written: number): Buffer {
-    const size = this.openSize;
+    const size = this.#openSize;
     if (size < 0) throw new ServiceStateError('SendBufferManager.close() without open()');
     if (!Number.isInteger(written) || written < 0 || written > size) {
       throw new ServiceStateError(`SendBufferManager.close(${written}) outside 0..${size}`);
     }
-    this.openSize = -1;
-    const own = this.openBuffer;
+    this.#openSize = -1;
+    const own = this.#openBuffer;
     if (own !== undefined) {
-      this.openBuffer = undefined;
+      this.#openBuffer = undefined;
       return written === own.length ? own : own.subarray(0, written);
     }
-    const start = this.used;
-    this.used += written;
-    return this.chunk.subarray(start, start + written);
+    const start = this.#used;
+    this.#used += written;
+    return this.#chunk.subarray(start, start + written);
   }
 
   /** Copies `bytes` into a fresh SendBuffer (open, copy, close). */
