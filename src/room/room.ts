@@ -1,0 +1,151 @@
+import { InvalidOptionError } from '../core/errors.js';
+import { JobQueue, type JobQueueOptions } from '../jobs/job-queue.js';
+import type { Session } from '../net/session.js';
+import { kAddCloseListener, kRemoveCloseListener, type CloseListener } from '../net/session-owner.js';
+import type { MessageInit, MessageType } from '../packet/message-type.js';
+
+/** Default `maxMembers` of a Room. */
+export const DEFAULT_ROOM_MAX_MEMBERS = 1000;
+
+/** Options of a {@link Room}. */
+export interface RoomOptions extends JobQueueOptions {
+  /** Most members at once; `enter` refuses more. Default 1000. */
+  readonly maxMembers?: number;
+  /** Runs `onTick` every this many ms as a job of the room (50 = 20 Hz); 0 for no tick. Default 0. */
+  readonly tickIntervalMs?: number;
+}
+
+/** Options of a broadcast. */
+export interface BroadcastOptions<S> {
+  /** A member that does not get this packet (usually the sender). */
+  readonly except?: S;
+}
+
+/**
+ * The C++ `Room : JobQueue`: a set of member sessions with a job queue for its game logic. A broadcast
+ * hands the same immutable bytes to every member (a message is encoded once), and sends to one member
+ * in one turn leave in one write. A member that disconnects is removed exactly once, on its own.
+ *
+ * Game code that changes a room from outside its jobs should go through `doAsync`, so that all of the
+ * room's work runs in order: `room.doAsync(() => room.enter(session))`.
+ */
+export class Room<S extends Session = Session> extends JobQueue {
+  /** Most members at once. */
+  readonly maxMembers: number;
+  readonly #memberSet = new Set<S>();
+  #tickTimer: NodeJS.Timeout | undefined;
+  #lastTick = 0;
+  #closed = false;
+  readonly #handleMemberClosed: CloseListener = (session) => {
+    if (this.#memberSet.delete(session as S)) this.#notifyLeave(session as S);
+  };
+
+  /** @throws InvalidOptionError when an option is out of range. */
+  constructor(options: RoomOptions = {}) {
+    super(options);
+    const maxMembers = options.maxMembers ?? DEFAULT_ROOM_MAX_MEMBERS;
+    if (!Number.isSafeInteger(maxMembers) || maxMembers < 1) {
+      throw new InvalidOptionError('maxMembers', maxMembers, 'an integer >= 1');
+    }
+    this.maxMembers = maxMembers;
+    const tick = options.tickIntervalMs ?? 0;
+    if (typeof tick !== 'number' || !(tick >= 0)) throw new InvalidOptionError('tickIntervalMs', tick, 'a number >= 0');
+    if (tick > 0) {
+      this.#lastTick = performance.now();
+      this.#tickTimer = setInterval(() => this.doAsync(this.#runTick), tick);
+      this.#tickTimer.unref();
+    }
+  }
+
+  /** The members, live. Copy before awaiting. */
+  get members(): ReadonlySet<S> {
+    return this.#memberSet;
+  }
+
+  /** How many members. */
+  get memberCount(): number {
+    return this.#memberSet.size;
+  }
+
+  /**
+   * Adds `session`. Refused (false) when the room is full or closed, the session is not open, or it is
+   * already a member.
+   */
+  enter(session: S): boolean {
+    if (this.#closed || !session.connected || this.#memberSet.has(session)) return false;
+    if (this.#memberSet.size >= this.maxMembers) return false;
+    this.#memberSet.add(session);
+    session[kAddCloseListener](this.#handleMemberClosed);
+    this.onEnter(session);
+    return true;
+  }
+
+  /** Removes `session`; false if it was not a member. */
+  leave(session: S): boolean {
+    if (!this.#memberSet.delete(session)) return false;
+    session[kRemoveCloseListener](this.#handleMemberClosed);
+    this.#notifyLeave(session);
+    return true;
+  }
+
+  /**
+   * Sends the same bytes to every member (but `options.except`). The bytes are not copied and must not
+   * change afterwards.
+   * @returns how many members it was queued for.
+   */
+  broadcast(bytes: Uint8Array, options?: BroadcastOptions<S>): number {
+    const except = options?.except;
+    let count = 0;
+    for (const member of this.#memberSet) {
+      if (member !== except && member.send(bytes)) count++;
+    }
+    return count;
+  }
+
+  /** Encodes `message` once into a SendBuffer and broadcasts it. @returns members it was queued for. */
+  broadcastMessage<T>(type: MessageType<T>, message: MessageInit<T>, options?: BroadcastOptions<S>): number {
+    if (this.#memberSet.size === 0) return 0;
+    return this.broadcast(type.makeSendBuffer(message), options);
+  }
+
+  /** Stops the tick, drops queued jobs and timers, and removes every member (onLeave runs for each). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#tickTimer !== undefined) clearInterval(this.#tickTimer);
+    this.clearJobs();
+    for (const member of [...this.#memberSet]) this.leave(member);
+  }
+
+  /** Hook: `session` entered. */
+  protected onEnter(session: S): void {
+    void session;
+  }
+
+  /** Hook: `session` left, by `leave`, by disconnecting, or because the room closed. Runs once per enter. */
+  protected onLeave(session: S): void {
+    void session;
+  }
+
+  /** Hook: a tick, with the ms since the previous one (only with `tickIntervalMs`). Runs as a job. */
+  protected onTick(elapsedMs: number): void {
+    void elapsedMs;
+  }
+
+  readonly #runTick = (): void => {
+    const now = performance.now();
+    const elapsed = now - this.#lastTick;
+    this.#lastTick = now;
+    this.onTick(elapsed);
+  };
+
+  #notifyLeave(session: S): void {
+    try {
+      this.onLeave(session);
+    } catch (error) {
+      this.doAsync(() => {
+        throw error; // reported like any job error
+      });
+    }
+  }
+}
