@@ -4,16 +4,20 @@ import type { DisconnectCause } from '../core/disconnect-cause.js';
 import { ClientStartError } from '../core/errors.js';
 import { ClientService } from '../net/client-service.js';
 import { DEFAULT_HOST } from '../net/service.js';
+import { ChatBotSession, type ChatBotStats } from '../samples/chat/chat-bot-session.js';
 import { DummySession, type DummyStats } from '../samples/dummy-session.js';
 import { createCliLogger } from './cli-logger.js';
 import { intFlag, UsageError, waitForSignal, type Command } from './command.js';
 
 const usage = `gamewire dummy-client [options]
 
-The seed's DummyClient: each session sends the message on connect, and again --interval-ms after
-each echo arrives. Prints one summary line per second; exits 0 after --duration-s.
+The seed's DummyClient. Scenario 'echo' (against echo-server): each session sends the message on
+connect, and again --interval-ms after each echo arrives. Scenario 'chat' (against chat-server): each
+bot logs in, enters the room and chats every --interval-ms; every chat goes to every bot (N^2).
+Prints one summary line per second; exits 0 after --duration-s.
 
 Options:
+  --scenario NAME      echo or chat (default echo)
   --host HOST          server address (default ${DEFAULT_HOST})
   --port PORT          server port (default 7777)
   --sessions N         sessions to open (default 1)
@@ -34,6 +38,7 @@ export const dummyClientCommand: Command = {
     const { values } = parseArgs({
       args: [...args],
       options: {
+        scenario: { type: 'string', default: 'echo' },
         host: { type: 'string', default: DEFAULT_HOST },
         port: { type: 'string' },
         sessions: { type: 'string' },
@@ -48,14 +53,21 @@ export const dummyClientCommand: Command = {
     const intervalMs = intFlag('interval-ms', values['interval-ms'], 1000, 0);
     const durationS = intFlag('duration-s', values['duration-s'], 0, 0);
     if (Buffer.byteLength(values.message) > 65535 - 4) throw new UsageError('--message is longer than a packet can hold');
+    const scenario = values.scenario;
+    if (scenario !== 'echo' && scenario !== 'chat') throw new UsageError(`--scenario must be echo or chat, got '${scenario}'`);
     const logger = createCliLogger('dummy-client');
 
     const window = newHistogram();
     const total = newHistogram();
     const causes = new Map<string, number>();
-    const stats: DummyStats = {
+    const delivery = newHistogram();
+    let finishing = false;
+    let unexpectedDisconnects = 0;
+    const stats: DummyStats & ChatBotStats = {
       sent: 0,
       received: 0,
+      delivered: 0,
+      entered: 0,
       bytesSent: 0,
       bytesReceived: 0,
       recordRoundTrip(micros) {
@@ -63,29 +75,44 @@ export const dummyClientCommand: Command = {
         window.recordValue(value);
         total.recordValue(value);
       },
+      recordDelivery(micros) {
+        delivery.recordValue(micros);
+      },
       recordDisconnect(cause: DisconnectCause) {
+        if (!finishing) unexpectedDisconnects++;
         causes.set(cause.code, (causes.get(cause.code) ?? 0) + 1);
       },
     };
-    const service = new ClientService({
+    const service = new ClientService<DummySession | ChatBotSession>({
       host: values.host,
       port,
       maxSessionCount: sessions,
       logger,
-      sessionFactory: () => new DummySession(values.message, intervalMs, stats),
+      sessionFactory:
+        scenario === 'chat'
+          ? () => new ChatBotSession(intervalMs, stats, values.message)
+          : () => new DummySession(values.message, intervalMs, stats),
     });
 
     const startedAt = Date.now();
     let ticks = 0;
+    let lastDelivered = 0;
     const report = (): void => {
       ticks++;
+      const chat =
+        scenario === 'chat'
+          ? `in-room=${stats.entered} delivered=${stats.delivered} (${stats.delivered - lastDelivered}/s) ` +
+            `delivery p50=${delivery.totalCount ? delivery.getValueAtPercentile(50) : '-'}us ` +
+            `p99=${delivery.totalCount ? delivery.getValueAtPercentile(99) : '-'}us `
+          : `recv=${stats.received} bytes out=${stats.bytesSent} in=${stats.bytesReceived} `;
+      lastDelivered = stats.delivered;
       console.log(
-        `[${ticks}s] sessions=${service.sessionCount} sent=${stats.sent} recv=${stats.received} ` +
-          `bytes out=${stats.bytesSent} in=${stats.bytesReceived} ` +
+        `[${ticks}s] sessions=${service.sessionCount} sent=${stats.sent} ${chat}` +
           `rtt p50=${window.totalCount ? window.getValueAtPercentile(50) : '-'}us ` +
           `p99=${window.totalCount ? window.getValueAtPercentile(99) : '-'}us`,
       );
       window.reset();
+      delivery.reset();
     };
     const ticker = setInterval(report, 1000);
     const signal = waitForSignal();
@@ -101,13 +128,21 @@ export const dummyClientCommand: Command = {
     const done = durationS > 0 ? new Promise((resolve) => setTimeout(resolve, durationS * 1000)) : new Promise(() => {});
     if (exitCode === 0) await Promise.race([signal, done]);
     clearInterval(ticker);
+    finishing = true;
     await service.close();
+    const elapsedS = (Date.now() - startedAt) / 1000;
     console.log(
-      `total: sent=${stats.sent} recv=${stats.received} bytes out=${stats.bytesSent} in=${stats.bytesReceived} ` +
+      `total: sent=${stats.sent} recv=${stats.received} delivered=${stats.delivered} ` +
+        `(${Math.round(stats.delivered / elapsedS)}/s) bytes out=${stats.bytesSent} in=${stats.bytesReceived} ` +
         `rtt p50=${total.getValueAtPercentile(50)}us p99=${total.getValueAtPercentile(99)}us max=${total.maxValue}us ` +
         `disconnects=${JSON.stringify(Object.fromEntries(causes))}`,
     );
+    if (unexpectedDisconnects > 0) {
+      logger.error({ unexpectedDisconnects }, 'sessions ended before the run did');
+      exitCode = 1;
+    }
     window.destroy();
+    delivery.destroy();
     total.destroy();
     return exitCode;
   },

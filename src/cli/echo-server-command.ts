@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 import { ServerService } from '../net/server-service.js';
-import type { Session } from '../net/session.js';
 import { DEFAULT_HOST } from '../net/service.js';
+import type { Session } from '../net/session.js';
 import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { EchoSession, RawEchoSession } from '../samples/echo-session.js';
 import { createCliLogger } from './cli-logger.js';
-import { intFlag, waitForSignal, type Command } from './command.js';
+import { intFlag, type Command } from './command.js';
+import { runServer, SERVER_FLAGS } from './server-runner.js';
 
 const usage = `gamewire echo-server [options]
 
@@ -29,13 +30,7 @@ export const echoServerCommand: Command = {
   async run(args) {
     const { values } = parseArgs({
       args: [...args],
-      options: {
-        host: { type: 'string', default: DEFAULT_HOST },
-        port: { type: 'string' },
-        'max-sessions': { type: 'string' },
-        'max-packet': { type: 'string' },
-        raw: { type: 'boolean', default: false },
-      },
+      options: { ...SERVER_FLAGS, raw: { type: 'boolean', default: false } },
       strict: true,
     });
     const port = intFlag('port', values.port, 7777, 0, 65535);
@@ -43,25 +38,17 @@ export const echoServerCommand: Command = {
     const maxPacketSize = intFlag('max-packet', values['max-packet'], MAX_PACKET_SIZE, 4, MAX_PACKET_SIZE);
     const logger = createCliLogger('echo-server');
     const service = new ServerService<Session>({
-      host: values.host,
+      host: values.host ?? DEFAULT_HOST,
       port,
       maxSessionCount,
       logger,
       sessionFactory: values.raw ? () => new RawEchoSession() : () => new EchoSession(maxPacketSize),
     });
-    const signal = waitForSignal();
-    await service.start();
-    logger.info(
-      { host: service.host, port: service.port, maxSessionCount, raw: values.raw, maxPacketSize },
-      `listening on ${service.host}:${service.port}`,
+    return runServer(
+      logger,
+      service,
+      { maxSessionCount, raw: values.raw, maxPacketSize },
+      'npx gamewire dummy-client --host {host} --port {port} --sessions 10 --interval-ms 100',
     );
-    logger.info(
-      `drive it with: npx gamewire dummy-client --host ${service.host} --port ${service.port} --sessions 10 --interval-ms 100`,
-    );
-    const received = await signal;
-    logger.info({ signal: received, sessions: service.sessionCount }, 'closing');
-    await service.close();
-    logger.info({ refused: service.refusedCount, accepted: service.acceptedCount }, 'closed');
-    return 0;
   },
 };

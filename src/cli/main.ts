@@ -1,10 +1,18 @@
 #!/usr/bin/env node
+import { broadcastServerCommand } from './broadcast-server-command.js';
+import { chatServerCommand } from './chat-server-command.js';
 import { dummyClientCommand } from './dummy-client-command.js';
 import { echoServerCommand } from './echo-server-command.js';
 import { genPacketsCommand } from './gen-packets-command.js';
 import { UsageError, type Command } from './command.js';
 
-const commands: readonly Command[] = [echoServerCommand, dummyClientCommand, genPacketsCommand];
+const commands: readonly Command[] = [
+  echoServerCommand,
+  broadcastServerCommand,
+  chatServerCommand,
+  dummyClientCommand,
+  genPacketsCommand,
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,47 @@
+import { parseArgs } from 'node:util';
+import { ServerService } from '../net/server-service.js';
+import { DEFAULT_HOST } from '../net/service.js';
+import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
+import { Room } from '../room/room.js';
+import { BroadcastSession } from '../samples/broadcast-session.js';
+import { createCliLogger } from './cli-logger.js';
+import { intFlag, type Command } from './command.js';
+import { runServer, SERVER_FLAGS } from './server-runner.js';
+
+const usage = `gamewire broadcast-server [options]
+
+Every packet received from any session goes, unchanged, to every connected session, the sender
+included, each sender's packets in order. This is what ../shared/bench netload's bcast mode measures.
+
+Options:
+  --host HOST          address to listen on (default ${DEFAULT_HOST})
+  --port PORT          port to listen on, 0 for any free one (default 7777)
+  --max-sessions N     most sessions at once; more are closed at once (default 100)
+  --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535)
+  -h, --help           show this help
+
+Prints 'listening on HOST:PORT' when ready; SIGINT or SIGTERM closes gracefully and exits 0.`;
+
+export const broadcastServerCommand: Command = {
+  name: 'broadcast-server',
+  summary: 'sends every packet received to every session, the sender included',
+  usage,
+  async run(args) {
+    const { values } = parseArgs({ args: [...args], options: SERVER_FLAGS, strict: true });
+    const port = intFlag('port', values.port, 7777, 0, 65535);
+    const maxSessionCount = intFlag('max-sessions', values['max-sessions'], 100, 1);
+    const maxPacketSize = intFlag('max-packet', values['max-packet'], MAX_PACKET_SIZE, 4, MAX_PACKET_SIZE);
+    const logger = createCliLogger('broadcast-server');
+    const room = new Room<BroadcastSession>({ maxMembers: maxSessionCount, logger });
+    const service = new ServerService<BroadcastSession>({
+      host: values.host ?? DEFAULT_HOST,
+      port,
+      maxSessionCount,
+      logger,
+      sessionFactory: () => new BroadcastSession(room, maxPacketSize),
+    });
+    return runServer(logger, service, { maxSessionCount, maxPacketSize }, 'netload --port {port} --mode bcast', () =>
+      room.close(),
+    );
+  },
+};

@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import { ServerService } from '../net/server-service.js';
+import { DEFAULT_HOST } from '../net/service.js';
+import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
+import { Room } from '../room/room.js';
+import { chatServerHandlers } from '../samples/chat/chat-server-handlers.js';
+import { ChatSession } from '../samples/chat/chat-session.js';
+import { createCliLogger } from './cli-logger.js';
+import { intFlag, type Command } from './command.js';
+import { runServer, SERVER_FLAGS } from './server-runner.js';
+
+const usage = `gamewire chat-server [options]
+
+The sample game server on proto/protocol.proto: players log in (C_LOGIN), enter the room
+(C_ENTER_GAME), chat (C_CHAT, broadcast to the room as S_CHAT) and move (C_MOVE, broadcast to the
+others as S_MOVE).
+
+Options:
+  --host HOST          address to listen on (default ${DEFAULT_HOST})
+  --port PORT          port to listen on, 0 for any free one (default 7777)
+  --max-sessions N     most sessions (and room members) at once (default 100)
+  --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535)
+  -h, --help           show this help
+
+Prints 'listening on HOST:PORT' when ready; SIGINT or SIGTERM closes gracefully and exits 0.`;
+
+export const chatServerCommand: Command = {
+  name: 'chat-server',
+  summary: 'the sample game server: login, enter a room, chat and move',
+  usage,
+  async run(args) {
+    const { values } = parseArgs({ args: [...args], options: SERVER_FLAGS, strict: true });
+    const port = intFlag('port', values.port, 7777, 0, 65535);
+    const maxSessionCount = intFlag('max-sessions', values['max-sessions'], 100, 1);
+    const maxPacketSize = intFlag('max-packet', values['max-packet'], MAX_PACKET_SIZE, 4, MAX_PACKET_SIZE);
+    const logger = createCliLogger('chat-server');
+    const room = new Room<ChatSession>({ maxMembers: maxSessionCount, logger });
+    const service = new ServerService<ChatSession>({
+      host: values.host ?? DEFAULT_HOST,
+      port,
+      maxSessionCount,
+      logger,
+      sessionFactory: () => new ChatSession(room, chatServerHandlers, { maxPacketSize }),
+    });
+    return runServer(
+      logger,
+      service,
+      { maxSessionCount, maxPacketSize },
+      'npx gamewire dummy-client --scenario chat --host {host} --port {port} --sessions 100',
+      () => room.close(),
+    );
+  },
+};

@@ -1,0 +1,56 @@
+import { createServerHandlers, PlayerType, S_CHAT, S_ENTER_GAME, S_LOGIN, S_MOVE, type Player } from '../protocol/packets.js';
+import type { ChatSession } from './chat-session.js';
+
+/** Room id reported in S_ENTER_GAME: the sample has one room. */
+export const CHAT_ROOM_ID = 1;
+
+let nextPlayerId = 1;
+
+/**
+ * The chat server's handler table (the C++ `ServerPacketHandler`): login offers three players, enter
+ * game puts the chosen one in the room, chat and move are broadcast to the room (chat to everyone,
+ * the sender included; move to everyone else). Room changes run as jobs of the room, in order.
+ */
+export const chatServerHandlers = createServerHandlers<ChatSession>({
+  C_LOGIN(session, message) {
+    session.account = message.account;
+    const types = [PlayerType.PLAYER_TYPE_KNIGHT, PlayerType.PLAYER_TYPE_MAGE, PlayerType.PLAYER_TYPE_ARCHER];
+    session.players = types.map((playerType, i): Player => ({
+      id: nextPlayerId++,
+      name: `${message.account}-${i + 1}`,
+      playerType,
+      position: { x: 0, y: 0, z: 0 },
+    }));
+    S_LOGIN.send(session, { success: true, players: session.players });
+  },
+  C_ENTER_GAME(session, message) {
+    const player = session.players[message.playerIndex];
+    if (player === undefined || session.player !== undefined) {
+      S_ENTER_GAME.send(session, { success: false });
+      return;
+    }
+    const room = session.room;
+    room.doAsync(() => {
+      const entered = room.enter(session);
+      if (entered) session.player = player;
+      S_ENTER_GAME.send(session, { success: entered, player: entered ? player : null, roomId: CHAT_ROOM_ID });
+    });
+  },
+  C_CHAT(session, message) {
+    const player = session.player;
+    if (player === undefined) return;
+    const { msg, sentAtMs } = message;
+    session.room.doAsync(() => {
+      session.room.broadcastMessage(S_CHAT, { playerId: player.id, msg, sentAtMs });
+    });
+  },
+  C_MOVE(session, message) {
+    const player = session.player;
+    if (player === undefined) return;
+    player.position = message.position;
+    const { position, yaw, seq } = message;
+    session.room.doAsync(() => {
+      session.room.broadcastMessage(S_MOVE, { playerId: player.id, position, yaw, seq }, { except: session });
+    });
+  },
+});
