@@ -53,7 +53,12 @@ export {
 export { PacketScanner, type PacketSink } from './packet/packet-scanner.js';
 export { EchoSession, RawEchoSession } from './samples/echo-session.js';
 export { PacketSession, type PacketSessionOptions } from './packet/packet-session.js';
-export { DEFAULT_SEND_BUFFER_CHUNK_SIZE, SendBufferManager, sendBufferManager } from './packet/send-buffer.js';
+export {
+  DEFAULT_SEND_BUFFER_CHUNK_SIZE,
+  SendBufferManager,
+  sendBufferManager,
+  type SendBufferCursor,
+} from './packet/send-buffer.js';
 export * from './packet/protocol-runtime.js';
 export { DEFAULT_JOB_BUDGET_MS, JobQueue, type Job, type JobQueueOptions, type JobTimer } from './jobs/job-queue.js';
 export { DEFAULT_ROOM_MAX_MEMBERS, Room, type BroadcastOptions, type RoomOptions } from './room/room.js';

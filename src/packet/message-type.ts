@@ -58,7 +58,7 @@ export interface MessageType<T, N extends string = string> {
    * result is immutable and may be sent to any number of sessions.
    * @throws InvalidOptionError when the packet would exceed 65535 bytes.
    */
-  makeSendBuffer(message: MessageInit<T>): Buffer;
+  makeSendBuffer(message: MessageInit<T>): Uint8Array;
   /** `session.send(makeSendBuffer(message))`; false when the session is not open. */
   send(session: Session, message: MessageInit<T>): boolean;
 }
@@ -80,7 +80,7 @@ export function defineMessage<T, N extends string>(
     throw new InvalidOptionError(`packet id of ${name}`, id, `an integer 1..${MAX_PACKET_ID}`);
   }
   const type = schema.lookupType(fullName);
-  const makeSendBuffer = (message: MessageInit<T>): Buffer => {
+  const makeSendBuffer = (message: MessageInit<T>): Uint8Array => {
     writer.reset();
     try {
       type.encode(message as protobuf.Message, writer);
@@ -92,9 +92,9 @@ export function defineMessage<T, N extends string>(
     if (size > MAX_PACKET_SIZE) {
       throw new InvalidOptionError(`${name} packet size`, size, `at most ${MAX_PACKET_SIZE} bytes`);
     }
-    const scratch = sendBufferManager.open(size);
-    writePacketHeader(scratch, 0, size, id);
-    writer.finishInto(scratch, PACKET_HEADER_SIZE);
+    const at = sendBufferManager.open(size);
+    writePacketHeader(at.bytes, at.offset, size, id);
+    writer.finishInto(at.bytes, at.offset + PACKET_HEADER_SIZE);
     return sendBufferManager.close(size);
   };
   return Object.freeze({

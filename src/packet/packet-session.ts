@@ -68,9 +68,9 @@ export abstract class PacketSession extends Session {
       throw new InvalidOptionError('packet id', id, `an integer 0..${MAX_PACKET_ID}`);
     }
     if (!this.connected) return false;
-    const scratch = sendBufferManager.open(size);
-    writePacketHeader(scratch, 0, size, id);
-    scratch.set(body, PACKET_HEADER_SIZE);
+    const at = sendBufferManager.open(size);
+    writePacketHeader(at.bytes, at.offset, size, id);
+    at.bytes.set(body, at.offset + PACKET_HEADER_SIZE);
     return this.send(sendBufferManager.close(size));
   }
 

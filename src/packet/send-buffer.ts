@@ -4,19 +4,34 @@ import { InvalidOptionError, ServiceStateError } from '../core/errors.js';
 export const DEFAULT_SEND_BUFFER_CHUNK_SIZE = 64 * 1024;
 
 /**
- * The C++ SendBufferManager in Node terms: packets are written into large pooled chunks with
- * `open(size)` then `close(written)`, so making a packet allocates no memory of its own, only a view.
+ * Where to write an open SendBuffer: `size` bytes of `bytes` starting at `offset`. It is one object
+ * owned by the manager and reused by every `open()`, so opening allocates nothing; it is valid until
+ * `close()`.
+ */
+export interface SendBufferCursor {
+  /** The chunk to write into (a Buffer, so `writeUInt16LE` and friends work). */
+  readonly bytes: Buffer;
+  /** Where the open SendBuffer starts in `bytes`. */
+  readonly offset: number;
+  /** Bytes reserved by `open()`. */
+  readonly size: number;
+}
+
+/**
+ * The C++ SendBufferManager in Node terms: packets are written into large chunks with `open(size)`
+ * then `close(written)`. Opening allocates nothing (the cursor is reused); closing returns the packet
+ * as a `Uint8Array` view of the chunk, which is the only allocation per packet and is cheaper than
+ * `Buffer.allocUnsafe` (see bench/README.md).
  *
- * A chunk is never written twice: once closed, the bytes of a SendBuffer are immutable and may be
- * sent to any number of sessions; the chunk is freed by the garbage collector when the last view of
- * it is gone (the C++ version's reference count). A request larger than a chunk gets a buffer of its
- * own instead of failing.
+ * A chunk's bytes are never written twice: once closed, a SendBuffer is immutable and may be sent to
+ * any number of sessions; a chunk is freed by the garbage collector when its last SendBuffer is gone
+ * (the C++ version's reference count). A request larger than a chunk gets memory of its own.
  *
  * ```ts
- * const scratch = sendBuffers.open(4 + body.length);   // writable, at least the size asked for
- * writePacketHeader(scratch, 0, 4 + body.length, id);
- * scratch.set(body, 4);
- * const packet = sendBuffers.close(4 + body.length);   // immutable from here on
+ * const at = sendBufferManager.open(4 + body.length);
+ * writePacketHeader(at.bytes, at.offset, 4 + body.length, id);
+ * at.bytes.set(body, at.offset + 4);
+ * const packet = sendBufferManager.close(4 + body.length); // immutable from here on
  * for (const s of sessions) s.send(packet);
  * ```
  */
@@ -25,11 +40,11 @@ export class SendBufferManager {
   readonly chunkSize: number;
   #chunk: Buffer;
   #used = 0;
-  #openSize = -1;
-  #openBuffer: Buffer | undefined;
+  #open = false;
+  readonly #cursor: { bytes: Buffer; offset: number; size: number };
 
   /**
-   * @param chunkSize - bytes per pooled chunk; default {@link DEFAULT_SEND_BUFFER_CHUNK_SIZE}.
+   * @param chunkSize - bytes per chunk; default {@link DEFAULT_SEND_BUFFER_CHUNK_SIZE}.
    * @throws InvalidOptionError when `chunkSize` is not an integer of at least 256.
    */
   constructor(chunkSize: number = DEFAULT_SEND_BUFFER_CHUNK_SIZE) {
@@ -38,53 +53,55 @@ export class SendBufferManager {
     }
     this.chunkSize = chunkSize;
     this.#chunk = Buffer.allocUnsafeSlow(chunkSize);
+    this.#cursor = { bytes: this.#chunk, offset: 0, size: 0 };
   }
 
   /**
-   * Reserves `size` bytes and returns them, writable, until `close()`. Exactly one buffer may be open.
-   * @throws ServiceStateError if a buffer is already open.
+   * Reserves `size` bytes and says where to write them. Exactly one SendBuffer may be open at a time.
+   * @throws ServiceStateError if one is already open.
    */
-  open(size: number): Buffer {
-    if (this.#openSize >= 0) throw new ServiceStateError('SendBufferManager.open() while a buffer is open');
-    this.#openSize = size;
+  open(size: number): SendBufferCursor {
+    if (this.#open) throw new ServiceStateError('SendBufferManager.open() while a buffer is open');
+    if (size >>> 0 !== size) throw new InvalidOptionError('size', size, 'an integer >= 0');
+    this.#open = true;
+    const cursor = this.#cursor;
+    cursor.size = size;
     if (size > this.chunkSize) {
-      this.#openBuffer = Buffer.allocUnsafe(size);
-      return this.#openBuffer;
+      cursor.bytes = Buffer.allocUnsafeSlow(size);
+      cursor.offset = 0;
+      return cursor;
     }
     if (this.chunkSize - this.#used < size) {
       this.#chunk = Buffer.allocUnsafeSlow(this.chunkSize);
       this.#used = 0;
     }
-    this.#openBuffer = undefined;
-    return this.#chunk.subarray(this.#used, this.#used + size);
+    cursor.bytes = this.#chunk;
+    cursor.offset = this.#used;
+    return cursor;
   }
 
   /**
-   * Ends the open buffer after `written` bytes (at most the size opened) and returns them as the
-   * finished, immutable SendBuffer.
-   * @throws ServiceStateError if nothing is open or `written` is out of range.
+   * Ends the open SendBuffer after `written` bytes (at most the size opened) and returns them: the
+   * finished, immutable packet.
+   * @throws ServiceStateError if nothing is open or `written` is outside 0..size.
    */
-  close(written: number): Buffer {
-    const size = this.#openSize;
-    if (size < 0) throw new ServiceStateError('SendBufferManager.close() without open()');
-    if (!Number.isInteger(written) || written < 0 || written > size) {
-      throw new ServiceStateError(`SendBufferManager.close(${written}) outside 0..${size}`);
+  close(written: number): Uint8Array {
+    const cursor = this.#cursor;
+    if (!this.#open) throw new ServiceStateError('SendBufferManager.close() without open()');
+    if (written >>> 0 !== written || written > cursor.size) {
+      throw new ServiceStateError(`SendBufferManager.close(${written}) outside 0..${cursor.size}`);
     }
-    this.#openSize = -1;
-    const own = this.#openBuffer;
-    if (own !== undefined) {
-      this.#openBuffer = undefined;
-      return written === own.length ? own : own.subarray(0, written);
-    }
-    const start = this.#used;
-    this.#used += written;
-    return this.#chunk.subarray(start, start + written);
+    this.#open = false;
+    const bytes = cursor.bytes;
+    if (bytes === this.#chunk) this.#used += written;
+    return new Uint8Array(bytes.buffer, bytes.byteOffset + cursor.offset, written);
   }
 
-  /** Copies `bytes` into a fresh SendBuffer (open, copy, close). */
-  copy(bytes: Uint8Array): Buffer {
-    this.open(bytes.length).set(bytes);
-    return this.close(bytes.length);
+  /** Copies `source` into a new SendBuffer (open, copy, close). */
+  copy(source: Uint8Array): Uint8Array {
+    const at = this.open(source.length);
+    at.bytes.set(source, at.offset);
+    return this.close(source.length);
   }
 }
 
