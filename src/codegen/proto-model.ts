@@ -54,11 +54,15 @@ export interface ProtoModel {
 const SCALARS: Readonly<Record<string, string>> = {
   double: 'number', float: 'number', int32: 'number', uint32: 'number', sint32: 'number',
   fixed32: 'number', sfixed32: 'number', int64: 'Int64', uint64: 'Int64', sint64: 'Int64',
-  fixed64: 'Int64', sfixed64: 'Int64', bool: 'boolean', string: 'string', bytes: 'Uint8Array',
+  fixed64: 'Int64', sfixed64: 'Int64', bool: 'boolean', string: 'string',
+  // protobufjs decodes an unset bytes field as an empty array, not an empty Uint8Array.
+  bytes: 'Uint8Array | readonly []',
 };
 
 function tsNameOf(object: protobuf.ReflectionObject, packageName: string): string {
-  return object.fullName.slice(packageName.length + 2).replaceAll('.', '_');
+  // fullName is '.pkg.Name', or '.Name' for a file without a package.
+  const prefix = packageName === '' ? 1 : packageName.length + 2;
+  return object.fullName.slice(prefix).replaceAll('.', '_');
 }
 
 /**
@@ -107,6 +111,8 @@ export function loadProtoModel(protoDir: string): ProtoModel {
           if (tsType === 'Int64') usesInt64 = true;
           if (field.map) tsType = `{ [key: string]: ${tsType} }`;
           else if (field.repeated) tsType = tsType.includes('|') ? `Array<${tsType}>` : `${tsType}[]`;
+          // proto3 `optional` fields decode as null when unset (other oneof members as their default).
+          else if (field.options?.['proto3_optional'] === true && !tsType.endsWith('| null')) tsType += ' | null';
           return { name: field.name, tsType };
         });
         messages.push({ tsName: tsNameOf(nested, packageName), fields });
@@ -137,6 +143,11 @@ export function loadProtoModel(protoDir: string): ProtoModel {
     seen.set(id, valueName);
     if (!messageTypes.has(messageName)) problems.push(`${MSG_ID_ENUM}.${valueName}: no message ${messageName}`);
     ids.set(messageName, id);
+  }
+  for (const messageName of ids.keys()) {
+    if (messageTypes.has(messageName) && !/^[CS]_/.test(messageName)) {
+      problems.push(`${MSG_ID_ENUM}.${MSG_ID_PREFIX}${messageName}: packet messages must be named C_* (client to server) or S_* (server to client)`);
+    }
   }
   const packets: PacketModel[] = [];
   for (const [name, type] of messageTypes) {

@@ -134,11 +134,16 @@ export class JobQueue implements Drainable {
   }
 
   #reportJobError(error: unknown): void {
-    this.#queueLogger.error({ err: error }, 'job threw; queue goes on');
+    // Neither a failing logger nor a failing error callback may stop the queue.
+    try {
+      this.#queueLogger.error({ err: error }, 'job threw; queue goes on');
+    } catch {
+      // ignored: see above
+    }
     try {
       this.#onJobError?.(error);
     } catch {
-      // A failing error callback must not stop the queue either.
+      // ignored: see above
     }
   }
 }

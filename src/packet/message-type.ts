@@ -10,7 +10,9 @@ export type Int64 = number | Long;
 
 /** What `send`/`makeSendBuffer` accept: every field optional (proto3 defaults), nested messages too. */
 export type MessageInit<T> = {
-  [K in keyof T]?: T[K] extends ReadonlyArray<infer E>
+  [K in keyof T]?: [T[K]] extends [Uint8Array | readonly []]
+    ? Uint8Array
+    : T[K] extends ReadonlyArray<infer E>
     ? E extends object
       ? ReadonlyArray<MessageInit<E>>
       : T[K]
@@ -80,6 +82,9 @@ export function defineMessage<T, N extends string>(
     throw new InvalidOptionError(`packet id of ${name}`, id, `an integer 1..${MAX_PACKET_ID}`);
   }
   const type = schema.lookupType(fullName);
+  // protobufjs decodes bytes fields as views of its input; a body lives in reused receive memory, so
+  // messages with bytes fields are decoded from a copy and stay valid after the handler returns.
+  const copyBody = hasBytesField(type, new Set());
   const makeSendBuffer = (message: MessageInit<T>): Uint8Array => {
     writer.reset();
     try {
@@ -102,7 +107,7 @@ export function defineMessage<T, N extends string>(
     name,
     decode(body: Uint8Array): T {
       try {
-        return type.decode(body) as unknown as T;
+        return type.decode(copyBody ? Uint8Array.prototype.slice.call(body) : body) as unknown as T;
       } catch (error) {
         throw new BadPacketError(id, name, error);
       }
@@ -114,5 +119,15 @@ export function defineMessage<T, N extends string>(
     send(session: Session, message: MessageInit<T>): boolean {
       return session.connected && session.send(makeSendBuffer(message));
     },
+  });
+}
+
+function hasBytesField(type: protobuf.Type, seen: Set<protobuf.Type>): boolean {
+  if (seen.has(type)) return false;
+  seen.add(type);
+  return type.fieldsArray.some((field) => {
+    field.resolve();
+    if (field.type === 'bytes') return true;
+    return field.resolvedType instanceof protobuf.Type && hasBytesField(field.resolvedType, seen);
   });
 }

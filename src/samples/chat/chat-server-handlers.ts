@@ -36,20 +36,21 @@ export const chatServerHandlers = createServerHandlers<ChatSession>({
       S_ENTER_GAME.send(session, { success: entered, player: entered ? player : null, roomId: CHAT_ROOM_ID });
     });
   },
+  // Chat and move go through the room's queue too, so they run after an enter sent just before them.
   C_CHAT(session, message) {
-    const player = session.player;
-    if (player === undefined) return;
     const { msg, sentAtMs } = message;
     session.room.doAsync(() => {
+      const player = session.player;
+      if (player === undefined) return;
       session.room.broadcastMessage(S_CHAT, { playerId: player.id, msg, sentAtMs });
     });
   },
   C_MOVE(session, message) {
-    const player = session.player;
-    if (player === undefined) return;
-    player.position = message.position;
     const { position, yaw, seq } = message;
     session.room.doAsync(() => {
+      const player = session.player;
+      if (player === undefined) return;
+      player.position = position;
       session.room.broadcastMessage(S_MOVE, { playerId: player.id, position, yaw, seq }, { except: session });
     });
   },
