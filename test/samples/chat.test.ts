@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DisconnectCause } from '../../src/core/disconnect-cause.js';
+import type { MessageInit, MessageType } from '../../src/packet/message-type.js';
+import { Room } from '../../src/room/room.js';
+import { ChatBotSession, type ChatBotStats } from '../../src/samples/chat/chat-bot-session.js';
+import { CHAT_ROOM_ID, chatServerHandlers } from '../../src/samples/chat/chat-server-handlers.js';
+import { ChatSession } from '../../src/samples/chat/chat-session.js';
+import {
+  C_CHAT,
+  C_ENTER_GAME,
+  C_LOGIN,
+  PacketId,
+  S_CHAT,
+  S_ENTER_GAME,
+  S_LOGIN,
+} from '../../src/samples/protocol/packets.js';
+import { packet, PacketReader, type ParsedPacket } from '../helpers/packets.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { makeClient, startServer } from '../helpers/services.js';
+import { Condition, cleanupAfter, type Cleanup } from '../helpers/wait.js';
+
+const BOTS = 3;
+
+/** The chat server's Room, with a condition to wait on its member count. */
+class ChatRoom extends Room<ChatSession> {
+  readonly changed = new Condition();
+
+  protected override onEnter(): void {
+    this.changed.notify();
+  }
+
+  protected override onLeave(): void {
+    this.changed.notify();
+  }
+}
+
+/** The chat server as chat-server-command wires it: one Room, ChatSessions with chatServerHandlers. */
+async function startChatServer(cleanup: Cleanup): Promise<{ port: number; room: ChatRoom }> {
+  const room = new ChatRoom({ maxMembers: 100 });
+  const { service } = await startServer(cleanup, () => new ChatSession(room, chatServerHandlers), { maxSessionCount: 100 });
+  cleanup.add(() => room.close());
+  return { port: service.port, room };
+}
+
+/** ChatBotStats that count, and notify `changed` on every change. */
+function makeStats(changed: Condition): ChatBotStats & { roundTrips: number; disconnects: DisconnectCause[] } {
+  let entered = 0;
+  return {
+    sent: 0,
+    delivered: 0,
+    roundTrips: 0,
+    disconnects: [],
+    get entered() {
+      return entered;
+    },
+    set entered(value: number) {
+      entered = value;
+      changed.notify();
+    },
+    recordRoundTrip(micros) {
+      assert.ok(micros >= 1);
+      this.roundTrips++;
+    },
+    recordDelivery(micros) {
+      assert.ok(micros >= 1);
+      changed.notify();
+    },
+    recordDisconnect(cause) {
+      this.disconnects.push(cause);
+      changed.notify();
+    },
+  };
+}
+
+/** A ChatBotSession that also remembers its player id and who each chat came from. */
+class ObservedBot extends ChatBotSession {
+  myPlayerId = -1;
+  readonly from = new Map<number, number>();
+
+  override entered(playerId: number): void {
+    this.myPlayerId = playerId;
+    super.entered(playerId);
+  }
+
+  override chatArrived(fromPlayerId: number, sentAtMs: number): void {
+    this.from.set(fromPlayerId, (this.from.get(fromPlayerId) ?? 0) + 1);
+    super.chatArrived(fromPlayerId, sentAtMs);
+  }
+}
+
+/** A raw client speaking the protocol: sends typed packets, reads back typed packets. */
+class RawPlayer {
+  private readonly reader = new PacketReader();
+  readonly packets: ParsedPacket[] = [];
+  private readonly changed = new Condition();
+
+  constructor(readonly client: RawClient) {
+    client.socket.on('data', (chunk: Buffer) => {
+      this.packets.push(...this.reader.push(chunk));
+      this.changed.notify();
+    });
+  }
+
+  send<T>(type: MessageType<T>, message: MessageInit<T>): Promise<void> {
+    return this.client.write(packet(type.id, type.encodeBody(message)));
+  }
+
+  /** Resolves with the decoded `index`-th packet received of `type` (0-based). */
+  async nth<T>(type: MessageType<T>, index = 0): Promise<T> {
+    const ofType = (): ParsedPacket[] => this.packets.filter((p) => p.id === type.id);
+    await this.changed.until(() => ofType().length > index, `${type.name} #${index}`);
+    return type.decode((ofType()[index] as ParsedPacket).bytes.subarray(4));
+  }
+
+  ids(): number[] {
+    return this.packets.map((p) => p.id);
+  }
+}
+
+async function rawPlayer(cleanup: Cleanup, port: number): Promise<RawPlayer> {
+  return new RawPlayer(await RawClient.connect(port, { cleanup }));
+}
+
+describe('chat sample: server and bots', () => {
+  it('every bot chat reaches all 3 bots', { timeout: 30_000 }, async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { port, room } = await startChatServer(cleanup);
+    const changed = new Condition();
+    const stats = Array.from({ length: BOTS }, () => makeStats(changed));
+    let made = 0;
+    const { service, collector } = makeClient(cleanup, () => new ObservedBot(50, stats[made++] as ChatBotStats), {
+      port,
+      maxSessionCount: BOTS,
+    });
+    await service.start();
+    const bots = collector.sessions;
+    await changed.until(() => stats.every((s) => s.entered === 1), 'every bot to enter', 10_000);
+    assert.equal(room.memberCount, BOTS);
+    const ids = bots.map((b) => b.myPlayerId);
+    assert.equal(new Set(ids).size, BOTS, `player ids ${ids}`);
+    // Every bot has received at least 5 chats from every bot.
+    await changed.until(
+      () => bots.every((bot) => ids.every((id) => (bot.from.get(id) ?? 0) >= 5)),
+      'five chats from every bot at every bot',
+      15_000,
+    );
+    await service.close();
+    await room.changed.until(() => room.memberCount === 0, 'the bots to leave the room');
+    assert.deepEqual(
+      stats.map((s) => s.disconnects.map((c) => c.code)),
+      Array.from({ length: BOTS }, () => ['SERVICE_CLOSING']),
+    );
+
+    const sent = stats.reduce((sum, s) => sum + s.sent, 0);
+    const delivered = stats.reduce((sum, s) => sum + s.delivered, 0);
+    // The last chat of each bot may have been in flight when the bots closed.
+    assert.ok(delivered <= BOTS * sent, `delivered ${delivered} > 3 x sent ${sent}`);
+    assert.ok(delivered >= BOTS * (sent - BOTS), `delivered ${delivered} < 3 x (sent ${sent} - 3)`);
+    bots.forEach((bot, i) => {
+      const own = stats[i] as (typeof stats)[0];
+      assert.equal(own.delivered, [...bot.from.values()].reduce((a, b) => a + b, 0));
+      assert.ok(own.roundTrips <= own.sent && own.roundTrips >= own.sent - 1, `bot ${i}: ${own.roundTrips} of ${own.sent}`);
+      ids.forEach((id, j) => {
+        const got = bot.from.get(id) ?? 0;
+        const by = (stats[j] as (typeof stats)[0]).sent;
+        // At most one chat lost at the start (sent before this bot entered) and one at the end.
+        assert.ok(got <= by && got >= by - 2, `bot ${i} got ${got} of the ${by} chats of bot ${j}`);
+      });
+    });
+  });
+
+  it('ignores C_CHAT before the player entered the game', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { port, room } = await startChatServer(cleanup);
+    const watcher = await rawPlayer(cleanup, port);
+    await watcher.send(C_LOGIN, { account: 'watcher' });
+    await watcher.nth(S_LOGIN);
+    await watcher.send(C_ENTER_GAME, { playerIndex: 0 });
+    assert.equal((await watcher.nth(S_ENTER_GAME)).success, true);
+
+    const talker = await rawPlayer(cleanup, port);
+    await talker.send(C_CHAT, { msg: 'before entering', sentAtMs: 1 }); // not even logged in
+    await talker.send(C_LOGIN, { account: 'talker' });
+    await talker.send(C_CHAT, { msg: 'logged in, not entered', sentAtMs: 2 });
+    await talker.send(C_ENTER_GAME, { playerIndex: 1 });
+    const entered = await talker.nth(S_ENTER_GAME);
+    assert.equal(entered.success, true);
+    assert.equal(entered.roomId, CHAT_ROOM_ID);
+    await talker.send(C_CHAT, { msg: 'in the game', sentAtMs: 3 });
+
+    // The talker's packets are handled in order: had an early chat been broadcast, it would come first.
+    const first = await watcher.nth(S_CHAT);
+    assert.equal(first.msg, 'in the game');
+    assert.equal(first.playerId, entered.player?.id);
+    assert.equal((await talker.nth(S_CHAT)).msg, 'in the game');
+    assert.deepEqual(talker.ids(), [PacketId.S_LOGIN, PacketId.S_ENTER_GAME, PacketId.S_CHAT]);
+    assert.equal(room.memberCount, 2);
+  });
+
+  it('delivers a C_CHAT sent right behind C_ENTER_GAME in the same write', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { port } = await startChatServer(cleanup);
+    const player = await rawPlayer(cleanup, port);
+    await player.send(C_LOGIN, { account: 'eager' });
+    await player.nth(S_LOGIN);
+    // A client need not wait for S_ENTER_GAME: the server handles a connection's packets in order, so a
+    // chat after the enter is a chat of a player in the game (both arrive in one read here).
+    await player.client.write(
+      Buffer.concat([
+        packet(C_ENTER_GAME.id, C_ENTER_GAME.encodeBody({ playerIndex: 0 })),
+        packet(C_CHAT.id, C_CHAT.encodeBody({ msg: 'right after entering', sentAtMs: 1 })),
+      ]),
+    );
+    assert.equal((await player.nth(S_ENTER_GAME)).success, true);
+    // A later chat proves the server has handled the pipelined one by now.
+    await player.send(C_CHAT, { msg: 'later', sentAtMs: 2 });
+    const first = await player.nth(S_CHAT, 0);
+    assert.equal(first.msg, 'right after entering', `the pipelined chat was dropped (first S_CHAT is '${first.msg}')`);
+    assert.equal((await player.nth(S_CHAT, 1)).msg, 'later');
+  });
+
+  it('answers C_ENTER_GAME with success=false for a bad player index, before login, and when already in', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { port, room } = await startChatServer(cleanup);
+    const player = await rawPlayer(cleanup, port);
+    await player.send(C_ENTER_GAME, { playerIndex: 0 }); // before login: no players offered yet
+    assert.equal((await player.nth(S_ENTER_GAME, 0)).success, false);
+
+    await player.send(C_LOGIN, { account: 'alice' });
+    const login = await player.nth(S_LOGIN);
+    assert.equal(login.success, true);
+    assert.equal(login.players.length, 3);
+
+    await player.send(C_ENTER_GAME, { playerIndex: 3 });
+    const bad = await player.nth(S_ENTER_GAME, 1);
+    assert.equal(bad.success, false);
+    assert.equal(bad.player, null);
+    assert.equal(room.memberCount, 0);
+
+    await player.send(C_ENTER_GAME, { playerIndex: 2 });
+    const good = await player.nth(S_ENTER_GAME, 2);
+    assert.equal(good.success, true);
+    assert.equal(good.player?.id, login.players[2]?.id);
+    assert.equal(good.player?.name, 'alice-3');
+    assert.equal(room.memberCount, 1);
+
+    await player.send(C_ENTER_GAME, { playerIndex: 0 });
+    assert.equal((await player.nth(S_ENTER_GAME, 3)).success, false, 'entered twice');
+    assert.equal(room.memberCount, 1);
+    assert.equal(player.client.closed, false, 'a refused enter closed the connection');
+  });
+});
