@@ -131,9 +131,18 @@ export class Session implements Flushable {
    */
   send(bytes: Uint8Array): boolean {
     if (this.#sessionState !== 'open') return false;
-    if (bytes.length === 0) return true;
-    this.#sendQueue.push(bytes);
-    this.#sendQueueBytes += bytes.length;
+    const length = bytes.byteLength;
+    if (length === 0) return true;
+    const queue = this.#sendQueue;
+    const last = queue.length === 0 ? undefined : queue[queue.length - 1];
+    if (last !== undefined && last.buffer === bytes.buffer && last.byteOffset + last.byteLength === bytes.byteOffset) {
+      // Packets written one after another into a SendBuffer chunk are adjacent: send them as one
+      // piece, so the flush can write them without joining them first.
+      queue[queue.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.byteLength + length);
+    } else {
+      queue.push(bytes);
+    }
+    this.#sendQueueBytes += length;
     if (!this.#sendRegistered) {
       this.#sendRegistered = true;
       scheduleFlush(this);

@@ -38,6 +38,9 @@ export function loadProtocolSchema(descriptor: object): ProtocolSchema {
 
 // One writer for the whole process: encoding runs to completion on the event loop, so it is never shared.
 let writer = protobuf.Writer.create();
+const EMPTY = Buffer.alloc(0);
+/** Room an encode starts with in the current chunk; a larger message moves to a buffer of its own. */
+const MIN_ENCODE_SPACE = 1024;
 
 /**
  * One packet type of a protocol: its stable id, its name and its protobuf codec (protobufjs).
@@ -86,20 +89,37 @@ export function defineMessage<T, N extends string>(
   // messages with bytes fields are decoded from a copy and stay valid after the handler returns.
   const copyBody = hasBytesField(type, new Set());
   const makeSendBuffer = (message: MessageInit<T>): Uint8Array => {
-    writer.reset();
+    // Encode straight into the SendBuffer chunk, after room for the header: no copy. protobufjs 8's
+    // writer has public `buf`/`pos`; if the message outgrows the chunk the writer moves to a buffer
+    // of its own, which is then copied into a SendBuffer of the right size.
+    const at = sendBufferManager.openRest(MIN_ENCODE_SPACE);
+    const chunk = at.bytes;
+    const start = at.offset;
+    writer.buf = chunk;
+    writer.view = null;
+    writer.pos = start + PACKET_HEADER_SIZE;
     try {
       type.encode(message as protobuf.Message, writer);
     } catch (error) {
+      sendBufferManager.close(0);
       writer = protobuf.Writer.create(); // a throw can leave forked states behind
       throw error;
     }
-    const size = PACKET_HEADER_SIZE + writer.pos;
+    const size = writer.pos - start;
+    const encodedIn = writer.buf;
+    writer.buf = EMPTY; // do not keep the chunk alive from here
     if (size > MAX_PACKET_SIZE) {
+      sendBufferManager.close(0);
       throw new InvalidOptionError(`${name} packet size`, size, `at most ${MAX_PACKET_SIZE} bytes`);
     }
-    const at = sendBufferManager.open(size);
-    writePacketHeader(at.bytes, at.offset, size, id);
-    writer.finishInto(at.bytes, at.offset + PACKET_HEADER_SIZE);
+    if (encodedIn === chunk) {
+      writePacketHeader(chunk, start, size, id);
+      return sendBufferManager.close(size);
+    }
+    sendBufferManager.close(0);
+    const own = sendBufferManager.open(size);
+    writePacketHeader(own.bytes, own.offset, size, id);
+    own.bytes.set(encodedIn.subarray(start + PACKET_HEADER_SIZE, start + size), own.offset + PACKET_HEADER_SIZE);
     return sendBufferManager.close(size);
   };
   return Object.freeze({

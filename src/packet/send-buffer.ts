@@ -81,6 +81,20 @@ export class SendBufferManager {
   }
 
   /**
+   * Opens the rest of the current chunk, at least `minSize` bytes (a new chunk if less is left), for a
+   * writer that learns the size only as it writes (an encoder). `close(written)` keeps what was used.
+   * @throws ServiceStateError if a SendBuffer is already open.
+   * @throws InvalidOptionError if `minSize` is larger than a chunk.
+   */
+  openRest(minSize: number): SendBufferCursor {
+    if (minSize > this.chunkSize) throw new InvalidOptionError('minSize', minSize, `at most chunkSize (${this.chunkSize})`);
+    this.open(minSize);
+    const cursor = this.#cursor;
+    cursor.size = this.chunkSize - cursor.offset;
+    return cursor;
+  }
+
+  /**
    * Ends the open SendBuffer after `written` bytes (at most the size opened) and returns them: the
    * finished, immutable packet.
    * @throws ServiceStateError if nothing is open or `written` is outside 0..size.

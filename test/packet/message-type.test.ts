@@ -102,6 +102,24 @@ describe('MessageType (generated sample)', () => {
     assert.ok(Object.isFrozen(C_CHAT));
   });
 
+  it('messages of every size up to the chunk, interleaved with small ones, round-trip (encoded in place or moved)', () => {
+    // Sizes around MIN_ENCODE_SPACE (1 KiB) and past the room left in a 64 KiB chunk exercise both
+    // the in-place path and the path where the writer outgrows the chunk.
+    const made: Array<{ packet: Uint8Array; msg: string }> = [];
+    for (const length of [10, 900, 1023, 1024, 1500, 5000, 20_000, 40_000, 60_000, 10, 30_000, 64_000]) {
+      for (let i = 0; i < 3; i++) {
+        const msg = String.fromCharCode(97 + ((length + i) % 26)).repeat(length);
+        made.push({ packet: C_CHAT.makeSendBuffer({ msg, sentAtMs: i }), msg });
+      }
+    }
+    for (const { packet, msg } of made) {
+      const bytes = asBuffer(packet);
+      assert.equal(bytes.readUInt16LE(0), bytes.length);
+      assert.equal(bytes.readUInt16LE(2), C_CHAT.id);
+      assert.equal(C_CHAT.decode(bytes.subarray(4)).msg, msg);
+    }
+  });
+
   it('a SendBuffer is not changed by the packets made after it', () => {
     const first = asBuffer(C_CHAT.makeSendBuffer({ msg: 'first' }));
     const copy = Buffer.from(first);
