@@ -53,6 +53,9 @@ export const kAddCloseListener: unique symbol = Symbol('gamewire.addCloseListene
 /** Internal: removes a function registered with {@link kAddCloseListener}. */
 export const kRemoveCloseListener: unique symbol = Symbol('gamewire.removeCloseListener');
 
+/** Internal: queues `length` bytes of `buffer` at `offset` for the peer, like `send`, without a view. */
+export const kSendRange: unique symbol = Symbol('gamewire.sendRange');
+
 /** Internal: what a close listener receives. */
 export type CloseListener = (session: object, cause: DisconnectCause) => void;
 

@@ -18,6 +18,7 @@ import {
   kClose,
   kDestroy,
   kRemoveCloseListener,
+  kSendRange,
   kSessionClosed,
   type CloseListener,
   type SessionHost,
@@ -69,6 +70,10 @@ export class Session implements Flushable {
   #recvBuffer: RecvBuffer | undefined;
   readonly #sendQueue: Uint8Array[] = [];
   #sendQueueBytes = 0;
+  /** The last piece sent, kept out of the queue so adjacent sends can extend it without allocating. */
+  #run: Uint8Array | undefined;
+  /** Where the run ends in its ArrayBuffer (past `#run` when adjacent sends extended it). */
+  #runEnd = 0;
   #sendRegistered = false;
   /** Byte counts of writes whose completion is awaited, oldest first; used only when onSend is overridden. */
   readonly #writesInFlight: number[] = [];
@@ -130,24 +135,7 @@ export class Session implements Flushable {
    * @returns true if queued; false (and nothing happens) once `disconnect` was called or the session closed.
    */
   send(bytes: Uint8Array): boolean {
-    if (this.#sessionState !== 'open') return false;
-    const length = bytes.byteLength;
-    if (length === 0) return true;
-    const queue = this.#sendQueue;
-    const last = queue.length === 0 ? undefined : queue[queue.length - 1];
-    if (last !== undefined && last.buffer === bytes.buffer && last.byteOffset + last.byteLength === bytes.byteOffset) {
-      // Packets written one after another into a SendBuffer chunk are adjacent: send them as one
-      // piece, so the flush can write them without joining them first.
-      queue[queue.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.byteLength + length);
-    } else {
-      queue.push(bytes);
-    }
-    this.#sendQueueBytes += length;
-    if (!this.#sendRegistered) {
-      this.#sendRegistered = true;
-      scheduleFlush(this);
-    }
-    return true;
+    return this.#enqueue(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, bytes);
   }
 
   /**
@@ -244,9 +232,47 @@ export class Session implements Flushable {
     if (index >= 0) list?.splice(index, 1);
   }
 
+  /**
+   * Internal: `send` for a range of a SendBuffer chunk that has no view yet. Adjacent ranges extend the
+   * current run, so a packet made by `sendPacket` costs no allocation here.
+   */
+  [kSendRange](buffer: ArrayBuffer, offset: number, length: number): boolean {
+    return this.#enqueue(buffer, offset, length, undefined);
+  }
+
+  #enqueue(buffer: ArrayBuffer, offset: number, length: number, view: Uint8Array | undefined): boolean {
+    if (this.#sessionState !== 'open') return false;
+    if (length === 0) return true;
+    const run = this.#run;
+    if (run !== undefined && offset === this.#runEnd && buffer === run.buffer) {
+      // Packets written one after another into a SendBuffer chunk are adjacent: they leave as one
+      // piece, so the flush can write them without joining them first.
+      this.#runEnd += length;
+    } else {
+      if (run !== undefined) this.#queueRun(run);
+      this.#run = view ?? new Uint8Array(buffer, offset, length);
+      this.#runEnd = offset + length;
+    }
+    this.#sendQueueBytes += length;
+    if (!this.#sendRegistered) {
+      this.#sendRegistered = true;
+      scheduleFlush(this);
+    }
+    return true;
+  }
+
+  #queueRun(run: Uint8Array): void {
+    const end = this.#runEnd;
+    this.#sendQueue.push(
+      end === run.byteOffset + run.byteLength ? run : new Uint8Array(run.buffer, run.byteOffset, end - run.byteOffset),
+    );
+    this.#run = undefined;
+  }
+
   /** Internal (called by the flush scheduler): writes everything queued, in one write. */
   flushSendQueue(): void {
     this.#sendRegistered = false;
+    if (this.#run !== undefined) this.#queueRun(this.#run);
     const queue = this.#sendQueue;
     const count = queue.length;
     if (count === 0) return;
@@ -342,6 +368,7 @@ export class Session implements Flushable {
     this.#cause = disconnectCause(DisconnectCode.PeerClosed, 'peer closed the connection');
     this.#moveTo('closing');
     this.#sendQueue.length = 0;
+    this.#run = undefined;
     this.#sendQueueBytes = 0;
     this.#startLingerTimer();
   };
@@ -364,6 +391,7 @@ export class Session implements Flushable {
     this.#moveTo('closed');
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
     this.#sendQueue.length = 0;
+    this.#run = undefined;
     this.#sendQueueBytes = 0;
     this.#recvBuffer?.reset();
     const cause = this.#cause ?? disconnectCause(DisconnectCode.PeerClosed, 'connection closed');

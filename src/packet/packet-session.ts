@@ -7,6 +7,7 @@ import {
   UnknownPacketError,
 } from '../core/errors.js';
 import { Session } from '../net/session.js';
+import { kSendRange } from '../net/session-owner.js';
 import { MAX_PACKET_ID, MAX_PACKET_SIZE, PACKET_HEADER_SIZE, writePacketHeader } from './packet-header.js';
 import { PacketScanner, type PacketSink } from './packet-scanner.js';
 import { sendBufferManager } from './send-buffer.js';
@@ -69,9 +70,12 @@ export abstract class PacketSession extends Session {
     }
     if (!this.connected) return false;
     const at = sendBufferManager.open(size);
-    writePacketHeader(at.bytes, at.offset, size, id);
-    at.bytes.set(body, at.offset + PACKET_HEADER_SIZE);
-    return this.send(sendBufferManager.close(size));
+    const bytes = at.bytes;
+    const offset = at.offset;
+    writePacketHeader(bytes, offset, size, id);
+    bytes.set(body, offset + PACKET_HEADER_SIZE);
+    sendBufferManager.commit(size);
+    return this[kSendRange](bytes.buffer as ArrayBuffer, bytes.byteOffset + offset, size);
   }
 
   /** Final: PacketSession's framing. Override `onRecvPacket` instead. */

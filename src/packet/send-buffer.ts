@@ -111,6 +111,21 @@ export class SendBufferManager {
     return new Uint8Array(bytes.buffer, bytes.byteOffset + cursor.offset, written);
   }
 
+  /**
+   * Like `close(written)` but makes no view: for code that hands the range (the cursor's `bytes` and
+   * `offset`, read before this call) on by itself, such as `PacketSession.sendPacket`.
+   * @throws ServiceStateError as `close`.
+   */
+  commit(written: number): void {
+    const cursor = this.#cursor;
+    if (!this.#open) throw new ServiceStateError('SendBufferManager.commit() without open()');
+    if (written >>> 0 !== written || written > cursor.size) {
+      throw new ServiceStateError(`SendBufferManager.commit(${written}) outside 0..${cursor.size}`);
+    }
+    this.#open = false;
+    if (cursor.bytes === this.#chunk) this.#used += written;
+  }
+
   /** Copies `source` into a new SendBuffer (open, copy, close). */
   copy(source: Uint8Array): Uint8Array {
     const at = this.open(source.length);

@@ -1,37 +1,20 @@
-import { DisconnectCode } from '../core/disconnect-cause.js';
-import { MalformedHeaderError } from '../core/errors.js';
 import { Session } from '../net/session.js';
-import { PacketScanner, type PacketSink } from '../packet/packet-scanner.js';
+import { PacketSession } from '../packet/packet-session.js';
 
 /**
- * The GameServer's echo session, packet-framed: every complete packet goes back unchanged, in order.
- * A header whose size is below 4 (or above `maxPacketSize`) disconnects the peer with cause
- * `MALFORMED_HEADER` (or `PACKET_TOO_LARGE`). All packets of one read go back as one copy and one write.
+ * The GameServer's echo session: every packet goes back unchanged, in order. A header whose size is
+ * below 4 (or above `maxPacketSize`) ends the session with `MALFORMED_HEADER` (or `PACKET_TOO_LARGE`).
+ * Each echo is written into a pooled SendBuffer; packets echoed in one turn sit next to each other
+ * there and leave in one write with no further copy.
  */
-export class EchoSession extends Session implements PacketSink {
-  private readonly scanner: PacketScanner;
-
+export class EchoSession extends PacketSession {
   /** @param maxPacketSize - bytes, header included; default 65535. */
   constructor(maxPacketSize?: number) {
-    super();
-    this.scanner = new PacketScanner(maxPacketSize);
+    super(maxPacketSize === undefined ? {} : { maxPacketSize });
   }
 
-  protected override onRecv(buffer: Buffer): number {
-    const consumed = this.scanner.scan(buffer, this);
-    // The buffer may be the RecvBuffer's memory, which is reused: copy what goes back.
-    if (consumed > 0) this.send(Buffer.from(buffer.subarray(0, consumed)));
-    const error = this.scanner.error;
-    if (error !== undefined) {
-      const code = error instanceof MalformedHeaderError ? DisconnectCode.MalformedHeader : DisconnectCode.PacketTooLarge;
-      this.closeWithError(code, error);
-    }
-    return consumed;
-  }
-
-  /** Every packet is echoed whole, so there is nothing to do per packet. */
-  onPacketBytes(): boolean {
-    return true;
+  protected override onRecvPacket(id: number, body: Buffer): void {
+    this.sendPacket(id, body);
   }
 }
 

@@ -1,0 +1,145 @@
+import { availableParallelism } from 'node:os';
+import { InvalidOptionError } from '../core/errors.js';
+import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../packet/packet-header.js';
+import { DEFAULT_CONNECT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_MS } from '../net/client-service.js';
+import { DEFAULT_HOST } from '../net/service.js';
+import type { BotDefinition, BotOptions } from './bot.js';
+import type { WorkerConfig } from './ipc-messages.js';
+
+/** Default number of sessions of a load test. */
+export const DEFAULT_LOADTEST_SESSIONS = 10;
+/** Default run length, ms (ramp-up included). */
+export const DEFAULT_LOADTEST_DURATION_MS = 10_000;
+/** Default pause between a bot's requests when neither the command line nor the bot sets one, ms. */
+export const DEFAULT_BOT_INTERVAL_MS = 1_000;
+/** Default message of the bots. */
+export const DEFAULT_BOT_MESSAGE = 'Hello World';
+/** Default first reconnect delay, ms. */
+export const DEFAULT_RECONNECT_DELAY_MS = 250;
+/** Default time the end of a run waits for answers in flight, ms. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 5_000;
+
+/** What a load test is asked to do; everything but `port` has a default. */
+export interface LoadTestOptions {
+  /** `echo`, `chat`, or the path (or `file:` URL) of a bot module; relative paths against the cwd. Default `echo`. */
+  readonly bot?: string;
+  /** Target host. Default 127.0.0.1. */
+  readonly host?: string;
+  /** Target port. */
+  readonly port: number;
+  /** Sessions kept open over all workers. Default 10. */
+  readonly sessions?: number;
+  /** New sessions per second over all workers; 0 opens them all at once. Default 0. */
+  readonly rampPerSecond?: number;
+  /** Connection attempts in progress at once, per worker. Default 256. */
+  readonly connectConcurrency?: number;
+  /** Length of the run from the first connect, ms, ramp-up included; 0 runs until stopped. Default 10000. */
+  readonly durationMs?: number;
+  /** Worker processes; at most one per session. Default `os.availableParallelism()`. */
+  readonly workers?: number;
+  /** Pause between a bot's requests, ms. Default: the bot's own, else 1000. */
+  readonly intervalMs?: number;
+  /** Message of the bots. Default: the bot's own, else "Hello World". */
+  readonly message?: string;
+  /** Request body size, bytes (4..65535 minus the header). Default: the bot's own choice. */
+  readonly size?: number;
+  /** Free-form options for user bots (`--bot-option KEY=VALUE`). */
+  readonly botExtra?: Readonly<Record<string, string>>;
+  /** Reopen sessions that drop or fail to connect, after a backoff. Default true. */
+  readonly reconnect?: boolean;
+  /** First reconnect delay, ms; doubles on each failure in a row, up to 16×. Default 250. */
+  readonly reconnectDelayMs?: number;
+  /** Timeout of one connection attempt, ms. Default 5000. */
+  readonly connectTimeoutMs?: number;
+  /** How long the end of the run waits for answers in flight, ms. Default 5000. */
+  readonly drainTimeoutMs?: number;
+}
+
+/** A {@link LoadTestOptions} with every default applied and checked; what the report shows. */
+export interface LoadTestConfig {
+  /** The `--bot` value as given. */
+  readonly bot: string;
+  /** The bot's own name. */
+  readonly botName: string;
+  readonly host: string;
+  readonly port: number;
+  readonly sessions: number;
+  readonly rampPerSecond: number;
+  readonly connectConcurrency: number;
+  readonly durationMs: number;
+  readonly workers: number;
+  readonly botOptions: BotOptions;
+  readonly reconnect: boolean;
+  readonly reconnectDelayMs: number;
+  readonly connectTimeoutMs: number;
+  readonly drainTimeoutMs: number;
+}
+
+/**
+ * Applies the defaults (the bot's own ones for interval, message and size) and checks the ranges.
+ * @throws InvalidOptionError naming the option out of range.
+ */
+export function resolveLoadTestConfig(options: LoadTestOptions, bot: BotDefinition): LoadTestConfig {
+  const sessions = whole('sessions', options.sessions ?? DEFAULT_LOADTEST_SESSIONS, 1);
+  const size = options.size ?? bot.defaults?.size;
+  return {
+    bot: options.bot ?? 'echo',
+    botName: bot.name,
+    host: options.host ?? DEFAULT_HOST,
+    port: whole('port', options.port, 1, 65535),
+    sessions,
+    rampPerSecond: positive('rampPerSecond', options.rampPerSecond ?? 0),
+    connectConcurrency: whole('connectConcurrency', options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY, 1),
+    durationMs: whole('durationMs', options.durationMs ?? DEFAULT_LOADTEST_DURATION_MS, 0),
+    workers: Math.min(sessions, whole('workers', options.workers ?? availableParallelism(), 1)),
+    botOptions: {
+      intervalMs: whole('intervalMs', options.intervalMs ?? bot.defaults?.intervalMs ?? DEFAULT_BOT_INTERVAL_MS, 0),
+      message: options.message ?? bot.defaults?.message ?? DEFAULT_BOT_MESSAGE,
+      size: size === undefined ? undefined : whole('size', size, 0, MAX_PACKET_SIZE - PACKET_HEADER_SIZE),
+      extra: { ...(options.botExtra ?? {}) },
+    },
+    reconnect: options.reconnect ?? true,
+    reconnectDelayMs: whole('reconnectDelayMs', options.reconnectDelayMs ?? DEFAULT_RECONNECT_DELAY_MS, 1),
+    connectTimeoutMs: whole('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1),
+    drainTimeoutMs: whole('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, 0),
+  };
+}
+
+/**
+ * Splits the run over the workers: sessions as evenly as possible (the first ones get one more), and
+ * the ramp in proportion, so every worker finishes its ramp at the same time. `botSpec` is the
+ * resolved bot spec every worker loads.
+ */
+export function planWorkers(config: LoadTestConfig, botSpec: string): WorkerConfig[] {
+  const base = Math.floor(config.sessions / config.workers);
+  const extra = config.sessions % config.workers;
+  return Array.from({ length: config.workers }, (_, workerIndex): WorkerConfig => {
+    const sessions = base + (workerIndex < extra ? 1 : 0);
+    return {
+      workerIndex,
+      bot: botSpec,
+      botOptions: config.botOptions,
+      host: config.host,
+      port: config.port,
+      sessions,
+      rampPerSecond: (config.rampPerSecond * sessions) / config.sessions,
+      connectConcurrency: config.connectConcurrency,
+      connectTimeoutMs: config.connectTimeoutMs,
+      reconnect: config.reconnect,
+      reconnectDelayMs: config.reconnectDelayMs,
+      drainTimeoutMs: config.drainTimeoutMs,
+    };
+  });
+}
+
+function whole(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(name, value, `an integer ${min}..${max}`);
+  }
+  return value;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new InvalidOptionError(name, value, 'a number >= 0');
+  return value;
+}

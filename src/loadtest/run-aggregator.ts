@@ -1,0 +1,275 @@
+import type { WorkerSnapshot } from './ipc-messages.js';
+import {
+  addEncodedHistogram,
+  newLatencyHistogram,
+  summarizeLatency,
+  type LatencyHistogram,
+  type LatencySummary,
+} from './latency-histogram.js';
+
+/** One second of the run (one tick of every worker), all workers added up. Counts are per interval. */
+export interface LoadTestPoint {
+  /** Interval number, from 1. */
+  readonly seq: number;
+  /** End of the interval, seconds since the run started. */
+  readonly t: number;
+  /** Length of the interval, ms (about 1000; the last one may be shorter). */
+  readonly durationMs: number;
+  /** Gauge: sessions open at the end of the interval. */
+  readonly sessions: number;
+  /** Gauge: connection attempts in progress. */
+  readonly connecting: number;
+  /** Gauge: requests in flight. */
+  readonly inFlight: number;
+  readonly connects: number;
+  readonly connectFailures: number;
+  readonly reconnects: number;
+  readonly disconnects: number;
+  readonly unexpectedDisconnects: number;
+  readonly packetsSent: number;
+  readonly packetsReceived: number;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly requests: number;
+  readonly roundTrips: number;
+  readonly unanswered: number;
+  /** Custom counters of the bots. */
+  readonly counters: Readonly<Record<string, number>>;
+  /** Round-trip latency of the interval, µs. */
+  readonly latency: LatencySummary;
+}
+
+/** Everything counted over the whole run, all workers added up. */
+export interface LoadTestTotals {
+  /** Sessions that connected (first connects and reconnects). */
+  connects: number;
+  /** Connection attempts that failed. */
+  connectFailures: number;
+  /** Failed attempts by error code. */
+  connectFailuresByCode: Record<string, number>;
+  /** Reconnect attempts scheduled. */
+  reconnects: number;
+  /** Sessions that ended, whatever the cause. */
+  disconnects: number;
+  /** Sessions that ended, by cause code. */
+  disconnectsByCause: Record<string, number>;
+  /** Sessions that ended before the harness closed them. */
+  unexpectedDisconnects: number;
+  /** The same, by cause code. */
+  unexpectedDisconnectsByCause: Record<string, number>;
+  packetsSent: number;
+  packetsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  requests: number;
+  roundTrips: number;
+  /** Requests whose answer never came. */
+  unanswered: number;
+  /** Custom counters of the bots. */
+  counters: Record<string, number>;
+  /** Most sessions open at once (sum of the workers' gauges in one interval). */
+  peakSessions: number;
+  /** Worker processes that failed (crashed, or exited without their final report). */
+  workerFailures: number;
+}
+
+interface PendingPoint {
+  readonly seq: number;
+  endMs: number;
+  durationMs: number;
+  readonly sums: Record<NumericKey, number>;
+  readonly counters: Record<string, number>;
+  readonly histogram: LatencyHistogram;
+}
+
+const SUMMED_KEYS = [
+  'sessions',
+  'connecting',
+  'inFlight',
+  'connects',
+  'reconnects',
+  'packetsSent',
+  'packetsReceived',
+  'bytesSent',
+  'bytesReceived',
+  'requests',
+  'roundTrips',
+  'unanswered',
+] as const;
+type NumericKey = (typeof SUMMED_KEYS)[number] | 'connectFailures' | 'disconnects' | 'unexpectedDisconnects';
+
+/** A new, all-zero {@link LoadTestTotals}. */
+export function emptyTotals(): LoadTestTotals {
+  return {
+    connects: 0,
+    connectFailures: 0,
+    connectFailuresByCode: {},
+    reconnects: 0,
+    disconnects: 0,
+    disconnectsByCause: {},
+    unexpectedDisconnects: 0,
+    unexpectedDisconnectsByCause: {},
+    packetsSent: 0,
+    packetsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    requests: 0,
+    roundTrips: 0,
+    unanswered: 0,
+    counters: {},
+    peakSessions: 0,
+    workerFailures: 0,
+  };
+}
+
+/**
+ * The errors of a run: failed connects + unexpected disconnects + unanswered requests + failed
+ * workers. A run passes when this is 0.
+ */
+export function errorCount(totals: LoadTestTotals): number {
+  return totals.connectFailures + totals.unexpectedDisconnects + totals.unanswered + totals.workerFailures;
+}
+
+/**
+ * Adds up the snapshots of the workers: into the run's totals and latency histogram at once, and into
+ * one {@link LoadTestPoint} per interval number, released (in order) once every worker has reported
+ * that interval or finished.
+ */
+export class RunAggregator {
+  readonly totals: LoadTestTotals = emptyTotals();
+  readonly #total: LatencyHistogram = newLatencyHistogram();
+  readonly #lastSeq: number[];
+  readonly #finished: boolean[];
+  readonly #pending = new Map<number, PendingPoint>();
+  readonly #series: LoadTestPoint[] = [];
+  #nextSeq = 1;
+
+  constructor(workerCount: number) {
+    this.#lastSeq = new Array<number>(workerCount).fill(0);
+    this.#finished = new Array<boolean>(workerCount).fill(false);
+  }
+
+  /** The points released so far, in order. */
+  get series(): readonly LoadTestPoint[] {
+    return this.#series;
+  }
+
+  /** The latency histogram of the whole run (read it, do not keep it past {@link destroy}). */
+  get latencyHistogram(): LatencyHistogram {
+    return this.#total;
+  }
+
+  /** Adds a snapshot of worker `worker`; returns the points this completes, in order. */
+  add(worker: number, snapshot: WorkerSnapshot): LoadTestPoint[] {
+    const totals = this.totals;
+    for (const key of SUMMED_KEYS) {
+      if (key !== 'sessions' && key !== 'connecting' && key !== 'inFlight') totals[key] += snapshot[key];
+    }
+    totals.connectFailures += addInto(totals.connectFailuresByCode, snapshot.connectFailures);
+    totals.disconnects += addInto(totals.disconnectsByCause, snapshot.disconnects);
+    totals.unexpectedDisconnects += addInto(totals.unexpectedDisconnectsByCause, snapshot.unexpectedDisconnects);
+    addInto(totals.counters, snapshot.counters);
+    addEncodedHistogram(this.#total, snapshot.histogram);
+
+    if (snapshot.seq >= this.#nextSeq) {
+      const point = this.#pendingPoint(snapshot.seq);
+      point.endMs = Math.max(point.endMs, snapshot.endMs);
+      point.durationMs = Math.max(point.durationMs, snapshot.durationMs);
+      for (const key of SUMMED_KEYS) point.sums[key] += snapshot[key];
+      point.sums.connectFailures += sumOf(snapshot.connectFailures);
+      point.sums.disconnects += sumOf(snapshot.disconnects);
+      point.sums.unexpectedDisconnects += sumOf(snapshot.unexpectedDisconnects);
+      addInto(point.counters, snapshot.counters);
+      addEncodedHistogram(point.histogram, snapshot.histogram);
+    }
+    this.#lastSeq[worker] = Math.max(this.#lastSeq[worker] ?? 0, snapshot.seq);
+    return this.#release(false);
+  }
+
+  /** Worker `worker` will send nothing more; returns the points this completes. */
+  finishWorker(worker: number): LoadTestPoint[] {
+    this.#finished[worker] = true;
+    return this.#release(false);
+  }
+
+  /** Releases every point still pending (the run is over); returns them. */
+  flush(): LoadTestPoint[] {
+    return this.#release(true);
+  }
+
+  /** Frees the histograms. */
+  destroy(): void {
+    for (const point of this.#pending.values()) point.histogram.destroy();
+    this.#pending.clear();
+    this.#total.destroy();
+  }
+
+  #pendingPoint(seq: number): PendingPoint {
+    let point = this.#pending.get(seq);
+    if (point === undefined) {
+      const sums = { connectFailures: 0, disconnects: 0, unexpectedDisconnects: 0 } as Record<NumericKey, number>;
+      for (const key of SUMMED_KEYS) sums[key] = 0;
+      point = { seq, endMs: 0, durationMs: 0, sums, counters: {}, histogram: newLatencyHistogram() };
+      this.#pending.set(seq, point);
+    }
+    return point;
+  }
+
+  #complete(seq: number): boolean {
+    return this.#lastSeq.every((last, worker) => last >= seq || this.#finished[worker] === true);
+  }
+
+  #release(all: boolean): LoadTestPoint[] {
+    const released: LoadTestPoint[] = [];
+    while (this.#pending.size > 0 && (all || this.#complete(this.#nextSeq))) {
+      const pending = this.#pending.get(this.#nextSeq);
+      this.#nextSeq++;
+      if (pending === undefined) continue;
+      this.#pending.delete(pending.seq);
+      const { sums } = pending;
+      const point: LoadTestPoint = {
+        seq: pending.seq,
+        t: pending.endMs / 1000,
+        durationMs: pending.durationMs,
+        sessions: sums.sessions,
+        connecting: sums.connecting,
+        inFlight: sums.inFlight,
+        connects: sums.connects,
+        connectFailures: sums.connectFailures,
+        reconnects: sums.reconnects,
+        disconnects: sums.disconnects,
+        unexpectedDisconnects: sums.unexpectedDisconnects,
+        packetsSent: sums.packetsSent,
+        packetsReceived: sums.packetsReceived,
+        bytesSent: sums.bytesSent,
+        bytesReceived: sums.bytesReceived,
+        requests: sums.requests,
+        roundTrips: sums.roundTrips,
+        unanswered: sums.unanswered,
+        counters: pending.counters,
+        latency: summarizeLatency(pending.histogram),
+      };
+      pending.histogram.destroy();
+      this.totals.peakSessions = Math.max(this.totals.peakSessions, point.sessions);
+      this.#series.push(point);
+      released.push(point);
+    }
+    return released;
+  }
+}
+
+/** Adds each count of `from` into `into`; returns their sum. */
+function addInto(into: Record<string, number>, from: Readonly<Record<string, number>>): number {
+  let sum = 0;
+  for (const [key, value] of Object.entries(from)) {
+    into[key] = (into[key] ?? 0) + value;
+    sum += value;
+  }
+  return sum;
+}
+
+function sumOf(counts: Readonly<Record<string, number>>): number {
+  let sum = 0;
+  for (const value of Object.values(counts)) sum += value;
+  return sum;
+}
