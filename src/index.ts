@@ -19,6 +19,9 @@ export {
   ServiceStateError,
   SocketError,
   BadPacketError,
+  IdleTimeoutError,
+  RateLimitedError,
+  SendQueueOverflowError,
   UnknownPacketError,
   type GamewireErrorCode,
 } from './core/errors.js';
@@ -43,6 +46,9 @@ export {
   type ClientServiceOptions,
 } from './net/client-service.js';
 export {
+  HEARTBEAT_PING_ID,
+  HEARTBEAT_PONG_ID,
+  MAX_MESSAGE_ID,
   MAX_PACKET_ID,
   MAX_PACKET_SIZE,
   PACKET_HEADER_SIZE,

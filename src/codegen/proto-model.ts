@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { GamewireError } from '../core/errors.js';
-import { MAX_PACKET_ID } from '../packet/packet-header.js';
+import { MAX_MESSAGE_ID } from '../packet/packet-header.js';
 
 /** Name of the enum that gives every packet message its id. */
 export const MSG_ID_ENUM = 'MsgId';
@@ -137,7 +137,7 @@ export function loadProtoModel(protoDir: string): ProtoModel {
       continue;
     }
     const messageName = valueName.slice(MSG_ID_PREFIX.length);
-    if (id < 1 || id > MAX_PACKET_ID) problems.push(`${MSG_ID_ENUM}.${valueName} = ${id}: ids must be 1..${MAX_PACKET_ID}`);
+    if (id < 1 || id > MAX_MESSAGE_ID) problems.push(`${MSG_ID_ENUM}.${valueName} = ${id}: ids must be 1..${MAX_MESSAGE_ID}`);
     const other = seen.get(id);
     if (other !== undefined) problems.push(`${MSG_ID_ENUM}.${valueName} = ${id}: duplicate of ${other}`);
     seen.set(id, valueName);

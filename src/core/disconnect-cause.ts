@@ -27,6 +27,12 @@ export const DisconnectCode = {
   UnknownPacket: 'UNKNOWN_PACKET',
   /** A packet body that does not decode as the message of its id. */
   BadPacket: 'BAD_PACKET',
+  /** More than `maxSendQueueBytes` were queued for a peer that does not read; the socket is destroyed. */
+  SendQueueOverflow: 'SEND_QUEUE_OVERFLOW',
+  /** Nothing arrived for `idleTimeoutMs` (a dead or half-open peer). */
+  IdleTimeout: 'IDLE_TIMEOUT',
+  /** The peer exceeded `maxBytesPerSecond` or `maxPacketsPerSecond` (with `rateLimitAction: 'disconnect'`). */
+  RateLimited: 'RATE_LIMITED',
 } as const;
 
 /** One of the {@link DisconnectCode} values. */

@@ -17,6 +17,9 @@ export type GamewireErrorCode =
   | 'GW_ERR_MALFORMED_HEADER'
   | 'GW_ERR_PACKET_TOO_LARGE'
   | 'GW_ERR_UNKNOWN_PACKET'
+  | 'GW_ERR_SEND_QUEUE_OVERFLOW'
+  | 'GW_ERR_IDLE_TIMEOUT'
+  | 'GW_ERR_RATE_LIMITED'
   | 'GW_ERR_BAD_PACKET'
   | 'GW_ERR_INVALID_OPTION';
 
@@ -196,6 +199,31 @@ export class BadPacketError extends GamewireError {
     super('GW_ERR_BAD_PACKET', `packet ${packetId} (${messageName}) failed to decode: ${describe(cause)}`, { cause });
     this.packetId = packetId;
     this.messageName = messageName;
+  }
+}
+
+/** More bytes were queued for a peer than `maxSendQueueBytes`: the peer does not read fast enough. */
+export class SendQueueOverflowError extends GamewireError {
+  constructor(queued: number, limit: number) {
+    super(
+      'GW_ERR_SEND_QUEUE_OVERFLOW',
+      `${queued} bytes queued for a peer that does not read (maxSendQueueBytes ${limit}); raise option maxSendQueueBytes`,
+    );
+  }
+}
+
+/** Nothing arrived from the peer for `idleTimeoutMs`. */
+export class IdleTimeoutError extends GamewireError {
+  constructor(idleMs: number) {
+    super('GW_ERR_IDLE_TIMEOUT', `nothing received for ${idleMs} ms (option idleTimeoutMs)`);
+  }
+}
+
+/** The peer sent faster than `maxBytesPerSecond` or `maxPacketsPerSecond`. */
+export class RateLimitedError extends GamewireError {
+  constructor(what: 'bytes' | 'packets', limit: number) {
+    const option = what === 'bytes' ? 'maxBytesPerSecond' : 'maxPacketsPerSecond';
+    super('GW_ERR_RATE_LIMITED', `peer sent more than ${limit} ${what} per second (option ${option})`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import {
   ClientStartError,
   ConnectError,
@@ -22,6 +23,11 @@ export interface ClientServiceOptions<S extends Session> extends ServiceOptions<
   readonly connectTimeoutMs?: number;
   /** Connection attempts in progress at once during `start()`. Default 256. */
   readonly connectConcurrency?: number;
+  /**
+   * Connect with TLS (`node:tls`): `ca`, `servername`, `rejectUnauthorized` and any other
+   * `tls.connect` option. A session opens once the handshake is done.
+   */
+  readonly tls?: ConnectionOptions;
 }
 
 /**
@@ -34,6 +40,7 @@ export class ClientService<S extends Session = Session> extends Service<S> {
   readonly #connectTimeoutMs: number;
   readonly #connectConcurrency: number;
   readonly #connecting = new Set<Socket>();
+  readonly #tls: ConnectionOptions | undefined;
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ClientServiceOptions<S>) {
@@ -44,6 +51,7 @@ export class ClientService<S extends Session = Session> extends Service<S> {
       options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY,
       1,
     );
+    this.#tls = options.tls;
   }
 
   /** Connection attempts in progress. */
@@ -90,12 +98,14 @@ export class ClientService<S extends Session = Session> extends Service<S> {
       );
     }
     return new Promise<S>((resolve, reject) => {
-      const socket = connect({ host: this.host, port: this.port, noDelay: true, allowHalfOpen: false });
+      const plain = { host: this.host, port: this.port, noDelay: true, allowHalfOpen: false };
+      const socket = this.#tls === undefined ? connect(plain) : connectTls({ ...this.#tls, ...plain });
+      const connectedEvent = this.#tls === undefined ? 'connect' : 'secureConnect';
       this.#connecting.add(socket);
       const settle = (): void => {
         clearTimeout(timer);
         this.#connecting.delete(socket);
-        socket.off('connect', onConnect);
+        socket.off(connectedEvent, onConnect);
         socket.off('error', onError);
         socket.off('close', onClose);
       };
@@ -125,7 +135,7 @@ export class ClientService<S extends Session = Session> extends Service<S> {
         socket.destroy();
         reject(new ConnectTimeoutError(this.host, this.port, this.#connectTimeoutMs));
       }, this.#connectTimeoutMs);
-      socket.once('connect', onConnect);
+      socket.once(connectedEvent, onConnect);
       socket.once('error', onError);
       socket.once('close', onClose);
     });

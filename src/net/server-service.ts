@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { ListenError } from '../core/errors.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
@@ -7,6 +8,8 @@ import { checkInteger, Service, type ServiceOptions } from './service.js';
 export const DEFAULT_MAX_SESSION_COUNT = 100;
 /** Default listen backlog (Node's own default). */
 export const DEFAULT_BACKLOG = 511;
+/** Default TLS handshake timeout, ms (Node's own is 120 s, far too long for a game server). */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** Options of a {@link ServerService}. */
 export interface ServerServiceOptions<S extends Session> extends ServiceOptions<S> {
@@ -14,6 +17,14 @@ export interface ServerServiceOptions<S extends Session> extends ServiceOptions<
   readonly maxSessionCount?: number;
   /** Kernel accept queue length for `listen()`. Default 511. */
   readonly backlog?: number;
+  /** Most live sessions from one remote IP address; more are refused like past `maxSessionCount`. 0 = no limit. Default 0. */
+  readonly maxSessionsPerAddress?: number;
+  /**
+   * Serve TLS (`node:tls`) instead of plain TCP: the key and certificate and any other
+   * `tls.createServer` option. Sessions, limits and causes are the same. `handshakeTimeout` defaults
+   * to 10000 ms here.
+   */
+  readonly tls?: TlsOptions;
 }
 
 /**
@@ -31,14 +42,30 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   /** Always `server`. */
   readonly type = 'server' as const;
   readonly #backlog: number;
+  readonly #maxPerAddress: number;
+  readonly #perAddress = new Map<string, number>();
+  readonly #tls: TlsOptions | undefined;
   #server: Server | undefined;
   #refused = 0;
   #accepted = 0;
+  #tlsFailures = 0;
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ServerServiceOptions<S>) {
     super(options, DEFAULT_MAX_SESSION_COUNT);
     this.#backlog = checkInteger('backlog', options.backlog ?? DEFAULT_BACKLOG, 1);
+    this.#maxPerAddress = checkInteger('maxSessionsPerAddress', options.maxSessionsPerAddress ?? 0, 0);
+    this.#tls = options.tls;
+  }
+
+  /** True when the service serves TLS. */
+  get secure(): boolean {
+    return this.#tls !== undefined;
+  }
+
+  /** TLS connections that failed before a session was made (bad handshake, timeout). */
+  get tlsFailureCount(): number {
+    return this.#tlsFailures;
   }
 
   /** Connections closed at once because `maxSessionCount` sessions were live (or the service was closing). */
@@ -58,7 +85,23 @@ export class ServerService<S extends Session = Session> extends Service<S> {
    */
   async start(): Promise<void> {
     this.beginStart();
-    const server = createServer({ noDelay: true, allowHalfOpen: false }, this.#handleConnection);
+    let server: Server;
+    if (this.#tls === undefined) {
+      server = createServer({ noDelay: true, allowHalfOpen: false }, this.#handleConnection);
+    } else {
+      const tlsServer = createTlsServer({
+        handshakeTimeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+        ...this.#tls,
+        noDelay: true,
+        allowHalfOpen: false,
+      });
+      tlsServer.on('secureConnection', this.#handleConnection);
+      tlsServer.on('tlsClientError', (error) => {
+        this.#tlsFailures++;
+        this.logger.debug({ err: error }, 'TLS handshake failed');
+      });
+      server = tlsServer;
+    }
     this.#server = server;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -85,16 +128,39 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
+  /** Live sessions from `address` (a remote IP). */
+  sessionCountFrom(address: string): number {
+    return this.#perAddress.get(address) ?? 0;
+  }
+
+  protected override sessionLeft(session: S): void {
+    if (this.#maxPerAddress === 0) return;
+    const address = session.remoteAddress;
+    const count = (this.#perAddress.get(address) ?? 1) - 1;
+    if (count <= 0) this.#perAddress.delete(address);
+    else this.#perAddress.set(address, count);
+  }
+
   readonly #handleConnection = (socket: Socket): void => {
-    if (this.closing || this.sessionCount >= this.maxSessionCount) {
+    const address = socket.remoteAddress ?? '';
+    let why: string | undefined;
+    if (this.closing) why = 'service closing';
+    else if (this.sessionCount >= this.maxSessionCount) why = 'at maxSessionCount';
+    else if (this.#maxPerAddress > 0 && this.sessionCountFrom(address) >= this.#maxPerAddress) {
+      why = 'at maxSessionsPerAddress';
+    }
+    if (why !== undefined) {
       this.#refused++;
-      this.logger.debug({ live: this.sessionCount, refused: this.#refused }, 'connection refused: at maxSessionCount');
+      this.logger.debug({ live: this.sessionCount, refused: this.#refused, address }, `connection refused: ${why}`);
       socket.on('error', ignoreError);
       socket.destroy();
       return;
     }
     this.#accepted++;
-    this.adopt(socket);
+    const session = this.adopt(socket);
+    if (session !== undefined && this.#maxPerAddress > 0) {
+      this.#perAddress.set(address, this.sessionCountFrom(address) + 1);
+    }
   };
 }
 

@@ -9,6 +9,7 @@ import {
   kClose,
   kDestroy,
   kSessionClosed,
+  type RateLimitAction,
   type ServiceType,
   type SessionHost,
   type SessionSettings,
@@ -20,6 +21,13 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_DISCONNECT_TIMEOUT_MS = 5_000;
 /** Default `closeGraceMs`: how long `close()` lets sessions flush before destroying them, in ms. */
 export const DEFAULT_CLOSE_GRACE_MS = 5_000;
+
+/** Default `sendHighWaterMark`, bytes: 64 KiB (Netty's). */
+export const DEFAULT_SEND_HIGH_WATER_MARK = 64 * 1024;
+/** Default `sendLowWaterMark`, bytes: 32 KiB (Netty's). */
+export const DEFAULT_SEND_LOW_WATER_MARK = 32 * 1024;
+/** Default `maxSendQueueBytes`, bytes: 1 MiB. */
+export const DEFAULT_MAX_SEND_QUEUE_BYTES = 1024 * 1024;
 
 /** Makes a new, unattached session: the C++ `SessionFactory`. Called once per connection. */
 export type SessionFactory<S extends Session> = () => S;
@@ -42,6 +50,32 @@ export interface ServiceOptions<S extends Session> {
   readonly closeGraceMs?: number;
   /** Where to log (pino-compatible). Default: silent. */
   readonly logger?: Logger;
+  /** Bytes queued for a peer above which its session stops being `writable`. Default 65536. */
+  readonly sendHighWaterMark?: number;
+  /** Bytes queued for a peer at or below which its session is `writable` again. Default 32768. */
+  readonly sendLowWaterMark?: number;
+  /**
+   * Bytes queued for a peer (in gamewire and in the socket) past which the session is destroyed with
+   * `SEND_QUEUE_OVERFLOW`: a peer that stops reading cannot grow the server's memory. Default 1 MiB.
+   */
+  readonly maxSendQueueBytes?: number;
+  /**
+   * Stop reading from a peer while its session is not writable, so an echo-style peer that never reads
+   * only fills TCP, not the server's memory; resume at the low water mark. Default true.
+   */
+  readonly pauseReadingWhenUnwritable?: boolean;
+  /** Milliseconds without a byte from a peer before it is disconnected with `IDLE_TIMEOUT`. Default 0 (off). */
+  readonly idleTimeoutMs?: number;
+  /** Bytes per second a peer may send (1 s burst); 0 = unlimited. Default 0. */
+  readonly maxBytesPerSecond?: number;
+  /** Packets per second a peer may send to a PacketSession (1 s burst); 0 = unlimited. Default 0. */
+  readonly maxPacketsPerSecond?: number;
+  /**
+   * Over a rate limit: `disconnect` (cause `RATE_LIMITED`) or `drop` (packets over
+   * `maxPacketsPerSecond` are dropped and counted; bytes over `maxBytesPerSecond` are throttled by
+   * pausing reads, since dropping bytes would break the stream). Default `disconnect`.
+   */
+  readonly rateLimitAction?: RateLimitAction;
 }
 
 /** Lifecycle of a service: `idle → started → closing → closed`. */
@@ -83,6 +117,12 @@ export abstract class Service<S extends Session = Session> implements SessionHos
     this.maxSessionCount = checkInteger('maxSessionCount', options.maxSessionCount ?? defaultMaxSessionCount, 1);
     this.#closeGraceMs = checkInteger('closeGraceMs', options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, 0);
     this.logger = options.logger ?? silentLogger;
+    const high = checkInteger('sendHighWaterMark', options.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK, 1);
+    const low = checkInteger('sendLowWaterMark', options.sendLowWaterMark ?? Math.min(DEFAULT_SEND_LOW_WATER_MARK, high), 0, high);
+    const action = options.rateLimitAction ?? 'disconnect';
+    if (action !== 'disconnect' && action !== 'drop') {
+      throw new InvalidOptionError('rateLimitAction', action, "'disconnect' or 'drop'");
+    }
     this.sessionSettings = Object.freeze({
       recvBufferSize: checkInteger('recvBufferSize', options.recvBufferSize ?? DEFAULT_RECV_BUFFER_SIZE, 16),
       disconnectTimeoutMs: checkInteger(
@@ -91,6 +131,14 @@ export abstract class Service<S extends Session = Session> implements SessionHos
         0,
       ),
       logger: this.logger,
+      sendHighWaterMark: high,
+      sendLowWaterMark: low,
+      maxSendQueueBytes: checkInteger('maxSendQueueBytes', options.maxSendQueueBytes ?? Math.max(DEFAULT_MAX_SEND_QUEUE_BYTES, high), high),
+      pauseReadingWhenUnwritable: options.pauseReadingWhenUnwritable ?? true,
+      idleTimeoutMs: checkInteger('idleTimeoutMs', options.idleTimeoutMs ?? 0, 0),
+      maxBytesPerSecond: checkInteger('maxBytesPerSecond', options.maxBytesPerSecond ?? 0, 0),
+      maxPacketsPerSecond: checkInteger('maxPacketsPerSecond', options.maxPacketsPerSecond ?? 0, 0),
+      rateLimitAction: action,
     });
   }
 
@@ -161,7 +209,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   [kSessionClosed](session: object, cause: DisconnectCause): void {
     if (!this.#liveSessions.delete(session as S)) return;
     this.logger.debug({ sessionId: (session as S).id, cause: cause.code }, 'session closed');
-    this.sessionLeft();
+    this.sessionLeft(session as S);
     if (this.#liveSessions.size === 0) this.#notifyDrained?.();
   }
 
@@ -174,7 +222,9 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   }
 
   /** Called after a session leaves the live set. */
-  protected sessionLeft(): void {}
+  protected sessionLeft(session: S): void {
+    void session;
+  }
 
   private async closeOnce(): Promise<void> {
     if (this.serviceState === 'closed') return;

@@ -24,7 +24,10 @@ export interface SessionOwner {
   readonly closing: boolean;
 }
 
-/** Session settings a service hands to each session it attaches. */
+/** What a session does when a peer exceeds a rate limit. */
+export type RateLimitAction = 'disconnect' | 'drop';
+
+/** Session settings a service hands to each session it attaches. See `ServiceOptions` for each. */
 export interface SessionSettings {
   /** RecvBuffer capacity in bytes. */
   readonly recvBufferSize: number;
@@ -32,6 +35,22 @@ export interface SessionSettings {
   readonly disconnectTimeoutMs: number;
   /** Where the session reports socket and handler errors. */
   readonly logger: Logger;
+  /** Bytes queued for the peer above which the session stops being `writable`. */
+  readonly sendHighWaterMark: number;
+  /** Bytes queued for the peer at or below which it is `writable` again. */
+  readonly sendLowWaterMark: number;
+  /** Bytes queued for the peer past which the session is destroyed (`SEND_QUEUE_OVERFLOW`). */
+  readonly maxSendQueueBytes: number;
+  /** Stop reading from a peer while its session is not writable. */
+  readonly pauseReadingWhenUnwritable: boolean;
+  /** Milliseconds without a byte from the peer before `IDLE_TIMEOUT`; 0 = never. */
+  readonly idleTimeoutMs: number;
+  /** Bytes per second the peer may send; 0 = unlimited. */
+  readonly maxBytesPerSecond: number;
+  /** Packets per second the peer may send (PacketSession); 0 = unlimited. */
+  readonly maxPacketsPerSecond: number;
+  /** What crossing a rate limit does. */
+  readonly rateLimitAction: RateLimitAction;
 }
 
 /** Internal: the calls a session makes on its owner. Not part of the public API. */
@@ -55,6 +74,9 @@ export const kRemoveCloseListener: unique symbol = Symbol('gamewire.removeCloseL
 
 /** Internal: queues `length` bytes of `buffer` at `offset` for the peer, like `send`, without a view. */
 export const kSendRange: unique symbol = Symbol('gamewire.sendRange');
+
+/** Internal: called once when the session opens, before onConnected (PacketSession starts heartbeats). */
+export const kOnOpen: unique symbol = Symbol('gamewire.onOpen');
 
 /** Internal: what a close listener receives. */
 export type CloseListener = (session: object, cause: DisconnectCause) => void;

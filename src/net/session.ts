@@ -4,19 +4,24 @@ import {
   BadConsumedCountError,
   errnoCode,
   HandlerError,
+  IdleTimeoutError,
+  RateLimitedError,
   RecvBufferOverflowError,
+  SendQueueOverflowError,
   ServiceStateError,
   SocketError,
   type GamewireError,
 } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { RecvBuffer } from '../core/recv-buffer.js';
+import { TokenBucket } from '../core/token-bucket.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
 import {
   kAddCloseListener,
   kAttach,
   kClose,
   kDestroy,
+  kOnOpen,
   kRemoveCloseListener,
   kSendRange,
   kSessionClosed,
@@ -44,6 +49,11 @@ const ALLOWED_MOVES: Readonly<Record<SessionState, readonly SessionState[]>> = {
 
 let nextSessionId = 1;
 
+/** The idle timer looks this many times per idleTimeoutMs; silence is noticed within 1 to 1.25 timeouts. */
+const IDLE_CHECKS = 4;
+const PAUSE_UNWRITABLE = 1;
+const PAUSE_THROTTLED = 2;
+
 /**
  * One connection, as the C++ `Session`: game code subclasses it and overrides the protected hooks
  * `onConnected`, `onRecv`, `onSend` and `onDisconnected`, and calls `send` and `disconnect`.
@@ -66,7 +76,7 @@ export class Session implements Flushable {
   #socket: Socket | undefined;
   #host: SessionHost | undefined;
   #logger: Logger = silentLogger;
-  #disconnectTimeoutMs = 0;
+  #settings: SessionSettings | undefined;
   #recvBuffer: RecvBuffer | undefined;
   readonly #sendQueue: Uint8Array[] = [];
   #sendQueueBytes = 0;
@@ -81,6 +91,18 @@ export class Session implements Flushable {
   #cause: DisconnectCause | undefined;
   #lingerTimer: NodeJS.Timeout | undefined;
   #closeListeners: CloseListener[] | undefined;
+  #writable = true;
+  /** Bytes the socket held after the last write or write completion (Node's writableLength). */
+  #socketBacklog = 0;
+  /** Why reading is paused: PAUSE_UNWRITABLE and/or PAUSE_THROTTLED; 0 = reading. */
+  #pauseReasons = 0;
+  #recvEvents = 0;
+  #recvEventsSeen = 0;
+  #idleTicks = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #byteBucket: TokenBucket | undefined;
+  #packetBucket: TokenBucket | undefined;
+  #droppedPackets = 0;
   #peerAddress = '';
   #peerPort = 0;
 
@@ -121,6 +143,20 @@ export class Session implements Flushable {
   /** Bytes handed to the socket and not yet written to the kernel (Node's `writableLength`). */
   get socketBufferedBytes(): number {
     return this.#socket?.writableLength ?? 0;
+  }
+
+  /**
+   * False while more than `sendHighWaterMark` bytes are queued for the peer, until the queue drains to
+   * `sendLowWaterMark`. Game code can skip optional traffic (position updates) while it is false;
+   * `onWritableChanged` tells when it changes.
+   */
+  get writable(): boolean {
+    return this.#writable;
+  }
+
+  /** Packets dropped by `maxPacketsPerSecond` with `rateLimitAction: 'drop'`. */
+  get droppedPacketCount(): number {
+    return this.#droppedPackets;
   }
 
   /** Why the session ended (or is ending); undefined while open. */
@@ -165,6 +201,28 @@ export class Session implements Flushable {
     void byteCount;
   }
 
+  /** Hook: `writable` changed (the peer fell behind, or caught up). */
+  protected onWritableChanged(writable: boolean): void {
+    void writable;
+  }
+
+  /**
+   * Counts one packet against `maxPacketsPerSecond`. Returns true to handle it; false to skip it, either
+   * dropped (`rateLimitAction: 'drop'`) or because the session is now closing (`RATE_LIMITED`).
+   * PacketSession calls it for every packet.
+   */
+  protected admitPacket(): boolean {
+    const bucket = this.#packetBucket;
+    if (bucket === undefined || bucket.take(1, performance.now())) return true;
+    const settings = this.#settings as SessionSettings;
+    if (settings.rateLimitAction === 'drop') {
+      this.#droppedPackets++;
+      return false;
+    }
+    this.closeWithError(DisconnectCode.RateLimited, new RateLimitedError('packets', settings.maxPacketsPerSecond));
+    return false;
+  }
+
   /** Hook: the session ended, with the cause. Runs exactly once, last. */
   protected onDisconnected(cause: DisconnectCause): void {
     void cause;
@@ -185,7 +243,17 @@ export class Session implements Flushable {
     this.#socket = socket;
     this.#host = host;
     this.#logger = settings.logger;
-    this.#disconnectTimeoutMs = settings.disconnectTimeoutMs;
+    this.#settings = settings;
+    if (settings.maxBytesPerSecond > 0) {
+      this.#byteBucket = new TokenBucket(settings.maxBytesPerSecond, settings.maxBytesPerSecond, performance.now());
+    }
+    if (settings.maxPacketsPerSecond > 0) {
+      this.#packetBucket = new TokenBucket(settings.maxPacketsPerSecond, settings.maxPacketsPerSecond, performance.now());
+    }
+    if (settings.idleTimeoutMs > 0) {
+      this.#idleTimer = setInterval(this.#checkIdle, Math.max(1, settings.idleTimeoutMs / IDLE_CHECKS));
+      this.#idleTimer.unref();
+    }
     this.#recvBuffer = new RecvBuffer(settings.recvBufferSize);
     this.#peerAddress = socket.remoteAddress ?? '';
     this.#peerPort = socket.remotePort ?? 0;
@@ -196,11 +264,15 @@ export class Session implements Flushable {
     socket.on('error', this.#handleError);
     socket.on('close', this.#handleClose);
     try {
+      this[kOnOpen]();
       this.onConnected();
     } catch (error) {
       this.#failHook('onConnected', error);
     }
   }
+
+  /** Internal: a subclass layer's start-up, run once before onConnected. */
+  [kOnOpen](): void {}
 
   /** Internal: begins a graceful close with `cause` (ignored if already closing or closed). */
   [kClose](cause: DisconnectCause): void {
@@ -254,6 +326,11 @@ export class Session implements Flushable {
       this.#runEnd = offset + length;
     }
     this.#sendQueueBytes += length;
+    const limit = (this.#settings as SessionSettings).maxSendQueueBytes;
+    if (this.#sendQueueBytes + this.#socketBacklog > limit) {
+      this.#overflowSendQueue(this.#sendQueueBytes + this.#socketBacklog, limit);
+      return false;
+    }
     if (!this.#sendRegistered) {
       this.#sendRegistered = true;
       scheduleFlush(this);
@@ -283,7 +360,7 @@ export class Session implements Flushable {
       queue.length = 0;
       return;
     }
-    const done = this.#trackSends ? this.#handleWritten : undefined;
+    const done = this.#handleWritten;
     if (count === 1) {
       socket.write(queue[0] as Uint8Array, done);
     } else if (bytes <= CONCAT_LIMIT) {
@@ -295,11 +372,15 @@ export class Session implements Flushable {
       socket.uncork();
     }
     queue.length = 0;
-    if (done !== undefined) this.#writesInFlight.push(bytes);
+    this.#writesInFlight.push(bytes);
+    this.#socketBacklog = socket.writableLength;
+    if (this.#socketBacklog > (this.#settings as SessionSettings).sendHighWaterMark) this.#updateWritable();
   }
 
   readonly #handleData = (chunk: Buffer): void => {
     if (this.#sessionState !== 'open') return; // closing: drain and drop, so the peer's FIN is seen
+    this.#recvEvents++;
+    if (this.#byteBucket !== undefined && !this.#admitBytes(chunk.length)) return;
     const recvBuffer = this.#recvBuffer as RecvBuffer;
     let offset = 0;
     while (offset < chunk.length) {
@@ -355,6 +436,9 @@ export class Session implements Flushable {
   readonly #handleWritten = (error?: Error | null): void => {
     const bytes = this.#writesInFlight.shift();
     if (error || bytes === undefined || this.#sessionState === 'closed') return;
+    this.#socketBacklog = this.#socket?.writableLength ?? 0;
+    if (!this.#writable) this.#updateWritable();
+    if (!this.#trackSends) return;
     try {
       this.onSend(bytes);
     } catch (thrown) {
@@ -390,6 +474,7 @@ export class Session implements Flushable {
     if (this.#sessionState === 'closed') return;
     this.#moveTo('closed');
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
     this.#sendQueue.length = 0;
     this.#run = undefined;
     this.#sendQueueBytes = 0;
@@ -420,9 +505,74 @@ export class Session implements Flushable {
     this.#socket?.destroy();
   };
 
+  #updateWritable(): void {
+    const settings = this.#settings as SessionSettings;
+    const queued = this.#socketBacklog + this.#sendQueueBytes;
+    let writable: boolean;
+    if (this.#writable && queued > settings.sendHighWaterMark) writable = false;
+    else if (!this.#writable && queued <= settings.sendLowWaterMark) writable = true;
+    else return;
+    this.#writable = writable;
+    if (settings.pauseReadingWhenUnwritable) this.#setPaused(PAUSE_UNWRITABLE, !writable);
+    try {
+      this.onWritableChanged(writable);
+    } catch (error) {
+      this.#failHook('onWritableChanged', error);
+    }
+  }
+
+  #setPaused(reason: number, paused: boolean): void {
+    const before = this.#pauseReasons;
+    this.#pauseReasons = paused ? before | reason : before & ~reason;
+    if (before === 0 && this.#pauseReasons !== 0) this.#socket?.pause();
+    else if (before !== 0 && this.#pauseReasons === 0 && this.#sessionState === 'open') this.#socket?.resume();
+  }
+
+  #admitBytes(count: number): boolean {
+    const bucket = this.#byteBucket as TokenBucket;
+    if (bucket.take(count, performance.now())) return true;
+    const settings = this.#settings as SessionSettings;
+    if (settings.rateLimitAction === 'disconnect') {
+      this.closeWithError(DisconnectCode.RateLimited, new RateLimitedError('bytes', settings.maxBytesPerSecond));
+      return false;
+    }
+    // 'drop' cannot drop bytes from a stream without breaking its framing: throttle instead. The chunk
+    // is handled, then reading pauses until the bucket has refilled for it.
+    this.#setPaused(PAUSE_THROTTLED, true);
+    setTimeout(this.#endThrottle, Math.max(1, bucket.msUntil(Math.min(count, bucket.burst)))).unref();
+    return true;
+  }
+
+  readonly #endThrottle = (): void => {
+    this.#setPaused(PAUSE_THROTTLED, false);
+  };
+
+  readonly #checkIdle = (): void => {
+    if (this.#sessionState !== 'open') return;
+    // While reading is paused on purpose, silence is ours, not the peer's.
+    if (this.#pauseReasons !== 0 || this.#recvEvents !== this.#recvEventsSeen) {
+      this.#recvEventsSeen = this.#recvEvents;
+      this.#idleTicks = 0;
+      return;
+    }
+    if (++this.#idleTicks >= IDLE_CHECKS) {
+      const idleMs = (this.#settings as SessionSettings).idleTimeoutMs;
+      this.closeWithError(DisconnectCode.IdleTimeout, new IdleTimeoutError(idleMs));
+    }
+  };
+
+  #overflowSendQueue(queued: number, limit: number): void {
+    const error = new SendQueueOverflowError(queued, limit);
+    this.#logger.debug({ sessionId: this.id, queued, limit }, 'send queue overflow');
+    this.#sendQueue.length = 0;
+    this.#run = undefined;
+    this.#sendQueueBytes = 0;
+    this[kDestroy](disconnectCause(DisconnectCode.SendQueueOverflow, error.message, error));
+  }
+
   #startLingerTimer(): void {
     if (this.#lingerTimer !== undefined) return;
-    this.#lingerTimer = setTimeout(this.#handleLingerTimeout, this.#disconnectTimeoutMs);
+    this.#lingerTimer = setTimeout(this.#handleLingerTimeout, (this.#settings as SessionSettings).disconnectTimeoutMs);
     this.#lingerTimer.unref();
   }
 

@@ -2,7 +2,7 @@ import protobuf from 'protobufjs';
 import type Long from 'long';
 import { BadPacketError, InvalidOptionError } from '../core/errors.js';
 import type { Session } from '../net/session.js';
-import { MAX_PACKET_ID, MAX_PACKET_SIZE, PACKET_HEADER_SIZE, writePacketHeader } from './packet-header.js';
+import { MAX_MESSAGE_ID, MAX_PACKET_SIZE, PACKET_HEADER_SIZE, writePacketHeader } from './packet-header.js';
 import { sendBufferManager } from './send-buffer.js';
 
 /** A 64-bit protobuf integer as protobufjs gives it: a `Long` when it does not fit a JS number safely. */
@@ -81,8 +81,8 @@ export function defineMessage<T, N extends string>(
   id: number,
   name: N,
 ): MessageType<T, N> {
-  if (!Number.isInteger(id) || id < 1 || id > MAX_PACKET_ID) {
-    throw new InvalidOptionError(`packet id of ${name}`, id, `an integer 1..${MAX_PACKET_ID}`);
+  if (!Number.isInteger(id) || id < 1 || id > MAX_MESSAGE_ID) {
+    throw new InvalidOptionError(`packet id of ${name}`, id, `an integer 1..${MAX_MESSAGE_ID}`);
   }
   const type = schema.lookupType(fullName);
   // protobufjs decodes bytes fields as views of its input; a body lives in reused receive memory, so

@@ -17,6 +17,15 @@ export const MAX_PACKET_SIZE = 0xffff;
 /** Largest packet id: 65535. */
 export const MAX_PACKET_ID = 0xffff;
 
+/** Largest id a message may have: 65519. Ids 65520..65535 are reserved for gamewire's own packets. */
+export const MAX_MESSAGE_ID = 0xffef;
+
+/** Heartbeat ping: the body (8 bytes, opaque to the receiver) must come back in a pong. */
+export const HEARTBEAT_PING_ID = 0xfffe;
+
+/** Heartbeat pong: carries the ping's body back unchanged. */
+export const HEARTBEAT_PONG_ID = 0xffff;
+
 /** Writes a header at `offset`: `size` is the whole packet including these 4 bytes. */
 export function writePacketHeader(target: Uint8Array, offset: number, size: number, id: number): void {
   target[offset] = size & 0xff;

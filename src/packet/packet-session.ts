@@ -7,8 +7,15 @@ import {
   UnknownPacketError,
 } from '../core/errors.js';
 import { Session } from '../net/session.js';
-import { kSendRange } from '../net/session-owner.js';
-import { MAX_PACKET_ID, MAX_PACKET_SIZE, PACKET_HEADER_SIZE, writePacketHeader } from './packet-header.js';
+import { kAddCloseListener, kOnOpen, kSendRange } from '../net/session-owner.js';
+import {
+  HEARTBEAT_PING_ID,
+  HEARTBEAT_PONG_ID,
+  MAX_PACKET_ID,
+  MAX_PACKET_SIZE,
+  PACKET_HEADER_SIZE,
+  writePacketHeader,
+} from './packet-header.js';
 import { PacketScanner, type PacketSink } from './packet-scanner.js';
 import { sendBufferManager } from './send-buffer.js';
 
@@ -19,7 +26,16 @@ export interface PacketSessionOptions {
    * announcing more ends the session with `PACKET_TOO_LARGE` as soon as its size field is read.
    */
   readonly maxPacketSize?: number;
+  /**
+   * Sends a heartbeat ping (id 65534) this often, ms; the peer answers with a pong (id 65535) and
+   * `heartbeatRttMs` holds the round trip. 0 = no pings (pings from the peer are still answered).
+   * Together with the service's `idleTimeoutMs` it finds dead peers. Default 0.
+   */
+  readonly heartbeatIntervalMs?: number;
 }
+
+/** Bytes of a heartbeat body: a float64 LE timestamp of the sender's clock, opaque to the receiver. */
+const HEARTBEAT_BODY_SIZE = 8;
 
 /**
  * The C++ `PacketSession`: cuts the byte stream into packets
@@ -36,17 +52,56 @@ export interface PacketSessionOptions {
 export abstract class PacketSession extends Session {
   readonly #scanner: PacketScanner;
   readonly #sink: PacketSink;
+  readonly #heartbeatIntervalMs: number;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #heartbeatRttMs: number | undefined;
 
   /** @throws InvalidOptionError when `maxPacketSize` is outside 4..65535. */
   constructor(options: PacketSessionOptions = {}) {
     super();
     this.#scanner = new PacketScanner(options.maxPacketSize ?? MAX_PACKET_SIZE);
+    const heartbeat = options.heartbeatIntervalMs ?? 0;
+    if (!Number.isInteger(heartbeat) || heartbeat < 0) {
+      throw new InvalidOptionError('heartbeatIntervalMs', heartbeat, 'an integer >= 0');
+    }
+    this.#heartbeatIntervalMs = heartbeat;
     this.#sink = {
       onPacketBytes: (buffer, offset, size, id) => {
-        this.onRecvPacket(id, buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size));
+        if (!this.admitPacket()) return this.connected;
+        if (id >= HEARTBEAT_PING_ID) this.#onHeartbeat(buffer, offset, size, id);
+        else this.onRecvPacket(id, buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size));
         return this.connected;
       },
     };
+  }
+
+  /** Round trip of the last heartbeat, ms; undefined until a pong came back. */
+  get heartbeatRttMs(): number | undefined {
+    return this.#heartbeatRttMs;
+  }
+
+  /** Internal: starts the heartbeat timer when the session opens. */
+  override [kOnOpen](): void {
+    if (this.#heartbeatIntervalMs === 0) return;
+    this.#heartbeatTimer = setInterval(this.#sendPing, this.#heartbeatIntervalMs);
+    this.#heartbeatTimer.unref();
+    this[kAddCloseListener](() => clearInterval(this.#heartbeatTimer));
+  }
+
+  readonly #sendPing = (): void => {
+    if (!this.connected) return;
+    const ping = Buffer.allocUnsafe(HEARTBEAT_BODY_SIZE);
+    ping.writeDoubleLE(performance.now(), 0);
+    this.sendPacket(HEARTBEAT_PING_ID, ping);
+  };
+
+  #onHeartbeat(buffer: Buffer, offset: number, size: number, id: number): void {
+    const body = buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size);
+    if (id === HEARTBEAT_PING_ID) {
+      this.sendPacket(HEARTBEAT_PONG_ID, body);
+    } else if (body.length === HEARTBEAT_BODY_SIZE) {
+      this.#heartbeatRttMs = performance.now() - body.readDoubleLE(0);
+    }
   }
 
   /** Largest packet accepted from the peer, bytes, header included. */

@@ -94,7 +94,7 @@ describe('gamewire gen-packets (CLI)', () => {
     assert.equal(await cli.waitForExit(10_000), 1, cli.output());
     const stderr = cli.stderrLines.join('\n');
     assert.match(stderr, /2 problem\(s\)/);
-    assert.match(stderr, /ID_C_PING = 70000: ids must be 1\.\.65535/);
+    assert.match(stderr, /ID_C_PING = 70000: ids must be 1\.\.65519/);
     assert.match(stderr, /message S_PONG has no id/);
     assert.equal(existsSync(join(out, 'packets.ts')), false);
   });

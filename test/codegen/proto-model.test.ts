@@ -199,16 +199,16 @@ describe('loadProtoModel: invalid protocols give PacketGenerationError', () => {
     assertProblem(dir, /ID_S_PONG = 7: duplicate of ID_C_PING/);
   });
 
-  for (const id of [70000, 65536, -5]) {
-    it(`an id of ${id}, outside 1..65535`, (t) => {
+  for (const id of [70000, 65536, 65520, -5]) {
+    it(`an id of ${id}, outside 1..65519`, (t) => {
       const dir = protoDir(cleanupAfter(t), { 'p.proto': proto(`  ID_NONE = 0;\n  ID_C_PING = ${id};\n  ID_S_PONG = 2;`, GOOD_MESSAGES) });
-      assertProblem(dir, new RegExp(`ID_C_PING = ${id}: ids must be 1\\.\\.65535`));
+      assertProblem(dir, new RegExp(`ID_C_PING = ${id}: ids must be 1\\.\\.65519`));
     });
   }
 
   it('a message given the reserved id 0', (t) => {
     const dir = protoDir(cleanupAfter(t), { 'p.proto': proto('  ID_C_PING = 0;\n  ID_S_PONG = 2;', GOOD_MESSAGES) });
-    assertProblem(dir, /ID_C_PING = 0: ids must be 1\.\.65535/);
+    assertProblem(dir, /ID_C_PING = 0: ids must be 1\.\.65519/);
   });
 
   it('an ID_ value naming no message', (t) => {

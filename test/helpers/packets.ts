@@ -27,7 +27,7 @@ export function seqPacket(seq: number): Buffer {
   const body = Buffer.alloc(4 + extra);
   body.writeUInt32LE(seq, 0);
   for (let i = 0; i < extra; i++) body[4 + i] = (seq + i * 31) & 0xff;
-  return packet(seq & 0xffff, body);
+  return packet(seq % 0xfff0, body); // ids 65520..65535 are reserved (heartbeats)
 }
 
 /** One packet found in a stream. */

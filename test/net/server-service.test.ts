@@ -130,7 +130,8 @@ describe('ServerService close()', () => {
           for (const piece of pieces) session.send(piece);
         },
       });
-    const { service, collector } = await startServer(cleanup, make);
+    // 2 MiB queued at once is past the default maxSendQueueBytes (1 MiB), so allow it here.
+    const { service, collector } = await startServer(cleanup, make, { maxSendQueueBytes: 4 * 1024 * 1024 });
     const clients = [
       await RawClient.connect(service.port, { cleanup }),
       await RawClient.connect(service.port, { cleanup }),

@@ -41,7 +41,7 @@ const echo: PacketBehavior<PacketRecorder> = (session, id, body) => {
 const LIST: readonly Buffer[] = [
   packet(1, 'hello'),
   packet(0),
-  packet(0xffff, 'max id'),
+  packet(0xffef, 'max message id'),
   packet(42, Buffer.alloc(3000, 0x5a)),
   packet(7, Buffer.from([0, 1, 2, 3, 4, 5, 255])),
 ];
@@ -77,17 +77,17 @@ describe('PacketSession receiving', () => {
     assert.equal(session.connected, true);
   });
 
-  it('handles ids 0 and 65535 and an empty body', async (t) => {
+  it('handles ids 0 and 65519 (the largest message id) and an empty body', async (t) => {
     const { client, session } = await serverAndClient(cleanupAfter(t));
-    await client.write(Buffer.concat([packet(0), packet(0xffff), packet(0, 'x'), packet(0xffff, 'y')]));
+    await client.write(Buffer.concat([packet(0), packet(0xffef), packet(0, 'x'), packet(0xffef, 'y')]));
     await session.untilPackets(4);
     assert.deepEqual(
       session.packets.map((p) => [p.id, p.body.length, p.body.toString()]),
       [
         [0, 0, ''],
-        [0xffff, 0, ''],
+        [0xffef, 0, ''],
         [0, 1, 'x'],
-        [0xffff, 1, 'y'],
+        [0xffef, 1, 'y'],
       ],
     );
   });
@@ -198,10 +198,10 @@ describe('PacketSession receiving', () => {
 describe('PacketSession sending', () => {
   it('sendPacket round trip: the reply carries the id and the body, copied out of receive memory', async (t) => {
     const { client, session } = await serverAndClient(cleanupAfter(t), echo);
-    const request = Buffer.concat([packet(100, 'ping'), packet(0xffff, ''), packet(7, Buffer.alloc(2000, 3))]);
+    const request = Buffer.concat([packet(100, 'ping'), packet(0xffef, ''), packet(7, Buffer.alloc(2000, 3))]);
     await client.write(request);
     await client.waitForBytes(request.length);
-    assert.deepEqual(packetsOf(client), [packet(101, 'ping'), packet(0), packet(8, Buffer.alloc(2000, 3))]);
+    assert.deepEqual(packetsOf(client), [packet(101, 'ping'), packet(0xfff0), packet(8, Buffer.alloc(2000, 3))]);
     assert.equal(session.connected, true);
   });
 
