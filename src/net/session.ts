@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import { RecvBuffer } from '../core/recv-buffer.js';
 import { TokenBucket } from '../core/token-bucket.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import { SendQueue } from './send-queue.js';
 import {
   kAddCloseListener,
   kAttach,
@@ -37,8 +38,6 @@ export type SessionState = 'connecting' | 'open' | 'closing' | 'closed';
 /** Socket errors that are an ordinary end of a connection, as in the seed's `HandleError`. */
 const ORDINARY_SOCKET_ERRORS: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
-/** Outgoing bytes queued in one turn up to this size are joined into one buffer; above it, one writev. */
-const CONCAT_LIMIT = 64 * 1024;
 
 const ALLOWED_MOVES: Readonly<Record<SessionState, readonly SessionState[]>> = {
   connecting: ['open', 'closed'],
@@ -78,12 +77,7 @@ export class Session implements Flushable {
   #logger: Logger = silentLogger;
   #settings: SessionSettings | undefined;
   #recvBuffer: RecvBuffer | undefined;
-  readonly #sendQueue: Uint8Array[] = [];
-  #sendQueueBytes = 0;
-  /** The last piece sent, kept out of the queue so adjacent sends can extend it without allocating. */
-  #run: Uint8Array | undefined;
-  /** Where the run ends in its ArrayBuffer (past `#run` when adjacent sends extended it). */
-  #runEnd = 0;
+  readonly #sendQueue = new SendQueue();
   #sendRegistered = false;
   /** Byte counts of writes whose completion is awaited, oldest first; used only when onSend is overridden. */
   readonly #writesInFlight: number[] = [];
@@ -137,7 +131,7 @@ export class Session implements Flushable {
 
   /** Bytes passed to `send()` this turn and not yet handed to the socket. */
   get queuedSendBytes(): number {
-    return this.#sendQueueBytes;
+    return this.#sendQueue.bytes;
   }
 
   /** Bytes handed to the socket and not yet written to the kernel (Node's `writableLength`). */
@@ -315,20 +309,11 @@ export class Session implements Flushable {
   #enqueue(buffer: ArrayBuffer, offset: number, length: number, view: Uint8Array | undefined): boolean {
     if (this.#sessionState !== 'open') return false;
     if (length === 0) return true;
-    const run = this.#run;
-    if (run !== undefined && offset === this.#runEnd && buffer === run.buffer) {
-      // Packets written one after another into a SendBuffer chunk are adjacent: they leave as one
-      // piece, so the flush can write them without joining them first.
-      this.#runEnd += length;
-    } else {
-      if (run !== undefined) this.#queueRun(run);
-      this.#run = view ?? new Uint8Array(buffer, offset, length);
-      this.#runEnd = offset + length;
-    }
-    this.#sendQueueBytes += length;
+    const queue = this.#sendQueue;
+    queue.push(buffer, offset, length, view);
     const limit = (this.#settings as SessionSettings).maxSendQueueBytes;
-    if (this.#sendQueueBytes + this.#socketBacklog > limit) {
-      this.#overflowSendQueue(this.#sendQueueBytes + this.#socketBacklog, limit);
+    if (queue.bytes + this.#socketBacklog > limit) {
+      this.#overflowSendQueue(queue.bytes + this.#socketBacklog, limit);
       return false;
     }
     if (!this.#sendRegistered) {
@@ -338,41 +323,17 @@ export class Session implements Flushable {
     return true;
   }
 
-  #queueRun(run: Uint8Array): void {
-    const end = this.#runEnd;
-    this.#sendQueue.push(
-      end === run.byteOffset + run.byteLength ? run : new Uint8Array(run.buffer, run.byteOffset, end - run.byteOffset),
-    );
-    this.#run = undefined;
-  }
-
   /** Internal (called by the flush scheduler): writes everything queued, in one write. */
   flushSendQueue(): void {
     this.#sendRegistered = false;
-    if (this.#run !== undefined) this.#queueRun(this.#run);
     const queue = this.#sendQueue;
-    const count = queue.length;
-    if (count === 0) return;
+    if (queue.bytes === 0) return;
     const socket = this.#socket;
-    const bytes = this.#sendQueueBytes;
-    this.#sendQueueBytes = 0;
     if (socket === undefined || this.#sessionState === 'closed' || socket.destroyed) {
-      queue.length = 0;
+      queue.clear();
       return;
     }
-    const done = this.#handleWritten;
-    if (count === 1) {
-      socket.write(queue[0] as Uint8Array, done);
-    } else if (bytes <= CONCAT_LIMIT) {
-      socket.write(Buffer.concat(queue, bytes), done);
-    } else {
-      socket.cork();
-      for (let i = 0; i < count - 1; i++) socket.write(queue[i] as Uint8Array);
-      socket.write(queue[count - 1] as Uint8Array, done);
-      socket.uncork();
-    }
-    queue.length = 0;
-    this.#writesInFlight.push(bytes);
+    this.#writesInFlight.push(queue.writeTo(socket, this.#handleWritten));
     this.#socketBacklog = socket.writableLength;
     if (this.#socketBacklog > (this.#settings as SessionSettings).sendHighWaterMark) this.#updateWritable();
   }
@@ -451,9 +412,7 @@ export class Session implements Flushable {
     if (this.#sessionState !== 'open') return;
     this.#cause = disconnectCause(DisconnectCode.PeerClosed, 'peer closed the connection');
     this.#moveTo('closing');
-    this.#sendQueue.length = 0;
-    this.#run = undefined;
-    this.#sendQueueBytes = 0;
+    this.#sendQueue.clear();
     this.#startLingerTimer();
   };
 
@@ -475,9 +434,7 @@ export class Session implements Flushable {
     this.#moveTo('closed');
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
     if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
-    this.#sendQueue.length = 0;
-    this.#run = undefined;
-    this.#sendQueueBytes = 0;
+    this.#sendQueue.clear();
     this.#recvBuffer?.reset();
     const cause = this.#cause ?? disconnectCause(DisconnectCode.PeerClosed, 'connection closed');
     this.#cause = cause;
@@ -507,7 +464,7 @@ export class Session implements Flushable {
 
   #updateWritable(): void {
     const settings = this.#settings as SessionSettings;
-    const queued = this.#socketBacklog + this.#sendQueueBytes;
+    const queued = this.#socketBacklog + this.#sendQueue.bytes;
     let writable: boolean;
     if (this.#writable && queued > settings.sendHighWaterMark) writable = false;
     else if (!this.#writable && queued <= settings.sendLowWaterMark) writable = true;
@@ -564,9 +521,7 @@ export class Session implements Flushable {
   #overflowSendQueue(queued: number, limit: number): void {
     const error = new SendQueueOverflowError(queued, limit);
     this.#logger.debug({ sessionId: this.id, queued, limit }, 'send queue overflow');
-    this.#sendQueue.length = 0;
-    this.#run = undefined;
-    this.#sendQueueBytes = 0;
+    this.#sendQueue.clear();
     this[kDestroy](disconnectCause(DisconnectCode.SendQueueOverflow, error.message, error));
   }
 

@@ -1,0 +1,76 @@
+import type { Socket } from 'node:net';
+
+/** Outgoing bytes of one turn up to this size are joined into one buffer; above it, one writev. */
+const CONCAT_LIMIT = 64 * 1024;
+
+/**
+ * What one session has been asked to send during the current event-loop turn, written to its socket
+ * in one write at the end of the turn (the C++ `_sendQueue` of a gather-send). Pieces that sit next to
+ * each other in memory (packets written one after another into a SendBuffer chunk) are kept as one
+ * run, so they cost no allocation here and leave without being joined.
+ */
+export class SendQueue {
+  readonly #pieces: Uint8Array[] = [];
+  #bytes = 0;
+  /** The last piece, kept out of `#pieces` so an adjacent piece can extend it without allocating. */
+  #run: Uint8Array | undefined;
+  /** Where the run ends in its ArrayBuffer (past `#run` when adjacent pieces extended it). */
+  #runEnd = 0;
+
+  /** Bytes queued. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Queues `length` bytes of `buffer` at `offset`; `view` is a ready view of them, if the caller has one. */
+  push(buffer: ArrayBuffer, offset: number, length: number, view: Uint8Array | undefined): void {
+    const run = this.#run;
+    if (run !== undefined && offset === this.#runEnd && buffer === run.buffer) {
+      this.#runEnd += length;
+    } else {
+      if (run !== undefined) this.#closeRun(run);
+      this.#run = view ?? new Uint8Array(buffer, offset, length);
+      this.#runEnd = offset + length;
+    }
+    this.#bytes += length;
+  }
+
+  /**
+   * Writes everything queued to `socket` in one write (one buffer, joined if small, or one writev) and
+   * empties the queue. `done` is the write callback. Returns the bytes written (0 if none).
+   */
+  writeTo(socket: Socket, done: (error?: Error | null) => void): number {
+    if (this.#run !== undefined) this.#closeRun(this.#run);
+    const pieces = this.#pieces;
+    const count = pieces.length;
+    const bytes = this.#bytes;
+    if (count === 0) return 0;
+    if (count === 1) {
+      socket.write(pieces[0] as Uint8Array, done);
+    } else if (bytes <= CONCAT_LIMIT) {
+      socket.write(Buffer.concat(pieces, bytes), done);
+    } else {
+      socket.cork();
+      for (let i = 0; i < count - 1; i++) socket.write(pieces[i] as Uint8Array);
+      socket.write(pieces[count - 1] as Uint8Array, done);
+      socket.uncork();
+    }
+    this.clear();
+    return bytes;
+  }
+
+  /** Drops everything queued. */
+  clear(): void {
+    this.#pieces.length = 0;
+    this.#run = undefined;
+    this.#bytes = 0;
+  }
+
+  #closeRun(run: Uint8Array): void {
+    const end = this.#runEnd;
+    this.#pieces.push(
+      end === run.byteOffset + run.byteLength ? run : new Uint8Array(run.buffer, run.byteOffset, end - run.byteOffset),
+    );
+    this.#run = undefined;
+  }
+}
