@@ -6,7 +6,7 @@ import { Room } from '../room/room.js';
 import { BroadcastSession } from '../samples/broadcast-session.js';
 import { createCliLogger } from './cli-logger.js';
 import { intFlag, type Command } from './command.js';
-import { runServer, SERVER_FLAGS } from './server-runner.js';
+import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverLimits } from './server-runner.js';
 
 const usage = `gamewire broadcast-server [options]
 
@@ -18,6 +18,7 @@ Options:
   --port PORT          port to listen on, 0 for any free one (default 7777)
   --max-sessions N     most sessions at once; more are closed at once (default 100)
   --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535)
+${SERVER_LIMIT_USAGE}
   -h, --help           show this help
 
 Prints 'listening on HOST:PORT' when ready; SIGINT or SIGTERM closes gracefully and exits 0.`;
@@ -38,6 +39,7 @@ export const broadcastServerCommand: Command = {
       port,
       maxSessionCount,
       logger,
+      ...serverLimits(values),
       sessionFactory: () => new BroadcastSession(room, maxPacketSize),
     });
     return runServer(logger, service, { maxSessionCount, maxPacketSize }, 'netload --port {port} --mode bcast', () =>

@@ -7,7 +7,7 @@ import { chatServerHandlers } from '../samples/chat/chat-server-handlers.js';
 import { ChatSession } from '../samples/chat/chat-session.js';
 import { createCliLogger } from './cli-logger.js';
 import { intFlag, type Command } from './command.js';
-import { runServer, SERVER_FLAGS } from './server-runner.js';
+import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverLimits } from './server-runner.js';
 
 const usage = `gamewire chat-server [options]
 
@@ -20,6 +20,7 @@ Options:
   --port PORT          port to listen on, 0 for any free one (default 7777)
   --max-sessions N     most sessions (and room members) at once (default 100)
   --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535)
+${SERVER_LIMIT_USAGE}
   -h, --help           show this help
 
 Prints 'listening on HOST:PORT' when ready; SIGINT or SIGTERM closes gracefully and exits 0.`;
@@ -40,6 +41,7 @@ export const chatServerCommand: Command = {
       port,
       maxSessionCount,
       logger,
+      ...serverLimits(values),
       sessionFactory: () => new ChatSession(room, chatServerHandlers, { maxPacketSize }),
     });
     return runServer(

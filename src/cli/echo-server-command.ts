@@ -6,7 +6,7 @@ import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { EchoSession, RawEchoSession } from '../samples/echo-session.js';
 import { createCliLogger } from './cli-logger.js';
 import { intFlag, type Command } from './command.js';
-import { runServer, SERVER_FLAGS } from './server-runner.js';
+import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverLimits } from './server-runner.js';
 
 const usage = `gamewire echo-server [options]
 
@@ -18,6 +18,7 @@ Options:
   --max-sessions N     most sessions at once; more are closed at once (default 100)
   --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535)
   --raw                echo bytes as they come, without packet framing
+${SERVER_LIMIT_USAGE}
   -h, --help           show this help
 
 Prints 'listening on HOST:PORT' when ready; SIGINT or SIGTERM closes gracefully and exits 0.
@@ -42,6 +43,7 @@ export const echoServerCommand: Command = {
       port,
       maxSessionCount,
       logger,
+      ...serverLimits(values),
       sessionFactory: values.raw ? () => new RawEchoSession() : () => new EchoSession(maxPacketSize),
     });
     return runServer(

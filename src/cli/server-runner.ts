@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import type { Logger as PinoLogger } from 'pino';
 import type { ServerService } from '../net/server-service.js';
 import type { Session } from '../net/session.js';
-import { waitForSignal } from './command.js';
+import { DEFAULT_MAX_SEND_QUEUE_BYTES } from '../net/service.js';
+import type { ServerServiceOptions } from '../net/server-service.js';
+import { intFlag, UsageError, waitForSignal } from './command.js';
 
 /** The flags every server command shares. */
 export const SERVER_FLAGS = {
@@ -9,7 +12,34 @@ export const SERVER_FLAGS = {
   port: { type: 'string' },
   'max-sessions': { type: 'string' },
   'max-packet': { type: 'string' },
+  'idle-timeout-ms': { type: 'string' },
+  'max-send-queue': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
 } as const;
+
+/** Usage lines of the flags in {@link serverLimits}, shared by every server command. */
+export const SERVER_LIMIT_USAGE = `  --idle-timeout-ms MS  disconnect a peer silent this long, 0 = never (default 0)
+  --max-send-queue N   bytes queued for a peer that does not read before it is cut off (default ${DEFAULT_MAX_SEND_QUEUE_BYTES})
+  --tls-cert FILE      serve TLS with this PEM certificate (with --tls-key)
+  --tls-key FILE       the PEM private key for --tls-cert`;
+
+/** The service options the shared limit flags set. */
+export function serverLimits(values: {
+  'idle-timeout-ms'?: string | undefined;
+  'max-send-queue'?: string | undefined;
+  'tls-cert'?: string | undefined;
+  'tls-key'?: string | undefined;
+}): Pick<ServerServiceOptions<Session>, 'idleTimeoutMs' | 'maxSendQueueBytes' | 'tls'> {
+  const cert = values['tls-cert'];
+  const key = values['tls-key'];
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  return {
+    idleTimeoutMs: intFlag('idle-timeout-ms', values['idle-timeout-ms'], 0, 0),
+    maxSendQueueBytes: intFlag('max-send-queue', values['max-send-queue'], DEFAULT_MAX_SEND_QUEUE_BYTES, 65536),
+    ...(cert !== undefined && key !== undefined ? { tls: { cert: readFileSync(cert), key: readFileSync(key) } } : {}),
+  };
+}
 
 /**
  * Runs a server command: starts `service`, logs the ready line `listening on HOST:PORT` (with the
