@@ -4,6 +4,7 @@ import { chatServerCommand } from './chat-server-command.js';
 import { dummyClientCommand } from './dummy-client-command.js';
 import { echoServerCommand } from './echo-server-command.js';
 import { genPacketsCommand } from './gen-packets-command.js';
+import { loadtestCommand } from './loadtest-command.js';
 import { UsageError, type Command } from './command.js';
 
 const commands: readonly Command[] = [
@@ -11,6 +12,7 @@ const commands: readonly Command[] = [
   broadcastServerCommand,
   chatServerCommand,
   dummyClientCommand,
+  loadtestCommand,
   genPacketsCommand,
 ];
 

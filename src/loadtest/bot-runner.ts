@@ -33,17 +33,20 @@ export interface DrainResult {
   readonly drainMs: number;
 }
 
-/** A ClientService that tells its owner whenever one of its sessions has left (after onDisconnected). */
+/**
+ * A ClientService that tells its owner whenever one of its sessions has left (after its onDisconnected).
+ * The session is passed when the service names it; the base hook does nothing, so it is not called.
+ */
 class BotClientService extends ClientService<Session> {
-  readonly #onSessionLeft: () => void;
+  readonly #onSessionLeft: (session?: Session) => void;
 
-  constructor(options: ClientServiceOptions<Session>, onSessionLeft: () => void) {
+  constructor(options: ClientServiceOptions<Session>, onSessionLeft: (session?: Session) => void) {
     super(options);
     this.#onSessionLeft = onSessionLeft;
   }
 
-  protected override sessionLeft(): void {
-    this.#onSessionLeft();
+  protected override sessionLeft(session?: Session): void {
+    this.#onSessionLeft(session);
   }
 }
 
@@ -250,20 +253,30 @@ export class BotRunner {
     return session;
   };
 
-  /** A session left the service: find it (the only open one now closed) and account for it. */
-  readonly #sessionLeft = (): void => {
+  /**
+   * A session left the service: account for it. When the service does not name it, it is the open
+   * session that is now closed (sessions close one at a time, each telling the service at once).
+   */
+  readonly #sessionLeft = (left?: Session): void => {
+    if (left !== undefined) {
+      if (this.#open.has(left)) this.#sessionEnded(left);
+      return;
+    }
     for (const session of this.#open) {
-      if (session.state !== 'closed') continue;
-      this.#open.delete(session);
-      const context = this.#contexts.get(session);
-      this.#contexts.delete(session);
-      const code = session.disconnectCause?.code ?? DisconnectCode.PeerClosed;
-      this.#state.metrics.disconnected(code, !this.#closing);
-      context?.close();
-      const slot = this.#slotOf.get(session);
-      if (slot !== undefined) this.#slotSessionEnded(slot, session);
+      if (session.state === 'closed') this.#sessionEnded(session);
     }
   };
+
+  #sessionEnded(session: Session): void {
+    this.#open.delete(session);
+    const context = this.#contexts.get(session);
+    this.#contexts.delete(session);
+    const code = session.disconnectCause?.code ?? DisconnectCode.PeerClosed;
+    this.#state.metrics.disconnected(code, !this.#closing);
+    context?.close();
+    const slot = this.#slotOf.get(session);
+    if (slot !== undefined) this.#slotSessionEnded(slot, session);
+  }
 
   #slotSessionEnded(slot: Slot, session: Session): void {
     this.#slotOf.delete(session);

@@ -15,6 +15,7 @@
  * A worker whose IPC channel closes (the parent died) stops at once and exits.
  */
 import type { BotOptions } from './bot.js';
+import type { EncodedLatency } from './latency-histogram.js';
 
 /** What one worker runs: its share of the sessions and the rest of the run's settings. */
 export interface WorkerConfig {
@@ -24,7 +25,9 @@ export interface WorkerConfig {
   readonly bot: string;
   /** Bot options, with the bot's defaults applied. */
   readonly botOptions: BotOptions;
+  /** Target host. */
   readonly host: string;
+  /** Target port. */
   readonly port: number;
   /** Sessions this worker keeps open. */
   readonly sessions: number;
@@ -63,9 +66,13 @@ export interface WorkerSnapshot {
   readonly disconnects: Readonly<Record<string, number>>;
   /** Sessions that ended before the harness closed them, by cause code. */
   readonly unexpectedDisconnects: Readonly<Record<string, number>>;
+  /** Packets sent (requests included). */
   readonly packetsSent: number;
+  /** Packets received. */
   readonly packetsReceived: number;
+  /** Bytes sent, headers included. */
   readonly bytesSent: number;
+  /** Bytes received, headers included. */
   readonly bytesReceived: number;
   /** Requests sent (`recordRequest`); also counted in packetsSent. */
   readonly requests: number;
@@ -75,8 +82,8 @@ export interface WorkerSnapshot {
   readonly unanswered: number;
   /** Custom counters (`count(name)`). */
   readonly counters: Readonly<Record<string, number>>;
-  /** The interval's latency histogram, HdrHistogram compressed base64. */
-  readonly histogram: string;
+  /** The interval's round-trip latencies: HdrHistogram compressed base64, exact min and max. */
+  readonly latency: EncodedLatency;
   /** Gauge: sessions open. */
   readonly sessions: number;
   /** Gauge: connection attempts in progress. */

@@ -25,21 +25,65 @@ export function recordLatency(histogram: LatencyHistogram, micros: number): void
   histogram.recordValue(Number.isFinite(micros) ? Math.max(1, Math.round(micros)) : 1);
 }
 
-/** Encodes a histogram for the IPC channel: HdrHistogram's compressed base64 form. */
-export function encodeHistogram(histogram: LatencyHistogram): string {
-  return hdr.encodeIntoCompressedBase64(histogram);
+/**
+ * A histogram as it crosses the IPC channel: HdrHistogram's compressed base64 form, plus the exact
+ * smallest and largest values (the encoding keeps those only to bucket precision).
+ */
+export interface EncodedLatency {
+  /** `encodeIntoCompressedBase64` of the histogram. */
+  readonly histogram: string;
+  /** Exact smallest value, µs; 0 when empty. */
+  readonly min: number;
+  /** Exact largest value, µs; 0 when empty. */
+  readonly max: number;
+}
+
+/** Encodes a histogram for the IPC channel. */
+export function encodeLatency(histogram: LatencyHistogram): EncodedLatency {
+  const empty = histogram.totalCount === 0;
+  return {
+    histogram: hdr.encodeIntoCompressedBase64(histogram),
+    min: empty ? 0 : histogram.minNonZeroValue,
+    max: empty ? 0 : histogram.maxValue,
+  };
 }
 
 /**
- * Adds an encoded histogram (from {@link encodeHistogram}) into `into`. Exact: counts per bucket add
- * up, so percentiles, count, min and max equal those of one histogram that recorded every value.
+ * Adds up encoded histograms (from {@link encodeLatency}) exactly: counts per bucket add up, and the
+ * exact min and max are kept, so the summary equals that of one histogram that recorded every value.
  */
-export function addEncodedHistogram(into: LatencyHistogram, encoded: string): void {
-  const decoded = hdr.decodeFromCompressedBase64(encoded);
-  try {
-    into.add(decoded);
-  } finally {
-    decoded.destroy();
+export class LatencyAccumulator {
+  /** The merged histogram. */
+  readonly histogram: LatencyHistogram = newLatencyHistogram();
+  #min = 0;
+  #max = 0;
+
+  /** Adds one encoded histogram. */
+  add(encoded: EncodedLatency): void {
+    const decoded = hdr.decodeFromCompressedBase64(encoded.histogram);
+    try {
+      if (decoded.totalCount === 0) return;
+      this.histogram.add(decoded);
+    } finally {
+      decoded.destroy();
+    }
+    this.#min = this.#min === 0 ? encoded.min : Math.min(this.#min, encoded.min);
+    this.#max = Math.max(this.#max, encoded.max);
+  }
+
+  /** The summary of everything added. */
+  summary(): LatencySummary {
+    return summarizeLatency(this.histogram, { min: this.#min, max: this.#max });
+  }
+
+  /** The percentile spectrum of everything added. */
+  spectrum(): PercentilePoint[] {
+    return percentileSpectrum(this.histogram, this.#max);
+  }
+
+  /** Frees the histogram. */
+  destroy(): void {
+    this.histogram.destroy();
   }
 }
 
@@ -63,19 +107,27 @@ export interface LatencySummary {
   readonly max: number;
 }
 
-/** The {@link LatencySummary} of `histogram`. */
-export function summarizeLatency(histogram: LatencyHistogram): LatencySummary {
+/**
+ * The {@link LatencySummary} of `histogram`. A percentile is the highest value of its bucket, capped at
+ * the largest value recorded. `exact` gives the true min and max when the histogram was decoded (see
+ * {@link LatencyAccumulator}); a histogram that recorded the values itself knows them.
+ */
+export function summarizeLatency(
+  histogram: LatencyHistogram,
+  exact: { readonly min: number; readonly max: number } = { min: histogram.minNonZeroValue, max: histogram.maxValue },
+): LatencySummary {
   const count = histogram.totalCount;
   if (count === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p99_9: 0, max: 0 };
+  const at = (percentile: number): number => Math.min(exact.max, histogram.getValueAtPercentile(percentile));
   return {
     count,
-    min: histogram.minNonZeroValue,
+    min: exact.min,
     mean: Math.round(histogram.mean * 10) / 10,
-    p50: histogram.getValueAtPercentile(50),
-    p90: histogram.getValueAtPercentile(90),
-    p99: histogram.getValueAtPercentile(99),
-    p99_9: histogram.getValueAtPercentile(99.9),
-    max: histogram.maxValue,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p99_9: at(99.9),
+    max: exact.max,
   };
 }
 
@@ -89,17 +141,18 @@ export interface PercentilePoint {
 
 /**
  * The percentile spectrum of `histogram` (HdrHistogram's distribution plot): the value at percentiles
- * spaced evenly on a 1/(1-p) scale, so the tail gets as many points as the body. Empty when the
- * histogram is.
+ * spaced evenly on a 1/(1-p) scale, so the tail gets as many points as the body; values capped at
+ * `max`, the largest value recorded. Empty when the histogram is.
  */
-export function percentileSpectrum(histogram: LatencyHistogram): PercentilePoint[] {
+export function percentileSpectrum(histogram: LatencyHistogram, max: number = histogram.maxValue): PercentilePoint[] {
   if (histogram.totalCount === 0) return [];
   const points: PercentilePoint[] = [];
   // 8 steps per factor of 10 in 1/(1-p), from 0 % to 99.999 %.
   for (let step = 0; step <= 40; step++) {
     const percentile = 100 * (1 - Math.pow(10, -step / 8));
-    points.push({ percentile: Math.round(percentile * 1e6) / 1e6, micros: histogram.getValueAtPercentile(percentile) });
+    const micros = Math.min(max, histogram.getValueAtPercentile(percentile));
+    points.push({ percentile: Math.round(percentile * 1e6) / 1e6, micros });
   }
-  points.push({ percentile: 100, micros: histogram.maxValue });
+  points.push({ percentile: 100, micros: max });
   return points;
 }

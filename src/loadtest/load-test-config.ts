@@ -61,17 +61,29 @@ export interface LoadTestConfig {
   readonly bot: string;
   /** The bot's own name. */
   readonly botName: string;
+  /** Target host. */
   readonly host: string;
+  /** Target port. */
   readonly port: number;
+  /** Sessions kept open over all workers. */
   readonly sessions: number;
+  /** New sessions per second over all workers; 0 = all at once. */
   readonly rampPerSecond: number;
+  /** Connection attempts in progress at once, per worker. */
   readonly connectConcurrency: number;
+  /** Length of the run, ms; 0 = until stopped. */
   readonly durationMs: number;
+  /** Worker processes. */
   readonly workers: number;
+  /** What every bot is given. */
   readonly botOptions: BotOptions;
+  /** Reopen sessions that drop or fail to connect. */
   readonly reconnect: boolean;
+  /** First reconnect delay, ms. */
   readonly reconnectDelayMs: number;
+  /** Timeout of one connection attempt, ms. */
   readonly connectTimeoutMs: number;
+  /** How long the end of the run waits for answers in flight, ms. */
   readonly drainTimeoutMs: number;
 }
 

@@ -1,12 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { LoadTestConfig } from './load-test-config.js';
-import {
-  percentileSpectrum,
-  summarizeLatency,
-  type LatencyHistogram,
-  type LatencySummary,
-  type PercentilePoint,
-} from './latency-histogram.js';
+import type { LatencyAccumulator, LatencySummary, PercentilePoint } from './latency-histogram.js';
 import { errorCount, type LoadTestPoint, type LoadTestTotals } from './run-aggregator.js';
 
 /** Identifies the JSON format of {@link LoadTestReport}; changes when a field changes meaning. */
@@ -14,10 +8,15 @@ export const LOADTEST_REPORT_FORMAT = 'gamewire-loadtest/1';
 
 /** Averages over the run (first connect to the last worker's final report). */
 export interface LoadTestRates {
+  /** Packets sent per second. */
   readonly packetsSentPerSecond: number;
+  /** Packets received per second. */
   readonly packetsReceivedPerSecond: number;
+  /** Bytes sent per second. */
   readonly bytesSentPerSecond: number;
+  /** Bytes received per second. */
   readonly bytesReceivedPerSecond: number;
+  /** Round trips per second. */
   readonly roundTripsPerSecond: number;
 }
 
@@ -45,8 +44,11 @@ export interface LoadTestReport {
   readonly passed: boolean;
   /** Failed connects + unexpected disconnects + unanswered requests + failed workers. */
   readonly errors: number;
+  /** Everything counted, all workers added up. */
   readonly totals: LoadTestTotals;
+  /** Averages per second over the run. */
   readonly rates: LoadTestRates;
+  /** Round-trip latency of the whole run. */
   readonly latency: LoadTestLatency;
   /** How the end of the run went: whether every answer in flight came back before the drain timeout. */
   readonly drain: { readonly drained: boolean; readonly maxDrainMs: number };
@@ -58,14 +60,23 @@ export interface LoadTestReport {
 
 /** The parts of a finished run the report is made of. */
 export interface ReportInput {
+  /** The settings of the run. */
   readonly config: LoadTestConfig;
+  /** When the sessions began to open. */
   readonly startedAt: Date;
+  /** When the last worker exited. */
   readonly endedAt: Date;
+  /** Everything counted. */
   readonly totals: LoadTestTotals;
-  readonly latency: LatencyHistogram;
+  /** Every round trip of the run. */
+  readonly latency: LatencyAccumulator;
+  /** One point per second. */
   readonly series: readonly LoadTestPoint[];
+  /** True when every worker's drain ended with no request in flight. */
   readonly drained: boolean;
+  /** The longest drain of a worker, ms. */
   readonly maxDrainMs: number;
+  /** Messages of failed workers. */
   readonly workerErrors: readonly string[];
 }
 
@@ -92,7 +103,7 @@ export function buildReport(input: ReportInput): LoadTestReport {
       bytesReceivedPerSecond: per(totals.bytesReceived),
       roundTripsPerSecond: per(totals.roundTrips),
     },
-    latency: { unit: 'us', ...summarizeLatency(input.latency), distribution: percentileSpectrum(input.latency) },
+    latency: { unit: 'us', ...input.latency.summary(), distribution: input.latency.spectrum() },
     drain: { drained: input.drained, maxDrainMs: input.maxDrainMs },
     workerErrors: input.workerErrors,
     series: input.series,

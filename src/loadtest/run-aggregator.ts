@@ -1,11 +1,5 @@
 import type { WorkerSnapshot } from './ipc-messages.js';
-import {
-  addEncodedHistogram,
-  newLatencyHistogram,
-  summarizeLatency,
-  type LatencyHistogram,
-  type LatencySummary,
-} from './latency-histogram.js';
+import { LatencyAccumulator, type LatencySummary } from './latency-histogram.js';
 
 /** One second of the run (one tick of every worker), all workers added up. Counts are per interval. */
 export interface LoadTestPoint {
@@ -21,17 +15,29 @@ export interface LoadTestPoint {
   readonly connecting: number;
   /** Gauge: requests in flight. */
   readonly inFlight: number;
+  /** Sessions that connected. */
   readonly connects: number;
+  /** Connection attempts that failed. */
   readonly connectFailures: number;
+  /** Reconnects scheduled. */
   readonly reconnects: number;
+  /** Sessions that ended, whatever the cause. */
   readonly disconnects: number;
+  /** Sessions that ended before the harness closed them. */
   readonly unexpectedDisconnects: number;
+  /** Packets sent (requests included). */
   readonly packetsSent: number;
+  /** Packets received. */
   readonly packetsReceived: number;
+  /** Bytes sent, headers included. */
   readonly bytesSent: number;
+  /** Bytes received, headers included. */
   readonly bytesReceived: number;
+  /** Requests sent. */
   readonly requests: number;
+  /** Round trips recorded. */
   readonly roundTrips: number;
+  /** Requests whose session ended before their answer. */
   readonly unanswered: number;
   /** Custom counters of the bots. */
   readonly counters: Readonly<Record<string, number>>;
@@ -57,11 +63,17 @@ export interface LoadTestTotals {
   unexpectedDisconnects: number;
   /** The same, by cause code. */
   unexpectedDisconnectsByCause: Record<string, number>;
+  /** Packets sent (requests included). */
   packetsSent: number;
+  /** Packets received. */
   packetsReceived: number;
+  /** Bytes sent, headers included. */
   bytesSent: number;
+  /** Bytes received, headers included. */
   bytesReceived: number;
+  /** Requests sent (`recordRequest`). */
   requests: number;
+  /** Round trips recorded (`recordRoundTrip`). */
   roundTrips: number;
   /** Requests whose answer never came. */
   unanswered: number;
@@ -79,7 +91,7 @@ interface PendingPoint {
   durationMs: number;
   readonly sums: Record<NumericKey, number>;
   readonly counters: Record<string, number>;
-  readonly histogram: LatencyHistogram;
+  readonly latency: LatencyAccumulator;
 }
 
 const SUMMED_KEYS = [
@@ -137,7 +149,7 @@ export function errorCount(totals: LoadTestTotals): number {
  */
 export class RunAggregator {
   readonly totals: LoadTestTotals = emptyTotals();
-  readonly #total: LatencyHistogram = newLatencyHistogram();
+  readonly #latency = new LatencyAccumulator();
   readonly #lastSeq: number[];
   readonly #finished: boolean[];
   readonly #pending = new Map<number, PendingPoint>();
@@ -154,9 +166,9 @@ export class RunAggregator {
     return this.#series;
   }
 
-  /** The latency histogram of the whole run (read it, do not keep it past {@link destroy}). */
-  get latencyHistogram(): LatencyHistogram {
-    return this.#total;
+  /** The latencies of the whole run (read them, do not keep them past {@link destroy}). */
+  get latency(): LatencyAccumulator {
+    return this.#latency;
   }
 
   /** Adds a snapshot of worker `worker`; returns the points this completes, in order. */
@@ -169,7 +181,7 @@ export class RunAggregator {
     totals.disconnects += addInto(totals.disconnectsByCause, snapshot.disconnects);
     totals.unexpectedDisconnects += addInto(totals.unexpectedDisconnectsByCause, snapshot.unexpectedDisconnects);
     addInto(totals.counters, snapshot.counters);
-    addEncodedHistogram(this.#total, snapshot.histogram);
+    this.#latency.add(snapshot.latency);
 
     if (snapshot.seq >= this.#nextSeq) {
       const point = this.#pendingPoint(snapshot.seq);
@@ -180,7 +192,7 @@ export class RunAggregator {
       point.sums.disconnects += sumOf(snapshot.disconnects);
       point.sums.unexpectedDisconnects += sumOf(snapshot.unexpectedDisconnects);
       addInto(point.counters, snapshot.counters);
-      addEncodedHistogram(point.histogram, snapshot.histogram);
+      point.latency.add(snapshot.latency);
     }
     this.#lastSeq[worker] = Math.max(this.#lastSeq[worker] ?? 0, snapshot.seq);
     return this.#release(false);
@@ -199,9 +211,9 @@ export class RunAggregator {
 
   /** Frees the histograms. */
   destroy(): void {
-    for (const point of this.#pending.values()) point.histogram.destroy();
+    for (const point of this.#pending.values()) point.latency.destroy();
     this.#pending.clear();
-    this.#total.destroy();
+    this.#latency.destroy();
   }
 
   #pendingPoint(seq: number): PendingPoint {
@@ -209,7 +221,7 @@ export class RunAggregator {
     if (point === undefined) {
       const sums = { connectFailures: 0, disconnects: 0, unexpectedDisconnects: 0 } as Record<NumericKey, number>;
       for (const key of SUMMED_KEYS) sums[key] = 0;
-      point = { seq, endMs: 0, durationMs: 0, sums, counters: {}, histogram: newLatencyHistogram() };
+      point = { seq, endMs: 0, durationMs: 0, sums, counters: {}, latency: new LatencyAccumulator() };
       this.#pending.set(seq, point);
     }
     return point;
@@ -247,9 +259,9 @@ export class RunAggregator {
         roundTrips: sums.roundTrips,
         unanswered: sums.unanswered,
         counters: pending.counters,
-        latency: summarizeLatency(pending.histogram),
+        latency: pending.latency.summary(),
       };
-      pending.histogram.destroy();
+      pending.latency.destroy();
       this.totals.peakSessions = Math.max(this.totals.peakSessions, point.sessions);
       this.#series.push(point);
       released.push(point);

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { WorkerSnapshot } from './ipc-messages.js';
-import { encodeHistogram, newLatencyHistogram, recordLatency, type LatencyHistogram } from './latency-histogram.js';
+import { encodeLatency, newLatencyHistogram, recordLatency, type LatencyHistogram } from './latency-histogram.js';
 
 /** Gauges read when a snapshot is taken. */
 export interface WorkerGauges {
@@ -14,14 +14,23 @@ export interface WorkerGauges {
  * turned into a {@link WorkerSnapshot} (and reset) once per second.
  */
 export class WorkerMetrics {
+  /** Packets sent this interval (requests included). */
   packetsSent = 0;
+  /** Packets received this interval. */
   packetsReceived = 0;
+  /** Bytes sent this interval, headers included. */
   bytesSent = 0;
+  /** Bytes received this interval, headers included. */
   bytesReceived = 0;
+  /** Requests sent this interval. */
   requests = 0;
+  /** Round trips recorded this interval. */
   roundTrips = 0;
+  /** Requests abandoned this interval (their session ended before the answer). */
   unanswered = 0;
+  /** Sessions connected this interval. */
   connects = 0;
+  /** Reconnects scheduled this interval. */
   reconnects = 0;
   #connectFailures: Record<string, number> = {};
   #disconnects: Record<string, number> = {};
@@ -80,7 +89,7 @@ export class WorkerMetrics {
       roundTrips: this.roundTrips,
       unanswered: this.unanswered,
       counters: this.#counters,
-      histogram: encodeHistogram(this.#histogram),
+      latency: encodeLatency(this.#histogram),
       sessions: gauges.sessions,
       connecting: gauges.connecting,
       inFlight: gauges.inFlight,

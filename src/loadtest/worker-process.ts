@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { loadBot } from './bot-loader.js';
 import { BotRunner, type DrainResult } from './bot-runner.js';
 import { isParentMessage, type ParentMessage, type WorkerConfig, type WorkerMessage } from './ipc-messages.js';
@@ -49,7 +50,13 @@ export function runWorkerProcess(): void {
 
   const init = async (config: WorkerConfig): Promise<void> => {
     const bot = await loadBot(config.bot);
-    runner = new BotRunner(config, bot);
+    // stdout belongs to the parent's live view: log to stderr, by default only errors (a bot hook that
+    // threw, a session factory that failed), which are bugs worth seeing.
+    const logger = pino(
+      { name: `loadtest-worker-${config.workerIndex}`, level: process.env['GAMEWIRE_LOG_LEVEL'] ?? 'error' },
+      pino.destination(2),
+    );
+    runner = new BotRunner(config, bot, logger);
     post({ type: 'ready' });
   };
 
