@@ -104,6 +104,10 @@ const CONFIGS = [
   { name: 'echo c10 p64 s1024', mode: 'echo', conns: 10, args: ['--conns', 10, '--pipeline', 64, '--size', 1024] },
   { name: 'bcast c200 k10 r100 s64', mode: 'bcast', conns: 200, drain: 10, args: ['--conns', 200, '--senders', 10, '--rate', 100, '--size', 64, '--drain', 10] },
   { name: 'bcast c1000 k10 r20 s64', mode: 'bcast', conns: 1000, drain: 10, args: ['--conns', 1000, '--senders', 10, '--rate', 20, '--size', 64, '--drain', 10] },
+  // Saturation: more offered load than the standard bcast configs (select with --configs 'bcast c200 k').
+  { name: 'bcast c200 k20 r100 s64', mode: 'bcast', conns: 200, drain: 5, args: ['--conns', 200, '--senders', 20, '--rate', 100, '--size', 64, '--drain', 5] },
+  { name: 'bcast c200 k30 r100 s64', mode: 'bcast', conns: 200, drain: 5, args: ['--conns', 200, '--senders', 30, '--rate', 100, '--size', 64, '--drain', 5] },
+  { name: 'bcast c200 k40 r100 s64', mode: 'bcast', conns: 200, drain: 5, args: ['--conns', 200, '--senders', 40, '--rate', 100, '--size', 64, '--drain', 5] },
 ];
 const DEFAULT_CONFIGS = ['echo c100 p16 s32', 'echo c1000 p4 s64', 'bcast c200 k10 r100 s64', 'bcast c1000 k10 r20 s64'];
 
