@@ -32,6 +32,15 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Takes `n` tokens at time `nowMs` even when fewer are there: the bucket goes into debt, and
+   * `msUntil(0)` says when the debt is paid back.
+   */
+  charge(n: number, nowMs: number): void {
+    this.take(0, nowMs);
+    this.#tokens -= n;
+  }
+
   /** Milliseconds until `n` tokens are there (0 when they are now). */
   msUntil(n: number): number {
     return this.#tokens >= n ? 0 : ((n - this.#tokens) * 1000) / this.ratePerSecond;

@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { createSecureContext, TLSSocket, type SecureContext, type TlsOptions } from 'node:tls';
 import { ListenError } from '../core/errors.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
@@ -45,6 +45,8 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   readonly #maxPerAddress: number;
   readonly #perAddress = new Map<string, number>();
   readonly #tls: TlsOptions | undefined;
+  /** TLS connections still in their handshake: not sessions yet, but close() must end them too. */
+  readonly #handshaking = new Set<TLSSocket>();
   #server: Server | undefined;
   #refused = 0;
   #accepted = 0;
@@ -89,18 +91,11 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     if (this.#tls === undefined) {
       server = createServer({ noDelay: true, allowHalfOpen: false }, this.#handleConnection);
     } else {
-      const tlsServer = createTlsServer({
-        handshakeTimeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
-        ...this.#tls,
-        noDelay: true,
-        allowHalfOpen: false,
-      });
-      tlsServer.on('secureConnection', this.#handleConnection);
-      tlsServer.on('tlsClientError', (error) => {
-        this.#tlsFailures++;
-        this.logger.debug({ err: error }, 'TLS handshake failed');
-      });
-      server = tlsServer;
+      // TLS sockets are made here from accepted TCP sockets (the public TLSSocket API), so that a
+      // connection is refused before its handshake, a handshake has a deadline, and close() can end
+      // handshakes in progress.
+      const context = createSecureContext(this.#tls);
+      server = createServer({ noDelay: true, allowHalfOpen: false }, (raw) => this.#handshake(raw, context));
     }
     this.#server = server;
     try {
@@ -123,9 +118,56 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   }
 
   protected stopOpening(): Promise<void> {
+    for (const raw of this.#handshaking) raw.destroy();
     const server = this.#server;
     if (server === undefined || !server.listening) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  #handshake(raw: Socket, context: SecureContext): void {
+    if (this.#refusal(raw) !== undefined) {
+      this.#handleConnection(raw); // refuses and counts it, before any handshake work
+      return;
+    }
+    const tls = this.#tls as TlsOptions;
+    const socket = new TLSSocket(raw, {
+      isServer: true,
+      secureContext: context,
+      requestCert: tls.requestCert ?? false,
+      rejectUnauthorized: tls.rejectUnauthorized ?? false,
+      ...(tls.ALPNProtocols === undefined ? {} : { ALPNProtocols: tls.ALPNProtocols }),
+    });
+    this.#handshaking.add(socket);
+    const fail = (error?: Error): void => {
+      if (!this.#handshaking.delete(socket)) return;
+      clearTimeout(timer);
+      this.#tlsFailures++;
+      this.logger.debug({ err: error }, 'TLS handshake failed');
+      socket.destroy();
+    };
+    const timer = setTimeout(
+      () => fail(new Error('TLS handshake timed out')),
+      tls.handshakeTimeout ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+    );
+    timer.unref();
+    socket.once('error', fail);
+    socket.once('close', () => fail());
+    socket.once('secure', () => {
+      this.#handshaking.delete(socket);
+      clearTimeout(timer);
+      socket.off('error', fail);
+      this.#handleConnection(socket);
+    });
+  }
+
+  /** Why a connection from `socket` must be refused now, or undefined to accept it. */
+  #refusal(socket: Socket): string | undefined {
+    if (this.closing) return 'service closing';
+    if (this.sessionCount >= this.maxSessionCount) return 'at maxSessionCount';
+    if (this.#maxPerAddress > 0 && this.sessionCountFrom(socket.remoteAddress ?? '') >= this.#maxPerAddress) {
+      return 'at maxSessionsPerAddress';
+    }
+    return undefined;
   }
 
   /** Live sessions from `address` (a remote IP). */
@@ -143,12 +185,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
 
   readonly #handleConnection = (socket: Socket): void => {
     const address = socket.remoteAddress ?? '';
-    let why: string | undefined;
-    if (this.closing) why = 'service closing';
-    else if (this.sessionCount >= this.maxSessionCount) why = 'at maxSessionCount';
-    else if (this.#maxPerAddress > 0 && this.sessionCountFrom(address) >= this.#maxPerAddress) {
-      why = 'at maxSessionsPerAddress';
-    }
+    const why = this.#refusal(socket);
     if (why !== undefined) {
       this.#refused++;
       this.logger.debug({ live: this.sessionCount, refused: this.#refused, address }, `connection refused: ${why}`);

@@ -90,8 +90,11 @@ export class Session implements Flushable {
   #socketBacklog = 0;
   /** Why reading is paused: PAUSE_UNWRITABLE and/or PAUSE_THROTTLED; 0 = reading. */
   #pauseReasons = 0;
-  #recvEvents = 0;
-  #recvEventsSeen = 0;
+  /** Reads, and write completions while the peer is behind: what shows the peer is alive. */
+  #activity = 0;
+  #activitySeen = 0;
+  /** Chunks held back while throttled by maxBytesPerSecond ('drop'); undefined when not throttled. */
+  #held: Buffer[] | undefined;
   #idleTicks = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   #byteBucket: TokenBucket | undefined;
@@ -276,6 +279,15 @@ export class Session implements Flushable {
     this.flushSendQueue();
     this.#socket?.end();
     this.#startLingerTimer();
+    this.#stopPausing();
+  }
+
+  /** A closing session reads (and drops) again, so that the peer's FIN is seen. */
+  #stopPausing(): void {
+    this.#held = undefined;
+    if (this.#pauseReasons === 0) return;
+    this.#pauseReasons = 0;
+    this.#socket?.resume();
   }
 
   /** Internal: destroys the socket now; `onDisconnected` follows with the recorded cause or `cause`. */
@@ -312,10 +324,13 @@ export class Session implements Flushable {
     const queue = this.#sendQueue;
     queue.push(buffer, offset, length, view);
     const limit = (this.#settings as SessionSettings).maxSendQueueBytes;
-    if (queue.bytes + this.#socketBacklog > limit) {
-      this.#overflowSendQueue(queue.bytes + this.#socketBacklog, limit);
+    const queued = queue.bytes + this.#socketBacklog;
+    if (queued > limit) {
+      this.#overflowSendQueue(queued, limit);
       return false;
     }
+    // Decided here, not only at the flush: one turn can read megabytes from a flooding peer.
+    if (this.#writable && queued > (this.#settings as SessionSettings).sendHighWaterMark) this.#updateWritable();
     if (!this.#sendRegistered) {
       this.#sendRegistered = true;
       scheduleFlush(this);
@@ -340,8 +355,17 @@ export class Session implements Flushable {
 
   readonly #handleData = (chunk: Buffer): void => {
     if (this.#sessionState !== 'open') return; // closing: drain and drop, so the peer's FIN is seen
-    this.#recvEvents++;
-    if (this.#byteBucket !== undefined && !this.#admitBytes(chunk.length)) return;
+    this.#activity++;
+    if (this.#held !== undefined) {
+      this.#held.push(chunk); // throttled: read before the pause took effect
+      return;
+    }
+    if (this.#byteBucket !== undefined && !this.#admitBytes(chunk)) return;
+    this.#receive(chunk);
+  };
+
+  /** The receive loop: presents `chunk` (after any held-back tail) to onRecv. */
+  #receive(chunk: Buffer): void {
     const recvBuffer = this.#recvBuffer as RecvBuffer;
     let offset = 0;
     while (offset < chunk.length) {
@@ -369,7 +393,7 @@ export class Session implements Flushable {
       recvBuffer.clean();
       if (recvBuffer.freeSize === 0 && consumed === 0) return this.#overflow(recvBuffer.capacity);
     }
-  };
+  }
 
   /** Runs onRecv and checks its answer; returns the consumed count, or -1 when the session stopped. */
   #deliver(view: Buffer): number {
@@ -398,7 +422,10 @@ export class Session implements Flushable {
     const bytes = this.#writesInFlight.shift();
     if (error || bytes === undefined || this.#sessionState === 'closed') return;
     this.#socketBacklog = this.#socket?.writableLength ?? 0;
-    if (!this.#writable) this.#updateWritable();
+    if (!this.#writable) {
+      this.#activity++;
+      this.#updateWritable();
+    }
     if (!this.#trackSends) return;
     try {
       this.onSend(bytes);
@@ -485,30 +512,42 @@ export class Session implements Flushable {
     else if (before !== 0 && this.#pauseReasons === 0 && this.#sessionState === 'open') this.#socket?.resume();
   }
 
-  #admitBytes(count: number): boolean {
+  #admitBytes(chunk: Buffer): boolean {
     const bucket = this.#byteBucket as TokenBucket;
-    if (bucket.take(count, performance.now())) return true;
+    const now = performance.now();
+    if (bucket.take(chunk.length, now)) return true;
     const settings = this.#settings as SessionSettings;
     if (settings.rateLimitAction === 'disconnect') {
       this.closeWithError(DisconnectCode.RateLimited, new RateLimitedError('bytes', settings.maxBytesPerSecond));
       return false;
     }
-    // 'drop' cannot drop bytes from a stream without breaking its framing: throttle instead. The chunk
-    // is handled, then reading pauses until the bucket has refilled for it.
+    // 'drop' cannot drop bytes from a stream without breaking its framing: throttle instead. The
+    // chunk is charged (the bucket goes into debt) and held, and reading pauses until the debt is paid.
+    bucket.charge(chunk.length, now);
+    this.#held = [chunk];
     this.#setPaused(PAUSE_THROTTLED, true);
-    setTimeout(this.#endThrottle, Math.max(1, bucket.msUntil(Math.min(count, bucket.burst)))).unref();
-    return true;
+    setTimeout(this.#endThrottle, Math.max(1, Math.ceil(bucket.msUntil(0)))).unref();
+    return false;
   }
 
   readonly #endThrottle = (): void => {
+    const held = this.#held;
+    this.#held = undefined;
+    if (held !== undefined) {
+      for (const chunk of held) {
+        if (this.#sessionState !== 'open') break;
+        this.#receive(chunk);
+      }
+    }
     this.#setPaused(PAUSE_THROTTLED, false);
   };
 
   readonly #checkIdle = (): void => {
     if (this.#sessionState !== 'open') return;
-    // While reading is paused on purpose, silence is ours, not the peer's.
-    if (this.#pauseReasons !== 0 || this.#recvEvents !== this.#recvEventsSeen) {
-      this.#recvEventsSeen = this.#recvEvents;
+    // While throttled, silence is ours, not the peer's. While paused because the peer is behind,
+    // write completions (counted as activity) show it is alive; a peer that neither sends nor reads is not.
+    if ((this.#pauseReasons & PAUSE_THROTTLED) !== 0 || this.#activity !== this.#activitySeen) {
+      this.#activitySeen = this.#activity;
       this.#idleTicks = 0;
       return;
     }
