@@ -90,6 +90,10 @@ const SERVERS = {
   gamewire: (port, mode) => mode === 'echo'
     ? [NODE, GAMEWIRE_MAIN, 'echo-server', '--port', port, '--max-sessions', 5000]
     : [NODE, GAMEWIRE_MAIN, 'broadcast-server', '--port', port, '--max-sessions', 5000],
+  // The same echo written as game code: PacketSession.onRecvPacket -> sendPacket, packet by packet.
+  'gamewire-dispatch': (port, mode) => mode === 'echo'
+    ? [NODE, GAMEWIRE_MAIN, 'echo-server', '--dispatch', '--port', port, '--max-sessions', 5000]
+    : null,
   'ref-epoll': (port, mode) => [path.join(BIN, 'ref-epoll-server'), '--port', port, '--mode', mode, '--max-seconds', 300],
   'ref-node': refNode([]),
   'ref-node-batch': refNode(['--batch']),
@@ -118,6 +122,7 @@ function selectCases() {
     if (CONFIGS_RX && !CONFIGS_RX.test(config.name)) continue;
     for (const server of Object.keys(SERVERS)) {
       if (SERVERS_RX && !SERVERS_RX.test(server)) continue;
+      if (SERVERS[server](0, config.mode) === null) continue; // server has no such mode
       if (ONLY_RX && !ONLY_RX.test(`${server}/${config.name}`)) continue;
       list.push({ server, config });
     }

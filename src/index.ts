@@ -57,7 +57,7 @@ export {
   writePacketHeader,
 } from './packet/packet-header.js';
 export { PacketScanner, type PacketSink } from './packet/packet-scanner.js';
-export { EchoSession, RawEchoSession } from './samples/echo-session.js';
+export { EchoSession, PacketEchoSession, RawEchoSession } from './samples/echo-session.js';
 export { PacketSession, type PacketSessionOptions } from './packet/packet-session.js';
 export {
   DEFAULT_SEND_BUFFER_CHUNK_SIZE,

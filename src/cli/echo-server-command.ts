@@ -3,7 +3,7 @@ import { ServerService } from '../net/server-service.js';
 import { DEFAULT_HOST } from '../net/service.js';
 import type { Session } from '../net/session.js';
 import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
-import { EchoSession, RawEchoSession } from '../samples/echo-session.js';
+import { EchoSession, PacketEchoSession, RawEchoSession } from '../samples/echo-session.js';
 import { createCliLogger } from './cli-logger.js';
 import { intFlag, type Command } from './command.js';
 import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverLimits } from './server-runner.js';
@@ -18,6 +18,7 @@ Options:
   --max-sessions N     most sessions at once; more are closed at once (default 100)
   --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535)
   --raw                echo bytes as they come, without packet framing
+  --dispatch           echo through PacketSession.onRecvPacket/sendPacket, packet by packet
 ${SERVER_LIMIT_USAGE}
   -h, --help           show this help
 
@@ -31,7 +32,7 @@ export const echoServerCommand: Command = {
   async run(args) {
     const { values } = parseArgs({
       args: [...args],
-      options: { ...SERVER_FLAGS, raw: { type: 'boolean', default: false } },
+      options: { ...SERVER_FLAGS, raw: { type: 'boolean', default: false }, dispatch: { type: 'boolean', default: false } },
       strict: true,
     });
     const port = intFlag('port', values.port, 7777, 0, 65535);
@@ -44,12 +45,16 @@ export const echoServerCommand: Command = {
       maxSessionCount,
       logger,
       ...serverLimits(values),
-      sessionFactory: values.raw ? () => new RawEchoSession() : () => new EchoSession(maxPacketSize),
+      sessionFactory: values.raw
+        ? () => new RawEchoSession()
+        : values.dispatch
+          ? () => new PacketEchoSession(maxPacketSize)
+          : () => new EchoSession(maxPacketSize),
     });
     return runServer(
       logger,
       service,
-      { maxSessionCount, raw: values.raw, maxPacketSize },
+      { maxSessionCount, raw: values.raw, dispatch: values.dispatch, maxPacketSize },
       'npx gamewire dummy-client --host {host} --port {port} --sessions 10 --interval-ms 100',
     );
   },

@@ -1,13 +1,50 @@
+import { DisconnectCode } from '../core/disconnect-cause.js';
+import { MalformedHeaderError } from '../core/errors.js';
 import { Session } from '../net/session.js';
+import { PacketScanner, type PacketSink } from '../packet/packet-scanner.js';
 import { PacketSession } from '../packet/packet-session.js';
+import { sendBufferManager } from '../packet/send-buffer.js';
 
 /**
- * The GameServer's echo session: every packet goes back unchanged, in order. A header whose size is
- * below 4 (or above `maxPacketSize`) ends the session with `MALFORMED_HEADER` (or `PACKET_TOO_LARGE`).
- * Each echo is written into a pooled SendBuffer; packets echoed in one turn sit next to each other
- * there and leave in one write with no further copy.
+ * The GameServer's echo session, the fast way: the same framing and limits as PacketSession (size
+ * below 4 → `MALFORMED_HEADER`, above `maxPacketSize` → `PACKET_TOO_LARGE`, via the same pure
+ * PacketScanner), but every complete packet of one read goes back with one copy and one write, with
+ * no work per packet. This is what `gamewire echo-server` runs by default.
  */
-export class EchoSession extends PacketSession {
+export class EchoSession extends Session implements PacketSink {
+  readonly #scanner: PacketScanner;
+
+  /** @param maxPacketSize - bytes, header included; default 65535. */
+  constructor(maxPacketSize?: number) {
+    super();
+    this.#scanner = new PacketScanner(maxPacketSize);
+  }
+
+  protected override onRecv(buffer: Buffer): number {
+    const scanner = this.#scanner;
+    const consumed = scanner.scan(buffer, this);
+    // The buffer may be the RecvBuffer's memory, which is reused: copy what goes back.
+    if (consumed > 0) this.send(sendBufferManager.copy(buffer.subarray(0, consumed)));
+    const error = scanner.error;
+    if (error !== undefined) {
+      const code = error instanceof MalformedHeaderError ? DisconnectCode.MalformedHeader : DisconnectCode.PacketTooLarge;
+      this.closeWithError(code, error);
+    }
+    return consumed;
+  }
+
+  /** Every packet is echoed whole, so there is nothing to do per packet. */
+  onPacketBytes(): boolean {
+    return true;
+  }
+}
+
+/**
+ * The echo session written as game code would be: a PacketSession whose `onRecvPacket` sends each
+ * packet back with `sendPacket`. `gamewire echo-server --dispatch` runs it; it pays the per-packet
+ * dispatch that EchoSession avoids (see bench/README.md).
+ */
+export class PacketEchoSession extends PacketSession {
   /** @param maxPacketSize - bytes, header included; default 65535. */
   constructor(maxPacketSize?: number) {
     super(maxPacketSize === undefined ? {} : { maxPacketSize });
