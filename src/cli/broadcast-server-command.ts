@@ -1,12 +1,10 @@
 import { parseArgs } from 'node:util';
 import { ServerService } from '../net/server-service.js';
 import { DEFAULT_HOST } from '../net/service.js';
-import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { Room } from '../room/room.js';
 import { BroadcastSession } from '../samples/broadcast-session.js';
-import { createCliLogger } from './cli-logger.js';
-import { intFlag, type Command } from './command.js';
-import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverLimits } from './server-runner.js';
+import type { Command } from './command.js';
+import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
 
 const usage = `gamewire broadcast-server [options]
 
@@ -29,17 +27,11 @@ export const broadcastServerCommand: Command = {
   usage,
   async run(args) {
     const { values } = parseArgs({ args: [...args], options: SERVER_FLAGS, strict: true });
-    const port = intFlag('port', values.port, 7777, 0, 65535);
-    const maxSessionCount = intFlag('max-sessions', values['max-sessions'], 100, 1);
-    const maxPacketSize = intFlag('max-packet', values['max-packet'], MAX_PACKET_SIZE, 4, MAX_PACKET_SIZE);
-    const logger = createCliLogger('broadcast-server');
+    const { logger, maxPacketSize, options } = serverSetup('broadcast-server', values);
+    const maxSessionCount = options.maxSessionCount;
     const room = new Room<BroadcastSession>({ maxMembers: maxSessionCount, logger });
     const service = new ServerService<BroadcastSession>({
-      host: values.host ?? DEFAULT_HOST,
-      port,
-      maxSessionCount,
-      logger,
-      ...serverLimits(values),
+      ...options,
       sessionFactory: () => new BroadcastSession(room, maxPacketSize),
     });
     return runServer(logger, service, { maxSessionCount, maxPacketSize }, 'netload --port {port} --mode bcast', () =>

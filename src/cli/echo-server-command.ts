@@ -2,11 +2,9 @@ import { parseArgs } from 'node:util';
 import { ServerService } from '../net/server-service.js';
 import { DEFAULT_HOST } from '../net/service.js';
 import type { Session } from '../net/session.js';
-import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { EchoSession, PacketEchoSession, RawEchoSession } from '../samples/echo-session.js';
-import { createCliLogger } from './cli-logger.js';
-import { intFlag, type Command } from './command.js';
-import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverLimits } from './server-runner.js';
+import type { Command } from './command.js';
+import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
 
 const usage = `gamewire echo-server [options]
 
@@ -35,16 +33,10 @@ export const echoServerCommand: Command = {
       options: { ...SERVER_FLAGS, raw: { type: 'boolean', default: false }, dispatch: { type: 'boolean', default: false } },
       strict: true,
     });
-    const port = intFlag('port', values.port, 7777, 0, 65535);
-    const maxSessionCount = intFlag('max-sessions', values['max-sessions'], 100, 1);
-    const maxPacketSize = intFlag('max-packet', values['max-packet'], MAX_PACKET_SIZE, 4, MAX_PACKET_SIZE);
-    const logger = createCliLogger('echo-server');
+    const { logger, maxPacketSize, options } = serverSetup('echo-server', values);
+    const maxSessionCount = options.maxSessionCount;
     const service = new ServerService<Session>({
-      host: values.host ?? DEFAULT_HOST,
-      port,
-      maxSessionCount,
-      logger,
-      ...serverLimits(values),
+      ...options,
       sessionFactory: values.raw
         ? () => new RawEchoSession()
         : values.dispatch

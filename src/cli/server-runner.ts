@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Logger as PinoLogger } from 'pino';
 import type { ServerService } from '../net/server-service.js';
 import type { Session } from '../net/session.js';
-import { DEFAULT_MAX_SEND_QUEUE_BYTES } from '../net/service.js';
+import { DEFAULT_HOST, DEFAULT_MAX_SEND_QUEUE_BYTES } from '../net/service.js';
+import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
+import { createCliLogger } from './cli-logger.js';
 import type { ServerServiceOptions } from '../net/server-service.js';
 import { intFlag, UsageError, waitForSignal } from './command.js';
 
@@ -24,13 +26,44 @@ export const SERVER_LIMIT_USAGE = `  --idle-timeout-ms MS  disconnect a peer sil
   --tls-cert FILE      serve TLS with this PEM certificate (with --tls-key)
   --tls-key FILE       the PEM private key for --tls-cert`;
 
-/** The service options the shared limit flags set. */
-export function serverLimits(values: {
+/** The values parseArgs gives for {@link SERVER_FLAGS}. */
+export interface ServerFlagValues {
+  host?: string | undefined;
+  port?: string | undefined;
+  'max-sessions'?: string | undefined;
+  'max-packet'?: string | undefined;
   'idle-timeout-ms'?: string | undefined;
   'max-send-queue'?: string | undefined;
   'tls-cert'?: string | undefined;
   'tls-key'?: string | undefined;
-}): Pick<ServerServiceOptions<Session>, 'idleTimeoutMs' | 'maxSendQueueBytes' | 'tls'> {
+}
+
+/** What every server command sets up from the shared flags. */
+export interface ServerSetup {
+  readonly logger: PinoLogger;
+  readonly maxPacketSize: number;
+  /** ServerService options but the session factory. */
+  readonly options: Omit<ServerServiceOptions<Session>, 'sessionFactory'> & { readonly maxSessionCount: number };
+}
+
+/** Parses the shared server flags (host, port, limits, TLS) and makes the command's logger. */
+export function serverSetup(name: string, values: ServerFlagValues): ServerSetup {
+  const logger = createCliLogger(name);
+  return {
+    logger,
+    maxPacketSize: intFlag('max-packet', values['max-packet'], MAX_PACKET_SIZE, 4, MAX_PACKET_SIZE),
+    options: {
+      host: values.host ?? DEFAULT_HOST,
+      port: intFlag('port', values.port, 7777, 0, 65535),
+      maxSessionCount: intFlag('max-sessions', values['max-sessions'], 100, 1),
+      logger,
+      ...serverLimits(values),
+    },
+  };
+}
+
+/** The service options the shared limit flags set. */
+function serverLimits(values: ServerFlagValues): Pick<ServerServiceOptions<Session>, 'idleTimeoutMs' | 'maxSendQueueBytes' | 'tls'> {
   const cert = values['tls-cert'];
   const key = values['tls-key'];
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
