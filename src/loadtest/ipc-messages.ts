@@ -45,27 +45,8 @@ export interface WorkerConfig {
   readonly drainTimeoutMs: number;
 }
 
-/**
- * What happened in one worker during one interval (counts are deltas; gauges are values at its end).
- * The parent adds the snapshots of all workers up.
- */
-export interface WorkerSnapshot {
-  /** 1, 2, ... for the ticks; the final snapshot has the next number. */
-  readonly seq: number;
-  /** End of the interval, ms since the worker started its sessions. */
-  readonly endMs: number;
-  /** Length of the interval, ms. */
-  readonly durationMs: number;
-  /** Sessions that connected (first connects and reconnects). */
-  readonly connects: number;
-  /** Connection attempts that failed, by error code (e.g. `ECONNREFUSED`, `GW_ERR_CONNECT_TIMEOUT`). */
-  readonly connectFailures: Readonly<Record<string, number>>;
-  /** Reconnect attempts scheduled after a drop or a failed connect. */
-  readonly reconnects: number;
-  /** Sessions that ended, by disconnect cause code (expected and unexpected). */
-  readonly disconnects: Readonly<Record<string, number>>;
-  /** Sessions that ended before the harness closed them, by cause code. */
-  readonly unexpectedDisconnects: Readonly<Record<string, number>>;
+/** Traffic the bots counted over an interval: the same fields in a worker's snapshot and a run's point. */
+export interface TrafficCounts {
   /** Packets sent (requests included). */
   readonly packetsSent: number;
   /** Packets received. */
@@ -82,6 +63,29 @@ export interface WorkerSnapshot {
   readonly unanswered: number;
   /** Custom counters (`count(name)`). */
   readonly counters: Readonly<Record<string, number>>;
+}
+
+/**
+ * What happened in one worker during one interval (counts are deltas; gauges are values at its end).
+ * The parent adds the snapshots of all workers up.
+ */
+export interface WorkerSnapshot extends TrafficCounts {
+  /** 1, 2, ... for the ticks; the final snapshot has the next number. */
+  readonly seq: number;
+  /** End of the interval, ms since the worker started its sessions. */
+  readonly endMs: number;
+  /** Length of the interval, ms. */
+  readonly durationMs: number;
+  /** Sessions that connected (first connects and reconnects). */
+  readonly connects: number;
+  /** Connection attempts that failed, by error code (e.g. `ECONNREFUSED`, `GW_ERR_CONNECT_TIMEOUT`). */
+  readonly connectFailures: Readonly<Record<string, number>>;
+  /** Reconnect attempts scheduled after a drop or a failed connect. */
+  readonly reconnects: number;
+  /** Sessions that ended, by disconnect cause code (expected and unexpected). */
+  readonly disconnects: Readonly<Record<string, number>>;
+  /** Sessions that ended before the harness closed them, by cause code. */
+  readonly unexpectedDisconnects: Readonly<Record<string, number>>;
   /** The interval's round-trip latencies: HdrHistogram compressed base64, exact min and max. */
   readonly latency: EncodedLatency;
   /** Gauge: sessions open. */

@@ -1,8 +1,8 @@
-import type { WorkerSnapshot } from './ipc-messages.js';
+import type { TrafficCounts, WorkerSnapshot } from './ipc-messages.js';
 import { LatencyAccumulator, type LatencySummary } from './latency-histogram.js';
 
 /** One second of the run (one tick of every worker), all workers added up. Counts are per interval. */
-export interface LoadTestPoint {
+export interface LoadTestPoint extends TrafficCounts {
   /** Interval number, from 1. */
   readonly seq: number;
   /** End of the interval, seconds since the run started. */
@@ -25,22 +25,6 @@ export interface LoadTestPoint {
   readonly disconnects: number;
   /** Sessions that ended before the harness closed them. */
   readonly unexpectedDisconnects: number;
-  /** Packets sent (requests included). */
-  readonly packetsSent: number;
-  /** Packets received. */
-  readonly packetsReceived: number;
-  /** Bytes sent, headers included. */
-  readonly bytesSent: number;
-  /** Bytes received, headers included. */
-  readonly bytesReceived: number;
-  /** Requests sent. */
-  readonly requests: number;
-  /** Round trips recorded. */
-  readonly roundTrips: number;
-  /** Requests whose session ended before their answer. */
-  readonly unanswered: number;
-  /** Custom counters of the bots. */
-  readonly counters: Readonly<Record<string, number>>;
   /** Round-trip latency of the interval, µs. */
   readonly latency: LatencySummary;
 }
