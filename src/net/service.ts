@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
 import { InvalidOptionError, ServiceStateError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { DEFAULT_RECV_BUFFER_SIZE } from '../core/recv-buffer.js';
+import { DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE } from '../core/recv-buffer.js';
 import type { Session } from './session.js';
 import {
   kAttach,
@@ -124,7 +124,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
       throw new InvalidOptionError('rateLimitAction', action, "'disconnect' or 'drop'");
     }
     this.sessionSettings = Object.freeze({
-      recvBufferSize: checkInteger('recvBufferSize', options.recvBufferSize ?? DEFAULT_RECV_BUFFER_SIZE, 16),
+      recvBufferSize: checkInteger('recvBufferSize', options.recvBufferSize ?? DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE),
       disconnectTimeoutMs: checkInteger(
         'disconnectTimeoutMs',
         options.disconnectTimeoutMs ?? DEFAULT_DISCONNECT_TIMEOUT_MS,
