@@ -14,6 +14,7 @@ export {
   InvalidOptionError,
   ListenError,
   MalformedHeaderError,
+  MessageTooLargeError,
   PacketTooLargeError,
   RecvBufferOverflowError,
   ServiceStateError,

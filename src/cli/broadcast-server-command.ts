@@ -9,7 +9,7 @@ import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './serv
 const usage = `gamewire broadcast-server [options]
 
 Every packet received from any session goes, unchanged, to every connected session, the sender
-included, each sender's packets in order. This is what ../shared/bench netload's bcast mode measures.
+included, each sender's packets in order: a server for measuring fan-out.
 
 Options:
   --host HOST          address to listen on (default ${DEFAULT_HOST})

@@ -9,12 +9,17 @@ import { DummySession, type DummyStats } from '../samples/dummy-session.js';
 import { createCliLogger } from './cli-logger.js';
 import { intFlag, UsageError, waitForSignal, type Command } from './command.js';
 
+/** How long the end of a run waits for answers still in flight, ms. */
+const DRAIN_MS = 3000;
+
 const usage = `gamewire dummy-client [options]
 
-The seed's DummyClient. Scenario 'echo' (against echo-server): each session sends the message on
+A simple client to try a server with. Scenario 'echo' (against echo-server): each session sends the message on
 connect, and again --interval-ms after each echo arrives. Scenario 'chat' (against chat-server): each
 bot logs in, enters the room and chats every --interval-ms; every chat goes to every bot (N^2).
-Prints one summary line per second; exits 0 after --duration-s.
+Prints one summary line per second. At the end it stops sending, waits up to ${DRAIN_MS / 1000} s for the
+answers in flight, prints the totals and exits 0 (1 if sessions failed or dropped). For larger runs,
+with workers, ramp-up and reports, use 'gamewire loadtest'.
 
 Options:
   --scenario NAME      echo or chat (default echo)
@@ -32,7 +37,7 @@ function newHistogram(): hdr.Histogram {
 
 export const dummyClientCommand: Command = {
   name: 'dummy-client',
-  summary: 'the DummyClient: sessions that send a message and time each echo',
+  summary: 'a few sessions that echo or chat and time each answer',
   usage,
   async run(args) {
     const { values } = parseArgs({
@@ -61,9 +66,12 @@ export const dummyClientCommand: Command = {
     const total = newHistogram();
     const causes = new Map<string, number>();
     const delivery = newHistogram();
+    const deliveryTotal = newHistogram();
     let finishing = false;
     let unexpectedDisconnects = 0;
+    let roundTrips = 0;
     const stats: DummyStats & ChatBotStats = {
+      stopping: false,
       sent: 0,
       received: 0,
       delivered: 0,
@@ -72,14 +80,17 @@ export const dummyClientCommand: Command = {
       bytesReceived: 0,
       recordRoundTrip(micros) {
         const value = Math.max(1, Math.round(micros));
+        roundTrips++;
         window.recordValue(value);
         total.recordValue(value);
       },
       recordDelivery(micros) {
         delivery.recordValue(micros);
+        deliveryTotal.recordValue(micros);
       },
       recordDisconnect(cause: DisconnectCause) {
-        if (!finishing) unexpectedDisconnects++;
+        if (finishing) return; // the run's own close
+        unexpectedDisconnects++;
         causes.set(cause.code, (causes.get(cause.code) ?? 0) + 1);
       },
     };
@@ -97,19 +108,19 @@ export const dummyClientCommand: Command = {
     const startedAt = Date.now();
     let ticks = 0;
     let lastDelivered = 0;
+    const percentile = (histogram: hdr.Histogram, p: number): string =>
+      histogram.totalCount > 0 ? `${histogram.getValueAtPercentile(p)}us` : '-';
     const report = (): void => {
       ticks++;
       const chat =
         scenario === 'chat'
           ? `in-room=${stats.entered} delivered=${stats.delivered} (${stats.delivered - lastDelivered}/s) ` +
-            `delivery p50=${delivery.totalCount ? delivery.getValueAtPercentile(50) : '-'}us ` +
-            `p99=${delivery.totalCount ? delivery.getValueAtPercentile(99) : '-'}us `
+            `delivery p50=${percentile(delivery, 50)} p99=${percentile(delivery, 99)} `
           : `recv=${stats.received} bytes out=${stats.bytesSent} in=${stats.bytesReceived} `;
       lastDelivered = stats.delivered;
       console.log(
         `[${ticks}s] sessions=${service.sessionCount} sent=${stats.sent} ${chat}` +
-          `rtt p50=${window.totalCount ? window.getValueAtPercentile(50) : '-'}us ` +
-          `p99=${window.totalCount ? window.getValueAtPercentile(99) : '-'}us`,
+          `rtt p50=${percentile(window, 50)} p99=${percentile(window, 99)}`,
       );
       window.reset();
       delivery.reset();
@@ -128,14 +139,26 @@ export const dummyClientCommand: Command = {
     const done = durationS > 0 ? new Promise((resolve) => setTimeout(resolve, durationS * 1000)) : new Promise(() => {});
     if (exitCode === 0) await Promise.race([signal, done]);
     clearInterval(ticker);
+    stats.stopping = true;
+    // Every request sent gets its answer before the totals, so sent and received agree.
+    const drainUntil = Date.now() + DRAIN_MS;
+    while (roundTrips < stats.sent && service.sessionCount > 0 && Date.now() < drainUntil) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     finishing = true;
     await service.close();
     const elapsedS = (Date.now() - startedAt) / 1000;
+    const traffic =
+      scenario === 'chat'
+        ? `chats sent=${stats.sent} delivered=${stats.delivered} (${Math.round(stats.delivered / elapsedS)}/s) ` +
+          `delivery p50=${percentile(deliveryTotal, 50)} p99=${percentile(deliveryTotal, 99)} `
+        : `sent=${stats.sent} recv=${stats.received} bytes out=${stats.bytesSent} in=${stats.bytesReceived} `;
+    const unanswered = stats.sent - roundTrips;
     console.log(
-      `total: sent=${stats.sent} recv=${stats.received} delivered=${stats.delivered} ` +
-        `(${Math.round(stats.delivered / elapsedS)}/s) bytes out=${stats.bytesSent} in=${stats.bytesReceived} ` +
-        `rtt p50=${total.getValueAtPercentile(50)}us p99=${total.getValueAtPercentile(99)}us max=${total.maxValue}us ` +
-        `disconnects=${JSON.stringify(Object.fromEntries(causes))}`,
+      `total: ${traffic}rtt p50=${percentile(total, 50)} p99=${percentile(total, 99)} ` +
+        `max=${total.totalCount > 0 ? `${total.maxValue}us` : '-'}` +
+        (unanswered > 0 ? ` unanswered=${unanswered}` : '') +
+        (causes.size > 0 ? ` dropped=${JSON.stringify(Object.fromEntries(causes))}` : ''),
     );
     if (unexpectedDisconnects > 0) {
       logger.error({ unexpectedDisconnects }, 'sessions ended before the run did');
@@ -143,6 +166,7 @@ export const dummyClientCommand: Command = {
     }
     window.destroy();
     delivery.destroy();
+    deliveryTotal.destroy();
     total.destroy();
     return exitCode;
   },

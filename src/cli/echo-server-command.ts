@@ -8,7 +8,8 @@ import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './serv
 
 const usage = `gamewire echo-server [options]
 
-The seed's GameServer: echoes every packet [size u16 LE][id u16 LE][body] back unchanged.
+Echoes every packet [size u16 LE][id u16 LE][body] back unchanged: a server to try clients,
+bots and load tests against.
 
 Options:
   --host HOST          address to listen on (default ${DEFAULT_HOST})
@@ -21,11 +22,12 @@ ${SERVER_LIMIT_USAGE}
   -h, --help           show this help
 
 Prints 'listening on HOST:PORT' when ready; SIGINT or SIGTERM closes gracefully and exits 0.
-Logs are JSON lines (pino); set GAMEWIRE_LOG_LEVEL=debug for more.`;
+Logs are readable lines on a terminal and JSON lines (pino) when piped (--log-format to choose);
+set GAMEWIRE_LOG_LEVEL=debug for more.`;
 
 export const echoServerCommand: Command = {
   name: 'echo-server',
-  summary: 'the GameServer: echoes packets (or raw bytes with --raw)',
+  summary: 'echoes packets back (or raw bytes with --raw)',
   usage,
   async run(args) {
     const { values } = parseArgs({

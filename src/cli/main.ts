@@ -5,6 +5,7 @@ import { dummyClientCommand } from './dummy-client-command.js';
 import { echoServerCommand } from './echo-server-command.js';
 import { genPacketsCommand } from './gen-packets-command.js';
 import { loadtestCommand } from './loadtest-command.js';
+import { setLogFormat } from './cli-logger.js';
 import { UsageError, type Command } from './command.js';
 
 const commands: readonly Command[] = [
@@ -24,12 +25,38 @@ function help(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
+    'Global options (before or after the command):',
+    '  --log-format pretty|json  log lines for a person or a machine (default: pretty on a terminal,',
+    '                            json when piped; or set GAMEWIRE_LOG_FORMAT)',
+    '',
     "Run 'gamewire <command> --help' for a command's options.",
   ].join('\n');
 }
 
+/** Takes the global `--log-format X` / `--log-format=X` out of `argv`; returns an error text or the rest. */
+function takeLogFormat(argv: readonly string[]): string[] | string {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    let value: string | undefined;
+    if (arg === '--log-format') value = argv[++i] ?? '';
+    else if (arg.startsWith('--log-format=')) value = arg.slice('--log-format='.length);
+    else {
+      rest.push(arg);
+      continue;
+    }
+    if (!setLogFormat(value)) return `--log-format must be 'pretty' or 'json', got '${value}'`;
+  }
+  return rest;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...args] = argv;
+  const rest = takeLogFormat(argv);
+  if (typeof rest === 'string') {
+    console.error(`gamewire: ${rest}`);
+    return 2;
+  }
+  const [name, ...args] = rest;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
     return name === undefined ? 2 : 0;

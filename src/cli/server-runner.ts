@@ -88,8 +88,8 @@ export async function runServer(
 ): Promise<number> {
   const signal = waitForSignal();
   await service.start();
-  logger.info({ host: service.host, port: service.port, ...details }, `listening on ${service.host}:${service.port}`);
-  logger.info(`drive it with: ${driveHint.replace('{host}', service.host).replace('{port}', String(service.port))}`);
+  const hint = driveHint.replace('{host}', service.host).replace('{port}', String(service.port));
+  logger.info({ host: service.host, port: service.port, ...details, driveWith: hint }, `listening on ${service.host}:${service.port}`);
   const received = await signal;
   logger.info({ signal: received, sessions: service.sessionCount }, 'closing');
   beforeClose?.();

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
 import { GamewireError } from '../core/errors.js';
 import { MAX_MESSAGE_ID } from '../packet/packet-header.js';
@@ -66,23 +66,28 @@ function tsNameOf(object: protobuf.ReflectionObject, packageName: string): strin
 }
 
 /**
- * Reads every `.proto` file in `protoDir` (sorted by name) and checks the packet rules: an enum
- * `MsgId` whose `ID_<NAME>` values give each `C_*`/`S_*` message a unique id in 1..65535.
+ * Reads every `.proto` file in the folder `protoPath` (sorted by name), or the one `.proto` file it
+ * names, and checks the packet rules: an enum `MsgId` whose `ID_<NAME>` values give each `C_*`/`S_*`
+ * message a unique id in 1..65519 (65520..65535 are reserved for gamewire's own packets).
  * @throws PacketGenerationError listing every problem found.
  */
-export function loadProtoModel(protoDir: string): ProtoModel {
-  const files = readdirSync(protoDir).filter((f) => f.endsWith('.proto')).sort();
-  if (files.length === 0) throw new PacketGenerationError([`no .proto files in ${protoDir}`]);
+export function loadProtoModel(protoPath: string): ProtoModel {
+  const { dir: protoDir, files } = protoFiles(protoPath);
   const root = new protobuf.Root();
   const packages = new Set<string>();
-  try {
-    for (const file of files) {
-      const parsed = protobuf.parse(readFileSync(join(protoDir, file), 'utf8'), root, { keepCase: false });
+  for (const file of files) {
+    const path = join(protoDir, file);
+    try {
+      const parsed = protobuf.parse(readFileSync(path, 'utf8'), root, { keepCase: false });
       packages.add(parsed.package ?? '');
+    } catch (error) {
+      throw new PacketGenerationError([`${path}: ${describeParseError(error)}; fix the .proto and run gen-packets again`]);
     }
+  }
+  try {
     root.resolveAll();
   } catch (error) {
-    throw new PacketGenerationError([error instanceof Error ? error.message : String(error)]);
+    throw new PacketGenerationError([`${files.map((f) => join(protoDir, f)).join(', ')}: ${describeParseError(error)}`]);
   }
   if (packages.size !== 1) {
     throw new PacketGenerationError([`all .proto files must share one package, found: ${[...packages].join(', ')}`]);
@@ -163,4 +168,25 @@ export function loadProtoModel(protoDir: string): ProtoModel {
   }
   if (problems.length > 0) throw new PacketGenerationError(problems);
   return { sources: files, descriptor: root.toJSON(), enums, messages, packets, usesInt64 };
+}
+
+/** The .proto files to read: every one in a folder, or the one file given. */
+function protoFiles(protoPath: string): { dir: string; files: string[] } {
+  let stats;
+  try {
+    stats = statSync(protoPath);
+  } catch {
+    throw new PacketGenerationError([`${protoPath} does not exist; give the folder that holds your .proto files`]);
+  }
+  if (stats.isFile()) {
+    if (!protoPath.endsWith('.proto')) throw new PacketGenerationError([`${protoPath} is not a .proto file`]);
+    return { dir: dirname(protoPath), files: [basename(protoPath)] };
+  }
+  const files = readdirSync(protoPath).filter((f) => f.endsWith('.proto')).sort();
+  if (files.length === 0) throw new PacketGenerationError([`no .proto files in ${protoPath}`]);
+  return { dir: protoPath, files };
+}
+
+function describeParseError(error: unknown): string {
+  return error instanceof Error ? error.message : 'unreadable .proto';
 }

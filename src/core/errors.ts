@@ -16,6 +16,7 @@ export type GamewireErrorCode =
   | 'GW_ERR_SOCKET'
   | 'GW_ERR_MALFORMED_HEADER'
   | 'GW_ERR_PACKET_TOO_LARGE'
+  | 'GW_ERR_MESSAGE_TOO_LARGE'
   | 'GW_ERR_UNKNOWN_PACKET'
   | 'GW_ERR_SEND_QUEUE_OVERFLOW'
   | 'GW_ERR_IDLE_TIMEOUT'
@@ -172,6 +173,30 @@ export class PacketTooLargeError extends GamewireError {
       'GW_ERR_PACKET_TOO_LARGE',
       `packet of ${size} bytes exceeds maxPacketSize ${maxPacketSize}; raise option maxPacketSize (at most 65535)`,
     );
+    this.size = size;
+    this.maxPacketSize = maxPacketSize;
+  }
+}
+
+/**
+ * A packet to send would not fit the wire format: header and body together exceed 65535 bytes. Thrown
+ * by `makeSendBuffer`/`send` of a message type and by `sendPacket`; nothing is queued. Game code that
+ * relays what a client sent should bound that input on receipt (the chat sample does).
+ */
+export class MessageTooLargeError extends GamewireError {
+  /** The message (or `packet <id>`) that did not fit. */
+  readonly messageName: string;
+  /** The packet size it would have had, header included, bytes. */
+  readonly size: number;
+  /** The largest packet the format can carry: 65535 bytes. */
+  readonly maxPacketSize: number;
+
+  constructor(messageName: string, size: number, maxPacketSize: number) {
+    super(
+      'GW_ERR_MESSAGE_TOO_LARGE',
+      `${messageName} would be a packet of ${size} bytes, over the ${maxPacketSize}-byte packet limit; send less in one message`,
+    );
+    this.messageName = messageName;
     this.size = size;
     this.maxPacketSize = maxPacketSize;
   }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BotDefinition } from './bot.js';
@@ -18,11 +19,20 @@ export class BotLoadError extends Error {
 /**
  * Turns a `--bot` value into what every worker can load the same way: a built-in bot's name as is,
  * anything else as the `file:` URL of a module path resolved against `cwd`.
+ * @throws BotLoadError for a bare name that is neither a built-in bot nor a file.
  */
 export function resolveBotSpec(spec: string, cwd: string = process.cwd()): string {
   if (Object.hasOwn(BUILT_IN_BOTS, spec)) return spec;
   if (spec.startsWith('file:')) return spec;
-  return pathToFileURL(resolve(cwd, spec)).href;
+  const path = resolve(cwd, spec);
+  // A bare word that is no file is a mistyped built-in name far more often than a module path.
+  if (!/[./\\]/.test(spec) && !existsSync(path)) {
+    throw new BotLoadError(
+      `unknown bot '${spec}': the built-in bots are ${Object.keys(BUILT_IN_BOTS).join(', ')}; ` +
+        `for a bot of your own give the path of its module, e.g. --bot ./my-bot.js`,
+    );
+  }
+  return pathToFileURL(path).href;
 }
 
 /**

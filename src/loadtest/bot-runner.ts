@@ -3,7 +3,8 @@ import { DisconnectCode } from '../core/disconnect-cause.js';
 import { ConnectError, GamewireError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { ClientService, type ClientServiceOptions } from '../net/client-service.js';
-import type { Session } from '../net/session.js';
+import { Session } from '../net/session.js';
+import { BotLoadError } from './bot-loader.js';
 import type { BotDefinition } from './bot.js';
 import { BotSessionContext, type BotRunState } from './bot-session-context.js';
 import type { WorkerConfig, WorkerSnapshot } from './ipc-messages.js';
@@ -78,10 +79,14 @@ export class BotRunner {
   #closing = false;
   #drainWaiter: (() => void) | undefined;
   #stopPromise: Promise<DrainResult> | undefined;
+  readonly #onFatal: ((error: Error) => void) | undefined;
+  #fatal: Error | undefined;
 
-  constructor(config: WorkerConfig, bot: BotDefinition, logger?: Logger) {
+  /** `onFatal` hears, once, of a bot that cannot run at all (its createSession returns no Session). */
+  constructor(config: WorkerConfig, bot: BotDefinition, logger?: Logger, onFatal?: (error: Error) => void) {
     this.#config = config;
     this.#bot = bot;
+    this.#onFatal = onFatal;
     this.#state = {
       metrics: new WorkerMetrics(),
       workerIndex: config.workerIndex,
@@ -247,11 +252,26 @@ export class BotRunner {
 
   readonly #makeSession = (): Session => {
     const context = new BotSessionContext(this.#state, ++this.#sessionNumber);
-    const session = this.#bot.createSession(context);
+    const session: unknown = this.#bot.createSession(context);
+    if (!(session instanceof Session)) throw this.#notASession(session);
     this.#contexts.set(session, context);
     this.#open.add(session);
     return session;
   };
+
+  #notASession(value: unknown): Error {
+    if (this.#fatal === undefined) {
+      const got = value === null ? 'null' : typeof value === 'object' ? `an object (${Object.getPrototypeOf(value)?.constructor?.name ?? 'no prototype'})` : typeof value;
+      this.#fatal = new BotLoadError(
+        `bot '${this.#bot.name}': createSession returned ${got}, not a Session of this gamewire installation. ` +
+          `Return a subclass of Session or PacketSession imported from 'gamewire'; if it is one, the bot ` +
+          `imports a second copy of gamewire (check 'npm ls gamewire').`,
+      );
+      this.#state.stopping = true;
+      this.#onFatal?.(this.#fatal);
+    }
+    return this.#fatal;
+  }
 
   /**
    * A session left the service: account for it. When the service does not name it, it is the open

@@ -16,6 +16,10 @@ const handlers = createClientHandlers<ChatLoadBotSession>({
   S_CHAT(bot, message) {
     bot.chatArrived(message.playerId, message.sentAtMs);
   },
+  // The bots' chats are short; a refusal means the server's limit changed, which the run must show.
+  S_CHAT_REJECTED(bot, message) {
+    bot.disconnect(`chat rejected: ${message.reason}`);
+  },
   S_MOVE() {},
 });
 

@@ -56,7 +56,10 @@ export function runWorkerProcess(): void {
       { name: `loadtest-worker-${config.workerIndex}`, level: process.env['GAMEWIRE_LOG_LEVEL'] ?? 'error' },
       pino.destination(2),
     );
-    runner = new BotRunner(config, bot, logger);
+    runner = new BotRunner(config, bot, logger, (error) => {
+      fail(error);
+      stop(true);
+    });
     post({ type: 'ready' });
   };
 

@@ -114,7 +114,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     // Errors after listening (EMFILE on accept, for example) must not crash the process.
     server.on('error', (error) => this.logger.error({ err: error }, 'listener error'));
     this.currentPort = (server.address() as AddressInfo).port;
-    this.logger.info({ host: this.host, port: this.currentPort }, 'listening');
+    this.logger.debug({ host: this.host, port: this.currentPort }, 'listening');
   }
 
   protected stopOpening(): Promise<void> {

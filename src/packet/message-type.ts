@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import type Long from 'long';
-import { BadPacketError, InvalidOptionError } from '../core/errors.js';
+import { BadPacketError, InvalidOptionError, MessageTooLargeError } from '../core/errors.js';
 import type { Session } from '../net/session.js';
 import { MAX_MESSAGE_ID, MAX_PACKET_SIZE, PACKET_HEADER_SIZE, writePacketHeader } from './packet-header.js';
 import { sendBufferManager } from './send-buffer.js';
@@ -61,10 +61,13 @@ export interface MessageType<T, N extends string = string> {
   /**
    * Encodes the whole packet (header and body) straight into a pooled SendBuffer and returns it. The
    * result is immutable and may be sent to any number of sessions.
-   * @throws InvalidOptionError when the packet would exceed 65535 bytes.
+   * @throws MessageTooLargeError (code `GW_ERR_MESSAGE_TOO_LARGE`) when the packet would exceed 65535 bytes.
    */
   makeSendBuffer(message: MessageInit<T>): Uint8Array;
-  /** `session.send(makeSendBuffer(message))`; false when the session is not open. */
+  /**
+   * `session.send(makeSendBuffer(message))`; false when the session is not open.
+   * @throws MessageTooLargeError when the packet would exceed 65535 bytes.
+   */
   send(session: Session, message: MessageInit<T>): boolean;
 }
 
@@ -73,7 +76,7 @@ export type MessageOf<M> = M extends MessageType<infer T> ? T : never;
 
 /**
  * Makes the {@link MessageType} of message `fullName` with packet id `id`. Called by generated code.
- * @throws InvalidOptionError when `id` is outside 1..65535.
+ * @throws InvalidOptionError when `id` is outside 1..65519 (65520..65535 are gamewire's own packets).
  */
 export function defineMessage<T, N extends string>(
   schema: ProtocolSchema,
@@ -110,7 +113,7 @@ export function defineMessage<T, N extends string>(
     writer.buf = EMPTY; // do not keep the chunk alive from here
     if (size > MAX_PACKET_SIZE) {
       sendBufferManager.close(0);
-      throw new InvalidOptionError(`${name} packet size`, size, `at most ${MAX_PACKET_SIZE} bytes`);
+      throw new MessageTooLargeError(name, size, MAX_PACKET_SIZE);
     }
     if (encodedIn === chunk) {
       writePacketHeader(chunk, start, size, id);

@@ -3,6 +3,7 @@ import {
   BadPacketError,
   HandlerError,
   InvalidOptionError,
+  MessageTooLargeError,
   MalformedHeaderError,
   UnknownPacketError,
 } from '../core/errors.js';
@@ -115,11 +116,12 @@ export abstract class PacketSession extends Session {
   /**
    * Sends one packet: writes the header and `body` into a pooled SendBuffer and queues it.
    * @returns false when the session is not open (nothing is sent).
-   * @throws InvalidOptionError when `id` is outside 0..65535 or the packet would exceed 65535 bytes.
+   * @throws InvalidOptionError when `id` is outside 0..65535; MessageTooLargeError when the packet would
+   *   exceed 65535 bytes.
    */
   sendPacket(id: number, body: Uint8Array): boolean {
     const size = PACKET_HEADER_SIZE + body.length;
-    if (size > MAX_PACKET_SIZE) throw new InvalidOptionError('packet size', size, `at most ${MAX_PACKET_SIZE} bytes`);
+    if (size > MAX_PACKET_SIZE) throw new MessageTooLargeError(`packet ${id}`, size, MAX_PACKET_SIZE);
     if (!Number.isInteger(id) || id < 0 || id > MAX_PACKET_ID) {
       throw new InvalidOptionError('packet id', id, `an integer 0..${MAX_PACKET_ID}`);
     }

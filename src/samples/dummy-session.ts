@@ -13,6 +13,8 @@ export interface DummyStats {
   received: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Set when the run ends: sessions stop sending, so the echoes in flight can arrive before the totals. */
+  stopping?: boolean;
   /** Called with each round trip, in microseconds. */
   recordRoundTrip(micros: number): void;
   /** Called once per session that ends, with its cause. */
@@ -66,7 +68,7 @@ export class DummySession extends Session implements PacketSink {
 
   private readonly sendMessage = (): void => {
     this.timer = undefined;
-    if (!this.send(this.packet)) return;
+    if (this.stats.stopping === true || !this.send(this.packet)) return;
     this.sentAt = performance.now();
     this.stats.sent++;
     this.stats.bytesSent += this.packet.length;

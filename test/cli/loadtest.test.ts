@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -88,4 +88,20 @@ describe('gamewire loadtest', { timeout: 30_000 }, () => {
     assert.equal(await badFlag.waitForExit(10_000), 2, badFlag.output());
     assert.match(badFlag.stderrLines.join('\n'), /--bot-option must be KEY=VALUE/);
   });
+
+  it('names the built-in bots for a mistyped --bot, and fails clearly for a bot whose createSession returns no Session', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const typo = runCli(cleanup, ['loadtest', '--bot', 'chatt', '--port', '1', '--duration-s', '1']);
+    assert.equal(await typo.waitForExit(10_000), 1, typo.output());
+    assert.match(typo.stderrLines.join('\n'), /unknown bot 'chatt': the built-in bots are echo, chat/);
+
+    const port = await startEchoServer(cleanup);
+    const dir = tempDir(cleanup);
+    const botPath = join(dir, 'not-a-session-bot.mjs');
+    writeFileSync(botPath, "export default { name: 'plain', createSession: () => ({ onRecv() { return 0; } }) };\n");
+    const bad = runCli(cleanup, ['loadtest', '--bot', botPath, '--port', String(port), '--sessions', '2', '--workers', '1', '--duration-s', '2']);
+    assert.equal(await bad.waitForExit(20_000), 1, bad.output());
+    assert.match(bad.output(), /bot 'plain': createSession returned an object \(Object\), not a Session of this gamewire installation/);
+  });
 });
+

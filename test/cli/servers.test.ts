@@ -77,7 +77,9 @@ describe('gamewire broadcast-server and chat-server', () => {
   it('chat-server --port 0 prints the ready line and exits 0 on SIGTERM', async (t) => {
     const cleanup = cleanupAfter(t);
     const { cli } = await startServerCli(cleanup, 'chat-server');
-    assert.ok(cli.stdoutLines.some((line) => /drive it with: .*dummy-client --scenario chat/.test(line)), cli.output());
+    const ready = cli.stdoutLines.filter((line) => /listening/.test(line));
+    assert.equal(ready.length, 1, `one ready line\n${cli.output()}`);
+    assert.match(ready[0] as string, /"driveWith":".*dummy-client --scenario chat/, cli.output());
     cli.child.kill('SIGTERM');
     assert.equal(await cli.waitForExit(10_000), 0, cli.output());
   });
@@ -108,7 +110,7 @@ describe('gamewire broadcast-server and chat-server', () => {
     // Every chat goes to the 5 bots in the room; some of the last ones may be in flight at the end.
     assert.ok(delivered <= 5 * sent, total);
     assert.ok(delivered >= 5 * (sent - 5) - 5 * 5, total);
-    assert.match(total, /disconnects=\{"SERVICE_CLOSING":5\}/);
+    assert.doesNotMatch(total, /dropped=|unanswered=/, total);
     assert.ok(dummy.stdoutLines.some((line) => /in-room=5/.test(line)), dummy.output());
     server.child.kill('SIGTERM');
     assert.equal(await server.waitForExit(10_000), 0, server.output());

@@ -70,7 +70,7 @@ describe('gamewire gen-packets (CLI)', () => {
     const cli = runCli(cleanup, ['gen-packets', PROTO_DIR, '--out', out, '--runtime', SAMPLE_RUNTIME]);
     assert.equal(await cli.waitForExit(10_000), 0, cli.output());
     const target = join(out, 'packets.ts');
-    assert.match(cli.stdoutLines.join('\n'), /gen-packets: 8 packets from protocol\.proto -> .*packets\.ts/);
+    assert.match(cli.stdoutLines.join('\n'), /gen-packets: 9 packets from protocol\.proto -> .*packets\.ts/);
     assert.ok(readFileSync(target, 'utf8') === readFileSync(COMMITTED_PACKETS, 'utf8'), 'differs from the committed sample');
   });
 
@@ -138,5 +138,24 @@ describe('gamewire gen-packets (CLI)', () => {
     const cli = runCli(cleanup, ['gen-packets', missing, '--out', tempDir(cleanup)]);
     assert.equal(await cli.waitForExit(10_000), 1, cli.output());
     assert.match(cli.stderrLines.join('\n'), /no-such-dir/);
+  });
+
+  it('takes one .proto file as well as a folder', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const out = tempDir(cleanup);
+    const cli = runCli(cleanup, ['gen-packets', join(PROTO_DIR, 'protocol.proto'), '--out', out]);
+    assert.equal(await cli.waitForExit(10_000), 0, cli.output());
+    assert.match(cli.stdoutLines.join('\n'), /gen-packets: 9 packets from protocol\.proto/);
+    assert.equal(existsSync(join(out, 'packets.ts')), true);
+  });
+
+  it('names the file and the line of a syntax error, and says what to do', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const dir = protoDir(cleanup, { 'broken.proto': 'syntax = "proto3";\nmessage C_X { int32 a = 1 }\n' });
+    const cli = runCli(cleanup, ['gen-packets', dir, '--out', tempDir(cleanup)]);
+    assert.equal(await cli.waitForExit(10_000), 1, cli.output());
+    const stderr = cli.stderrLines.join('\n');
+    assert.match(stderr, /broken\.proto: .*line 2/);
+    assert.match(stderr, /fix the \.proto/);
   });
 });

@@ -86,6 +86,7 @@ describe('loadProtoModel: the sample protocol', () => {
         ['S_ENTER_GAME', 1003, 'S', 'protocol.S_ENTER_GAME'],
         ['C_CHAT', 1004, 'C', 'protocol.C_CHAT'],
         ['S_CHAT', 1005, 'S', 'protocol.S_CHAT'],
+        ['S_CHAT_REJECTED', 1008, 'S', 'protocol.S_CHAT_REJECTED'],
         ['C_MOVE', 1006, 'C', 'protocol.C_MOVE'],
         ['S_MOVE', 1007, 'S', 'protocol.S_MOVE'],
       ],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidOptionError } from '../../src/core/errors.js';
+import { InvalidOptionError, MessageTooLargeError } from '../../src/core/errors.js';
 import { Session } from '../../src/net/session.js';
 import { defineMessage, loadProtocolSchema, type MessageInit, type MessageType } from '../../src/packet/message-type.js';
 import {
@@ -128,7 +128,7 @@ describe('MessageType (generated sample)', () => {
     assert.deepEqual(S_CHAT.decode((later[99] as Buffer).subarray(4)).msg, 'later 99');
   });
 
-  it('a packet of exactly 65535 bytes is made; one byte more throws InvalidOptionError', () => {
+  it('a packet of exactly 65535 bytes is made; one byte more throws MessageTooLargeError', () => {
     // body = tag (1) + length varint (3) + text: 4 + 1 + 3 + 65527 = 65535.
     const atLimit = asBuffer(C_CHAT.makeSendBuffer({ msg: 'a'.repeat(65527) }));
     assert.equal(atLimit.length, 65535);
@@ -136,14 +136,19 @@ describe('MessageType (generated sample)', () => {
     assert.equal(C_CHAT.decode(atLimit.subarray(4)).msg.length, 65527);
     assert.throws(
       () => C_CHAT.makeSendBuffer({ msg: 'a'.repeat(65528) }),
-      (error: unknown) => error instanceof InvalidOptionError && error.code === 'GW_ERR_INVALID_OPTION',
+      (error: unknown) =>
+        error instanceof MessageTooLargeError &&
+        error.code === 'GW_ERR_MESSAGE_TOO_LARGE' &&
+        error.messageName === 'C_CHAT' &&
+        error.size === 65536 &&
+        error.maxPacketSize === 65535,
     );
   });
 
-  it('a message over 65535 bytes throws InvalidOptionError, and the next makeSendBuffer still works', () => {
+  it('a message over 65535 bytes throws MessageTooLargeError, and the next makeSendBuffer still works', () => {
     assert.throws(
       () => C_CHAT.makeSendBuffer({ msg: 'x'.repeat(70_000) }),
-      (error: unknown) => error instanceof InvalidOptionError && /65535/.test(error.message),
+      (error: unknown) => error instanceof MessageTooLargeError && /65535/.test(error.message),
     );
     assert.deepEqual(asBuffer(C_CHAT.makeSendBuffer({ msg: 'hi' })), Buffer.from([0x08, 0x00, 0xec, 0x03, 0x0a, 0x02, 0x68, 0x69]));
     const move = asBuffer(C_MOVE.makeSendBuffer({ seq: 5 }));

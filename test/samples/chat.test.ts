@@ -4,7 +4,7 @@ import type { DisconnectCause } from '../../src/core/disconnect-cause.js';
 import type { MessageInit, MessageType } from '../../src/packet/message-type.js';
 import { Room } from '../../src/room/room.js';
 import { ChatBotSession, type ChatBotStats } from '../../src/samples/chat/chat-bot-session.js';
-import { CHAT_ROOM_ID, chatServerHandlers } from '../../src/samples/chat/chat-server-handlers.js';
+import { CHAT_MAX_BYTES, CHAT_ROOM_ID, chatServerHandlers } from '../../src/samples/chat/chat-server-handlers.js';
 import { ChatSession } from '../../src/samples/chat/chat-session.js';
 import {
   C_CHAT,
@@ -12,6 +12,7 @@ import {
   C_LOGIN,
   PacketId,
   S_CHAT,
+  S_CHAT_REJECTED,
   S_ENTER_GAME,
   S_LOGIN,
 } from '../../src/samples/protocol/packets.js';
@@ -249,5 +250,35 @@ describe('chat sample: server and bots', () => {
     assert.equal((await player.nth(S_ENTER_GAME, 3)).success, false, 'entered twice');
     assert.equal(room.memberCount, 1);
     assert.equal(player.client.closed, false, 'a refused enter closed the connection');
+  });
+
+  it('refuses a chat over CHAT_MAX_BYTES with S_CHAT_REJECTED, up to the largest legal C_CHAT, and goes on', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { port, room } = await startChatServer(cleanup);
+    const enter = async (account: string): Promise<RawPlayer> => {
+      const player = await rawPlayer(cleanup, port);
+      await player.send(C_LOGIN, { account });
+      await player.send(C_ENTER_GAME, { playerIndex: 0 });
+      assert.equal((await player.nth(S_ENTER_GAME)).success, true);
+      return player;
+    };
+    const talker = await enter('talker');
+    const listener = await enter('listener');
+    // The largest body a C_CHAT packet can carry: 65531 bytes (tag 1 + 3-byte length + 65527 text).
+    const largest = 'x'.repeat(65527);
+    assert.equal(4 + C_CHAT.encodeBody({ msg: largest }).length, 65535);
+    await talker.send(C_CHAT, { msg: largest });
+    await talker.send(C_CHAT, { msg: 'é'.repeat(CHAT_MAX_BYTES / 2 + 1), sentAtMs: 2 }); // 2 bytes each: one over
+    await talker.send(C_CHAT, { msg: 'a'.repeat(CHAT_MAX_BYTES), sentAtMs: 3 }); // exactly the limit
+    const first = await talker.nth(S_CHAT_REJECTED, 0);
+    assert.equal(first.maxBytes, CHAT_MAX_BYTES);
+    assert.match(first.reason, /65527 bytes, at most 1024/);
+    assert.match((await talker.nth(S_CHAT_REJECTED, 1)).reason, /1026 bytes/);
+    const delivered = await listener.nth(S_CHAT, 0);
+    assert.equal(delivered.msg.length, CHAT_MAX_BYTES);
+    assert.equal(delivered.sentAtMs, 3, 'the refused chats reached nobody');
+    assert.equal((await talker.nth(S_CHAT, 0)).sentAtMs, 3);
+    assert.equal(room.memberCount, 2);
+    assert.equal(talker.client.closed, false);
   });
 });

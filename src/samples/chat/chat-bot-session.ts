@@ -10,6 +10,8 @@ export interface ChatBotStats {
   delivered: number;
   /** Bots that entered the room. */
   entered: number;
+  /** Set when the run ends: bots stop chatting, so what is in flight can arrive before the totals. */
+  stopping?: boolean;
   /** A bot's own chat came back: round trip in microseconds. */
   recordRoundTrip(micros: number): void;
   /** Any chat arrived: sender-to-receiver time in microseconds. */
@@ -37,6 +39,10 @@ const handlers = createClientHandlers<ChatBotSession>({
   },
   S_CHAT(bot, message) {
     bot.chatArrived(message.playerId, message.sentAtMs);
+  },
+  // The bots' chats are short; a refusal means the server's limit changed, which the run must show.
+  S_CHAT_REJECTED(bot, message) {
+    bot.disconnect(`chat rejected: ${message.reason}`);
   },
   S_MOVE() {},
 });
@@ -88,6 +94,8 @@ export class ChatBotSession extends PacketSession {
   }
 
   private readonly chat = (): void => {
+    this.timer = undefined;
+    if (this.stats.stopping === true) return;
     if (!C_CHAT.send(this, { msg: this.text, sentAtMs: sharedClockMs() })) return;
     this.stats.sent++;
     this.timer = setTimeout(this.chat, this.intervalMs);

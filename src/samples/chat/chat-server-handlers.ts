@@ -1,8 +1,15 @@
-import { createServerHandlers, PlayerType, S_CHAT, S_ENTER_GAME, S_LOGIN, S_MOVE, type Player } from '../protocol/packets.js';
+import { createServerHandlers, PlayerType, S_CHAT, S_CHAT_REJECTED, S_ENTER_GAME, S_LOGIN, S_MOVE, type Player } from '../protocol/packets.js';
 import type { ChatSession } from './chat-session.js';
 
 /** Room id reported in S_ENTER_GAME: the sample has one room. */
 export const CHAT_ROOM_ID = 1;
+
+/**
+ * Longest chat the sample accepts, UTF-8 bytes. Checked on receipt: a legal C_CHAT can carry up to
+ * 65531 bytes of body, but the S_CHAT made from it must fit a packet too, and a room of players does
+ * not want a page of text. A longer chat is answered with S_CHAT_REJECTED and reaches nobody.
+ */
+export const CHAT_MAX_BYTES = 1024;
 
 let nextPlayerId = 1;
 
@@ -39,6 +46,11 @@ export const chatServerHandlers = createServerHandlers<ChatSession>({
   // Chat and move go through the room's queue too, so they run after an enter sent just before them.
   C_CHAT(session, message) {
     const { msg, sentAtMs } = message;
+    const bytes = Buffer.byteLength(msg);
+    if (bytes > CHAT_MAX_BYTES) {
+      S_CHAT_REJECTED.send(session, { reason: `chat is ${bytes} bytes, at most ${CHAT_MAX_BYTES}`, maxBytes: CHAT_MAX_BYTES });
+      return;
+    }
     session.room.doAsync(() => {
       const player = session.player;
       if (player === undefined) return;

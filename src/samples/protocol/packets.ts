@@ -11,7 +11,7 @@ import {
   type Session,
 } from '../../packet/protocol-runtime.js';
 
-const schema = loadProtocolSchema({"nested":{"protocol":{"nested":{"MsgId":{"values":{"ID_NONE":0,"ID_C_LOGIN":1000,"ID_S_LOGIN":1001,"ID_C_ENTER_GAME":1002,"ID_S_ENTER_GAME":1003,"ID_C_CHAT":1004,"ID_S_CHAT":1005,"ID_C_MOVE":1006,"ID_S_MOVE":1007}},"PlayerType":{"values":{"PLAYER_TYPE_NONE":0,"PLAYER_TYPE_KNIGHT":1,"PLAYER_TYPE_MAGE":2,"PLAYER_TYPE_ARCHER":3}},"Vector3":{"fields":{"x":{"type":"float","id":1},"y":{"type":"float","id":2},"z":{"type":"float","id":3}}},"Player":{"fields":{"id":{"type":"uint32","id":1},"name":{"type":"string","id":2},"playerType":{"type":"PlayerType","id":3,"protoName":"player_type"},"position":{"type":"Vector3","id":4}}},"C_LOGIN":{"fields":{"account":{"type":"string","id":1},"token":{"type":"string","id":2}}},"S_LOGIN":{"fields":{"success":{"type":"bool","id":1},"players":{"rule":"repeated","type":"Player","id":2},"error":{"type":"string","id":3}}},"C_ENTER_GAME":{"fields":{"playerIndex":{"type":"uint32","id":1,"protoName":"player_index"}}},"S_ENTER_GAME":{"fields":{"success":{"type":"bool","id":1},"player":{"type":"Player","id":2},"roomId":{"type":"uint32","id":3,"protoName":"room_id"}}},"C_CHAT":{"fields":{"msg":{"type":"string","id":1},"sentAtMs":{"type":"double","id":2,"protoName":"sent_at_ms"}}},"S_CHAT":{"fields":{"playerId":{"type":"uint32","id":1,"protoName":"player_id"},"msg":{"type":"string","id":2},"sentAtMs":{"type":"double","id":3,"protoName":"sent_at_ms"}}},"C_MOVE":{"fields":{"position":{"type":"Vector3","id":1},"yaw":{"type":"float","id":2},"seq":{"type":"uint32","id":3}}},"S_MOVE":{"fields":{"playerId":{"type":"uint32","id":1,"protoName":"player_id"},"position":{"type":"Vector3","id":2},"yaw":{"type":"float","id":3},"seq":{"type":"uint32","id":4}}}}}}});
+const schema = loadProtocolSchema({"nested":{"protocol":{"nested":{"MsgId":{"values":{"ID_NONE":0,"ID_C_LOGIN":1000,"ID_S_LOGIN":1001,"ID_C_ENTER_GAME":1002,"ID_S_ENTER_GAME":1003,"ID_C_CHAT":1004,"ID_S_CHAT":1005,"ID_C_MOVE":1006,"ID_S_MOVE":1007,"ID_S_CHAT_REJECTED":1008}},"PlayerType":{"values":{"PLAYER_TYPE_NONE":0,"PLAYER_TYPE_KNIGHT":1,"PLAYER_TYPE_MAGE":2,"PLAYER_TYPE_ARCHER":3}},"Vector3":{"fields":{"x":{"type":"float","id":1},"y":{"type":"float","id":2},"z":{"type":"float","id":3}}},"Player":{"fields":{"id":{"type":"uint32","id":1},"name":{"type":"string","id":2},"playerType":{"type":"PlayerType","id":3,"protoName":"player_type"},"position":{"type":"Vector3","id":4}}},"C_LOGIN":{"fields":{"account":{"type":"string","id":1},"token":{"type":"string","id":2}}},"S_LOGIN":{"fields":{"success":{"type":"bool","id":1},"players":{"rule":"repeated","type":"Player","id":2},"error":{"type":"string","id":3}}},"C_ENTER_GAME":{"fields":{"playerIndex":{"type":"uint32","id":1,"protoName":"player_index"}}},"S_ENTER_GAME":{"fields":{"success":{"type":"bool","id":1},"player":{"type":"Player","id":2},"roomId":{"type":"uint32","id":3,"protoName":"room_id"}}},"C_CHAT":{"fields":{"msg":{"type":"string","id":1},"sentAtMs":{"type":"double","id":2,"protoName":"sent_at_ms"}}},"S_CHAT":{"fields":{"playerId":{"type":"uint32","id":1,"protoName":"player_id"},"msg":{"type":"string","id":2},"sentAtMs":{"type":"double","id":3,"protoName":"sent_at_ms"}}},"S_CHAT_REJECTED":{"fields":{"reason":{"type":"string","id":1},"maxBytes":{"type":"uint32","id":2,"protoName":"max_bytes"}}},"C_MOVE":{"fields":{"position":{"type":"Vector3","id":1},"yaw":{"type":"float","id":2},"seq":{"type":"uint32","id":3}}},"S_MOVE":{"fields":{"playerId":{"type":"uint32","id":1,"protoName":"player_id"},"position":{"type":"Vector3","id":2},"yaw":{"type":"float","id":3},"seq":{"type":"uint32","id":4}}}}}}});
 
 /** Packet ids, from enum MsgId: stable, never renumbered. */
 
@@ -22,6 +22,7 @@ export const PacketId = {
   S_ENTER_GAME: 1003,
   C_CHAT: 1004,
   S_CHAT: 1005,
+  S_CHAT_REJECTED: 1008,
   C_MOVE: 1006,
   S_MOVE: 1007,
 } as const;
@@ -104,6 +105,13 @@ export interface S_CHAT {
   sentAtMs: number;
 }
 
+/** Message S_CHAT_REJECTED, as decoded (unset scalars read as their defaults, unset messages as null). */
+
+export interface S_CHAT_REJECTED {
+  reason: string;
+  maxBytes: number;
+}
+
 /** Message C_MOVE, as decoded (unset scalars read as their defaults, unset messages as null). */
 
 export interface C_MOVE {
@@ -145,6 +153,10 @@ export const C_CHAT = defineMessage<C_CHAT, 'C_CHAT'>(schema, 'protocol.C_CHAT',
 
 export const S_CHAT = defineMessage<S_CHAT, 'S_CHAT'>(schema, 'protocol.S_CHAT', 1005, 'S_CHAT');
 
+/** Packet S_CHAT_REJECTED (id 1008, server to client): encode, send and decode. */
+
+export const S_CHAT_REJECTED = defineMessage<S_CHAT_REJECTED, 'S_CHAT_REJECTED'>(schema, 'protocol.S_CHAT_REJECTED', 1008, 'S_CHAT_REJECTED');
+
 /** Packet C_MOVE (id 1006, client to server): encode, send and decode. */
 
 export const C_MOVE = defineMessage<C_MOVE, 'C_MOVE'>(schema, 'protocol.C_MOVE', 1006, 'C_MOVE');
@@ -168,6 +180,7 @@ export const serverPackets = {
   S_LOGIN,
   S_ENTER_GAME,
   S_CHAT,
+  S_CHAT_REJECTED,
   S_MOVE,
 } as const;
 
