@@ -1,8 +1,16 @@
+import type { DisconnectCause } from '../core/disconnect-cause.js';
 import { PACKET_HEADER_SIZE } from '../packet/packet-header.js';
 import { PacketSession } from '../packet/packet-session.js';
-import { sharedClockMs } from '../samples/chat/chat-bot-session.js';
 import { C_CHAT, C_ENTER_GAME, C_LOGIN, createClientHandlers } from '../samples/protocol/packets.js';
 import { defineBot, type BotContext } from './bot.js';
+
+/**
+ * Milliseconds on a clock shared by the processes of one machine (sub-millisecond resolution), so a
+ * chat stamped in one worker process can be timed when it arrives in another.
+ */
+export function sharedClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 const handlers = createClientHandlers<ChatLoadBotSession>({
   S_LOGIN(bot, message) {
@@ -69,7 +77,7 @@ export class ChatLoadBotSession extends PacketSession {
     handlers.dispatch(this, id, body);
   }
 
-  protected override onDisconnected(): void {
+  protected override onDisconnected(_cause: DisconnectCause): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }

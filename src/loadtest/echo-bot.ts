@@ -1,3 +1,4 @@
+import type { DisconnectCause } from '../core/disconnect-cause.js';
 import { performance } from 'node:perf_hooks';
 import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../packet/packet-header.js';
 import { PacketSession } from '../packet/packet-session.js';
@@ -58,7 +59,7 @@ export class EchoBotSession extends PacketSession {
     else this.#timer = setTimeout(this.#sendNext, interval);
   }
 
-  protected override onDisconnected(): void {
+  protected override onDisconnected(_cause: DisconnectCause): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }

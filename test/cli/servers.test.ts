@@ -101,17 +101,16 @@ describe('gamewire broadcast-server and chat-server', () => {
       '2',
     ]);
     assert.equal(await dummy.waitForExit(20_000), 0, dummy.output());
-    const total = dummy.stdoutLines.find((line) => line.startsWith('total:'));
-    assert.ok(total !== undefined, dummy.output());
-    const sent = Number(/sent=(\d+)/.exec(total)?.[1]);
-    const delivered = Number(/delivered=(\d+)/.exec(total)?.[1]);
-    assert.ok(sent > 0, total);
-    assert.ok(delivered > 0, total);
-    // Every chat goes to the 5 bots in the room; some of the last ones may be in flight at the end.
-    assert.ok(delivered <= 5 * sent, total);
-    assert.ok(delivered >= 5 * (sent - 5) - 5 * 5, total);
-    assert.doesNotMatch(total, /dropped=|unanswered=/, total);
-    assert.ok(dummy.stdoutLines.some((line) => /in-room=5/.test(line)), dummy.output());
+    const out = dummy.stdoutLines.join('\n');
+    const roundTrips = Number(/round trips\s+(\d+)/.exec(out)?.[1]);
+    const delivered = Number(/counter deliveries\s+(\d+)/.exec(out)?.[1]);
+    assert.ok(roundTrips > 0, out);
+    // The run drains before its totals: every chat came back to its sender; its copies to the other 4
+    // bots left in the same turn, but the last few may still be on the wire when the bots close.
+    assert.ok(delivered <= 5 * roundTrips && delivered >= 5 * roundTrips - 20, out);
+    assert.match(out, /counter entered\s+5/, out);
+    assert.match(out, /unanswered requests\s+0/, out);
+    assert.match(out, /result\s+PASS/, out);
     server.child.kill('SIGTERM');
     assert.equal(await server.waitForExit(10_000), 0, server.output());
   });

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { DisconnectCause } from '../../src/core/disconnect-cause.js';
 import type { MessageInit, MessageType } from '../../src/packet/message-type.js';
 import { Room } from '../../src/room/room.js';
-import { ChatBotSession, type ChatBotStats } from '../../src/samples/chat/chat-bot-session.js';
+import type { BotContext } from '../../src/loadtest/bot.js';
+import { ChatLoadBotSession } from '../../src/loadtest/chat-bot.js';
 import { CHAT_MAX_BYTES, CHAT_ROOM_ID, chatServerHandlers } from '../../src/samples/chat/chat-server-handlers.js';
 import { ChatSession } from '../../src/samples/chat/chat-session.js';
 import {
@@ -44,40 +45,61 @@ async function startChatServer(cleanup: Cleanup): Promise<{ port: number; room: 
   return { port: service.port, room };
 }
 
-/** ChatBotStats that count, and notify `changed` on every change. */
-function makeStats(changed: Condition): ChatBotStats & { roundTrips: number; disconnects: DisconnectCause[] } {
-  let entered = 0;
+/** What one chat bot of the test reports through its BotContext. */
+interface BotTally {
+  sent: number;
+  requests: number;
+  roundTrips: number;
+  deliveries: number;
+  entered: number;
+}
+
+/** A BotContext as the load tester gives one session, counting into `tally` and notifying `changed`. */
+function botContext(name: string, tally: BotTally, changed: Condition): BotContext {
+  let inFlight = 0;
   return {
-    sent: 0,
-    delivered: 0,
-    roundTrips: 0,
-    disconnects: [],
-    get entered() {
-      return entered;
+    options: { intervalMs: 50, message: 'Hello World', size: undefined, extra: {} },
+    name,
+    workerIndex: 0,
+    stopping: false,
+    get inFlight() {
+      return inFlight;
     },
-    set entered(value: number) {
-      entered = value;
-      changed.notify();
+    recordSent() {
+      tally.sent++;
     },
+    recordRequest() {
+      tally.sent++;
+      tally.requests++;
+      inFlight++;
+    },
+    recordReceived() {},
     recordRoundTrip(micros) {
-      assert.ok(micros >= 1);
-      this.roundTrips++;
-    },
-    recordDelivery(micros) {
-      assert.ok(micros >= 1);
+      assert.ok(micros > 0);
+      tally.roundTrips++;
+      inFlight = Math.max(0, inFlight - 1);
       changed.notify();
     },
-    recordDisconnect(cause) {
-      this.disconnects.push(cause);
+    count(counter, n = 1) {
+      if (counter === 'deliveries') tally.deliveries += n;
+      if (counter === 'entered') tally.entered += n;
       changed.notify();
     },
   };
 }
 
-/** A ChatBotSession that also remembers its player id and who each chat came from. */
-class ObservedBot extends ChatBotSession {
+/** The load tester's chat bot, also remembering its player id, who each chat came from, and its end. */
+class ObservedBot extends ChatLoadBotSession {
   myPlayerId = -1;
   readonly from = new Map<number, number>();
+  disconnects: DisconnectCause[] = [];
+
+  constructor(
+    context: BotContext,
+    private readonly changed: Condition,
+  ) {
+    super(context);
+  }
 
   override entered(playerId: number): void {
     this.myPlayerId = playerId;
@@ -87,6 +109,12 @@ class ObservedBot extends ChatBotSession {
   override chatArrived(fromPlayerId: number, sentAtMs: number): void {
     this.from.set(fromPlayerId, (this.from.get(fromPlayerId) ?? 0) + 1);
     super.chatArrived(fromPlayerId, sentAtMs);
+  }
+
+  protected override onDisconnected(cause: DisconnectCause): void {
+    super.onDisconnected(cause);
+    this.disconnects.push(cause);
+    this.changed.notify();
   }
 }
 
@@ -128,15 +156,19 @@ describe('chat sample: server and bots', () => {
     const cleanup = cleanupAfter(t);
     const { port, room } = await startChatServer(cleanup);
     const changed = new Condition();
-    const stats = Array.from({ length: BOTS }, () => makeStats(changed));
+    const tallies: BotTally[] = Array.from({ length: BOTS }, () => ({ sent: 0, requests: 0, roundTrips: 0, deliveries: 0, entered: 0 }));
     let made = 0;
-    const { service, collector } = makeClient(cleanup, () => new ObservedBot(50, stats[made++] as ChatBotStats), {
-      port,
-      maxSessionCount: BOTS,
-    });
+    const { service, collector } = makeClient(
+      cleanup,
+      () => {
+        const index = made++;
+        return new ObservedBot(botContext(`bot${index}`, tallies[index] as BotTally, changed), changed);
+      },
+      { port, maxSessionCount: BOTS },
+    );
     await service.start();
     const bots = collector.sessions;
-    await changed.until(() => stats.every((s) => s.entered === 1), 'every bot to enter', 10_000);
+    await changed.until(() => tallies.every((s) => s.entered === 1), 'every bot to enter', 10_000);
     assert.equal(room.memberCount, BOTS);
     const ids = bots.map((b) => b.myPlayerId);
     assert.equal(new Set(ids).size, BOTS, `player ids ${ids}`);
@@ -149,22 +181,23 @@ describe('chat sample: server and bots', () => {
     await service.close();
     await room.changed.until(() => room.memberCount === 0, 'the bots to leave the room');
     assert.deepEqual(
-      stats.map((s) => s.disconnects.map((c) => c.code)),
+      bots.map((bot) => bot.disconnects.map((c) => c.code)),
       Array.from({ length: BOTS }, () => ['SERVICE_CLOSING']),
     );
 
-    const sent = stats.reduce((sum, s) => sum + s.sent, 0);
-    const delivered = stats.reduce((sum, s) => sum + s.delivered, 0);
+    const chats = tallies.reduce((sum, s) => sum + s.requests, 0);
+    const delivered = tallies.reduce((sum, s) => sum + s.deliveries, 0);
     // The last chat of each bot may have been in flight when the bots closed.
-    assert.ok(delivered <= BOTS * sent, `delivered ${delivered} > 3 x sent ${sent}`);
-    assert.ok(delivered >= BOTS * (sent - BOTS), `delivered ${delivered} < 3 x (sent ${sent} - 3)`);
+    assert.ok(delivered <= BOTS * chats, `delivered ${delivered} > 3 x chats ${chats}`);
+    assert.ok(delivered >= BOTS * (chats - BOTS), `delivered ${delivered} < 3 x (chats ${chats} - 3)`);
     bots.forEach((bot, i) => {
-      const own = stats[i] as (typeof stats)[0];
-      assert.equal(own.delivered, [...bot.from.values()].reduce((a, b) => a + b, 0));
-      assert.ok(own.roundTrips <= own.sent && own.roundTrips >= own.sent - 1, `bot ${i}: ${own.roundTrips} of ${own.sent}`);
+      const own = tallies[i] as BotTally;
+      assert.equal(own.sent, own.requests + 2, 'C_LOGIN and C_ENTER_GAME, then only chats');
+      assert.equal(own.deliveries, [...bot.from.values()].reduce((a, b) => a + b, 0));
+      assert.ok(own.roundTrips <= own.requests && own.roundTrips >= own.requests - 1, `bot ${i}: ${own.roundTrips} of ${own.requests}`);
       ids.forEach((id, j) => {
         const got = bot.from.get(id) ?? 0;
-        const by = (stats[j] as (typeof stats)[0]).sent;
+        const by = (tallies[j] as BotTally).requests;
         // At most one chat lost at the start (sent before this bot entered) and one at the end.
         assert.ok(got <= by && got >= by - 2, `bot ${i} got ${got} of the ${by} chats of bot ${j}`);
       });
