@@ -1,6 +1,9 @@
 /**
  * gamewire: the network core of a game server for Node.js, shaped like the C++ IOCP ServerCore.
- * This file is the whole public surface; everything else is internal.
+ * This file is the everyday public surface: services, sessions, options, causes and errors, rooms
+ * and job queues, and the runtime that `gen-packets` output imports. The byte-level building blocks
+ * are in `gamewire/internals`, the sample servers' sessions in `gamewire/samples`, the load tester in
+ * `gamewire/loadtest`.
  * @packageDocumentation
  */
 export { DisconnectCode, type DisconnectCause } from './core/disconnect-cause.js';
@@ -27,7 +30,7 @@ export {
   type GamewireErrorCode,
 } from './core/errors.js';
 export { silentLogger, type Logger } from './core/logger.js';
-export { DEFAULT_RECV_BUFFER_SIZE, RecvBuffer } from './core/recv-buffer.js';
+export { DEFAULT_RECV_BUFFER_SIZE } from './core/recv-buffer.js';
 export { Session, type SessionState } from './net/session.js';
 export type { ServiceType, SessionOwner } from './net/session-owner.js';
 export {
@@ -53,19 +56,8 @@ export {
   MAX_PACKET_ID,
   MAX_PACKET_SIZE,
   PACKET_HEADER_SIZE,
-  readPacketId,
-  readPacketSize,
-  writePacketHeader,
 } from './packet/packet-header.js';
-export { PacketScanner, type PacketSink } from './packet/packet-scanner.js';
-export { EchoSession, PacketEchoSession, RawEchoSession } from './samples/echo-session.js';
 export { PacketSession, type PacketSessionOptions } from './packet/packet-session.js';
-export {
-  DEFAULT_SEND_BUFFER_CHUNK_SIZE,
-  SendBufferManager,
-  sendBufferManager,
-  type SendBufferCursor,
-} from './packet/send-buffer.js';
 export * from './packet/protocol-runtime.js';
 export { DEFAULT_JOB_BUDGET_MS, JobQueue, type Job, type JobQueueOptions, type JobTimer } from './jobs/job-queue.js';
 export { DEFAULT_ROOM_MAX_MEMBERS, Room, type BroadcastOptions, type RoomOptions } from './room/room.js';

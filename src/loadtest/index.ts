@@ -7,8 +7,8 @@
  * @packageDocumentation
  */
 export { defineBot, type BotContext, type BotDefinition, type BotOptions } from './bot.js';
-export { BotLoadError, BUILT_IN_BOTS, loadBot, resolveBotSpec } from './bot-loader.js';
-export { echoBot, EchoBotSession, ECHO_BOT_PACKET_ID, ECHO_BOT_STAMP_SIZE, echoBodySize } from './echo-bot.js';
+export { BotLoadError, BUILT_IN_BOTS } from './bot-loader.js';
+export { echoBot, EchoBotSession, ECHO_BOT_PACKET_ID, ECHO_BOT_STAMP_SIZE } from './echo-bot.js';
 export { chatBot, ChatLoadBotSession } from './chat-bot.js';
 export {
   DEFAULT_BOT_INTERVAL_MS,
@@ -17,40 +17,18 @@ export {
   DEFAULT_LOADTEST_DURATION_MS,
   DEFAULT_LOADTEST_SESSIONS,
   DEFAULT_RECONNECT_DELAY_MS,
-  planWorkers,
-  resolveLoadTestConfig,
   type LoadTestConfig,
   type LoadTestOptions,
 } from './load-test-config.js';
+export { LoadTestError, runLoadTest, type LoadTestHooks, type LoadTestProgress } from './run-load-test.js';
+export type { LoadTestPoint, LoadTestTotals } from './run-aggregator.js';
 export {
-  LoadTestError,
-  runLoadTest,
-  type LoadTestHooks,
-  type LoadTestProgress,
-} from './run-load-test.js';
-export { errorCount, RunAggregator, type LoadTestPoint, type LoadTestTotals } from './run-aggregator.js';
-export {
-  buildReport,
   LOADTEST_REPORT_FORMAT,
   writeJsonReport,
   type LoadTestLatency,
   type LoadTestRates,
   type LoadTestReport,
-  type ReportInput,
 } from './load-test-report.js';
-export { REPORT_DATA_ELEMENT_ID, renderHtmlReport, writeHtmlReport } from './html-report.js';
-export { LiveView, statusLine, type LiveViewOutput } from './live-view.js';
+export { writeHtmlReport } from './html-report.js';
 export { summaryTable } from './summary-table.js';
-export {
-  encodeLatency,
-  LatencyAccumulator,
-  newLatencyHistogram,
-  percentileSpectrum,
-  recordLatency,
-  summarizeLatency,
-  type EncodedLatency,
-  type LatencyHistogram,
-  type LatencySummary,
-  type PercentilePoint,
-} from './latency-histogram.js';
-export type { WorkerConfig, WorkerSnapshot } from './ipc-messages.js';
+export type { LatencySummary } from './latency-histogram.js';

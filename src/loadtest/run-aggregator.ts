@@ -139,6 +139,8 @@ export class RunAggregator {
   readonly #pending = new Map<number, PendingPoint>();
   readonly #series: LoadTestPoint[] = [];
   #nextSeq = 1;
+  /** End of the last released point, ms: workers start a little apart, so a later interval of one may end before an earlier one of another. */
+  #lastEndMs = 0;
 
   constructor(workerCount: number) {
     this.#lastSeq = new Array<number>(workerCount).fill(0);
@@ -223,9 +225,10 @@ export class RunAggregator {
       if (pending === undefined) continue;
       this.#pending.delete(pending.seq);
       const { sums } = pending;
+      this.#lastEndMs = Math.max(this.#lastEndMs, pending.endMs);
       const point: LoadTestPoint = {
         seq: pending.seq,
-        t: pending.endMs / 1000,
+        t: this.#lastEndMs / 1000,
         durationMs: pending.durationMs,
         sessions: sums.sessions,
         connecting: sums.connecting,

@@ -41,6 +41,23 @@ function snapshot(seq: number, fields: Partial<WorkerSnapshot> = {}): WorkerSnap
 }
 
 describe('RunAggregator', () => {
+  it('keeps time going forward when a worker that started later ends an earlier second after a later one', () => {
+    const aggregator = new RunAggregator(2);
+    try {
+      aggregator.add(0, snapshot(1, { endMs: 1000 }));
+      aggregator.add(1, snapshot(1, { endMs: 1000 }));
+      aggregator.add(1, snapshot(2, { endMs: 2100 })); // started 100 ms after worker 0
+      aggregator.add(0, snapshot(2, { endMs: 2000 }));
+      aggregator.add(0, snapshot(3, { endMs: 2050, durationMs: 50 })); // worker 0's short last interval
+      aggregator.finishWorker(0);
+      aggregator.finishWorker(1);
+      aggregator.flush();
+      assert.deepEqual(aggregator.series.map((point) => point.t), [1, 2.1, 2.1]);
+    } finally {
+      aggregator.destroy();
+    }
+  });
+
   it('releases a second once every worker reported it, adding their counts, gauges and histograms', () => {
     const aggregator = new RunAggregator(2);
     try {
