@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ServerService } from '../net/server-service.js';
 import { DEFAULT_HOST } from '../net/service.js';
-import { Room } from '../room/room.js';
 import { chatServerHandlers } from '../samples/chat/chat-server-handlers.js';
+import { ChatRoom } from '../samples/chat/chat-room.js';
 import { ChatSession } from '../samples/chat/chat-session.js';
 import type { Command } from './command.js';
 import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
@@ -31,7 +31,7 @@ export const chatServerCommand: Command = {
     const { values } = parseArgs({ args: [...args], options: SERVER_FLAGS, strict: true });
     const { logger, maxPacketSize, options } = serverSetup('chat-server', values);
     const maxSessionCount = options.maxSessionCount;
-    const room = new Room<ChatSession>({ maxMembers: maxSessionCount, logger });
+    const room = new ChatRoom({ maxMembers: maxSessionCount, logger });
     const service = new ServerService<ChatSession>({
       ...options,
       sessionFactory: () => new ChatSession(room, chatServerHandlers, { maxPacketSize }),

@@ -29,6 +29,8 @@ const handlers = createClientHandlers<ChatLoadBotSession>({
     bot.disconnect(`chat rejected: ${message.reason}`);
   },
   S_MOVE() {},
+  S_SPAWN() {},
+  S_DESPAWN() {},
 });
 
 /**

@@ -1,8 +1,8 @@
 import protobuf from 'protobufjs';
 import type Long from 'long';
 import { BadPacketError, InvalidOptionError, MessageTooLargeError } from '../core/errors.js';
-import type { Session } from '../net/session.js';
 import { MAX_MESSAGE_ID, MAX_PACKET_SIZE, PACKET_HEADER_SIZE, writePacketHeader } from './packet-header.js';
+import type { PacketPeer } from './packet-peer.js';
 import { sendBufferManager } from './send-buffer.js';
 
 /** A 64-bit protobuf integer as protobufjs gives it: a `Long` when it does not fit a JS number safely. */
@@ -38,7 +38,7 @@ export function loadProtocolSchema(descriptor: object): ProtocolSchema {
 
 // One writer for the whole process: encoding runs to completion on the event loop, so it is never shared.
 let writer = protobuf.Writer.create();
-const EMPTY = Buffer.alloc(0);
+const EMPTY = new Uint8Array(0);
 /** Room an encode starts with in the current chunk; a larger message moves to a buffer of its own. */
 const MIN_ENCODE_SPACE = 1024;
 
@@ -68,7 +68,7 @@ export interface MessageType<T, N extends string = string> {
    * `session.send(makeSendBuffer(message))`; false when the session is not open.
    * @throws MessageTooLargeError when the packet would exceed 65535 bytes.
    */
-  send(session: Session, message: MessageInit<T>): boolean;
+  send(session: PacketPeer, message: MessageInit<T>): boolean;
 }
 
 /** The decoded message type of a {@link MessageType}. */
@@ -139,7 +139,7 @@ export function defineMessage<T, N extends string>(
       return type.encode(message as protobuf.Message).finish();
     },
     makeSendBuffer,
-    send(session: Session, message: MessageInit<T>): boolean {
+    send(session: PacketPeer, message: MessageInit<T>): boolean {
       return session.connected && session.send(makeSendBuffer(message));
     },
   });

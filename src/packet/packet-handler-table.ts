@@ -1,25 +1,25 @@
 import { InvalidOptionError, UnknownPacketError } from '../core/errors.js';
-import type { Session } from '../net/session.js';
 import type { MessageOf, MessageType } from './message-type.js';
+import type { PacketPeer } from './packet-peer.js';
 
 /** Handles one decoded message for the session it came from. */
-export type PacketHandler<S extends Session, T> = (session: S, message: T) => void;
+export type PacketHandler<S extends PacketPeer, T> = (session: S, message: T) => void;
 
 /** Handlers keyed by message name, each typed by its own message: the compiler rejects a mismatch. */
-export type HandlersFor<S extends Session, M extends Record<string, MessageType<unknown>>> = {
+export type HandlersFor<S extends PacketPeer, M extends Record<string, MessageType<unknown>>> = {
   readonly [K in keyof M]: PacketHandler<S, MessageOf<M[K]>>;
 };
 
 /** Options of a {@link PacketHandlerTable}. */
-export interface PacketHandlerTableOptions<S extends Session> {
+export interface PacketHandlerTableOptions<S extends PacketPeer> {
   /**
    * Called for a packet id with no handler. Without it, an unknown id throws UnknownPacketError, which a
    * PacketSession turns into a disconnect with cause `UNKNOWN_PACKET`.
    */
-  readonly onUnknown?: (session: S, id: number, body: Buffer) => void;
+  readonly onUnknown?: (session: S, id: number, body: Uint8Array) => void;
 }
 
-interface Entry<S extends Session> {
+interface Entry<S extends PacketPeer> {
   readonly type: MessageType<unknown>;
   readonly handler: PacketHandler<S, unknown>;
 }
@@ -29,9 +29,9 @@ interface Entry<S extends Session> {
  * decoded, typed message and its session. Generated code builds one table per side
  * (`createServerHandlers` for `C_*`, `createClientHandlers` for `S_*`).
  */
-export class PacketHandlerTable<S extends Session> {
+export class PacketHandlerTable<S extends PacketPeer> {
   private readonly entries = new Map<number, Entry<S>>();
-  private readonly onUnknown: ((session: S, id: number, body: Buffer) => void) | undefined;
+  private readonly onUnknown: ((session: S, id: number, body: Uint8Array) => void) | undefined;
 
   /** @throws InvalidOptionError when two messages share an id or a handler is missing. */
   constructor(
@@ -58,7 +58,7 @@ export class PacketHandlerTable<S extends Session> {
    * @throws UnknownPacketError for an id with no handler and no `onUnknown`.
    * @throws BadPacketError when the body does not decode.
    */
-  dispatch(session: S, id: number, body: Buffer): void {
+  dispatch(session: S, id: number, body: Uint8Array): void {
     const entry = this.entries.get(id);
     if (entry === undefined) {
       if (this.onUnknown === undefined) throw new UnknownPacketError(id);
@@ -70,7 +70,7 @@ export class PacketHandlerTable<S extends Session> {
 }
 
 /** Builds a {@link PacketHandlerTable} from message types and handlers typed by them. */
-export function createHandlerTable<S extends Session, M extends Record<string, MessageType<unknown>>>(
+export function createHandlerTable<S extends PacketPeer, M extends Record<string, MessageType<unknown>>>(
   types: M,
   handlers: HandlersFor<S, M>,
   options?: PacketHandlerTableOptions<S>,

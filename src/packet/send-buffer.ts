@@ -1,5 +1,13 @@
 import { InvalidOptionError, ServiceStateError } from '../core/errors.js';
 
+/**
+ * A chunk of `size` bytes, not zero-filled. In Node a Buffer, because protobufjs's Node writer encodes
+ * strings with Buffer methods; a browser has no Buffer and gets a plain Uint8Array.
+ */
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(size: number): Uint8Array } }).Buffer;
+const allocChunk: (size: number) => Uint8Array =
+  NodeBuffer !== undefined ? (size) => NodeBuffer.allocUnsafeSlow(size) : (size) => new Uint8Array(size);
+
 /** Default chunk size of a {@link SendBufferManager}, bytes: 64 KiB. */
 export const DEFAULT_SEND_BUFFER_CHUNK_SIZE = 64 * 1024;
 
@@ -9,8 +17,8 @@ export const DEFAULT_SEND_BUFFER_CHUNK_SIZE = 64 * 1024;
  * `close()`.
  */
 export interface SendBufferCursor {
-  /** The chunk to write into (a Buffer, so `writeUInt16LE` and friends work). */
-  readonly bytes: Buffer;
+  /** The chunk to write into: a Buffer in Node, a Uint8Array in a browser. */
+  readonly bytes: Uint8Array;
   /** Where the open SendBuffer starts in `bytes`. */
   readonly offset: number;
   /** Bytes reserved by `open()`. */
@@ -38,10 +46,10 @@ export interface SendBufferCursor {
 export class SendBufferManager {
   /** Bytes per chunk. */
   readonly chunkSize: number;
-  #chunk: Buffer;
+  #chunk: Uint8Array;
   #used = 0;
   #open = false;
-  readonly #cursor: { bytes: Buffer; offset: number; size: number };
+  readonly #cursor: { bytes: Uint8Array; offset: number; size: number };
 
   /**
    * @param chunkSize - bytes per chunk; default {@link DEFAULT_SEND_BUFFER_CHUNK_SIZE}.
@@ -52,7 +60,7 @@ export class SendBufferManager {
       throw new InvalidOptionError('chunkSize', chunkSize, 'an integer >= 256');
     }
     this.chunkSize = chunkSize;
-    this.#chunk = Buffer.allocUnsafeSlow(chunkSize);
+    this.#chunk = allocChunk(chunkSize);
     this.#cursor = { bytes: this.#chunk, offset: 0, size: 0 };
   }
 
@@ -67,12 +75,12 @@ export class SendBufferManager {
     const cursor = this.#cursor;
     cursor.size = size;
     if (size > this.chunkSize) {
-      cursor.bytes = Buffer.allocUnsafeSlow(size);
+      cursor.bytes = allocChunk(size);
       cursor.offset = 0;
       return cursor;
     }
     if (this.chunkSize - this.#used < size) {
-      this.#chunk = Buffer.allocUnsafeSlow(this.chunkSize);
+      this.#chunk = allocChunk(this.chunkSize);
       this.#used = 0;
     }
     cursor.bytes = this.#chunk;

@@ -48,11 +48,11 @@ message S_STATE {
 `;
 
 const RICH_USE = `import { C_HELLO, Color, createClientHandlers, createServerHandlers, PacketId, S_STATE, type S_STATE_Inner } from './packets.js';
-import type { Session } from './runtime.js';
-export const server = createServerHandlers<Session>({
+import type { PacketPeer } from './runtime.js';
+export const server = createServerHandlers<PacketPeer>({
   C_HELLO: (_s, m) => void [m.big, m.colors.length, m.scores['x'], m.item?.name, m.item?.blob],
 });
-export const client = createClientHandlers<Session>({
+export const client = createClientHandlers<PacketPeer>({
   S_STATE: (_s, m) => void [m.inner?.v, m.items.map((i) => i.name), m.a.length, m.b.toFixed()],
 });
 const inner: S_STATE_Inner = { v: 1 };
@@ -70,7 +70,7 @@ describe('gamewire gen-packets (CLI)', () => {
     const cli = runCli(cleanup, ['gen-packets', PROTO_DIR, '--out', out, '--runtime', SAMPLE_RUNTIME]);
     assert.equal(await cli.waitForExit(10_000), 0, cli.output());
     const target = join(out, 'packets.ts');
-    assert.match(cli.stdoutLines.join('\n'), /gen-packets: 9 packets from protocol\.proto -> .*packets\.ts/);
+    assert.match(cli.stdoutLines.join('\n'), /gen-packets: 11 packets from protocol\.proto -> .*packets\.ts/);
     assert.ok(readFileSync(target, 'utf8') === readFileSync(COMMITTED_PACKETS, 'utf8'), 'differs from the committed sample');
   });
 
@@ -80,7 +80,7 @@ describe('gamewire gen-packets (CLI)', () => {
     const cli = runCli(cleanup, ['gen-packets', PROTO_DIR, '--out', out]);
     assert.equal(await cli.waitForExit(10_000), 0, cli.output());
     const text = readFileSync(join(out, 'packets.ts'), 'utf8');
-    assert.match(text, /^\} from 'gamewire';$/m);
+    assert.match(text, /^\} from 'gamewire\/protocol';$/m);
     assert.match(text, /export function createServerHandlers</);
   });
 
@@ -145,7 +145,7 @@ describe('gamewire gen-packets (CLI)', () => {
     const out = tempDir(cleanup);
     const cli = runCli(cleanup, ['gen-packets', join(PROTO_DIR, 'protocol.proto'), '--out', out]);
     assert.equal(await cli.waitForExit(10_000), 0, cli.output());
-    assert.match(cli.stdoutLines.join('\n'), /gen-packets: 9 packets from protocol\.proto/);
+    assert.match(cli.stdoutLines.join('\n'), /gen-packets: 11 packets from protocol\.proto/);
     assert.equal(existsSync(join(out, 'packets.ts')), true);
   });
 

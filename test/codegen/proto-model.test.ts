@@ -89,6 +89,8 @@ describe('loadProtoModel: the sample protocol', () => {
         ['S_CHAT_REJECTED', 1008, 'S', 'protocol.S_CHAT_REJECTED'],
         ['C_MOVE', 1006, 'C', 'protocol.C_MOVE'],
         ['S_MOVE', 1007, 'S', 'protocol.S_MOVE'],
+        ['S_SPAWN', 1009, 'S', 'protocol.S_SPAWN'],
+        ['S_DESPAWN', 1010, 'S', 'protocol.S_DESPAWN'],
       ],
     );
     assert.equal(model.usesInt64, false);
@@ -104,7 +106,7 @@ describe('loadProtoModel: the sample protocol', () => {
     const a = writePacketSource(loadProtoModel(PROTO_DIR));
     const b = writePacketSource(loadProtoModel(PROTO_DIR));
     assert.equal(a, b);
-    assert.match(a, /from 'gamewire';/, 'the default runtime import');
+    assert.match(a, /from 'gamewire\/protocol';/, 'the default runtime import');
   });
 
   it('reads every .proto of a folder in name order, and notes int64 use', (t) => {

@@ -55,8 +55,16 @@ describe('PacketHandlerTable (generated sample)', () => {
   it('handles exactly the C_* ids on the server side and the S_* ids on the client side', () => {
     const { table } = recordingServerTable();
     assert.deepEqual([...table.ids].sort(), [PacketId.C_LOGIN, PacketId.C_ENTER_GAME, PacketId.C_CHAT, PacketId.C_MOVE].sort());
-    const client = createClientHandlers<Session>({ S_LOGIN() {}, S_ENTER_GAME() {}, S_CHAT() {}, S_CHAT_REJECTED() {}, S_MOVE() {} });
-    assert.deepEqual([...client.ids].sort(), [1001, 1003, 1005, 1007, 1008]);
+    const client = createClientHandlers<Session>({
+      S_LOGIN() {},
+      S_ENTER_GAME() {},
+      S_CHAT() {},
+      S_CHAT_REJECTED() {},
+      S_MOVE() {},
+      S_SPAWN() {},
+      S_DESPAWN() {},
+    });
+    assert.deepEqual([...client.ids].sort(), [1001, 1003, 1005, 1007, 1008, 1009, 1010]);
   });
 
   it('dispatches C_CHAT to its handler with the decoded, typed message and the session', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DisconnectCause } from '../../src/core/disconnect-cause.js';
 import type { MessageInit, MessageType } from '../../src/packet/message-type.js';
-import { Room } from '../../src/room/room.js';
+import { ChatRoom as SampleChatRoom } from '../../src/samples/chat/chat-room.js';
 import type { BotContext } from '../../src/loadtest/bot.js';
 import { ChatLoadBotSession } from '../../src/loadtest/chat-bot.js';
 import { CHAT_MAX_BYTES, CHAT_ROOM_ID, chatServerHandlers } from '../../src/samples/chat/chat-server-handlers.js';
@@ -14,8 +14,10 @@ import {
   PacketId,
   S_CHAT,
   S_CHAT_REJECTED,
+  S_DESPAWN,
   S_ENTER_GAME,
   S_LOGIN,
+  S_SPAWN,
 } from '../../src/samples/protocol/packets.js';
 import { packet, PacketReader, type ParsedPacket } from '../helpers/packets.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -25,14 +27,15 @@ import { Condition, cleanupAfter, type Cleanup } from '../helpers/wait.js';
 const BOTS = 3;
 
 /** The chat server's Room, with a condition to wait on its member count. */
-class ChatRoom extends Room<ChatSession> {
+class ChatRoom extends SampleChatRoom {
   readonly changed = new Condition();
 
   protected override onEnter(): void {
     this.changed.notify();
   }
 
-  protected override onLeave(): void {
+  protected override onLeave(session: ChatSession): void {
+    super.onLeave(session);
     this.changed.notify();
   }
 }
@@ -228,7 +231,7 @@ describe('chat sample: server and bots', () => {
     assert.equal(first.msg, 'in the game');
     assert.equal(first.playerId, entered.player?.id);
     assert.equal((await talker.nth(S_CHAT)).msg, 'in the game');
-    assert.deepEqual(talker.ids(), [PacketId.S_LOGIN, PacketId.S_ENTER_GAME, PacketId.S_CHAT]);
+    assert.deepEqual(talker.ids(), [PacketId.S_LOGIN, PacketId.S_ENTER_GAME, PacketId.S_SPAWN, PacketId.S_CHAT]);
     assert.equal(room.memberCount, 2);
   });
 
@@ -314,4 +317,27 @@ describe('chat sample: server and bots', () => {
     assert.equal(room.memberCount, 2);
     assert.equal(talker.client.closed, false);
   });
+
+  it('tells a newcomer who is in the room, tells the room about the newcomer, and tells it who left', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { port, room } = await startChatServer(cleanup);
+    const enter = async (account: string): Promise<{ player: RawPlayer; id: number }> => {
+      const player = await rawPlayer(cleanup, port);
+      await player.send(C_LOGIN, { account });
+      await player.send(C_ENTER_GAME, { playerIndex: 1 });
+      const entered = await player.nth(S_ENTER_GAME);
+      return { player, id: entered.player?.id ?? -1 };
+    };
+    const a = await enter('a');
+    assert.deepEqual((await a.player.nth(S_SPAWN, 0)).players, [], 'nobody there yet');
+    const b = await enter('b');
+    const bSees = (await b.player.nth(S_SPAWN, 0)).players;
+    assert.deepEqual(bSees.map((p) => [p.id, p.name]), [[a.id, 'a-2']]);
+    const aSees = (await a.player.nth(S_SPAWN, 1)).players;
+    assert.deepEqual(aSees.map((p) => [p.id, p.name]), [[b.id, 'b-2']]);
+    b.player.client.socket.destroy();
+    assert.deepEqual((await a.player.nth(S_DESPAWN, 0)).playerIds, [b.id]);
+    await room.changed.until(() => room.memberCount === 1, 'b to leave');
+  });
 });
+

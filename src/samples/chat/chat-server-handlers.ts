@@ -1,4 +1,14 @@
-import { createServerHandlers, PlayerType, S_CHAT, S_CHAT_REJECTED, S_ENTER_GAME, S_LOGIN, S_MOVE, type Player } from '../protocol/packets.js';
+import {
+  createServerHandlers,
+  PlayerType,
+  S_CHAT,
+  S_CHAT_REJECTED,
+  S_ENTER_GAME,
+  S_LOGIN,
+  S_MOVE,
+  S_SPAWN,
+  type Player,
+} from '../protocol/packets.js';
 import type { ChatSession } from './chat-session.js';
 
 /** Room id reported in S_ENTER_GAME: the sample has one room. */
@@ -15,8 +25,9 @@ let nextPlayerId = 1;
 
 /**
  * The chat server's handler table (the C++ `ServerPacketHandler`): login offers three players, enter
- * game puts the chosen one in the room, chat and move are broadcast to the room (chat to everyone,
- * the sender included; move to everyone else). Room changes run as jobs of the room, in order.
+ * game puts the chosen one in the room (S_SPAWN tells the newcomer who is there and the others about
+ * the newcomer), chat and move are broadcast to the room (chat to everyone, the sender included; move
+ * to everyone else). Room changes run as jobs of the room, in order.
  */
 export const chatServerHandlers = createServerHandlers<ChatSession>({
   C_LOGIN(session, message) {
@@ -39,8 +50,14 @@ export const chatServerHandlers = createServerHandlers<ChatSession>({
     const room = session.room;
     room.doAsync(() => {
       const entered = room.enter(session);
-      if (entered) session.player = player;
       S_ENTER_GAME.send(session, { success: entered, player: entered ? player : null, roomId: CHAT_ROOM_ID });
+      if (!entered) return;
+      session.player = player;
+      // The newcomer sees who is here; everyone else sees the newcomer.
+      const others: Player[] = [];
+      for (const member of room.members) if (member !== session && member.player !== undefined) others.push(member.player);
+      S_SPAWN.send(session, { players: others });
+      room.broadcastMessage(S_SPAWN, { players: [player] }, { except: session });
     });
   },
   // Chat and move go through the room's queue too, so they run after an enter sent just before them.

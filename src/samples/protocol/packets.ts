@@ -8,10 +8,10 @@ import {
   type HandlersFor,
   type PacketHandlerTable,
   type PacketHandlerTableOptions,
-  type Session,
+  type PacketPeer,
 } from '../../packet/protocol-runtime.js';
 
-const schema = loadProtocolSchema({"nested":{"protocol":{"nested":{"MsgId":{"values":{"ID_NONE":0,"ID_C_LOGIN":1000,"ID_S_LOGIN":1001,"ID_C_ENTER_GAME":1002,"ID_S_ENTER_GAME":1003,"ID_C_CHAT":1004,"ID_S_CHAT":1005,"ID_C_MOVE":1006,"ID_S_MOVE":1007,"ID_S_CHAT_REJECTED":1008}},"PlayerType":{"values":{"PLAYER_TYPE_NONE":0,"PLAYER_TYPE_KNIGHT":1,"PLAYER_TYPE_MAGE":2,"PLAYER_TYPE_ARCHER":3}},"Vector3":{"fields":{"x":{"type":"float","id":1},"y":{"type":"float","id":2},"z":{"type":"float","id":3}}},"Player":{"fields":{"id":{"type":"uint32","id":1},"name":{"type":"string","id":2},"playerType":{"type":"PlayerType","id":3,"protoName":"player_type"},"position":{"type":"Vector3","id":4}}},"C_LOGIN":{"fields":{"account":{"type":"string","id":1},"token":{"type":"string","id":2}}},"S_LOGIN":{"fields":{"success":{"type":"bool","id":1},"players":{"rule":"repeated","type":"Player","id":2},"error":{"type":"string","id":3}}},"C_ENTER_GAME":{"fields":{"playerIndex":{"type":"uint32","id":1,"protoName":"player_index"}}},"S_ENTER_GAME":{"fields":{"success":{"type":"bool","id":1},"player":{"type":"Player","id":2},"roomId":{"type":"uint32","id":3,"protoName":"room_id"}}},"C_CHAT":{"fields":{"msg":{"type":"string","id":1},"sentAtMs":{"type":"double","id":2,"protoName":"sent_at_ms"}}},"S_CHAT":{"fields":{"playerId":{"type":"uint32","id":1,"protoName":"player_id"},"msg":{"type":"string","id":2},"sentAtMs":{"type":"double","id":3,"protoName":"sent_at_ms"}}},"S_CHAT_REJECTED":{"fields":{"reason":{"type":"string","id":1},"maxBytes":{"type":"uint32","id":2,"protoName":"max_bytes"}}},"C_MOVE":{"fields":{"position":{"type":"Vector3","id":1},"yaw":{"type":"float","id":2},"seq":{"type":"uint32","id":3}}},"S_MOVE":{"fields":{"playerId":{"type":"uint32","id":1,"protoName":"player_id"},"position":{"type":"Vector3","id":2},"yaw":{"type":"float","id":3},"seq":{"type":"uint32","id":4}}}}}}});
+const schema = loadProtocolSchema({"nested":{"protocol":{"nested":{"MsgId":{"values":{"ID_NONE":0,"ID_C_LOGIN":1000,"ID_S_LOGIN":1001,"ID_C_ENTER_GAME":1002,"ID_S_ENTER_GAME":1003,"ID_C_CHAT":1004,"ID_S_CHAT":1005,"ID_C_MOVE":1006,"ID_S_MOVE":1007,"ID_S_CHAT_REJECTED":1008,"ID_S_SPAWN":1009,"ID_S_DESPAWN":1010}},"PlayerType":{"values":{"PLAYER_TYPE_NONE":0,"PLAYER_TYPE_KNIGHT":1,"PLAYER_TYPE_MAGE":2,"PLAYER_TYPE_ARCHER":3}},"Vector3":{"fields":{"x":{"type":"float","id":1},"y":{"type":"float","id":2},"z":{"type":"float","id":3}}},"Player":{"fields":{"id":{"type":"uint32","id":1},"name":{"type":"string","id":2},"playerType":{"type":"PlayerType","id":3,"protoName":"player_type"},"position":{"type":"Vector3","id":4}}},"C_LOGIN":{"fields":{"account":{"type":"string","id":1},"token":{"type":"string","id":2}}},"S_LOGIN":{"fields":{"success":{"type":"bool","id":1},"players":{"rule":"repeated","type":"Player","id":2},"error":{"type":"string","id":3}}},"C_ENTER_GAME":{"fields":{"playerIndex":{"type":"uint32","id":1,"protoName":"player_index"}}},"S_ENTER_GAME":{"fields":{"success":{"type":"bool","id":1},"player":{"type":"Player","id":2},"roomId":{"type":"uint32","id":3,"protoName":"room_id"}}},"C_CHAT":{"fields":{"msg":{"type":"string","id":1},"sentAtMs":{"type":"double","id":2,"protoName":"sent_at_ms"}}},"S_CHAT":{"fields":{"playerId":{"type":"uint32","id":1,"protoName":"player_id"},"msg":{"type":"string","id":2},"sentAtMs":{"type":"double","id":3,"protoName":"sent_at_ms"}}},"S_CHAT_REJECTED":{"fields":{"reason":{"type":"string","id":1},"maxBytes":{"type":"uint32","id":2,"protoName":"max_bytes"}}},"C_MOVE":{"fields":{"position":{"type":"Vector3","id":1},"yaw":{"type":"float","id":2},"seq":{"type":"uint32","id":3}}},"S_MOVE":{"fields":{"playerId":{"type":"uint32","id":1,"protoName":"player_id"},"position":{"type":"Vector3","id":2},"yaw":{"type":"float","id":3},"seq":{"type":"uint32","id":4}}},"S_SPAWN":{"fields":{"players":{"rule":"repeated","type":"Player","id":1}}},"S_DESPAWN":{"fields":{"playerIds":{"rule":"repeated","type":"uint32","id":1,"protoName":"player_ids"}}}}}}});
 
 /** Packet ids, from enum MsgId: stable, never renumbered. */
 
@@ -25,6 +25,8 @@ export const PacketId = {
   S_CHAT_REJECTED: 1008,
   C_MOVE: 1006,
   S_MOVE: 1007,
+  S_SPAWN: 1009,
+  S_DESPAWN: 1010,
 } as const;
 
 /** One of the {@link PacketId} values. */
@@ -129,6 +131,18 @@ export interface S_MOVE {
   seq: number;
 }
 
+/** Message S_SPAWN, as decoded (unset scalars read as their defaults, unset messages as null). */
+
+export interface S_SPAWN {
+  players: Player[];
+}
+
+/** Message S_DESPAWN, as decoded (unset scalars read as their defaults, unset messages as null). */
+
+export interface S_DESPAWN {
+  playerIds: number[];
+}
+
 /** Packet C_LOGIN (id 1000, client to server): encode, send and decode. */
 
 export const C_LOGIN = defineMessage<C_LOGIN, 'C_LOGIN'>(schema, 'protocol.C_LOGIN', 1000, 'C_LOGIN');
@@ -165,6 +179,14 @@ export const C_MOVE = defineMessage<C_MOVE, 'C_MOVE'>(schema, 'protocol.C_MOVE',
 
 export const S_MOVE = defineMessage<S_MOVE, 'S_MOVE'>(schema, 'protocol.S_MOVE', 1007, 'S_MOVE');
 
+/** Packet S_SPAWN (id 1009, server to client): encode, send and decode. */
+
+export const S_SPAWN = defineMessage<S_SPAWN, 'S_SPAWN'>(schema, 'protocol.S_SPAWN', 1009, 'S_SPAWN');
+
+/** Packet S_DESPAWN (id 1010, server to client): encode, send and decode. */
+
+export const S_DESPAWN = defineMessage<S_DESPAWN, 'S_DESPAWN'>(schema, 'protocol.S_DESPAWN', 1010, 'S_DESPAWN');
+
 /** The packets a client sends and the server handles (`C_*`). */
 
 export const clientPackets = {
@@ -182,10 +204,12 @@ export const serverPackets = {
   S_CHAT,
   S_CHAT_REJECTED,
   S_MOVE,
+  S_SPAWN,
+  S_DESPAWN,
 } as const;
 
 /** The server or client handler table: one handler per C_* packet, typed by its message. */
-export function createServerHandlers<S extends Session>(
+export function createServerHandlers<S extends PacketPeer>(
   handlers: HandlersFor<S, typeof clientPackets>,
   options?: PacketHandlerTableOptions<S>,
 ): PacketHandlerTable<S> {
@@ -193,7 +217,7 @@ export function createServerHandlers<S extends Session>(
 }
 
 /** The server or client handler table: one handler per S_* packet, typed by its message. */
-export function createClientHandlers<S extends Session>(
+export function createClientHandlers<S extends PacketPeer>(
   handlers: HandlersFor<S, typeof serverPackets>,
   options?: PacketHandlerTableOptions<S>,
 ): PacketHandlerTable<S> {

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { GameClient, type ClientDisconnectCause, type WebSocketConstructor } from '../../src/client/index.js';
+import { describeCloseEvent, wsCloseReason } from '../../src/core/websocket-close.js';
+import { C_CHAT, S_CHAT } from '../../src/samples/protocol/packets.js';
+import { packet, PacketReader, type ParsedPacket } from '../helpers/packets.js';
+import { Condition, cleanupAfter, waitForEvent, type Cleanup } from '../helpers/wait.js';
+
+/** A bare `ws` server standing in for gamewire's: records every binary message it gets. */
+async function startWsServer(cleanup: Cleanup): Promise<{ url: string; server: WebSocketServer; peers: WsPeer[]; changed: Condition }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await waitForEvent(server, 'listening');
+  const peers: WsPeer[] = [];
+  const changed = new Condition();
+  server.on('connection', (socket) => {
+    peers.push(new WsPeer(socket, changed));
+    changed.notify();
+  });
+  cleanup.add(async () => {
+    for (const client of server.clients) client.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`, server, peers, changed };
+}
+
+class WsPeer {
+  readonly messages: Buffer[] = [];
+  constructor(
+    readonly socket: WebSocket,
+    changed: Condition,
+  ) {
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) this.messages.push(data as Buffer);
+      changed.notify();
+    });
+  }
+
+  packets(): ParsedPacket[] {
+    const reader = new PacketReader();
+    return this.messages.flatMap((message) => reader.push(message));
+  }
+}
+
+/** A GameClient that records what it is told. */
+class RecordingClient extends GameClient {
+  readonly received: Array<[number, Buffer]> = [];
+  connectedCount = 0;
+  cause: ClientDisconnectCause | undefined;
+  readonly changed = new Condition();
+
+  protected override onConnected(): void {
+    this.connectedCount++;
+    this.changed.notify();
+  }
+
+  protected override onRecvPacket(id: number, body: Uint8Array): void {
+    this.received.push([id, Buffer.from(body)]);
+    this.changed.notify();
+  }
+
+  protected override onDisconnected(cause: ClientDisconnectCause): void {
+    this.cause = cause;
+    this.changed.notify();
+  }
+}
+
+const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
+
+async function connectedClient(cleanup: Cleanup, url: string): Promise<RecordingClient> {
+  const client = new RecordingClient(url, { WebSocket: NodeWebSocket });
+  cleanup.add(() => client.disconnect('test over'));
+  await client.changed.until(() => client.connectedCount === 1, 'the client to connect');
+  return client;
+}
+
+describe('GameClient (browser client) against a WebSocket server', () => {
+  it('sends everything of one turn in one binary message, in order, and typed messages the natural way', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { url, peers, changed } = await startWsServer(cleanup);
+    const client = await connectedClient(cleanup, url);
+    assert.equal(client.connected, true);
+    client.sendMessage(C_CHAT, { msg: 'one', sentAtMs: 1 });
+    client.send(packet(7, 'two'));
+    client.sendMessage(C_CHAT, { msg: 'three', sentAtMs: 3 });
+    await changed.until(() => (peers[0]?.messages.length ?? 0) >= 1, 'a message at the server');
+    client.send(packet(8, 'next turn'));
+    await changed.until(() => (peers[0]?.messages.length ?? 0) >= 2, 'the second message');
+    const peer = peers[0] as WsPeer;
+    const [first] = peer.messages;
+    const firstPackets = new PacketReader().push(first as Buffer);
+    assert.deepEqual(firstPackets.map((p) => p.id), [C_CHAT.id, 7, C_CHAT.id], 'one turn, one message');
+    assert.equal(C_CHAT.decode((firstPackets[2] as ParsedPacket).bytes.subarray(4)).msg, 'three');
+    assert.deepEqual(peer.packets().map((p) => p.id), [C_CHAT.id, 7, C_CHAT.id, 8]);
+  });
+
+  it('cuts messages holding several packets into packets and answers heartbeat pings with the same body', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { url, peers, changed } = await startWsServer(cleanup);
+    const client = await connectedClient(cleanup, url);
+    await changed.until(() => peers.length === 1, 'the server side');
+    const peer = peers[0] as WsPeer;
+    const chat = packet(S_CHAT.id, S_CHAT.encodeBody({ playerId: 4, msg: 'hello' }));
+    const ping = packet(0xfffe, Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]));
+    peer.socket.send(Buffer.concat([chat, ping, packet(9, 'after')]), { binary: true });
+    await client.changed.until(() => client.received.length === 2, 'two game packets');
+    assert.deepEqual(client.received.map(([id]) => id), [S_CHAT.id, 9], 'the ping is not game code\'s business');
+    assert.equal(S_CHAT.decode(client.received[0]?.[1] as Buffer).msg, 'hello');
+    await changed.until(() => peer.messages.length === 1, 'the pong');
+    assert.deepEqual(peer.packets(), new PacketReader().push(packet(0xffff, Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]))));
+  });
+
+  it('reads the server cause from the close frame; disconnect() sends 1000 with the reason', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { url, peers, changed } = await startWsServer(cleanup);
+    const client = await connectedClient(cleanup, url);
+    await changed.until(() => peers.length === 1, 'the server side');
+    (peers[0] as WsPeer).socket.close(1001, wsCloseReason('SERVICE_CLOSING', 'server shutting down'));
+    await client.changed.until(() => client.cause !== undefined, 'onDisconnected');
+    assert.deepEqual(client.cause, { code: 'SERVICE_CLOSING', reason: 'server shutting down', closeCode: 1001 });
+    assert.equal(client.connected, false);
+    assert.equal(client.send(packet(1, 'late')), false);
+
+    const second = await connectedClient(cleanup, url);
+    await changed.until(() => peers.length === 2, 'the second server side');
+    const closed = waitForEvent<[number, Buffer]>((peers[1] as WsPeer).socket, 'close');
+    second.disconnect('bye now');
+    const [code, reason] = await closed;
+    assert.equal(code, 1000);
+    assert.equal(reason.toString(), 'bye now');
+    await second.changed.until(() => second.cause !== undefined, 'onDisconnected of the second');
+    assert.equal(second.cause?.closeCode, 1000);
+  });
+
+  it('closes with 1003 on a text message and 1002 on a packet that spans messages; onDisconnected once', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { url, peers, changed } = await startWsServer(cleanup);
+    const texted = await connectedClient(cleanup, url);
+    const split = await connectedClient(cleanup, url);
+    await changed.until(() => peers.length === 2, 'both server sides');
+    const textClosed = waitForEvent<[number]>((peers[0] as WsPeer).socket, 'close');
+    const splitClosed = waitForEvent<[number]>((peers[1] as WsPeer).socket, 'close');
+    (peers[0] as WsPeer).socket.send('hello as text');
+    (peers[1] as WsPeer).socket.send(packet(5, 'whole').subarray(0, 6), { binary: true });
+    assert.equal((await textClosed)[0], 1003);
+    assert.equal((await splitClosed)[0], 1002);
+    await texted.changed.until(() => texted.cause !== undefined, 'the text client to end');
+    await split.changed.until(() => split.cause !== undefined, 'the split client to end');
+    assert.deepEqual(split.received, []);
+  });
+});
+
+describe('WebSocket close reasons', () => {
+  it('carry the cause code and fit 123 bytes; a reason without a code is read from the close code', () => {
+    const long = wsCloseReason('HANDLER_ERROR', 'é'.repeat(200));
+    assert.ok(Buffer.byteLength(long) <= 123, `${Buffer.byteLength(long)} bytes`);
+    assert.match(long, /^HANDLER_ERROR: é+\.\.\.$/);
+    assert.deepEqual(describeCloseEvent(1006, ''), { code: 'CONNECTION_RESET', reason: '', closeCode: 1006 });
+    assert.deepEqual(describeCloseEvent(1009, 'too big'), { code: 'PACKET_TOO_LARGE', reason: 'too big', closeCode: 1009 });
+    assert.deepEqual(describeCloseEvent(1000, 'PEER_CLOSED'), { code: 'PEER_CLOSED', reason: '', closeCode: 1000 });
+  });
+});

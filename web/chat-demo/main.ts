@@ -1,0 +1,186 @@
+// The sample game in a browser: each player is a dot that moves with the arrow keys (C_MOVE/S_MOVE),
+// with a chat box (C_CHAT/S_CHAT). It speaks the same packets as the TCP bots, through gamewire's
+// browser client and the packets generated from proto/protocol.proto. Bundled by esbuild at build time.
+import { GameClient, type ClientDisconnectCause } from '../../src/client/index.js';
+import {
+  C_CHAT,
+  C_ENTER_GAME,
+  C_LOGIN,
+  C_MOVE,
+  createClientHandlers,
+  type Player,
+  type Vector3,
+} from '../../src/samples/protocol/packets.js';
+
+const FIELD_W = 640;
+const FIELD_H = 400;
+const STEP = 10;
+const COLORS = ['#2f6feb', '#d1242f', '#1a7f37', '#9a6700', '#8250df', '#bf3989', '#0a7ea4'];
+
+interface Dot {
+  readonly id: number;
+  readonly name: string;
+  x: number;
+  y: number;
+}
+
+const canvas = element<HTMLCanvasElement>('field');
+const context = canvas.getContext('2d') as CanvasRenderingContext2D;
+const status = element<HTMLDivElement>('status');
+const playerList = element<HTMLUListElement>('players');
+const chatLog = element<HTMLUListElement>('chat-log');
+const chatForm = element<HTMLFormElement>('chat-form');
+const chatInput = element<HTMLInputElement>('chat-input');
+
+const dots = new Map<number, Dot>();
+let me: Dot | undefined;
+let moveSeq = 0;
+
+const handlers = createClientHandlers<DemoClient>({
+  S_LOGIN(client, message) {
+    if (message.success) client.sendMessage(C_ENTER_GAME, { playerIndex: 0 });
+    else setStatus(`login refused: ${message.error}`, 'disconnected');
+  },
+  S_ENTER_GAME(_client, message) {
+    const player = message.player;
+    if (!message.success || player === null) {
+      setStatus('the room is full', 'disconnected');
+      return;
+    }
+    // Start somewhere on the field, so two windows do not stack their dots.
+    me = addDot(player, { x: 40 + Math.floor(Math.random() * (FIELD_W - 80)), y: 40 + Math.floor(Math.random() * (FIELD_H - 80)), z: 0 });
+    setStatus(`connected as ${player.name} (player ${player.id})`, 'connected');
+    sendMove();
+    canvas.focus();
+  },
+  S_SPAWN(_client, message) {
+    for (const player of message.players) if (player.id !== me?.id) addDot(player, player.position);
+    render();
+  },
+  S_DESPAWN(_client, message) {
+    for (const id of message.playerIds) dots.delete(id);
+    render();
+  },
+  S_MOVE(_client, message) {
+    const dot = dots.get(message.playerId);
+    if (dot === undefined || message.position === null) return;
+    dot.x = message.position.x;
+    dot.y = message.position.y;
+    render();
+  },
+  S_CHAT(_client, message) {
+    const from = dots.get(message.playerId)?.name ?? `player ${message.playerId}`;
+    appendChat(`${from}: ${message.msg}`);
+  },
+  S_CHAT_REJECTED(_client, message) {
+    appendChat(`(not sent: ${message.reason})`);
+  },
+});
+
+class DemoClient extends GameClient {
+  protected override onConnected(): void {
+    setStatus('logging in…', '');
+    this.sendMessage(C_LOGIN, { account: `web-${Math.random().toString(36).slice(2, 7)}`, token: '' });
+  }
+
+  protected override onRecvPacket(id: number, body: Uint8Array): void {
+    handlers.dispatch(this, id, body);
+  }
+
+  protected override onDisconnected(cause: ClientDisconnectCause): void {
+    setStatus(`disconnected: ${cause.code}${cause.reason === '' ? '' : ` (${cause.reason})`}`, 'disconnected');
+    dots.clear();
+    me = undefined;
+    render();
+  }
+}
+
+const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+const client = new DemoClient(wsUrl);
+
+canvas.addEventListener('keydown', (event) => {
+  if (me === undefined) return;
+  const delta = ARROWS[event.key];
+  if (delta === undefined) return;
+  event.preventDefault();
+  me.x = clamp(me.x + delta[0] * STEP, 0, FIELD_W);
+  me.y = clamp(me.y + delta[1] * STEP, 0, FIELD_H);
+  sendMove();
+  render();
+});
+
+chatForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = chatInput.value.trim();
+  if (text === '') return;
+  client.sendMessage(C_CHAT, { msg: text, sentAtMs: performance.timeOrigin + performance.now() });
+  chatInput.value = '';
+});
+
+const ARROWS: Readonly<Record<string, readonly [number, number]>> = {
+  ArrowLeft: [-1, 0],
+  ArrowRight: [1, 0],
+  ArrowUp: [0, -1],
+  ArrowDown: [0, 1],
+};
+
+function sendMove(): void {
+  if (me === undefined) return;
+  client.sendMessage(C_MOVE, { position: { x: me.x, y: me.y, z: 0 }, yaw: 0, seq: ++moveSeq });
+}
+
+function addDot(player: Player, position: Vector3 | null): Dot {
+  const dot: Dot = { id: player.id, name: player.name, x: position?.x ?? 0, y: position?.y ?? 0 };
+  dots.set(player.id, dot);
+  render();
+  return dot;
+}
+
+function render(): void {
+  context.clearRect(0, 0, FIELD_W, FIELD_H);
+  playerList.replaceChildren();
+  for (const dot of dots.values()) {
+    const color = COLORS[dot.id % COLORS.length] as string;
+    context.beginPath();
+    context.arc(dot.x, dot.y, dot === me ? 10 : 8, 0, Math.PI * 2);
+    context.fillStyle = color;
+    context.fill();
+    if (dot === me) {
+      context.lineWidth = 3;
+      context.strokeStyle = '#1d2330';
+      context.stroke();
+    }
+    context.fillStyle = '#1d2330';
+    context.font = '12px system-ui, sans-serif';
+    context.fillText(dot === me ? `${dot.name} (you)` : dot.name, dot.x + 12, dot.y + 4);
+    const item = document.createElement('li');
+    item.dataset['playerId'] = String(dot.id);
+    item.dataset['x'] = String(Math.round(dot.x));
+    item.dataset['y'] = String(Math.round(dot.y));
+    item.textContent = `${dot === me ? '★ ' : ''}${dot.name} (${Math.round(dot.x)}, ${Math.round(dot.y)})`;
+    item.style.color = color;
+    playerList.append(item);
+  }
+}
+
+function appendChat(text: string): void {
+  const item = document.createElement('li');
+  item.textContent = text;
+  chatLog.append(item);
+  chatLog.scrollTop = chatLog.scrollHeight;
+}
+
+function setStatus(text: string, kind: '' | 'connected' | 'disconnected'): void {
+  status.textContent = text;
+  status.className = kind;
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`the page has no #${id}`);
+  return found as T;
+}
