@@ -76,6 +76,12 @@ describe('the packed package installed into a fresh project', { timeout: INSTALL
     assert.equal(result.stdout, 'function,function,function,function,function echo,chat');
   });
 
+  it('a CommonJS file loads it with import(); require() fails with ERR_PACKAGE_PATH_NOT_EXPORTED (ESM only)', async () => {
+    const result = await installed().run(process.execPath, ['cjs-user.cjs'], STEP_TIMEOUT_MS);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'function function function ERR_PACKAGE_PATH_NOT_EXPORTED');
+  });
+
   it('npx gamewire --help lists the commands', async () => {
     const result = await installed().run('npx', ['gamewire', '--help'], STEP_TIMEOUT_MS);
     assert.equal(result.code, 0, result.stderr);
@@ -105,13 +111,13 @@ describe('the packed package installed into a fresh project', { timeout: INSTALL
     assert.equal(closed, 'closed: SERVICE_CLOSING,SERVICE_CLOSING,SERVICE_CLOSING');
   });
 
-  it("gamewire loadtest --bot ./bot.js runs the project's own bot against the project's server for 2 s", async () => {
+  it("gamewire loadtest --bot ./bot.js runs the project's own bot against the project's server for 2 s, with JSON and HTML reports", async () => {
     await compileProject();
     const p = installed();
     const server = p.start(process.execPath, [join('build', 'serve.js')]);
     const port = Number(LISTENING.exec(await server.waitForLine(LISTENING, STEP_TIMEOUT_MS))?.[1]);
     const args = ['gamewire', 'loadtest', '--bot', './bot.js', '--port', String(port), '--sessions', '4', '--workers', '2',
-      '--duration-s', '2', '--interval-ms', '50', '--json', 'run.json'];
+      '--duration-s', '2', '--interval-ms', '50', '--json', 'run.json', '--report', 'run.html'];
     const run = await p.run('npx', args, STEP_TIMEOUT_MS);
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /result\s+PASS \(0 errors\)/);
@@ -124,6 +130,7 @@ describe('the packed package installed into a fresh project', { timeout: INSTALL
     assert.ok((report.totals.counters['said'] ?? 0) > 4, JSON.stringify(report.totals));
     assert.ok((report.totals.counters['heard'] ?? 0) > 0, JSON.stringify(report.totals));
     assert.ok(report.totals.roundTrips >= (report.totals.counters['said'] ?? 0) + 4, 'joins and own lines are round trips');
+    assert.match(readFileSync(join(p.dir, 'run.html'), 'utf8'), /u-legend/, 'the HTML report inlines uPlot from the installed dependency');
     server.child.kill('SIGTERM');
     assert.equal(await server.waitForExit(STEP_TIMEOUT_MS), 0, server.output());
   });
