@@ -57,8 +57,6 @@ export class ConsumerProject {
     readonly root: string,
     /** The project folder. */
     readonly dir: string,
-    /** The packed tarball. */
-    readonly tarball: string,
   ) {}
 
   /** The installed package's folder, node_modules/gamewire. */
@@ -72,8 +70,9 @@ export class ConsumerProject {
    */
   static async create(timeoutMs: number): Promise<ConsumerProject> {
     const root = mkdtempSync(join(tmpdir(), 'gamewire-consumer-'));
+    const project = new ConsumerProject(root, join(root, 'app'));
     try {
-      const dir = join(root, 'app');
+      const dir = project.dir;
       cpSync(PROJECT_TEMPLATE, dir, { recursive: true });
       const repo = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as RepoPackageJson;
       const devDependencies: Record<string, string> = {};
@@ -85,18 +84,16 @@ export class ConsumerProject {
       const packageJson = { name: 'gamewire-consumer', version: '1.0.0', private: true, type: 'module', devDependencies };
       writeFileSync(join(dir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
 
-      const project = new ConsumerProject(root, dir, join(root, 'unknown.tgz'));
       const pack = await project.run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', root], timeoutMs, REPO_ROOT);
       if (pack.code !== 0) throw new Error(`npm pack failed (${pack.code}):\n${pack.stderr}`);
       const [packed] = JSON.parse(pack.stdout) as Array<{ filename: string; name: string }>;
       if (packed?.name !== repo.name) throw new Error(`npm pack packed ${packed?.name}, not ${repo.name}`);
       const tarball = join(root, packed.filename);
-      const installed = new ConsumerProject(root, dir, tarball);
-      const install = await installed.run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], timeoutMs);
+      const install = await project.run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], timeoutMs);
       if (install.code !== 0) throw new Error(`npm install of the tarball failed (${install.code}):\n${install.stderr}`);
-      return installed;
+      return project;
     } catch (error) {
-      rmSync(root, { recursive: true, force: true });
+      await project.dispose();
       throw error;
     }
   }
@@ -109,11 +106,8 @@ export class ConsumerProject {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const cli = new CliProcess(child);
-    // A command that cannot be spawned gets no 'close' with a code; make it an exit all the same.
-    child.once('error', (error) => {
-      cli.stderrLines.push(String(error));
-      if (child.exitCode === null && child.pid === undefined) child.emit('close', -1, null);
-    });
+    // A command that cannot be started emits 'error' (then 'close' with a negative code): show why.
+    child.once('error', (error) => cli.stderrLines.push(String(error)));
     this.children.add(cli);
     return cli;
   }
