@@ -4,7 +4,7 @@
 //
 //   node bench/run-netload.mjs [--quick] [--reps N] [--duration S] [--warmup S]
 //        [--configs REGEX] [--servers REGEX] [--only REGEX] [--all] [--out NAME] [--shared DIR]
-//        [--gamewire-main FILE] [--dry-run] [--report FILE.jsonl]
+//        [--gamewire-main FILE] [--node PATH] [--dry-run] [--report FILE.jsonl]
 //
 // Each case = one server x one netload config. The server runs pinned to CPU 0 (taskset -c 0),
 // netload pinned to CPU 1; fresh server process and fresh port per run; runs in rep-major order.
@@ -39,12 +39,14 @@ const USAGE = `usage: node bench/run-netload.mjs [options]
   --out NAME         bench/results/NAME.{jsonl,md} (default latest); a NAME with a '/' is a path
   --shared DIR       shared bench kit (default ../shared/bench relative to the repo root)
   --gamewire-main F  gamewire CLI to run (default dist/src/cli/main.js of this repo)
+  --node PATH        Node binary the Node servers run on: gamewire and the ref-node servers, so their
+                     ratios compare one Node (default: the Node running this script)
   --dry-run          print the plan and the time estimate, run nothing
   --report FILE      run nothing; re-render the report of the last run recorded in FILE.jsonl
   -h, --help         this text`;
 
 const argv = process.argv.slice(2);
-const VALUE_OPTS = new Set(['reps', 'duration', 'warmup', 'configs', 'servers', 'only', 'out', 'shared', 'report', 'gamewire-main']);
+const VALUE_OPTS = new Set(['reps', 'duration', 'warmup', 'configs', 'servers', 'only', 'out', 'shared', 'report', 'gamewire-main', 'node']);
 const FLAG_OPTS = new Set(['quick', 'all', 'dry-run', 'help']);
 const opts = {};
 for (let i = 0; i < argv.length; i++) {
@@ -83,7 +85,17 @@ const OUT = OUTNAME.includes('/') ? path.resolve(process.cwd(), OUTNAME) : path.
 // ------------------------------------------------------------------ matrix
 // BIN is filled in by build() before any server or netload is started.
 let BIN = '';
-const NODE = process.execPath;
+// A --node with a path separator is a file; a bare name is looked up on PATH, like spawn does.
+const NODE = opts.node === undefined ? process.execPath : /[\\/]/.test(opts.node) ? path.resolve(opts.node) : opts.node;
+/** `NODE --version`, asked once; a --node that does not run is a usage error. */
+function nodeVersion() {
+  if (NODE === process.execPath) return process.version;
+  try {
+    return execFileSync(NODE, ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim();
+  } catch (e) {
+    return usageExit(`--node ${opts.node}: cannot run it (${e.message.split('\n')[0]})`);
+  }
+}
 const refNode = (extra) => (port, mode) =>
   [NODE, path.join(SHARED, 'ref-node-server.mjs'), '--port', port, '--mode', mode, ...extra, '--max-seconds', 300];
 const SERVERS = {
@@ -331,7 +343,8 @@ function report(meta, recs) {
   const row = (cells) => L.push(`| ${cells.join(' | ')} |`);
   L.push('# gamewire vs reference servers (netload)', '');
   L.push(`* **Date:** ${meta.date}`);
-  L.push(`* **Machine:** ${meta.cpuModel}, ${meta.cpuCount} CPUs, ${meta.platform}; Node ${meta.node}`);
+  const serverNode = meta.serverNode && meta.serverNode !== meta.node ? `; servers on Node ${meta.serverNode} (\`${meta.serverNodePath}\`), harness on Node ${meta.node}` : `; Node ${meta.node}`;
+  L.push(`* **Machine:** ${meta.cpuModel}, ${meta.cpuCount} CPUs, ${meta.platform}${serverNode}`);
   L.push(`* **Pinning:** ${meta.pinned ? 'server `taskset -c 0`, netload `taskset -c 1`' : `**unpinned** (${meta.pinNote})`}`);
   L.push(`* **Command:** \`${meta.command}\``);
   L.push(`* **Runs:** ${meta.reps} rep(s) per case, rep-major; ${meta.warmup} s warmup + ${meta.duration} s window each; fresh server and port per run.`
@@ -450,6 +463,7 @@ async function main() {
     process.stdout.write(report({ ...metaRec, elapsed: end?.elapsed ?? null }, mine));
     return 0;
   }
+  const SERVER_NODE = nodeVersion();
   const list = selectCases();
   if (!list.length) usageExit('no case matches --configs/--servers/--only');
   const estimate = REPS * list.reduce((a, k) => a + runSeconds(k.config, false), 0);
@@ -458,6 +472,7 @@ async function main() {
   console.error(`run-netload: ${list.length} cases x ${REPS} rep(s) = ${total} runs, ${WARMUP} s warmup + ${DURATION} s window; `
     + `estimated ${(estimate / 60).toFixed(1)} min (worst case ${(worst / 60).toFixed(1)} min)`);
   for (const k of list) console.error(`  ${k.server}/${k.config.name}`);
+  console.error(`run-netload: Node servers run on Node ${SERVER_NODE} (${NODE}); this harness on Node ${process.version}`);
   if (opts['dry-run']) return 0;
 
   if (!fs.existsSync(GAMEWIRE_MAIN) && list.some((k) => k.server === 'gamewire')) {
@@ -484,7 +499,7 @@ async function main() {
   const cpus = os.cpus();
   const meta = {
     type: 'meta', runId, date: new Date().toISOString(), cpuModel: cpus[0]?.model?.trim() ?? 'unknown', cpuCount: cpus.length,
-    platform: `${os.type()} ${os.release()} ${os.arch()}`, node: process.version, pinned: PIN, pinNote,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`, node: process.version, serverNode: SERVER_NODE, serverNodePath: NODE, pinned: PIN, pinNote,
     command: ['node', path.relative(process.cwd(), fileURLToPath(import.meta.url)) || 'run-netload.mjs', ...argv].map(shq).join(' '),
     cwd: process.cwd(), reps: REPS, duration: DURATION, warmup: WARMUP, estimate, worst, bin: BIN, shared: SHARED,
     jsonl: path.relative(REPO, jsonl).startsWith('..') ? jsonl : path.relative(REPO, jsonl),
