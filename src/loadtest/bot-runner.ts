@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { DisconnectCode } from '../core/disconnect-cause.js';
-import { ConnectError, GamewireError } from '../core/errors.js';
+import { describeType, describeValue, isInstance } from '../core/describe.js';
+import { ConnectError, GamewireError, SessionFactoryError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { ClientService, type ClientServiceOptions } from '../net/client-service.js';
-import type { Session } from '../net/session.js';
+import { Session } from '../net/session.js';
 import type { BotDefinition } from './bot.js';
 import { BotSessionContext, type BotRunState } from './bot-session-context.js';
 import type { WorkerConfig, WorkerSnapshot } from './ipc-messages.js';
@@ -247,7 +248,12 @@ export class BotRunner {
 
   readonly #makeSession = (): Session => {
     const context = new BotSessionContext(this.#state, ++this.#sessionNumber);
-    const session = this.#bot.createSession(context);
+    const made: unknown = this.#bot.createSession(context);
+    if (!isInstance(made, Session)) {
+      // Thrown into the ClientService, which drops the connection and fails this attempt with it.
+      throw new SessionFactoryError(`returned ${describeValue(made)} (${describeType(made)})`, undefined, `bot '${this.#bot.name}' createSession`);
+    }
+    const session = made;
     this.#contexts.set(session, context);
     this.#open.add(session);
     return session;

@@ -78,6 +78,12 @@ export const kSendRange: unique symbol = Symbol('gamewire.sendRange');
 /** Internal: called once when the session opens, before onConnected (PacketSession starts heartbeats). */
 export const kOnOpen: unique symbol = Symbol('gamewire.onOpen');
 
+/**
+ * Internal: `session[kWatchHook](hook, result)` watches what a hook of game code returned: if it is a
+ * promise, its rejection ends the session with HANDLER_ERROR (PacketSession and handler tables use it).
+ */
+export const kWatchHook: unique symbol = Symbol('gamewire.watchHook');
+
 /** Internal: what a close listener receives. */
 export type CloseListener = (session: object, cause: DisconnectCause) => void;
 

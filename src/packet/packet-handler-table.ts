@@ -1,5 +1,6 @@
 import { InvalidOptionError, UnknownPacketError } from '../core/errors.js';
 import type { Session } from '../net/session.js';
+import { kWatchHook } from '../net/session-owner.js';
 import type { MessageOf, MessageType } from './message-type.js';
 
 /** Handles one decoded message for the session it came from. */
@@ -22,6 +23,8 @@ export interface PacketHandlerTableOptions<S extends Session> {
 interface Entry<S extends Session> {
   readonly type: MessageType<unknown>;
   readonly handler: PacketHandler<S, unknown>;
+  /** The hook name a failure of the handler is reported under, e.g. `handler C_CHAT`. */
+  readonly hook: string;
 }
 
 /**
@@ -43,7 +46,7 @@ export class PacketHandlerTable<S extends Session> {
       const handler = handlers[name];
       if (typeof handler !== 'function') throw new InvalidOptionError(`handler ${name}`, handler, 'a function');
       if (this.entries.has(type.id)) throw new InvalidOptionError(`packet id of ${name}`, type.id, 'unique');
-      this.entries.set(type.id, { type, handler: handler as PacketHandler<S, unknown> });
+      this.entries.set(type.id, { type, handler: handler as PacketHandler<S, unknown>, hook: `handler ${name}` });
     }
     this.onUnknown = options.onUnknown;
   }
@@ -54,7 +57,8 @@ export class PacketHandlerTable<S extends Session> {
   }
 
   /**
-   * Decodes `body` as the message of `id` and runs its handler.
+   * Decodes `body` as the message of `id` and runs its handler. A handler may be `async`: it is not
+   * awaited, and a rejection ends `session` with `HANDLER_ERROR` (hook `handler NAME`), as a throw does.
    * @throws UnknownPacketError for an id with no handler and no `onUnknown`.
    * @throws BadPacketError when the body does not decode.
    */
@@ -62,10 +66,12 @@ export class PacketHandlerTable<S extends Session> {
     const entry = this.entries.get(id);
     if (entry === undefined) {
       if (this.onUnknown === undefined) throw new UnknownPacketError(id);
-      this.onUnknown(session, id, body);
+      const unknownResult: unknown = this.onUnknown(session, id, body);
+      if (unknownResult !== undefined) session[kWatchHook]('onUnknown', unknownResult);
       return;
     }
-    entry.handler(session, entry.type.decode(body));
+    const result: unknown = entry.handler(session, entry.type.decode(body));
+    if (result !== undefined) session[kWatchHook](entry.hook, result);
   }
 }
 
