@@ -8,7 +8,7 @@ import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
 } from '../net/tls-handshakes.js';
-import { defaultMaxSessions, openFileLimit, RESERVED_FDS } from './file-limit.js';
+import { defaultMaxSessions, openFileLimit, RESERVED_FDS } from '../net/file-limit.js';
 import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { createCliLogger } from './cli-logger.js';
 import type { ServerServiceOptions } from '../net/server-service.js';

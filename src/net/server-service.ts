@@ -4,6 +4,7 @@ import { errnoCode, ListenError, SessionFactoryError } from '../core/errors.js';
 import { logSafely } from '../core/logger.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { WarningThrottle } from '../core/warning-throttle.js';
+import { connectionCapacity, openFileLimit, RESERVED_FDS } from './file-limit.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
 import {
@@ -73,6 +74,10 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   #server: Server | undefined;
   #refused = 0;
   #accepted = 0;
+  /** Open-file limit read at start(); undefined when unknown. */
+  #fileLimit: number | undefined;
+  /** Connections the open-file limit allows (sessions plus TLS handshakes); Infinity when unknown. */
+  #fdCapacity = Number.POSITIVE_INFINITY;
   readonly #fullWarning = new WarningThrottle();
   readonly #fdWarning = new WarningThrottle();
 
@@ -134,6 +139,18 @@ export class ServerService<S extends Session = Session> extends Service<S> {
    */
   async start(): Promise<void> {
     this.beginStart();
+    this.#fileLimit = openFileLimit();
+    this.#fdCapacity = connectionCapacity(this.#fileLimit);
+    if (this.maxSessionCount > this.#fdCapacity) {
+      logSafely(
+        this.logger,
+        'warn',
+        { maxSessionCount: this.maxSessionCount, fileLimit: this.#fileLimit, capacity: this.#fdCapacity },
+        `maxSessionCount ${this.maxSessionCount} is more than the open-file limit allows ` +
+          `(ulimit -n ${this.#fileLimit} less ${RESERVED_FDS} kept for the process = ${this.#fdCapacity}); ` +
+          'connections past it are refused; raise ulimit -n to serve more',
+      );
+    }
     let server: Server;
     if (this.#tls === undefined) {
       server = createServer({ noDelay: true, allowHalfOpen: false }, this.#handleConnection);
@@ -174,18 +191,23 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   #handshake(raw: Socket, context: SecureContext): void {
     const gate = this.#handshakes as HandshakeGate;
     const address = raw.remoteAddress ?? '';
-    const why = this.#refusal(raw) ?? (gate.addressFull(address) ? 'at maxPendingHandshakesPerAddress' : undefined);
+    const why = this.#refusal(raw, false) ?? (gate.addressFull(address) ? 'at maxPendingHandshakesPerAddress' : undefined);
     if (why !== undefined) {
       this.#refuse(raw, why);
       return;
     }
-    gate.start(raw, context, () => this.sessionCount + gate.size < this.maxSessionCount, this.#handleConnection);
+    const room = Math.min(this.maxSessionCount, this.#fdCapacity);
+    gate.start(raw, context, () => this.sessionCount + gate.size < room, this.#handleConnection);
   }
 
   /** Why a connection from `socket` must be refused now, or undefined to accept it. */
-  #refusal(socket: Socket): string | undefined {
+  #refusal(socket: Socket, countHandshakes = true): string | undefined {
     if (this.closing) return 'service closing';
     if (this.sessionCount >= this.maxSessionCount) return 'at maxSessionCount';
+    // Past the open-file limit the OS would drop connections unseen; refusing them is seen and counted.
+    // A new TLS connection may instead push out a handshake (the gate decides), so those are not counted then.
+    const handshakes = countHandshakes ? (this.#handshakes?.size ?? 0) : 0;
+    if (this.sessionCount + handshakes >= this.#fdCapacity) return 'at the open-file limit';
     if (this.#maxPerAddress > 0) {
       const address = socket.remoteAddress ?? '';
       const handshaking = this.#handshakes?.pendingFrom(address) ?? 0;
@@ -236,7 +258,9 @@ export class ServerService<S extends Session = Session> extends Service<S> {
         ? `raise option maxSessionCount (${this.maxSessionCount}; gamewire CLI: --max-sessions)`
         : why === 'at maxSessionsPerAddress'
           ? `raise option maxSessionsPerAddress (${this.#maxPerAddress}), or 0 for no limit`
-          : 'raise option maxPendingHandshakesPerAddress';
+          : why === 'at the open-file limit'
+            ? `raise the open-file limit (ulimit -n, now ${this.#fileLimit}; ${RESERVED_FDS} are kept for the process)`
+            : 'raise option maxPendingHandshakesPerAddress';
     logSafely(
       this.logger,
       'warn',

@@ -20,15 +20,19 @@ export interface HandshakeLimits {
 }
 
 interface Pending {
+  readonly raw: Socket;
   readonly address: string;
   readonly timer: NodeJS.Timeout;
 }
 
 /**
  * The TLS connections of a ServerService that are still handshaking: not sessions yet, but each holds a
- * file descriptor and memory, so they are bounded. A silent peer holds its slot only until the timeout
- * or until it is the oldest when the gate is full (legitimate handshakes take milliseconds, so under a
- * flood the oldest are the flood's); one address cannot hold more than its share.
+ * file descriptor and memory, so they are bounded. When the gate is full, a new connection takes the
+ * slot of another handshake, chosen so that a flood pays and a real client does not: first one whose
+ * peer has sent nothing yet (a real client sends its ClientHello at once), then one from the address
+ * holding the most handshakes (a flood comes from few addresses, a player has one handshake), then the
+ * oldest. A silent peer holds its slot only until the timeout or until it is pushed out, and one
+ * address cannot hold more than `maxPendingPerAddress`.
  */
 export class HandshakeGate {
   readonly #pending = new Map<TLSSocket, Pending>();
@@ -74,9 +78,8 @@ export class HandshakeGate {
    */
   start(raw: Socket, context: SecureContext, hasRoom: () => boolean, onSecure: (socket: TLSSocket) => void): void {
     while (this.#pending.size > 0 && (this.#pending.size >= this.limits.maxPending || !hasRoom())) {
-      const oldest = this.#pending.keys().next().value as TLSSocket;
       this.#evicted++;
-      this.#fail(oldest, 'dropped: the oldest handshake, to make room');
+      this.#fail(this.#victim(), 'dropped to make room for a new connection');
     }
     const tls = this.tls;
     const socket = new TLSSocket(raw, {
@@ -89,7 +92,7 @@ export class HandshakeGate {
     const address = raw.remoteAddress ?? '';
     const timer = setTimeout(() => this.#fail(socket, 'timed out'), this.limits.timeoutMs);
     timer.unref();
-    this.#pending.set(socket, { address, timer });
+    this.#pending.set(socket, { raw, address, timer });
     this.#perAddress.set(address, this.pendingFrom(address) + 1);
     const fail = (error?: Error): void => this.#fail(socket, error?.message ?? 'closed');
     socket.once('error', fail);
@@ -99,6 +102,24 @@ export class HandshakeGate {
       socket.off('error', fail);
       onSecure(socket);
     });
+  }
+
+  /**
+   * The handshake to drop to make room: silent before talking, then from the address with the most
+   * handshakes, then the oldest (the map is in arrival order). The gate holds at least one.
+   */
+  #victim(): TLSSocket {
+    let victim: TLSSocket | undefined;
+    let best = -1;
+    for (const [socket, pending] of this.#pending) {
+      // Silent peers rank above any talking one; among equals, the address with more handshakes.
+      const score = (pending.raw.bytesRead === 0 ? 1 << 20 : 0) + this.pendingFrom(pending.address);
+      if (score > best) {
+        best = score;
+        victim = socket;
+      }
+    }
+    return victim as TLSSocket;
   }
 
   /** Ends every handshake in progress (the service is closing). */

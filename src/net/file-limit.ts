@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /**
- * File descriptors a server command keeps for itself (stdio, libuv's epoll and signal fds, its
+ * File descriptors a server keeps for itself (stdio, libuv's epoll and signal fds, its
  * reserve fd for EMFILE, log files, DNS): the rest of the open-file limit is for connections.
  */
 export const RESERVED_FDS = 64;
-/** `--max-sessions` when the open-file limit cannot be read (Windows, which has no such limit). */
+/** `--max-sessions` (CLI) when the open-file limit cannot be read (Windows, which has no such limit). */
 export const FALLBACK_MAX_SESSIONS = 1000;
 /** Largest `--max-sessions` default, even with an unlimited or huge open-file limit. */
 export const MAX_DEFAULT_MAX_SESSIONS = 100_000;
@@ -49,4 +49,14 @@ function parseLimit(text: string): number | undefined {
 export function defaultMaxSessions(fileLimit: number | undefined): number {
   if (fileLimit === undefined) return FALLBACK_MAX_SESSIONS;
   return Math.max(1, Math.min(MAX_DEFAULT_MAX_SESSIONS, fileLimit - RESERVED_FDS));
+}
+
+/**
+ * How many connections (sessions and TLS handshakes) a server can hold under the open-file limit
+ * before the OS starts dropping new ones unseen (libuv closes them when `accept` fails with EMFILE):
+ * the limit less {@link RESERVED_FDS}; Infinity when the limit is unknown or unlimited.
+ */
+export function connectionCapacity(fileLimit: number | undefined): number {
+  if (fileLimit === undefined || fileLimit === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
+  return Math.max(1, fileLimit - RESERVED_FDS);
 }
