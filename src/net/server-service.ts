@@ -23,7 +23,11 @@ export const DEFAULT_BACKLOG = 511;
 
 /** Options of a {@link ServerService}. */
 export interface ServerServiceOptions<S extends Session> extends ServiceOptions<S> {
-  /** Most sessions live at once; connections past it are closed at once and counted. Default 100. */
+  /**
+   * Most sessions live at once; connections past it are closed at once, counted in `refusedCount` and
+   * warned about (at once, then at most every 10 s). Sessions are also kept below the process's
+   * open-file limit less 64 (read at `start()`). Default 100.
+   */
   readonly maxSessionCount?: number;
   /** Kernel accept queue length for `listen()`. Default 511. */
   readonly backlog?: number;

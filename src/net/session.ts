@@ -64,7 +64,7 @@ const PAUSE_THROTTLED = 2;
  *   order, then `onDisconnected` exactly once and last.
  * - Everything passed to `send()` during one event-loop turn leaves in one socket write, in order.
  * - A hook that throws disconnects this session only, with cause `HANDLER_ERROR`; nothing else is
- *   affected.
+ *   affected. A hook may be `async`: it is not awaited, and a rejection ends the session the same way.
  *
  * A session is created by the service's session factory and attached by the service once its socket
  * is connected; it is never reused or reopened.

@@ -122,17 +122,20 @@ export class Room<S extends Session = Session> extends JobQueue {
     for (const member of [...this.#memberSet]) this.leave(member);
   }
 
-  /** Hook: `session` entered. */
+  /** Hook: `session` entered. May be async (not awaited); a throw or rejection is reported like a job error. */
   protected onEnter(session: S): void {
     void session;
   }
 
-  /** Hook: `session` left, by `leave`, by disconnecting, or because the room closed. Runs once per enter. */
+  /**
+   * Hook: `session` left, by `leave`, by disconnecting, or because the room closed. Runs once per enter.
+   * May be async (not awaited); a throw or rejection is reported like a job error.
+   */
   protected onLeave(session: S): void {
     void session;
   }
 
-  /** Hook: a tick, with the ms since the previous one (only with `tickIntervalMs`). Runs as a job. */
+  /** Hook: a tick, with the ms since the previous one (only with `tickIntervalMs`). Runs as a job (may be async). */
   protected onTick(elapsedMs: number): void {
     void elapsedMs;
   }
