@@ -26,6 +26,7 @@ export {
   IdleTimeoutError,
   RateLimitedError,
   SendQueueOverflowError,
+  SessionFactoryError,
   UnknownPacketError,
   type GamewireErrorCode,
 } from './core/errors.js';
@@ -42,7 +43,16 @@ export {
   type ServiceState,
   type SessionFactory,
 } from './net/service.js';
-export { DEFAULT_BACKLOG, DEFAULT_MAX_SESSION_COUNT, ServerService, type ServerServiceOptions } from './net/server-service.js';
+export {
+  DEFAULT_BACKLOG,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+  DEFAULT_MAX_SESSION_COUNT,
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+  ServerService,
+  type ServerServiceOptions,
+} from './net/server-service.js';
+export { MAX_TIMER_MS } from './core/timer-range.js';
 export {
   ClientService,
   DEFAULT_CONNECT_CONCURRENCY,

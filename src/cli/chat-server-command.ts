@@ -16,7 +16,7 @@ others as S_MOVE).
 Options:
   --host HOST          address to listen on (default ${DEFAULT_HOST})
   --port PORT          port to listen on, 0 for any free one (default 7777)
-  --max-sessions N     most sessions (and room members) at once (default 100)
+  --max-sessions N     most sessions (and room members) at once (default: ulimit -n less 64)
   --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535)
 ${SERVER_LIMIT_USAGE}
   -h, --help           show this help

@@ -1,4 +1,5 @@
 import { pino, type Logger as PinoLogger } from 'pino';
+import { describeValue as describeThrown } from '../core/describe.js';
 import PinoPretty from 'pino-pretty';
 
 /** How the CLI writes log lines: `pretty` for a person at a terminal, `json` for a machine. */
@@ -24,15 +25,6 @@ export function currentLogFormat(): LogFormat {
   const fromEnv = process.env['GAMEWIRE_LOG_FORMAT'];
   if (fromEnv === 'json' || fromEnv === 'pretty') return fromEnv;
   return process.stdout.isTTY === true ? 'pretty' : 'json';
-}
-
-/** Text for any thrown value, never throwing itself (a value's own toString may throw). */
-function describeThrown(value: unknown): string {
-  try {
-    return value instanceof Error ? value.message : String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
 }
 
 /** Fields of an error worth a log line; the stack only when debugging, so causes read as one line. */

@@ -14,7 +14,7 @@ bots and load tests against.
 Options:
   --host HOST          address to listen on (default ${DEFAULT_HOST})
   --port PORT          port to listen on, 0 for any free one (default 7777)
-  --max-sessions N     most sessions at once; more are closed at once (default 100)
+  --max-sessions N     most sessions at once; more are closed at once (default: ulimit -n less 64)
   --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535)
   --raw                echo bytes as they come, without packet framing
   --dispatch           echo through PacketSession.onRecvPacket/sendPacket, packet by packet

@@ -3,6 +3,12 @@ import type { Logger as PinoLogger } from 'pino';
 import type { ServerService } from '../net/server-service.js';
 import type { Session } from '../net/session.js';
 import { DEFAULT_HOST, DEFAULT_MAX_SEND_QUEUE_BYTES } from '../net/service.js';
+import { MAX_TIMER_MS } from '../core/timer-range.js';
+import {
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+} from '../net/tls-handshakes.js';
+import { defaultMaxSessions, openFileLimit, RESERVED_FDS } from '../net/file-limit.js';
 import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { createCliLogger } from './cli-logger.js';
 import type { ServerServiceOptions } from '../net/server-service.js';
@@ -15,16 +21,32 @@ export const SERVER_FLAGS = {
   'max-sessions': { type: 'string' },
   'max-packet': { type: 'string' },
   'idle-timeout-ms': { type: 'string' },
+  'max-sessions-per-address': { type: 'string' },
+  'max-pending-handshakes': { type: 'string' },
+  'max-pending-handshakes-per-address': { type: 'string' },
   'max-send-queue': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
 } as const;
 
+/** `--idle-timeout-ms` of the server commands: on, so dead and silent peers cannot hold every slot. */
+export const CLI_IDLE_TIMEOUT_MS = 60_000;
+
 /** Usage lines of the flags in {@link serverLimits}, shared by every server command. */
-export const SERVER_LIMIT_USAGE = `  --idle-timeout-ms MS  disconnect a peer silent this long, 0 = never (default 0)
+export const SERVER_LIMIT_USAGE = `  --idle-timeout-ms MS  disconnect a peer that sent nothing for this long, 1..${MAX_TIMER_MS}, 0 = never
+                       (default ${CLI_IDLE_TIMEOUT_MS}); a quiet client keeps itself alive with heartbeat
+                       pings (packet id 65534), which the packet servers answer (id 65535)
+  --max-sessions-per-address N  most sessions from one IP address, 0 = no limit (default 0: players
+                       behind one NAT, a mobile carrier, a PC bang, a LAN party, share an address)
   --max-send-queue N   bytes queued for a peer that does not read before it is cut off (default ${DEFAULT_MAX_SEND_QUEUE_BYTES})
   --tls-cert FILE      serve TLS with this PEM certificate (with --tls-key)
-  --tls-key FILE       the PEM private key for --tls-cert`;
+  --tls-key FILE       the PEM private key for --tls-cert
+  --max-pending-handshakes N  TLS connections handshaking at once; when full the oldest is dropped
+                       (default: a quarter of --max-sessions, at most ${DEFAULT_MAX_PENDING_HANDSHAKES})
+  --max-pending-handshakes-per-address N  TLS handshakes at once from one address; more are refused
+                       (default ${DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS})
+--max-sessions defaults to the open-file limit (ulimit -n) less ${RESERVED_FDS}: each session holds a file
+descriptor, and past the limit the kernel refuses connections without a word.`;
 
 /** The values parseArgs gives for {@link SERVER_FLAGS}. */
 export interface ServerFlagValues {
@@ -33,6 +55,9 @@ export interface ServerFlagValues {
   'max-sessions'?: string | undefined;
   'max-packet'?: string | undefined;
   'idle-timeout-ms'?: string | undefined;
+  'max-sessions-per-address'?: string | undefined;
+  'max-pending-handshakes'?: string | undefined;
+  'max-pending-handshakes-per-address'?: string | undefined;
   'max-send-queue'?: string | undefined;
   'tls-cert'?: string | undefined;
   'tls-key'?: string | undefined;
@@ -49,26 +74,56 @@ export interface ServerSetup {
 /** Parses the shared server flags (host, port, limits, TLS) and makes the command's logger. */
 export function serverSetup(name: string, values: ServerFlagValues): ServerSetup {
   const logger = createCliLogger(name);
+  const maxSessionCount = intFlag('max-sessions', values['max-sessions'], defaultMaxSessions(openFileLimit()), 1);
   return {
     logger,
     maxPacketSize: intFlag('max-packet', values['max-packet'], MAX_PACKET_SIZE, 4, MAX_PACKET_SIZE),
     options: {
       host: values.host ?? DEFAULT_HOST,
       port: intFlag('port', values.port, 7777, 0, 65535),
-      maxSessionCount: intFlag('max-sessions', values['max-sessions'], 100, 1),
+      maxSessionCount,
       logger,
-      ...serverLimits(values),
+      ...serverLimits(values, maxSessionCount),
     },
   };
 }
 
+type LimitOptions = Pick<
+  ServerServiceOptions<Session>,
+  | 'idleTimeoutMs'
+  | 'maxSendQueueBytes'
+  | 'tls'
+  | 'maxSessionsPerAddress'
+  | 'maxPendingHandshakes'
+  | 'maxPendingHandshakesPerAddress'
+>;
+
 /** The service options the shared limit flags set. */
-function serverLimits(values: ServerFlagValues): Pick<ServerServiceOptions<Session>, 'idleTimeoutMs' | 'maxSendQueueBytes' | 'tls'> {
+function serverLimits(values: ServerFlagValues, maxSessionCount: number): LimitOptions {
   const cert = values['tls-cert'];
   const key = values['tls-key'];
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const idle = values['idle-timeout-ms'];
+  if (idle !== undefined && Number(idle) > MAX_TIMER_MS) {
+    throw new UsageError(`--idle-timeout-ms must be at most ${MAX_TIMER_MS} (Node's timer range, about 24.8 days), got '${idle}'; 0 turns it off`);
+  }
+  const pending = intFlag(
+    'max-pending-handshakes',
+    values['max-pending-handshakes'],
+    Math.max(1, Math.min(DEFAULT_MAX_PENDING_HANDSHAKES, Math.floor(maxSessionCount / 4))),
+    1,
+  );
   return {
-    idleTimeoutMs: intFlag('idle-timeout-ms', values['idle-timeout-ms'], 0, 0),
+    idleTimeoutMs: intFlag('idle-timeout-ms', idle, CLI_IDLE_TIMEOUT_MS, 0, MAX_TIMER_MS),
+    maxSessionsPerAddress: intFlag('max-sessions-per-address', values['max-sessions-per-address'], 0, 0),
+    maxPendingHandshakes: pending,
+    maxPendingHandshakesPerAddress: intFlag(
+      'max-pending-handshakes-per-address',
+      values['max-pending-handshakes-per-address'],
+      Math.min(DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, pending),
+      1,
+      pending,
+    ),
     maxSendQueueBytes: intFlag('max-send-queue', values['max-send-queue'], DEFAULT_MAX_SEND_QUEUE_BYTES, 65536),
     ...(cert !== undefined && key !== undefined ? { tls: { cert: readFileSync(cert), key: readFileSync(key) } } : {}),
   };
@@ -86,7 +141,7 @@ export async function runServer(
   driveHint: string,
   beforeClose?: () => void,
 ): Promise<number> {
-  const signal = waitForSignal();
+  const signal = waitForSignal(logger);
   await service.start();
   const hint = driveHint.replace('{host}', service.host).replace('{port}', String(service.port));
   logger.info({ host: service.host, port: service.port, ...details, driveWith: hint }, `listening on ${service.host}:${service.port}`);

@@ -1,3 +1,5 @@
+import { describeType, describeValue, isThenable } from './describe.js';
+
 /**
  * Every error gamewire raises or reports carries a stable string `code`, so game code can branch on
  * `err.code` without parsing messages. The table of codes is in `docs/errors.md`.
@@ -22,7 +24,8 @@ export type GamewireErrorCode =
   | 'GW_ERR_IDLE_TIMEOUT'
   | 'GW_ERR_RATE_LIMITED'
   | 'GW_ERR_BAD_PACKET'
-  | 'GW_ERR_INVALID_OPTION';
+  | 'GW_ERR_INVALID_OPTION'
+  | 'GW_ERR_SESSION_FACTORY';
 
 /** Base class of every error gamewire creates. `code` is stable; `message` is for humans. */
 export class GamewireError extends Error {
@@ -104,7 +107,7 @@ export class ServiceStateError extends GamewireError {
 /** An option has a value outside its documented range. */
 export class InvalidOptionError extends GamewireError {
   constructor(option: string, value: unknown, expected: string) {
-    super('GW_ERR_INVALID_OPTION', `option ${option} must be ${expected}, got ${String(value)}`);
+    super('GW_ERR_INVALID_OPTION', `option ${option} must be ${expected}, got ${describeValue(value)} (${describeType(value)})`);
   }
 }
 
@@ -123,19 +126,37 @@ export class BadConsumedCountError extends GamewireError {
   constructor(returned: unknown, available: number) {
     super(
       'GW_ERR_BAD_CONSUMED_COUNT',
-      `onRecv returned ${String(returned)}; it must return an integer from 0 to ${available}`,
+      `onRecv returned ${describeValue(returned)}; it must return an integer from 0 to ${available}` +
+        (isThenable(returned) ? ' (an async onRecv cannot return a count: keep onRecv synchronous)' : ''),
     );
   }
 }
 
-/** A hook of game code (`onConnected`, `onRecv`, `onSend`, a packet handler) threw. `cause` is what it threw. */
+/**
+ * A hook of game code (`onConnected`, `onRecv`, `onSend`, a packet handler) threw, or the promise an
+ * `async` hook returned rejected. `cause` is what was thrown (or the rejection reason), whatever it is.
+ */
 export class HandlerError extends GamewireError {
   /** The hook that threw, e.g. `onRecv`. */
   readonly hook: string;
+  /** True when the hook returned a promise that rejected, false when it threw. */
+  readonly rejected: boolean;
 
-  constructor(hook: string, cause: unknown) {
-    super('GW_ERR_HANDLER', `${hook} threw: ${describe(cause)}`, { cause });
+  constructor(hook: string, cause: unknown, rejected = false) {
+    super('GW_ERR_HANDLER', `${hook} ${rejected ? 'rejected' : 'threw'}: ${describeValue(cause)}`, { cause });
     this.hook = hook;
+    this.rejected = rejected;
+  }
+}
+
+/**
+ * A `sessionFactory` (or a load-test bot's `createSession`) threw, or returned something that is not a
+ * fresh Session of this gamewire installation. The connection is closed and counted in the service's
+ * `factoryFailureCount`.
+ */
+export class SessionFactoryError extends GamewireError {
+  constructor(problem: string, cause?: unknown, maker = 'sessionFactory') {
+    super('GW_ERR_SESSION_FACTORY', `${maker} ${problem}; it must return a new, unattached Session (a subclass of gamewire's Session, from the same installation)`, cause === undefined ? undefined : { cause });
   }
 }
 
@@ -254,13 +275,22 @@ export class RateLimitedError extends GamewireError {
 
 /** The errno-style code (`ECONNRESET` …) of a Node.js system error, if it has one. */
 export function errnoCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    if (typeof code === 'string') return code;
+  try {
+    if (typeof error === 'object' && error !== null && 'code' in error) {
+      const code = (error as { code: unknown }).code;
+      if (typeof code === 'string') return code;
+    }
+  } catch {
+    // a Proxy that throws: no code
   }
   return undefined;
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  try {
+    if (error instanceof Error && typeof error.message === 'string') return error.message;
+  } catch {
+    // a Proxy or a throwing getter: described below
+  }
+  return describeValue(error);
 }

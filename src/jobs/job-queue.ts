@@ -1,11 +1,17 @@
 import { InvalidOptionError } from '../core/errors.js';
-import { silentLogger, type Logger } from '../core/logger.js';
+import { MAX_TIMER_MS } from '../core/timer-range.js';
+import { catchRejection } from '../core/describe.js';
+import { logSafely, silentLogger, type Logger } from '../core/logger.js';
 import { scheduleDrain, type Drainable } from './global-queue.js';
 
 /** Default time budget of one JobQueue drain, ms: the C++ course's 64 ms. */
 export const DEFAULT_JOB_BUDGET_MS = 64;
 
-/** A unit of work for a {@link JobQueue}: the C++ `Job`, here just a function. */
+/**
+ * A unit of work for a {@link JobQueue}: the C++ `Job`, here just a function. It may be `async`: the
+ * queue does not await it (the next job runs when this one returns), and a rejection is reported like
+ * a throw.
+ */
 export type Job = () => void;
 
 /** A job scheduled with `doTimer`; `cancel()` stops it if it has not run yet. */
@@ -73,8 +79,13 @@ export class JobQueue implements Drainable {
   /**
    * Queues `job` after `delayMs` (C++ `DoTimer`). Timers with the same delay fire in the order made.
    * @returns a handle whose `cancel()` stops the job if it has not been queued yet.
+   * @throws InvalidOptionError when `delayMs` is not a number or is above 2^31 - 1 (Node's timer range;
+   *   a negative delay runs the job as soon as possible).
    */
   doTimer(delayMs: number, job: Job): JobTimer {
+    if (typeof delayMs !== 'number' || Number.isNaN(delayMs) || delayMs > MAX_TIMER_MS) {
+      throw new InvalidOptionError('delayMs', delayMs, `a number of ms up to ${MAX_TIMER_MS} (Node's timer range)`);
+    }
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       this.doAsync(job);
@@ -108,7 +119,8 @@ export class JobQueue implements Drainable {
         this.#jobs[this.#head] = noop; // let the job's closure be collected
         this.#head++;
         try {
-          job();
+          const result: unknown = job();
+          if (result !== undefined) catchRejection(result, this.#reportJobError);
         } catch (error) {
           this.#reportJobError(error);
         }
@@ -133,19 +145,16 @@ export class JobQueue implements Drainable {
     }
   }
 
-  #reportJobError(error: unknown): void {
+  /** Reports what a job threw, or why the promise of an async job rejected. */
+  readonly #reportJobError = (error: unknown): void => {
     // Neither a failing logger nor a failing error callback may stop the queue.
-    try {
-      this.#queueLogger.error({ err: error }, 'job threw; queue goes on');
-    } catch {
-      // ignored: see above
-    }
+    logSafely(this.#queueLogger, 'error', { err: error }, 'job failed; queue goes on');
     try {
       this.#onJobError?.(error);
     } catch {
       // ignored: see above
     }
-  }
+  };
 }
 
 function noop(): void {}

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DisconnectCode } from '../core/disconnect-cause.js';
+import { describeType, describeValue, isInstance } from '../core/describe.js';
 import { ConnectError, GamewireError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { ClientService, type ClientServiceOptions } from '../net/client-service.js';
@@ -252,8 +253,9 @@ export class BotRunner {
 
   readonly #makeSession = (): Session => {
     const context = new BotSessionContext(this.#state, ++this.#sessionNumber);
-    const session: unknown = this.#bot.createSession(context);
-    if (!(session instanceof Session)) throw this.#notASession(session);
+    const made: unknown = this.#bot.createSession(context);
+    if (!isInstance(made, Session)) throw this.#notASession(made);
+    const session = made;
     this.#contexts.set(session, context);
     this.#open.add(session);
     return session;
@@ -261,9 +263,10 @@ export class BotRunner {
 
   #notASession(value: unknown): Error {
     if (this.#fatal === undefined) {
-      const got = value === null ? 'null' : typeof value === 'object' ? `an object (${Object.getPrototypeOf(value)?.constructor?.name ?? 'no prototype'})` : typeof value;
+      // Thrown into the ClientService too, which drops the connection and fails this attempt with it.
       this.#fatal = new BotLoadError(
-        `bot '${this.#bot.name}': createSession returned ${got}, not a Session of this gamewire installation. ` +
+        `bot '${this.#bot.name}': createSession returned ${describeValue(value)} (${describeType(value)}), ` +
+          `not a Session of this gamewire installation. ` +
           `Return a subclass of Session or PacketSession imported from 'gamewire'; if it is one, the bot ` +
           `imports a second copy of gamewire (check 'npm ls gamewire').`,
       );

@@ -6,7 +6,9 @@ import {
   ConnectTimeoutError,
   GamewireError,
   ServiceStateError,
+  SessionFactoryError,
 } from '../core/errors.js';
+import { checkTimerMs } from '../core/timer-range.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
 
@@ -45,7 +47,7 @@ export class ClientService<S extends Session = Session> extends Service<S> {
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ClientServiceOptions<S>) {
     super(options, 1);
-    this.#connectTimeoutMs = checkInteger('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1);
+    this.#connectTimeoutMs = checkTimerMs('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1);
     this.#connectConcurrency = checkInteger(
       'connectConcurrency',
       options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY,
@@ -117,7 +119,7 @@ export class ClientService<S extends Session = Session> extends Service<S> {
           return;
         }
         const session = this.adopt(socket);
-        if (session === undefined) reject(new ServiceStateError('session factory failed'));
+        if (session instanceof SessionFactoryError) reject(session);
         else resolve(session);
       };
       const onError = (error: Error): void => {

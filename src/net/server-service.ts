@@ -1,30 +1,58 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createSecureContext, TLSSocket, type SecureContext, type TlsOptions } from 'node:tls';
-import { ListenError } from '../core/errors.js';
+import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
+import { errnoCode, ListenError, SessionFactoryError } from '../core/errors.js';
+import { logSafely } from '../core/logger.js';
+import { checkTimerMs } from '../core/timer-range.js';
+import { WarningThrottle } from '../core/warning-throttle.js';
+import { connectionCapacity, openFileLimit, RESERVED_FDS } from './file-limit.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
+import {
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+  HandshakeGate,
+} from './tls-handshakes.js';
+
+export { DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS };
 
 /** Default `maxSessionCount` of a ServerService. */
 export const DEFAULT_MAX_SESSION_COUNT = 100;
 /** Default listen backlog (Node's own default). */
 export const DEFAULT_BACKLOG = 511;
-/** Default TLS handshake timeout, ms (Node's own is 120 s, far too long for a game server). */
-export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** Options of a {@link ServerService}. */
 export interface ServerServiceOptions<S extends Session> extends ServiceOptions<S> {
-  /** Most sessions live at once; connections past it are closed at once and counted. Default 100. */
+  /**
+   * Most sessions live at once; connections past it are closed at once, counted in `refusedCount` and
+   * warned about (at once, then at most every 10 s). Sessions are also kept below the process's
+   * open-file limit less 64 (read at `start()`). Default 100.
+   */
   readonly maxSessionCount?: number;
   /** Kernel accept queue length for `listen()`. Default 511. */
   readonly backlog?: number;
-  /** Most live sessions from one remote IP address; more are refused like past `maxSessionCount`. 0 = no limit. Default 0. */
+  /**
+   * Most live sessions (and TLS handshakes) from one remote IP address; more are refused like past
+   * `maxSessionCount`. 0 = no limit. Default 0 (off): players behind one NAT (a mobile carrier, a PC
+   * bang, a LAN party) share one address, so a low cap locks real players out.
+   */
   readonly maxSessionsPerAddress?: number;
   /**
    * Serve TLS (`node:tls`) instead of plain TCP: the key and certificate and any other
    * `tls.createServer` option. Sessions, limits and causes are the same. `handshakeTimeout` defaults
-   * to 10000 ms here.
+   * to 10000 ms here. Connections still handshaking count against `maxSessionCount` and
+   * `maxSessionsPerAddress` and are bounded by `maxPendingHandshakes`.
    */
   readonly tls?: TlsOptions;
+  /**
+   * TLS only: most connections handshaking at once. When it is reached (or handshakes plus sessions
+   * reach `maxSessionCount`) the oldest handshake is dropped to make room for the new one, so a flood
+   * of silent connections cannot lock real clients out or run the process out of file descriptors.
+   * Default 128.
+   */
+  readonly maxPendingHandshakes?: number;
+  /** TLS only: most connections handshaking at once from one IP address; more are refused. Default 16. */
+  readonly maxPendingHandshakesPerAddress?: number;
 }
 
 /**
@@ -45,12 +73,17 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   readonly #maxPerAddress: number;
   readonly #perAddress = new Map<string, number>();
   readonly #tls: TlsOptions | undefined;
-  /** TLS connections still in their handshake: not sessions yet, but close() must end them too. */
-  readonly #handshaking = new Set<TLSSocket>();
+  /** TLS connections still in their handshake: not sessions yet, but bounded, and ended by close(). */
+  readonly #handshakes: HandshakeGate | undefined;
   #server: Server | undefined;
   #refused = 0;
   #accepted = 0;
-  #tlsFailures = 0;
+  /** Open-file limit read at start(); undefined when unknown. */
+  #fileLimit: number | undefined;
+  /** Connections the open-file limit allows (sessions plus TLS handshakes); Infinity when unknown. */
+  #fdCapacity = Number.POSITIVE_INFINITY;
+  readonly #fullWarning = new WarningThrottle();
+  readonly #fdWarning = new WarningThrottle();
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ServerServiceOptions<S>) {
@@ -58,6 +91,20 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     this.#backlog = checkInteger('backlog', options.backlog ?? DEFAULT_BACKLOG, 1);
     this.#maxPerAddress = checkInteger('maxSessionsPerAddress', options.maxSessionsPerAddress ?? 0, 0);
     this.#tls = options.tls;
+    const maxPending = checkInteger('maxPendingHandshakes', options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES, 1);
+    const perAddress = options.maxPendingHandshakesPerAddress ?? Math.min(DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, maxPending);
+    this.#handshakes =
+      options.tls === undefined
+        ? undefined
+        : new HandshakeGate(
+            {
+              maxPending,
+              maxPendingPerAddress: checkInteger('maxPendingHandshakesPerAddress', perAddress, 1, maxPending),
+              timeoutMs: checkTimerMs('tls.handshakeTimeout', options.tls.handshakeTimeout ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, 1),
+            },
+            options.tls,
+            this.logger,
+          );
   }
 
   /** True when the service serves TLS. */
@@ -65,12 +112,21 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     return this.#tls !== undefined;
   }
 
-  /** TLS connections that failed before a session was made (bad handshake, timeout). */
+  /** TLS connections that failed before a session was made (bad handshake, timeout, dropped to make room). */
   get tlsFailureCount(): number {
-    return this.#tlsFailures;
+    return this.#handshakes?.failureCount ?? 0;
   }
 
-  /** Connections closed at once because `maxSessionCount` sessions were live (or the service was closing). */
+  /** TLS handshakes in progress now. */
+  get pendingHandshakeCount(): number {
+    return this.#handshakes?.size ?? 0;
+  }
+
+  /**
+   * Connections closed at once because `maxSessionCount` sessions were live, an address was at its
+   * limit, the service was closing, or (counted once per failed accept) the process was out of file
+   * descriptors (`EMFILE`/`ENFILE`).
+   */
   get refusedCount(): number {
     return this.#refused;
   }
@@ -87,6 +143,18 @@ export class ServerService<S extends Session = Session> extends Service<S> {
    */
   async start(): Promise<void> {
     this.beginStart();
+    this.#fileLimit = openFileLimit();
+    this.#fdCapacity = connectionCapacity(this.#fileLimit);
+    if (this.maxSessionCount > this.#fdCapacity) {
+      logSafely(
+        this.logger,
+        'warn',
+        { maxSessionCount: this.maxSessionCount, fileLimit: this.#fileLimit, capacity: this.#fdCapacity },
+        `maxSessionCount ${this.maxSessionCount} is more than the open-file limit allows ` +
+          `(ulimit -n ${this.#fileLimit} less ${RESERVED_FDS} kept for the process = ${this.#fdCapacity}); ` +
+          'connections past it are refused; raise ulimit -n to serve more',
+      );
+    }
     let server: Server;
     if (this.#tls === undefined) {
       server = createServer({ noDelay: true, allowHalfOpen: false }, this.#handleConnection);
@@ -112,60 +180,42 @@ export class ServerService<S extends Session = Session> extends Service<S> {
       throw new ListenError(this.host, this.port, error);
     }
     // Errors after listening (EMFILE on accept, for example) must not crash the process.
-    server.on('error', (error) => this.logger.error({ err: error }, 'listener error'));
+    server.on('error', this.#handleListenerError);
     this.currentPort = (server.address() as AddressInfo).port;
     this.logger.debug({ host: this.host, port: this.currentPort }, 'listening');
   }
 
   protected stopOpening(): Promise<void> {
-    for (const raw of this.#handshaking) raw.destroy();
+    this.#handshakes?.destroyAll();
     const server = this.#server;
     if (server === undefined || !server.listening) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
   #handshake(raw: Socket, context: SecureContext): void {
-    if (this.#refusal(raw) !== undefined) {
-      this.#handleConnection(raw); // refuses and counts it, before any handshake work
+    const gate = this.#handshakes as HandshakeGate;
+    const address = raw.remoteAddress ?? '';
+    const why = this.#refusal(raw, false) ?? (gate.addressFull(address) ? 'at maxPendingHandshakesPerAddress' : undefined);
+    if (why !== undefined) {
+      this.#refuse(raw, why);
       return;
     }
-    const tls = this.#tls as TlsOptions;
-    const socket = new TLSSocket(raw, {
-      isServer: true,
-      secureContext: context,
-      requestCert: tls.requestCert ?? false,
-      rejectUnauthorized: tls.rejectUnauthorized ?? false,
-      ...(tls.ALPNProtocols === undefined ? {} : { ALPNProtocols: tls.ALPNProtocols }),
-    });
-    this.#handshaking.add(socket);
-    const fail = (error?: Error): void => {
-      if (!this.#handshaking.delete(socket)) return;
-      clearTimeout(timer);
-      this.#tlsFailures++;
-      this.logger.debug({ err: error }, 'TLS handshake failed');
-      socket.destroy();
-    };
-    const timer = setTimeout(
-      () => fail(new Error('TLS handshake timed out')),
-      tls.handshakeTimeout ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
-    );
-    timer.unref();
-    socket.once('error', fail);
-    socket.once('close', () => fail());
-    socket.once('secure', () => {
-      this.#handshaking.delete(socket);
-      clearTimeout(timer);
-      socket.off('error', fail);
-      this.#handleConnection(socket);
-    });
+    const room = Math.min(this.maxSessionCount, this.#fdCapacity);
+    gate.start(raw, context, () => this.sessionCount + gate.size < room, this.#handleConnection);
   }
 
   /** Why a connection from `socket` must be refused now, or undefined to accept it. */
-  #refusal(socket: Socket): string | undefined {
+  #refusal(socket: Socket, countHandshakes = true): string | undefined {
     if (this.closing) return 'service closing';
     if (this.sessionCount >= this.maxSessionCount) return 'at maxSessionCount';
-    if (this.#maxPerAddress > 0 && this.sessionCountFrom(socket.remoteAddress ?? '') >= this.#maxPerAddress) {
-      return 'at maxSessionsPerAddress';
+    // Past the open-file limit the OS would drop connections unseen; refusing them is seen and counted.
+    // A new TLS connection may instead push out a handshake (the gate decides), so those are not counted then.
+    const handshakes = countHandshakes ? (this.#handshakes?.size ?? 0) : 0;
+    if (this.sessionCount + handshakes >= this.#fdCapacity) return 'at the open-file limit';
+    if (this.#maxPerAddress > 0) {
+      const address = socket.remoteAddress ?? '';
+      const handshaking = this.#handshakes?.pendingFrom(address) ?? 0;
+      if (this.sessionCountFrom(address) + handshaking >= this.#maxPerAddress) return 'at maxSessionsPerAddress';
     }
     return undefined;
   }
@@ -187,17 +237,60 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     const address = socket.remoteAddress ?? '';
     const why = this.#refusal(socket);
     if (why !== undefined) {
-      this.#refused++;
-      this.logger.debug({ live: this.sessionCount, refused: this.#refused, address }, `connection refused: ${why}`);
-      socket.on('error', ignoreError);
-      socket.destroy();
+      this.#refuse(socket, why);
       return;
     }
     this.#accepted++;
     const session = this.adopt(socket);
-    if (session !== undefined && this.#maxPerAddress > 0) {
+    if (!(session instanceof SessionFactoryError) && this.#maxPerAddress > 0) {
       this.#perAddress.set(address, this.sessionCountFrom(address) + 1);
     }
+  };
+
+  /** Closes `socket` at once, counts it, and warns (rate-limited) when a limit turned it away. */
+  #refuse(socket: Socket, why: string): void {
+    this.#refused++;
+    const address = socket.remoteAddress ?? '';
+    socket.on('error', ignoreError);
+    socket.destroy();
+    this.logger.debug({ live: this.sessionCount, refused: this.#refused, address }, `connection refused: ${why}`);
+    if (this.closing) return;
+    const count = this.#fullWarning.count(performance.now());
+    if (count === 0) return;
+    const raise =
+      why === 'at maxSessionCount'
+        ? `raise option maxSessionCount (${this.maxSessionCount}; gamewire CLI: --max-sessions)`
+        : why === 'at maxSessionsPerAddress'
+          ? `raise option maxSessionsPerAddress (${this.#maxPerAddress}), or 0 for no limit`
+          : why === 'at the open-file limit'
+            ? `raise the open-file limit (ulimit -n, now ${this.#fileLimit}; ${RESERVED_FDS} are kept for the process)`
+            : 'raise option maxPendingHandshakesPerAddress';
+    logSafely(
+      this.logger,
+      'warn',
+      { live: this.sessionCount, refusedSinceLastWarning: count, refused: this.#refused, reason: why },
+      `refusing connections: ${why}; ${count} refused since the last warning; ${raise}`,
+    );
+  }
+
+  readonly #handleListenerError = (error: Error): void => {
+    const code = errnoCode(error);
+    if (code !== 'EMFILE' && code !== 'ENFILE') {
+      logSafely(this.logger, 'error', { err: error }, 'listener error');
+      return;
+    }
+    // Node reports an accept that failed for lack of file descriptors here; libuv has already closed
+    // the waiting connections, so the peers see a reset.
+    this.#refused++;
+    const count = this.#fdWarning.count(performance.now());
+    if (count === 0) return;
+    logSafely(
+      this.logger,
+      'warn',
+      { code, live: this.sessionCount, failedAcceptsSinceLastWarning: count, refused: this.#refused },
+      `out of file descriptors (${code}): ${count} accepts failed since the last warning and connections were dropped; ` +
+        `raise the open-file limit (ulimit -n) or lower maxSessionCount (${this.maxSessionCount}; gamewire CLI: --max-sessions)`,
+    );
   };
 }
 

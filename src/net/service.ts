@@ -1,9 +1,12 @@
 import type { Socket } from 'node:net';
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
-import { InvalidOptionError, ServiceStateError } from '../core/errors.js';
-import { silentLogger, type Logger } from '../core/logger.js';
+import { catchRejection, describeType, describeValue, isInstance } from '../core/describe.js';
+import { InvalidOptionError, ServiceStateError, SessionFactoryError } from '../core/errors.js';
+import { logSafely, silentLogger, type Logger } from '../core/logger.js';
+import { WarningThrottle } from '../core/warning-throttle.js';
 import { DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE } from '../core/recv-buffer.js';
-import type { Session } from './session.js';
+import { checkTimerMs } from '../core/timer-range.js';
+import { Session } from './session.js';
 import {
   kAttach,
   kClose,
@@ -105,6 +108,8 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   readonly #liveSessions = new Set<S>();
   readonly #closeGraceMs: number;
   #closePromise: Promise<void> | undefined;
+  #factoryFailures = 0;
+  readonly #factoryWarning = new WarningThrottle();
   #notifyDrained: (() => void) | undefined;
 
   protected constructor(options: ServiceOptions<S>, defaultMaxSessionCount: number) {
@@ -115,7 +120,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
       throw new InvalidOptionError('sessionFactory', this.#sessionFactory, 'a function returning a Session');
     }
     this.maxSessionCount = checkInteger('maxSessionCount', options.maxSessionCount ?? defaultMaxSessionCount, 1);
-    this.#closeGraceMs = checkInteger('closeGraceMs', options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, 0);
+    this.#closeGraceMs = checkTimerMs('closeGraceMs', options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, 0);
     this.logger = options.logger ?? silentLogger;
     const high = checkInteger('sendHighWaterMark', options.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK, 1);
     const low = checkInteger('sendLowWaterMark', options.sendLowWaterMark ?? Math.min(DEFAULT_SEND_LOW_WATER_MARK, high), 0, high);
@@ -125,17 +130,13 @@ export abstract class Service<S extends Session = Session> implements SessionHos
     }
     this.sessionSettings = Object.freeze({
       recvBufferSize: checkInteger('recvBufferSize', options.recvBufferSize ?? DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE),
-      disconnectTimeoutMs: checkInteger(
-        'disconnectTimeoutMs',
-        options.disconnectTimeoutMs ?? DEFAULT_DISCONNECT_TIMEOUT_MS,
-        0,
-      ),
+      disconnectTimeoutMs: checkTimerMs('disconnectTimeoutMs', options.disconnectTimeoutMs ?? DEFAULT_DISCONNECT_TIMEOUT_MS, 0),
       logger: this.logger,
       sendHighWaterMark: high,
       sendLowWaterMark: low,
       maxSendQueueBytes: checkInteger('maxSendQueueBytes', options.maxSendQueueBytes ?? Math.max(DEFAULT_MAX_SEND_QUEUE_BYTES, high), high),
       pauseReadingWhenUnwritable: options.pauseReadingWhenUnwritable ?? true,
-      idleTimeoutMs: checkInteger('idleTimeoutMs', options.idleTimeoutMs ?? 0, 0),
+      idleTimeoutMs: checkTimerMs('idleTimeoutMs', options.idleTimeoutMs ?? 0, 1, true),
       maxBytesPerSecond: checkInteger('maxBytesPerSecond', options.maxBytesPerSecond ?? 0, 0),
       maxPacketsPerSecond: checkInteger('maxPacketsPerSecond', options.maxPacketsPerSecond ?? 0, 0),
       rateLimitAction: action,
@@ -168,6 +169,14 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   }
 
   /**
+   * Connections dropped because the session factory threw or returned something that is not a new
+   * Session (`GW_ERR_SESSION_FACTORY`, logged at error level, at most once per 10 s).
+   */
+  get factoryFailureCount(): number {
+    return this.#factoryFailures;
+  }
+
+  /**
    * Starts the service: a server listens, a client connects its sessions.
    * @throws ServiceStateError if called twice; see the subclasses for the rest.
    */
@@ -188,21 +197,46 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   protected abstract stopOpening(): Promise<void>;
 
   /**
-   * Makes a session with the factory and attaches `socket` to it. Returns undefined (and destroys the
-   * socket) when the factory throws.
+   * Makes a session with the factory and attaches `socket` to it. Returns the error (and destroys the
+   * socket, counting it in `factoryFailureCount`) when the factory throws or returns something that is
+   * not a new, unattached Session of this installation; the live set is not touched then.
    */
-  protected adopt(socket: Socket): S | undefined {
-    let session: S;
+  protected adopt(socket: Socket): S | SessionFactoryError {
+    let made: unknown;
     try {
-      session = this.#sessionFactory();
-      this.#liveSessions.add(session);
+      made = this.#sessionFactory();
+    } catch (error) {
+      if (isInstance(error, SessionFactoryError)) return this.#factoryFailed(socket, error);
+      return this.#factoryFailed(socket, new SessionFactoryError(`threw: ${describeValue(error)}`, error));
+    }
+    if (!isInstance(made, Session)) {
+      // An async factory: its promise is not a session, and a rejection of it must not go unhandled.
+      catchRejection(made, (reason) => logSafely(this.logger, 'error', { err: reason }, 'async sessionFactory rejected'));
+      return this.#factoryFailed(socket, new SessionFactoryError(`returned ${describeValue(made)} (${describeType(made)})`));
+    }
+    if (made.state !== 'connecting') {
+      return this.#factoryFailed(socket, new SessionFactoryError(`returned session ${made.id}, which is already ${made.state}`));
+    }
+    const session = made as S;
+    this.#liveSessions.add(session);
+    try {
       session[kAttach](socket, this, this.sessionSettings);
     } catch (error) {
-      this.logger.error({ err: error }, 'session factory or attach failed; connection dropped');
-      socket.destroy();
-      return undefined;
+      this.#liveSessions.delete(session);
+      return this.#factoryFailed(socket, new SessionFactoryError(`returned a session that could not be attached: ${describeValue(error)}`, error));
     }
     return session;
+  }
+
+  #factoryFailed(socket: Socket, error: SessionFactoryError): SessionFactoryError {
+    this.#factoryFailures++;
+    socket.on('error', ignoreError);
+    socket.destroy();
+    const count = this.#factoryWarning.count(performance.now());
+    if (count > 0) {
+      logSafely(this.logger, 'error', { err: error, failuresSinceLastReport: count }, 'session factory failed; connection dropped');
+    }
+    return error;
   }
 
   /** Internal: a session ended; it leaves the live set exactly once. */
@@ -258,3 +292,5 @@ export function checkInteger(name: string, value: unknown, min: number, max = Nu
   }
   return value;
 }
+
+function ignoreError(): void {}

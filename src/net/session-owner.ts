@@ -78,6 +78,8 @@ export const kSendRange: unique symbol = Symbol('gamewire.sendRange');
 /** Internal: called once when the session opens, before onConnected (PacketSession starts heartbeats). */
 export const kOnOpen: unique symbol = Symbol('gamewire.onOpen');
 
+export { kWatchHook } from '../core/watch-hook.js';
+
 /** Internal: what a close listener receives. */
 export type CloseListener = (session: object, cause: DisconnectCause) => void;
 

@@ -12,7 +12,8 @@ import {
   SocketError,
   type GamewireError,
 } from '../core/errors.js';
-import { silentLogger, type Logger } from '../core/logger.js';
+import { catchRejection, isInstance, isThenable } from '../core/describe.js';
+import { logSafely, silentLogger, type Logger } from '../core/logger.js';
 import { RecvBuffer } from '../core/recv-buffer.js';
 import { TokenBucket } from '../core/token-bucket.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
@@ -23,6 +24,7 @@ import {
   kClose,
   kDestroy,
   kOnOpen,
+  kWatchHook,
   kRemoveCloseListener,
   kSendRange,
   kSessionClosed,
@@ -62,7 +64,7 @@ const PAUSE_THROTTLED = 2;
  *   order, then `onDisconnected` exactly once and last.
  * - Everything passed to `send()` during one event-loop turn leaves in one socket write, in order.
  * - A hook that throws disconnects this session only, with cause `HANDLER_ERROR`; nothing else is
- *   affected.
+ *   affected. A hook may be `async`: it is not awaited, and a rejection ends the session the same way.
  *
  * A session is created by the service's session factory and attached by the service once its socket
  * is connected; it is never reused or reopened.
@@ -262,7 +264,7 @@ export class Session implements Flushable {
     socket.on('close', this.#handleClose);
     try {
       this[kOnOpen]();
-      this.onConnected();
+      this[kWatchHook]('onConnected', this.onConnected());
     } catch (error) {
       this.#failHook('onConnected', error);
     }
@@ -404,13 +406,15 @@ export class Session implements Flushable {
       this.#failHook('onRecv', error);
       return -1;
     }
-    if (this.#sessionState !== 'open') return -1;
     if (typeof consumed !== 'number' || !Number.isInteger(consumed) || consumed < 0 || consumed > view.length) {
+      this[kWatchHook]('onRecv', consumed);
+      if (this.#sessionState !== 'open') return -1;
       const error = new BadConsumedCountError(consumed, view.length);
       this.#reportHandlerError(error);
       this[kClose](disconnectCause(DisconnectCode.HandlerError, error.message, error));
       return -1;
     }
+    if (this.#sessionState !== 'open') return -1;
     return consumed;
   }
 
@@ -428,7 +432,7 @@ export class Session implements Flushable {
     }
     if (!this.#trackSends) return;
     try {
-      this.onSend(bytes);
+      this[kWatchHook]('onSend', this.onSend(bytes));
     } catch (thrown) {
       this.#failHook('onSend', thrown);
     }
@@ -466,7 +470,7 @@ export class Session implements Flushable {
     const cause = this.#cause ?? disconnectCause(DisconnectCode.PeerClosed, 'connection closed');
     this.#cause = cause;
     try {
-      this.onDisconnected(cause);
+      this[kWatchHook]('onDisconnected', this.onDisconnected(cause));
     } catch (error) {
       this.#reportHandlerError(new HandlerError('onDisconnected', error));
     }
@@ -477,7 +481,7 @@ export class Session implements Flushable {
         try {
           listener(this, cause);
         } catch (error) {
-          this.#logger.error({ sessionId: this.id, err: error }, 'close listener threw');
+          logSafely(this.#logger, 'error', { sessionId: this.id, err: error }, 'close listener threw');
         }
       }
     }
@@ -499,7 +503,7 @@ export class Session implements Flushable {
     this.#writable = writable;
     if (settings.pauseReadingWhenUnwritable) this.#setPaused(PAUSE_UNWRITABLE, !writable);
     try {
-      this.onWritableChanged(writable);
+      this[kWatchHook]('onWritableChanged', this.onWritableChanged(writable));
     } catch (error) {
       this.#failHook('onWritableChanged', error);
     }
@@ -570,15 +574,29 @@ export class Session implements Flushable {
     this.#lingerTimer.unref();
   }
 
+  /**
+   * Internal: `result` is what hook `hook` returned. If it is a promise (an `async` hook), a rejection
+   * ends the session with HANDLER_ERROR as a throw would (only logged for onDisconnected). Nothing is
+   * allocated for an ordinary return value.
+   */
+  [kWatchHook](hook: string, result: unknown): void {
+    if (!isThenable(result)) return;
+    catchRejection(result, (reason) => {
+      const error = isInstance(reason, HandlerError) ? reason : new HandlerError(hook, reason, true);
+      if (hook === 'onDisconnected') this.#reportHandlerError(error);
+      else this.#failHook(hook, error);
+    });
+  }
+
   #failHook(hook: string, thrown: unknown): void {
     // A subclass (PacketSession) may already have named the hook that really threw.
-    const error = thrown instanceof HandlerError ? thrown : new HandlerError(hook, thrown);
+    const error = isInstance(thrown, HandlerError) ? thrown : new HandlerError(hook, thrown);
     this.#reportHandlerError(error);
     this[kClose](disconnectCause(DisconnectCode.HandlerError, error.message, error));
   }
 
   #reportHandlerError(error: GamewireError): void {
-    this.#logger.error({ sessionId: this.id, err: error }, 'session hook failed');
+    logSafely(this.#logger, 'error', { sessionId: this.id, err: error }, 'session hook failed');
   }
 
   /** The single state transition; refuses illegal moves so a bug shows at once instead of corrupting state. */

@@ -1,4 +1,5 @@
 import { InvalidOptionError, UnknownPacketError } from '../core/errors.js';
+import { kWatchHook } from '../core/watch-hook.js';
 import type { MessageOf, MessageType } from './message-type.js';
 import type { PacketPeer } from './packet-peer.js';
 
@@ -22,6 +23,8 @@ export interface PacketHandlerTableOptions<S extends PacketPeer> {
 interface Entry<S extends PacketPeer> {
   readonly type: MessageType<unknown>;
   readonly handler: PacketHandler<S, unknown>;
+  /** The hook name a failure of the handler is reported under, e.g. `handler C_CHAT`. */
+  readonly hook: string;
 }
 
 /**
@@ -43,7 +46,7 @@ export class PacketHandlerTable<S extends PacketPeer> {
       const handler = handlers[name];
       if (typeof handler !== 'function') throw new InvalidOptionError(`handler ${name}`, handler, 'a function');
       if (this.entries.has(type.id)) throw new InvalidOptionError(`packet id of ${name}`, type.id, 'unique');
-      this.entries.set(type.id, { type, handler: handler as PacketHandler<S, unknown> });
+      this.entries.set(type.id, { type, handler: handler as PacketHandler<S, unknown>, hook: `handler ${name}` });
     }
     this.onUnknown = options.onUnknown;
   }
@@ -54,7 +57,8 @@ export class PacketHandlerTable<S extends PacketPeer> {
   }
 
   /**
-   * Decodes `body` as the message of `id` and runs its handler.
+   * Decodes `body` as the message of `id` and runs its handler. A handler may be `async`: it is not
+   * awaited, and a rejection ends `session` with `HANDLER_ERROR` (hook `handler NAME`), as a throw does.
    * @throws UnknownPacketError for an id with no handler and no `onUnknown`.
    * @throws BadPacketError when the body does not decode.
    */
@@ -62,11 +66,22 @@ export class PacketHandlerTable<S extends PacketPeer> {
     const entry = this.entries.get(id);
     if (entry === undefined) {
       if (this.onUnknown === undefined) throw new UnknownPacketError(id);
-      this.onUnknown(session, id, body);
+      const unknownResult: unknown = this.onUnknown(session, id, body);
+      if (unknownResult !== undefined) watch(session, 'onUnknown', unknownResult);
       return;
     }
-    entry.handler(session, entry.type.decode(body));
+    const result: unknown = entry.handler(session, entry.type.decode(body));
+    if (result !== undefined) watch(session, entry.hook, result);
   }
+}
+
+/** A peer that can watch what a handler returned (a Session can; the browser client need not). */
+interface HookWatcher {
+  [kWatchHook]?(hook: string, result: unknown): void;
+}
+
+function watch(session: PacketPeer, hook: string, result: unknown): void {
+  (session as HookWatcher)[kWatchHook]?.(hook, result);
 }
 
 /** Builds a {@link PacketHandlerTable} from message types and handlers typed by them. */

@@ -8,7 +8,9 @@ import {
   UnknownPacketError,
 } from '../core/errors.js';
 import { Session } from '../net/session.js';
-import { kAddCloseListener, kOnOpen, kSendRange } from '../net/session-owner.js';
+import { isInstance } from '../core/describe.js';
+import { checkTimerMs } from '../core/timer-range.js';
+import { kAddCloseListener, kOnOpen, kSendRange, kWatchHook } from '../net/session-owner.js';
 import {
   HEARTBEAT_PING_ID,
   HEARTBEAT_PONG_ID,
@@ -47,7 +49,9 @@ const HEARTBEAT_BODY_SIZE = 8;
  *   `PACKET_TOO_LARGE`. Packets before the bad header are still delivered.
  * - `body` is a view into receive memory that is reused: it is valid only during the call. To keep it,
  *   copy it (`Buffer.from(body)`) or decode it into a message first.
- * - A throw from `onRecvPacket` ends this session with `HANDLER_ERROR` (hook `onRecvPacket`), except
+ * - A throw from `onRecvPacket`, or a rejection of the promise an `async onRecvPacket` returns (it is
+ *   not awaited: packets are still handled in order, one call each), ends this session with
+ *   `HANDLER_ERROR` (hook `onRecvPacket`), except
  *   `UnknownPacketError` (`UNKNOWN_PACKET`) and `BadPacketError` (`BAD_PACKET`) from a handler table.
  */
 export abstract class PacketSession extends Session {
@@ -61,16 +65,16 @@ export abstract class PacketSession extends Session {
   constructor(options: PacketSessionOptions = {}) {
     super();
     this.#scanner = new PacketScanner(options.maxPacketSize ?? MAX_PACKET_SIZE);
-    const heartbeat = options.heartbeatIntervalMs ?? 0;
-    if (!Number.isInteger(heartbeat) || heartbeat < 0) {
-      throw new InvalidOptionError('heartbeatIntervalMs', heartbeat, 'an integer >= 0');
-    }
-    this.#heartbeatIntervalMs = heartbeat;
+    this.#heartbeatIntervalMs = checkTimerMs('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 0, 1, true);
     this.#sink = {
       onPacketBytes: (buffer, offset, size, id) => {
         if (!this.admitPacket()) return this.connected;
         if (id >= HEARTBEAT_PING_ID) this.#onHeartbeat(buffer, offset, size, id);
-        else this.onRecvPacket(id, buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size));
+        else {
+          const result: unknown = this.onRecvPacket(id, buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size));
+          // An async onRecvPacket: its rejection ends the session (checked only when something came back).
+          if (result !== undefined) this[kWatchHook]('onRecvPacket', result);
+        }
         return this.connected;
       },
     };
@@ -142,11 +146,11 @@ export abstract class PacketSession extends Session {
     try {
       consumed = scanner.scan(buffer, this.#sink);
     } catch (thrown) {
-      if (thrown instanceof UnknownPacketError) {
+      if (isInstance(thrown, UnknownPacketError)) {
         this.closeWithError(DisconnectCode.UnknownPacket, thrown);
         return 0;
       }
-      if (thrown instanceof BadPacketError) {
+      if (isInstance(thrown, BadPacketError)) {
         this.closeWithError(DisconnectCode.BadPacket, thrown);
         return 0;
       }

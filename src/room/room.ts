@@ -1,4 +1,6 @@
+import { catchRejection } from '../core/describe.js';
 import { InvalidOptionError } from '../core/errors.js';
+import { MAX_TIMER_MS } from '../core/timer-range.js';
 import { JobQueue, type JobQueueOptions } from '../jobs/job-queue.js';
 import type { Session } from '../net/session.js';
 import { kAddCloseListener, kRemoveCloseListener, type CloseListener } from '../net/session-owner.js';
@@ -49,7 +51,9 @@ export class Room<S extends Session = Session> extends JobQueue {
     }
     this.maxMembers = maxMembers;
     const tick = options.tickIntervalMs ?? 0;
-    if (typeof tick !== 'number' || !(tick >= 0)) throw new InvalidOptionError('tickIntervalMs', tick, 'a number >= 0');
+    if (typeof tick !== 'number' || !(tick >= 0) || tick > MAX_TIMER_MS) {
+      throw new InvalidOptionError('tickIntervalMs', tick, `a number of ms from 0 (no tick) to ${MAX_TIMER_MS}`);
+    }
     if (tick > 0) {
       this.#lastTick = performance.now();
       this.#tickTimer = setInterval(() => this.doAsync(this.#runTick), tick);
@@ -76,7 +80,8 @@ export class Room<S extends Session = Session> extends JobQueue {
     if (this.#memberSet.size >= this.maxMembers) return false;
     this.#memberSet.add(session);
     session[kAddCloseListener](this.#handleMemberClosed);
-    this.onEnter(session);
+    const result: unknown = this.onEnter(session);
+    if (result !== undefined) catchRejection(result, this.#reportHookRejection);
     return true;
   }
 
@@ -117,35 +122,44 @@ export class Room<S extends Session = Session> extends JobQueue {
     for (const member of [...this.#memberSet]) this.leave(member);
   }
 
-  /** Hook: `session` entered. */
+  /** Hook: `session` entered. May be async (not awaited); a throw or rejection is reported like a job error. */
   protected onEnter(session: S): void {
     void session;
   }
 
-  /** Hook: `session` left, by `leave`, by disconnecting, or because the room closed. Runs once per enter. */
+  /**
+   * Hook: `session` left, by `leave`, by disconnecting, or because the room closed. Runs once per enter.
+   * May be async (not awaited); a throw or rejection is reported like a job error.
+   */
   protected onLeave(session: S): void {
     void session;
   }
 
-  /** Hook: a tick, with the ms since the previous one (only with `tickIntervalMs`). Runs as a job. */
+  /** Hook: a tick, with the ms since the previous one (only with `tickIntervalMs`). Runs as a job (may be async). */
   protected onTick(elapsedMs: number): void {
     void elapsedMs;
   }
 
-  readonly #runTick = (): void => {
+  readonly #runTick = (): unknown => {
     const now = performance.now();
     const elapsed = now - this.#lastTick;
     this.#lastTick = now;
-    this.onTick(elapsed);
+    return this.onTick(elapsed); // a promise (async onTick) is watched by the job queue
   };
 
   #notifyLeave(session: S): void {
     try {
-      this.onLeave(session);
+      const result: unknown = this.onLeave(session);
+      if (result !== undefined) catchRejection(result, this.#reportHookRejection);
     } catch (error) {
-      this.doAsync(() => {
-        throw error; // reported like any job error
-      });
+      this.#reportHookRejection(error);
     }
   }
+
+  /** A hook outside a job threw or rejected: reported like any job error, as a job of the room. */
+  readonly #reportHookRejection = (error: unknown): void => {
+    this.doAsync(() => {
+      throw error;
+    });
+  };
 }

@@ -9,7 +9,7 @@ describe('CLI logs', () => {
   it('print an error with a cause once, without a stack unless debugging', () => {
     const error = new HandlerError('onRecvPacket', new Error('oops in my chat handler: hi'));
     const logged = serializeError(error, false);
-    assert.equal(logged.message, 'onRecvPacket threw: oops in my chat handler: hi');
+    assert.equal(logged.message, 'onRecvPacket threw: Error: oops in my chat handler: hi');
     assert.equal(logged.code, 'GW_ERR_HANDLER');
     assert.equal(logged.hook, 'onRecvPacket');
     assert.equal(logged.stack, undefined);
@@ -20,11 +20,11 @@ describe('CLI logs', () => {
 
   it('describe thrown values that are not errors, even ones whose toString throws', () => {
     const hostile = { toString: () => { throw new Error('no'); } };
-    assert.equal(serializeError(hostile, false).message, '[object Object]');
-    assert.equal(serializeError(Object.create(null), false).message, '[object Object]');
+    assert.equal(serializeError(hostile, false).message, 'Object');
+    assert.equal(serializeError(Object.create(null), false).message, 'null-prototype object');
     assert.equal(serializeError(undefined, false).message, 'undefined');
     const plainCause = new Error('outer', { cause: 'inner reason' });
-    assert.equal(serializeError(plainCause, false).message, 'outer: inner reason');
+    assert.equal(serializeError(plainCause, false).message, 'outer: "inner reason"');
   });
 
   it('are JSON when piped, readable with --log-format pretty, and one ready line either way', async (t) => {

@@ -101,7 +101,7 @@ describe('gamewire loadtest', { timeout: 30_000 }, () => {
     writeFileSync(botPath, "export default { name: 'plain', createSession: () => ({ onRecv() { return 0; } }) };\n");
     const bad = runCli(cleanup, ['loadtest', '--bot', botPath, '--port', String(port), '--sessions', '2', '--workers', '1', '--duration-s', '2']);
     assert.equal(await bad.waitForExit(20_000), 1, bad.output());
-    assert.match(bad.output(), /bot 'plain': createSession returned an object \(Object\), not a Session of this gamewire installation/);
+    assert.match(bad.output(), /bot 'plain': createSession returned Object \(object\), not a Session of this gamewire installation/);
   });
 });
 

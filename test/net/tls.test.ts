@@ -4,42 +4,16 @@
  * the handshake without a session.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { makeCertificate, type Pem } from '../helpers/certificate.js';
 import { assertCause, pollUntil, WatchedEcho, WatchedSession } from '../helpers/limits.js';
 import { packet, PacketReader } from '../helpers/packets.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { makeClient, startServer } from '../helpers/services.js';
 import { cleanupAfter, withTimeout } from '../helpers/wait.js';
-
-interface Pem {
-  readonly key: Buffer;
-  readonly cert: Buffer;
-}
-
-/** Makes a self-signed certificate for localhost / 127.0.0.1; a string says why it could not. */
-function makeCertificate(dir: string): Pem | string {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-  } catch (error) {
-    return `openssl CLI not available (${(error as Error).message}); TLS tests skipped`;
-  }
-  const keyFile = join(dir, 'k.pem');
-  const certFile = join(dir, 'c.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
-      '-keyout', keyFile, '-out', certFile, '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(keyFile), cert: readFileSync(certFile) };
-}
 
 describe('TLS', () => {
   let dir = '';
