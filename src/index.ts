@@ -22,6 +22,7 @@ export {
   IdleTimeoutError,
   RateLimitedError,
   SendQueueOverflowError,
+  SendStalledError,
   UnknownPacketError,
   type GamewireErrorCode,
 } from './core/errors.js';
@@ -33,6 +34,9 @@ export {
   DEFAULT_CLOSE_GRACE_MS,
   DEFAULT_DISCONNECT_TIMEOUT_MS,
   DEFAULT_HOST,
+  DEFAULT_MAX_SEND_QUEUE_PIECES,
+  DEFAULT_READ_BUDGET_BYTES,
+  DEFAULT_STALL_TIMEOUT_MS,
   Service,
   type ServiceOptions,
   type ServiceState,
