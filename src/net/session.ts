@@ -366,7 +366,11 @@ export class Session implements Flushable, FlowParty, BudgetReader {
       }
     }
     if (this.#writable) this.#updateWritable();
+    // Whose input fills this queue stops reading: another session's (held until this one drains), or
+    // this session's own (an echo-style peer that does not read its replies). A member filled by others
+    // keeps reading: pausing it would starve it as a sender (issue 10, "senders starve each other").
     if (fedByOther) this[kFlowState]().hold((source as Session)[kFlowState]());
+    else if (source === this && settings.pauseReadingWhenUnwritable) this.#setPaused(PAUSE_UNWRITABLE, true);
     return true;
   }
 
@@ -568,7 +572,7 @@ export class Session implements Flushable, FlowParty, BudgetReader {
       this[kFlowState]().progressAt = performance.now();
       this.#stallTimer ??= this.#armStallTimer(settings.stallTimeoutMs);
     }
-    if (settings.pauseReadingWhenUnwritable) this.#setPaused(PAUSE_UNWRITABLE, !writable);
+    if (writable) this.#setPaused(PAUSE_UNWRITABLE, false);
     try {
       this.onWritableChanged(writable);
     } catch (error) {
