@@ -27,7 +27,7 @@ export const DisconnectCode = {
   UnknownPacket: 'UNKNOWN_PACKET',
   /** A packet body that does not decode as the message of its id. */
   BadPacket: 'BAD_PACKET',
-  /** More than `maxSendQueueBytes` were queued for a peer that does not read; the socket is destroyed. */
+  /** More than `maxSendQueueBytes` were queued for a peer that does not read fast enough; the socket is destroyed. */
   SendQueueOverflow: 'SEND_QUEUE_OVERFLOW',
   /** A peer above its high water mark made no write progress for `stallTimeoutMs`; the socket is destroyed. */
   SendStalled: 'SEND_STALLED',

@@ -25,7 +25,7 @@ export interface FlowParty {
 }
 
 /** Default `stallTimeoutMs`: a member above its high mark with no write progress this long is cut off. */
-export const DEFAULT_STALL_TIMEOUT_MS = 5_000;
+export const DEFAULT_STALL_TIMEOUT_MS = 2_000;
 
 /** One session's part in fan-out flow control, as a source (it feeds others) and as a member (it is fed). */
 export class FanoutFlow {

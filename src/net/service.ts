@@ -77,7 +77,7 @@ export interface ServiceOptions<S extends Session> {
   /**
    * A session above its `sendHighWaterMark` whose writes make no progress for this long is destroyed
    * with `SEND_STALLED`: its peer has stopped reading. It holds the sessions whose input fed it (their
-   * reading paused) at most this long. 1..2^31-1 ms. Default 5000.
+   * reading paused) at most this long. 1..2^31-1 ms. Default 2000.
    */
   readonly stallTimeoutMs?: number;
   /**
@@ -86,8 +86,10 @@ export interface ServiceOptions<S extends Session> {
    */
   readonly readBudgetBytes?: number;
   /**
-   * Stop reading from a peer while its session is not writable, so an echo-style peer that never reads
-   * only fills TCP, not the server's memory; resume at the low water mark. Default true.
+   * Stop reading from a peer while its own input (the replies to it) keeps its session unwritable, so
+   * an echo-style peer that never reads only fills TCP, not the server's memory; resume at the low
+   * water mark. Bytes fed by other sessions' input pause those sessions instead (fan-out flow control),
+   * and bytes from timers pause nobody. Default true.
    */
   readonly pauseReadingWhenUnwritable?: boolean;
   /** Milliseconds without a byte from a peer before it is disconnected with `IDLE_TIMEOUT`. Default 0 (off). */

@@ -47,7 +47,7 @@ export interface SessionSettings {
   readonly stallTimeoutMs: number;
   /** Bytes a session reads per event-loop turn before it waits for the next; 0 = unlimited. */
   readonly readBudgetBytes: number;
-  /** Stop reading from a peer while its session is not writable. */
+  /** Stop reading from a peer while its own input keeps its session unwritable. */
   readonly pauseReadingWhenUnwritable: boolean;
   /** Milliseconds without a byte from the peer before `IDLE_TIMEOUT`; 0 = never. */
   readonly idleTimeoutMs: number;

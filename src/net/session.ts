@@ -71,6 +71,9 @@ const PAUSE_FANOUT = 8;
  * - Everything passed to `send()` during one event-loop turn leaves in one socket write, in order.
  * - A hook that throws disconnects this session only, with cause `HANDLER_ERROR`; nothing else is
  *   affected.
+ * - Flow control: it reads at most `readBudgetBytes` per turn; what its input makes other sessions
+ *   queue past their high water mark pauses its reading until they drain (fanout-flow.ts); it is cut
+ *   off only when its own peer is stuck (`SEND_STALLED`, `SEND_QUEUE_OVERFLOW`).
  *
  * A session is created by the service's session factory and attached by the service once its socket
  * is connected; it is never reused or reopened.
@@ -157,7 +160,8 @@ export class Session implements Flushable, FlowParty, BudgetReader {
   /**
    * False while more than `sendHighWaterMark` bytes are queued for the peer, until the queue drains to
    * `sendLowWaterMark`. Game code can skip optional traffic (position updates) while it is false;
-   * `onWritableChanged` tells when it changes.
+   * `onWritableChanged` tells when it changes. Sends caused by another session's input are slowed by
+   * gamewire itself (that session stops reading meanwhile); sends from timers and ticks are not.
    */
   get writable(): boolean {
     return this.#writable;
@@ -507,6 +511,7 @@ export class Session implements Flushable, FlowParty, BudgetReader {
     this.#cause = disconnectCause(DisconnectCode.PeerClosed, 'peer closed the connection');
     this.#moveTo('closing');
     this.#sendQueue.clear();
+    this.#flow?.releaseAll();
     this.#startLingerTimer();
   };
 
