@@ -573,11 +573,11 @@ export class Session implements Flushable, FlowParty, BudgetReader {
     this.#writable = writable;
     if (writable) {
       this.#flow?.releaseAll();
+      this.#setPaused(PAUSE_UNWRITABLE, false);
     } else {
       this[kFlowState]().progressAt = performance.now();
       this.#stallTimer ??= this.#armStallTimer(settings.stallTimeoutMs);
     }
-    if (writable) this.#setPaused(PAUSE_UNWRITABLE, false);
     try {
       this.onWritableChanged(writable);
     } catch (error) {
@@ -646,8 +646,9 @@ export class Session implements Flushable, FlowParty, BudgetReader {
 
   readonly #checkIdle = (): void => {
     if (this.#sessionState !== 'open') return;
-    // While throttled or held by fan-out flow control, silence is ours, not the peer's. While paused because the peer is behind,
-    // write completions (counted as activity) show it is alive; a peer that neither sends nor reads is not.
+    // While throttled or held by fan-out flow control, silence is ours, not the peer's. While paused
+    // because the peer is behind, write completions (counted as activity) show it is alive; a peer that
+    // neither sends nor reads is not.
     if ((this.#pauseReasons & (PAUSE_THROTTLED | PAUSE_FANOUT)) !== 0 || this.#activity !== this.#activitySeen) {
       this.#activitySeen = this.#activity;
       this.#idleTicks = 0;
