@@ -264,6 +264,42 @@ describe('Fan-out flow control: many senders in a broadcast room', () => {
   });
 });
 
+describe('Fan-out flow control: input from many senders past maxSendQueueBytes', () => {
+  it('does not cut off members that read: their feeders are held; the overshoot is about one read budget per sender', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const room = new Room<BroadcastSession>();
+    cleanup.add(() => room.close());
+    const causes: string[] = [];
+    const cap = 128 * 1024; // two reads of 64 KiB: eight senders reading in one turn go past it
+    const { service, collector } = await startServer(cleanup, () => new Broadcaster(room, causes), { maxSendQueueBytes: cap });
+    const count = 8;
+    const readers: Reader[] = [];
+    for (let i = 0; i < count; i++) readers.push(new Reader(await open(cleanup, service.port)));
+    await pollUntil(() => room.memberCount === count, `${count} members`);
+    const sampler = samplePending(() => collector.sessions);
+    cleanup.add(() => sampler.stop());
+    const end = performance.now() + 1_000;
+    const sent = await Promise.all(readers.map((reader, i) => flood(reader.socket, i, end)));
+    await pollUntil(
+      () => causes.length > 0 || readers.every((r) => sent.every((n, sender) => r.received(sender) >= n)),
+      'every reader to get every packet of every sender',
+      30_000,
+      10,
+    );
+    sampler.stop();
+    const peak = Math.max(...sampler.peak.values());
+    t.diagnostic(`peak pending ${(peak / 1024).toFixed(0)} KiB against a cap of ${cap / 1024} KiB`);
+    assert.deepEqual(causes, [], 'no session ended');
+    for (const reader of readers) {
+      assert.deepEqual(reader.problems, []);
+      for (let sender = 0; sender < count; sender++) assert.equal(reader.received(sender), sent[sender]);
+    }
+    // The high mark, then what every sender read in the turn it was held (a read budget and the one
+    // read Node buffers after a pause), plus the socket's own backlog of one write.
+    assert.ok(peak <= cap + count * 2 * 64 * 1024 + 256 * 1024, `peak pending ${peak}`);
+  });
+});
+
 describe('Fan-out flow control: peers that never read among readers', () => {
   it('the stuck peers are cut off after stallTimeoutMs; the readers get everything in order; memory stays bounded', async (t) => {
     const cleanup = cleanupAfter(t);
@@ -315,5 +351,46 @@ describe('Fan-out flow control: peers that never read among readers', () => {
     assert.ok(readerPeak <= 1024 * 1024, `a reader had ${readerPeak} bytes pending`);
     // The stuck peers held the senders back for about stallTimeoutMs once, not for the whole run.
     assert.ok(took < 10_000, `${took.toFixed(0)} ms`);
+  });
+});
+
+describe('Read budget over a socket', () => {
+  it('a peer that sends 8 MiB at once is read at most about readBudgetBytes (plus the read Node buffers) per event-loop turn', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const budget = 64 * 1024;
+    let total = 0;
+    let turn = 0;
+    let turnBytes = 0;
+    let maxTurnBytes = 0;
+    let lastTurn = -1;
+    class Counting extends Session {
+      protected override onRecv(buffer: Buffer): number {
+        if (turn !== lastTurn) {
+          lastTurn = turn;
+          turnBytes = 0;
+        }
+        turnBytes += buffer.length;
+        maxTurnBytes = Math.max(maxTurnBytes, turnBytes);
+        total += buffer.length;
+        return buffer.length;
+      }
+    }
+    const { service } = await startServer(cleanup, () => new Counting(), { readBudgetBytes: budget });
+    let counting = true;
+    const tick = (): void => {
+      turn++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    cleanup.add(() => {
+      counting = false;
+    });
+    const socket = await open(cleanup, service.port);
+    const size = 8 * 1024 * 1024;
+    socket.write(Buffer.alloc(size, 0x41));
+    await pollUntil(() => total >= size, `${size} bytes read`, 20_000, 5);
+    counting = false;
+    t.diagnostic(`most bytes read in one turn: ${maxTurnBytes} (budget ${budget})`);
+    assert.ok(maxTurnBytes <= 2 * budget + 64 * 1024, `${maxTurnBytes} bytes read in one turn`);
   });
 });
