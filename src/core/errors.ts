@@ -21,6 +21,7 @@ export type GamewireErrorCode =
   | 'GW_ERR_MESSAGE_TOO_LARGE'
   | 'GW_ERR_UNKNOWN_PACKET'
   | 'GW_ERR_SEND_QUEUE_OVERFLOW'
+  | 'GW_ERR_SEND_STALLED'
   | 'GW_ERR_IDLE_TIMEOUT'
   | 'GW_ERR_RATE_LIMITED'
   | 'GW_ERR_BAD_PACKET'
@@ -254,6 +255,16 @@ export class SendQueueOverflowError extends GamewireError {
     super(
       'GW_ERR_SEND_QUEUE_OVERFLOW',
       `${queued} bytes queued for a peer that does not read (maxSendQueueBytes ${limit}); raise option maxSendQueueBytes`,
+    );
+  }
+}
+
+/** A peer above its high water mark made no write progress for `stallTimeoutMs`: it has stopped reading. */
+export class SendStalledError extends GamewireError {
+  constructor(stallMs: number, queued: number) {
+    super(
+      'GW_ERR_SEND_STALLED',
+      `no write progress for ${stallMs} ms with ${queued} bytes queued: the peer does not read (option stallTimeoutMs)`,
     );
   }
 }

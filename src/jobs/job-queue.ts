@@ -1,6 +1,7 @@
 import { InvalidOptionError } from '../core/errors.js';
 import { MAX_TIMER_MS } from '../core/timer-range.js';
 import { catchRejection } from '../core/describe.js';
+import { currentInputSource, swapInputSource, type InputSource } from '../core/input-source.js';
 import { logSafely, silentLogger, type Logger } from '../core/logger.js';
 import { scheduleDrain, type Drainable } from './global-queue.js';
 
@@ -41,6 +42,8 @@ export class JobQueue implements Drainable {
   /** Time budget per drain, ms. */
   readonly budgetMs: number;
   #jobs: Job[] = [];
+  /** The input source current when each job was queued (parallel to #jobs): its sends are charged to it. */
+  #sources: Array<InputSource | undefined> = [];
   #head = 0;
   #inLine = false;
   #running = false;
@@ -70,6 +73,7 @@ export class JobQueue implements Drainable {
   /** Queues `job` to run after every job already queued (C++ `DoAsync`). */
   doAsync(job: Job): void {
     this.#jobs.push(job);
+    this.#sources.push(currentInputSource());
     if (!this.#inLine && !this.#running) {
       this.#inLine = true;
       scheduleDrain(this);
@@ -104,6 +108,7 @@ export class JobQueue implements Drainable {
   /** Drops every queued job and cancels every timer (C++ `ClearJobs`). The running job finishes. */
   clearJobs(): void {
     this.#jobs = [];
+    this.#sources = [];
     this.#head = 0;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
@@ -113,10 +118,13 @@ export class JobQueue implements Drainable {
   drain(deadline: number): boolean {
     this.#inLine = false;
     this.#running = true;
+    const outerSource = currentInputSource();
     try {
       while (this.#head < this.#jobs.length) {
         const job = this.#jobs[this.#head] as Job;
         this.#jobs[this.#head] = noop; // let the job's closure be collected
+        swapInputSource(this.#sources[this.#head]);
+        this.#sources[this.#head] = undefined;
         this.#head++;
         try {
           const result: unknown = job();
@@ -131,16 +139,19 @@ export class JobQueue implements Drainable {
         }
       }
       this.#jobs.length = 0;
+      this.#sources.length = 0;
       this.#head = 0;
       return true;
     } finally {
       this.#running = false;
+      swapInputSource(outerSource);
     }
   }
 
   #compact(): void {
     if (this.#head > 1024 && this.#head * 2 > this.#jobs.length) {
       this.#jobs = this.#jobs.slice(this.#head);
+      this.#sources = this.#sources.slice(this.#head);
       this.#head = 0;
     }
   }

@@ -3,14 +3,25 @@ import type { Socket } from 'node:net';
 /** Outgoing bytes of one turn up to this size are joined into one buffer; above it, one writev. */
 const CONCAT_LIMIT = 64 * 1024;
 
+/** Default `maxSendQueuePieces`: separate buffers one session's queue holds before it joins them. */
+export const DEFAULT_MAX_SEND_QUEUE_PIECES = 1024;
+
 /**
  * What one session has been asked to send during the current event-loop turn, written to its socket
  * in one write at the end of the turn (the C++ `_sendQueue` of a gather-send). Pieces that sit next to
  * each other in memory (packets written one after another into a SendBuffer chunk) are kept as one
  * run, so they cost no allocation here and leave without being joined.
+ *
+ * The queue holds at most `maxPieces` separate buffers (1 MiB of scattered 4-byte packets would
+ * otherwise be 262,144 views and a writev as long): when it would hold more, the pieces queued since
+ * the last join are copied into one buffer, so each byte is copied at most once more.
  */
 export class SendQueue {
+  /** Most separate buffers held; more are joined. At least 2. */
+  maxPieces = DEFAULT_MAX_SEND_QUEUE_PIECES;
   readonly #pieces: Uint8Array[] = [];
+  /** Pieces before this index are joined ones; a join takes the pieces after it. */
+  #joined = 0;
   #bytes = 0;
   /** The last piece, kept out of `#pieces` so an adjacent piece can extend it without allocating. */
   #run: Uint8Array | undefined;
@@ -59,9 +70,15 @@ export class SendQueue {
     return bytes;
   }
 
+  /** Separate buffers queued (the open run included). */
+  get pieceCount(): number {
+    return this.#pieces.length + (this.#run === undefined ? 0 : 1);
+  }
+
   /** Drops everything queued. */
   clear(): void {
     this.#pieces.length = 0;
+    this.#joined = 0;
     this.#run = undefined;
     this.#bytes = 0;
   }
@@ -72,5 +89,24 @@ export class SendQueue {
       end === run.byteOffset + run.byteLength ? run : new Uint8Array(run.buffer, run.byteOffset, end - run.byteOffset),
     );
     this.#run = undefined;
+    if (this.#pieces.length >= this.maxPieces) this.#join();
+  }
+
+  /** Copies the pieces queued since the last join (all of them if there are none) into one buffer. */
+  #join(): void {
+    const pieces = this.#pieces;
+    const from = this.#joined < pieces.length - 1 ? this.#joined : 0;
+    let bytes = 0;
+    for (let i = from; i < pieces.length; i++) bytes += (pieces[i] as Uint8Array).byteLength;
+    const joined = Buffer.allocUnsafeSlow(bytes);
+    let at = 0;
+    for (let i = from; i < pieces.length; i++) {
+      const piece = pieces[i] as Uint8Array;
+      joined.set(piece, at);
+      at += piece.byteLength;
+    }
+    pieces.length = from;
+    pieces.push(joined);
+    this.#joined = pieces.length;
   }
 }

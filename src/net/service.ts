@@ -6,6 +6,9 @@ import { logSafely, silentLogger, type Logger } from '../core/logger.js';
 import { WarningThrottle } from '../core/warning-throttle.js';
 import { DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE } from '../core/recv-buffer.js';
 import { checkTimerMs } from '../core/timer-range.js';
+import { DEFAULT_STALL_TIMEOUT_MS } from './fanout-flow.js';
+import { DEFAULT_READ_BUDGET_BYTES } from './read-budget.js';
+import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './send-queue.js';
 import { Session } from './session.js';
 import {
   kAttach,
@@ -31,6 +34,7 @@ export const DEFAULT_SEND_HIGH_WATER_MARK = 64 * 1024;
 export const DEFAULT_SEND_LOW_WATER_MARK = 32 * 1024;
 /** Default `maxSendQueueBytes`, bytes: 1 MiB. */
 export const DEFAULT_MAX_SEND_QUEUE_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_SEND_QUEUE_PIECES, DEFAULT_READ_BUDGET_BYTES, DEFAULT_STALL_TIMEOUT_MS };
 
 /** Makes a new, unattached session: the C++ `SessionFactory`. Called once per connection. */
 export type SessionFactory<S extends Session> = () => S;
@@ -59,12 +63,34 @@ export interface ServiceOptions<S extends Session> {
   readonly sendLowWaterMark?: number;
   /**
    * Bytes queued for a peer (in gamewire and in the socket) past which the session is destroyed with
-   * `SEND_QUEUE_OVERFLOW`: a peer that stops reading cannot grow the server's memory. Default 1 MiB.
+   * `SEND_QUEUE_OVERFLOW`: a peer that stops reading cannot grow the server's memory. Bytes caused by
+   * another session's input (a broadcast from its `onRecv` or from a room job it queued) cut off only
+   * a peer that made no write progress for `stallTimeoutMs`: flow control pauses their source instead.
+   * Default 1 MiB.
    */
   readonly maxSendQueueBytes?: number;
   /**
-   * Stop reading from a peer while its session is not writable, so an echo-style peer that never reads
-   * only fills TCP, not the server's memory; resume at the low water mark. Default true.
+   * Separate buffers a session's send queue holds (scattered small packets); past it the pieces queued
+   * since the last join are copied into one buffer. Bounds the views held and the length of a writev;
+   * never disconnects. Default 1024.
+   */
+  readonly maxSendQueuePieces?: number;
+  /**
+   * A session above its `sendHighWaterMark` whose writes make no progress for this long is destroyed
+   * with `SEND_STALLED`: its peer has stopped reading. It holds the sessions whose input fed it (their
+   * reading paused) at most this long. 1..2^31-1 ms. Default 2000.
+   */
+  readonly stallTimeoutMs?: number;
+  /**
+   * Bytes a session reads in one event-loop turn before it waits for the next turn, so that no peer
+   * feeds megabytes into one turn and peers that all send take turns. 0 = unlimited. Default 65536.
+   */
+  readonly readBudgetBytes?: number;
+  /**
+   * Stop reading from a peer while its own input (the replies to it) keeps its session unwritable, so
+   * an echo-style peer that never reads only fills TCP, not the server's memory; resume at the low
+   * water mark. Bytes fed by other sessions' input pause those sessions instead (fan-out flow control),
+   * and bytes from timers pause nobody. Default true.
    */
   readonly pauseReadingWhenUnwritable?: boolean;
   /** Milliseconds without a byte from a peer before it is disconnected with `IDLE_TIMEOUT`. Default 0 (off). */
@@ -135,6 +161,9 @@ export abstract class Service<S extends Session = Session> implements SessionHos
       sendHighWaterMark: high,
       sendLowWaterMark: low,
       maxSendQueueBytes: checkInteger('maxSendQueueBytes', options.maxSendQueueBytes ?? Math.max(DEFAULT_MAX_SEND_QUEUE_BYTES, high), high),
+      maxSendQueuePieces: checkInteger('maxSendQueuePieces', options.maxSendQueuePieces ?? DEFAULT_MAX_SEND_QUEUE_PIECES, 2),
+      stallTimeoutMs: checkTimerMs('stallTimeoutMs', options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, 1),
+      readBudgetBytes: checkInteger('readBudgetBytes', options.readBudgetBytes ?? DEFAULT_READ_BUDGET_BYTES, 0),
       pauseReadingWhenUnwritable: options.pauseReadingWhenUnwritable ?? true,
       idleTimeoutMs: checkTimerMs('idleTimeoutMs', options.idleTimeoutMs ?? 0, 1, true),
       maxBytesPerSecond: checkInteger('maxBytesPerSecond', options.maxBytesPerSecond ?? 0, 0),

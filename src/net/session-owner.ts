@@ -41,7 +41,13 @@ export interface SessionSettings {
   readonly sendLowWaterMark: number;
   /** Bytes queued for the peer past which the session is destroyed (`SEND_QUEUE_OVERFLOW`). */
   readonly maxSendQueueBytes: number;
-  /** Stop reading from a peer while its session is not writable. */
+  /** Separate buffers a session's send queue holds before it joins them into one. */
+  readonly maxSendQueuePieces: number;
+  /** Milliseconds above the high mark with no write progress before `SEND_STALLED`. */
+  readonly stallTimeoutMs: number;
+  /** Bytes a session reads per event-loop turn before it waits for the next; 0 = unlimited. */
+  readonly readBudgetBytes: number;
+  /** Stop reading from a peer while its own input keeps its session unwritable. */
   readonly pauseReadingWhenUnwritable: boolean;
   /** Milliseconds without a byte from the peer before `IDLE_TIMEOUT`; 0 = never. */
   readonly idleTimeoutMs: number;

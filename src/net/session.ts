@@ -8,15 +8,19 @@ import {
   RateLimitedError,
   RecvBufferOverflowError,
   SendQueueOverflowError,
+  SendStalledError,
   ServiceStateError,
   SocketError,
   type GamewireError,
 } from '../core/errors.js';
 import { catchRejection, isInstance, isThenable } from '../core/describe.js';
+import { currentInputSource, swapInputSource } from '../core/input-source.js';
 import { logSafely, silentLogger, type Logger } from '../core/logger.js';
 import { RecvBuffer } from '../core/recv-buffer.js';
 import { TokenBucket } from '../core/token-bucket.js';
+import { cutsOffOverCap, FanoutFlow, kFanoutPaused, kFlowState, msUntilStalled, type FlowParty } from './fanout-flow.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import { kBudgetResume, ReadBudget, resumeNextTurn, type BudgetReader } from './read-budget.js';
 import { SendQueue } from './send-queue.js';
 import {
   kAddCloseListener,
@@ -54,6 +58,10 @@ let nextSessionId = 1;
 const IDLE_CHECKS = 4;
 const PAUSE_UNWRITABLE = 1;
 const PAUSE_THROTTLED = 2;
+/** Read its `readBudgetBytes` this turn; resumes next turn. */
+const PAUSE_BUDGET = 4;
+/** Its input pushed other sessions above their high mark; resumes when they drain (fanout-flow.ts). */
+const PAUSE_FANOUT = 8;
 
 /**
  * One connection, as the C++ `Session`: game code subclasses it and overrides the protected hooks
@@ -65,11 +73,14 @@ const PAUSE_THROTTLED = 2;
  * - Everything passed to `send()` during one event-loop turn leaves in one socket write, in order.
  * - A hook that throws disconnects this session only, with cause `HANDLER_ERROR`; nothing else is
  *   affected. A hook may be `async`: it is not awaited, and a rejection ends the session the same way.
+ * - Flow control: it reads at most `readBudgetBytes` per turn; what its input makes other sessions
+ *   queue past their high water mark pauses its reading until they drain (fanout-flow.ts); it is cut
+ *   off only when its own peer is stuck (`SEND_STALLED`, `SEND_QUEUE_OVERFLOW`).
  *
  * A session is created by the service's session factory and attached by the service once its socket
  * is connected; it is never reused or reopened.
  */
-export class Session implements Flushable {
+export class Session implements Flushable, FlowParty, BudgetReader {
   /** Process-wide unique, increasing id. */
   readonly id: number = nextSessionId++;
 
@@ -100,6 +111,10 @@ export class Session implements Flushable {
   #idleTicks = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   #byteBucket: TokenBucket | undefined;
+  #readBudget: ReadBudget | undefined;
+  /** Fan-out flow control state, made once this session feeds or is fed above a high mark. */
+  #flow: FanoutFlow | undefined;
+  #stallTimer: NodeJS.Timeout | undefined;
   #packetBucket: TokenBucket | undefined;
   #droppedPackets = 0;
   #peerAddress = '';
@@ -147,7 +162,8 @@ export class Session implements Flushable {
   /**
    * False while more than `sendHighWaterMark` bytes are queued for the peer, until the queue drains to
    * `sendLowWaterMark`. Game code can skip optional traffic (position updates) while it is false;
-   * `onWritableChanged` tells when it changes.
+   * `onWritableChanged` tells when it changes. Sends caused by another session's input are slowed by
+   * gamewire itself (that session stops reading meanwhile); sends from timers and ticks are not.
    */
   get writable(): boolean {
     return this.#writable;
@@ -246,6 +262,8 @@ export class Session implements Flushable {
     if (settings.maxBytesPerSecond > 0) {
       this.#byteBucket = new TokenBucket(settings.maxBytesPerSecond, settings.maxBytesPerSecond, performance.now());
     }
+    if (settings.readBudgetBytes > 0) this.#readBudget = new ReadBudget(settings.readBudgetBytes);
+    this.#sendQueue.maxPieces = settings.maxSendQueuePieces;
     if (settings.maxPacketsPerSecond > 0) {
       this.#packetBucket = new TokenBucket(settings.maxPacketsPerSecond, settings.maxPacketsPerSecond, performance.now());
     }
@@ -279,6 +297,7 @@ export class Session implements Flushable {
     this.#cause = cause;
     this.#moveTo('closing');
     this.flushSendQueue();
+    this.#flow?.releaseAll(); // sends now return false: nothing more will come to drain
     this.#socket?.end();
     this.#startLingerTimer();
     this.#stopPausing();
@@ -325,19 +344,55 @@ export class Session implements Flushable {
     if (length === 0) return true;
     const queue = this.#sendQueue;
     queue.push(buffer, offset, length, view);
-    const limit = (this.#settings as SessionSettings).maxSendQueueBytes;
     const queued = queue.bytes + this.#socketBacklog;
-    if (queued > limit) {
-      this.#overflowSendQueue(queued, limit);
-      return false;
-    }
-    // Decided here, not only at the flush: one turn can read megabytes from a flooding peer.
-    if (this.#writable && queued > (this.#settings as SessionSettings).sendHighWaterMark) this.#updateWritable();
+    // Decided here, not only at the flush: one turn can read a lot from a flooding peer.
+    if (queued > (this.#settings as SessionSettings).sendHighWaterMark && !this.#aboveHighWaterMark(queued)) return false;
     if (!this.#sendRegistered) {
       this.#sendRegistered = true;
       scheduleFlush(this);
     }
     return true;
+  }
+
+  /**
+   * The slow path of a send that leaves more than `sendHighWaterMark` queued: the member goes
+   * unwritable and holds the session whose input fed it (fanout-flow.ts), or is cut off past
+   * `maxSendQueueBytes` when nothing can slow the bytes down or it makes no progress. False when cut off.
+   */
+  #aboveHighWaterMark(queued: number): boolean {
+    const settings = this.#settings as SessionSettings;
+    const source = currentInputSource();
+    const fedByOther = source instanceof Session && source !== this && source.#sessionState === 'open';
+    if (queued > settings.maxSendQueueBytes) {
+      const paced = fedByOther || (source === this && settings.pauseReadingWhenUnwritable);
+      const sinceProgress = this.#writable ? 0 : performance.now() - (this.#flow?.progressAt ?? 0);
+      if (cutsOffOverCap(paced, sinceProgress, settings.stallTimeoutMs)) {
+        this.#overflowSendQueue(queued, settings.maxSendQueueBytes);
+        return false;
+      }
+    }
+    if (this.#writable) this.#updateWritable();
+    // Whose input fills this queue stops reading: another session's (held until this one drains), or
+    // this session's own (an echo-style peer that does not read its replies). A member filled by others
+    // keeps reading: pausing it would starve it as a sender (issue 10, "senders starve each other").
+    if (fedByOther) this[kFlowState]().hold((source as Session)[kFlowState]());
+    else if (source === this && settings.pauseReadingWhenUnwritable) this.#setPaused(PAUSE_UNWRITABLE, true);
+    return true;
+  }
+
+  /** Internal: this session's fan-out flow state, made on first use. */
+  [kFlowState](): FanoutFlow {
+    return (this.#flow ??= new FanoutFlow(this));
+  }
+
+  /** Internal: members this session's input fed are above their high mark (true), or drained (false). */
+  [kFanoutPaused](paused: boolean): void {
+    if (this.#sessionState === 'open') this.#setPaused(PAUSE_FANOUT, paused);
+  }
+
+  /** Internal (read-budget.ts): a new turn began; this session may read again. */
+  [kBudgetResume](): void {
+    this.#setPaused(PAUSE_BUDGET, false);
   }
 
   /** Internal (called by the flush scheduler): writes everything queued, in one write. */
@@ -364,10 +419,25 @@ export class Session implements Flushable {
     }
     if (this.#byteBucket !== undefined && !this.#admitBytes(chunk)) return;
     this.#receive(chunk);
+    // Fairness: one session reads its budget per turn, then waits for the next turn.
+    if (this.#readBudget?.charge(chunk.length) === true && this.#sessionState === 'open') {
+      this.#setPaused(PAUSE_BUDGET, true);
+      resumeNextTurn(this);
+    }
   };
 
-  /** The receive loop: presents `chunk` (after any held-back tail) to onRecv. */
+  /** Presents `chunk` to onRecv with this session as the current input source (fanout-flow.ts). */
   #receive(chunk: Buffer): void {
+    const previous = swapInputSource(this);
+    try {
+      this.#receiveChunk(chunk);
+    } finally {
+      swapInputSource(previous);
+    }
+  }
+
+  /** The receive loop: presents `chunk` (after any held-back tail) to onRecv. */
+  #receiveChunk(chunk: Buffer): void {
     const recvBuffer = this.#recvBuffer as RecvBuffer;
     let offset = 0;
     while (offset < chunk.length) {
@@ -428,6 +498,7 @@ export class Session implements Flushable {
     this.#socketBacklog = this.#socket?.writableLength ?? 0;
     if (!this.#writable) {
       this.#activity++;
+      if (this.#flow !== undefined) this.#flow.progressAt = performance.now();
       this.#updateWritable();
     }
     if (!this.#trackSends) return;
@@ -444,6 +515,7 @@ export class Session implements Flushable {
     this.#cause = disconnectCause(DisconnectCode.PeerClosed, 'peer closed the connection');
     this.#moveTo('closing');
     this.#sendQueue.clear();
+    this.#flow?.releaseAll();
     this.#startLingerTimer();
   };
 
@@ -465,6 +537,8 @@ export class Session implements Flushable {
     this.#moveTo('closed');
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
     if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
+    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer);
+    this.#flow?.releaseAll();
     this.#sendQueue.clear();
     this.#recvBuffer?.reset();
     const cause = this.#cause ?? disconnectCause(DisconnectCode.PeerClosed, 'connection closed');
@@ -501,13 +575,41 @@ export class Session implements Flushable {
     else if (!this.#writable && queued <= settings.sendLowWaterMark) writable = true;
     else return;
     this.#writable = writable;
-    if (settings.pauseReadingWhenUnwritable) this.#setPaused(PAUSE_UNWRITABLE, !writable);
+    if (writable) {
+      this.#flow?.releaseAll();
+      this.#setPaused(PAUSE_UNWRITABLE, false);
+    } else {
+      this[kFlowState]().progressAt = performance.now();
+      this.#stallTimer ??= this.#armStallTimer(settings.stallTimeoutMs);
+    }
     try {
       this[kWatchHook]('onWritableChanged', this.onWritableChanged(writable));
     } catch (error) {
       this.#failHook('onWritableChanged', error);
     }
   }
+
+  #armStallTimer(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(this.#checkStall, ms);
+    timer.unref();
+    return timer;
+  }
+
+  /** Above the high mark since the timer was armed: cut off if no write progress for stallTimeoutMs. */
+  readonly #checkStall = (): void => {
+    this.#stallTimer = undefined;
+    if (this.#sessionState !== 'open' || this.#writable) return;
+    const settings = this.#settings as SessionSettings;
+    const wait = msUntilStalled(performance.now() - (this.#flow?.progressAt ?? 0), settings.stallTimeoutMs);
+    if (wait > 0) {
+      this.#stallTimer = this.#armStallTimer(Math.ceil(wait));
+      return;
+    }
+    const queued = this.#sendQueue.bytes + (this.#socket?.writableLength ?? 0);
+    const error = new SendStalledError(settings.stallTimeoutMs, queued);
+    this.#logger.debug({ sessionId: this.id, queued, stallTimeoutMs: settings.stallTimeoutMs }, 'send stalled');
+    this.#cutOff(disconnectCause(DisconnectCode.SendStalled, error.message, error));
+  };
 
   #setPaused(reason: number, paused: boolean): void {
     const before = this.#pauseReasons;
@@ -548,9 +650,10 @@ export class Session implements Flushable {
 
   readonly #checkIdle = (): void => {
     if (this.#sessionState !== 'open') return;
-    // While throttled, silence is ours, not the peer's. While paused because the peer is behind,
-    // write completions (counted as activity) show it is alive; a peer that neither sends nor reads is not.
-    if ((this.#pauseReasons & PAUSE_THROTTLED) !== 0 || this.#activity !== this.#activitySeen) {
+    // While throttled or held by fan-out flow control, silence is ours, not the peer's. While paused
+    // because the peer is behind, write completions (counted as activity) show it is alive; a peer that
+    // neither sends nor reads is not.
+    if ((this.#pauseReasons & (PAUSE_THROTTLED | PAUSE_FANOUT)) !== 0 || this.#activity !== this.#activitySeen) {
       this.#activitySeen = this.#activity;
       this.#idleTicks = 0;
       return;
@@ -564,8 +667,15 @@ export class Session implements Flushable {
   #overflowSendQueue(queued: number, limit: number): void {
     const error = new SendQueueOverflowError(queued, limit);
     this.#logger.debug({ sessionId: this.id, queued, limit }, 'send queue overflow');
+    this.#cutOff(disconnectCause(DisconnectCode.SendQueueOverflow, error.message, error));
+  }
+
+  /** Destroys a peer that does not read; the sessions it held read again at once. */
+  #cutOff(cause: DisconnectCause): void {
     this.#sendQueue.clear();
-    this[kDestroy](disconnectCause(DisconnectCode.SendQueueOverflow, error.message, error));
+    this.#socketBacklog = 0;
+    this.#flow?.releaseAll();
+    this[kDestroy](cause);
   }
 
   #startLingerTimer(): void {

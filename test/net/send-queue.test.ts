@@ -1,0 +1,67 @@
+/** SendQueue without sockets: adjacent runs, and the cap on separate pieces (maxPieces). */
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import type { Socket } from 'node:net';
+import { SendQueue } from '../../src/net/send-queue.js';
+
+/** A stand-in socket that keeps every buffer written to it. */
+function sink(): { socket: Socket; writes: Buffer[] } {
+  const writes: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      writes.push(Buffer.from(chunk));
+      done();
+    },
+  });
+  return { socket: stream as unknown as Socket, writes };
+}
+
+function push(queue: SendQueue, bytes: Uint8Array): void {
+  queue.push(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, bytes);
+}
+
+describe('SendQueue', () => {
+  it('ranges adjacent in one buffer stay one piece', () => {
+    const queue = new SendQueue();
+    const chunk = new Uint8Array(4096);
+    for (let at = 0; at < 4096; at += 16) queue.push(chunk.buffer, at, 16, undefined);
+    assert.equal(queue.pieceCount, 1);
+    assert.equal(queue.bytes, 4096);
+  });
+
+  it('holds at most maxPieces scattered buffers, joining the newest ones; the bytes and their order are kept', () => {
+    const queue = new SendQueue();
+    queue.maxPieces = 64;
+    const expected: number[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const piece = Buffer.alloc(4);
+      piece.writeUInt32LE(i, 0);
+      push(queue, piece);
+      expected.push(i);
+      assert.ok(queue.pieceCount <= 64, `${queue.pieceCount} pieces after ${i + 1}`);
+    }
+    assert.equal(queue.bytes, 40_000);
+    const { socket, writes } = sink();
+    assert.equal(queue.writeTo(socket, () => {}), 40_000);
+    const all = Buffer.concat(writes);
+    assert.equal(all.length, 40_000);
+    for (let i = 0; i < expected.length; i++) assert.equal(all.readUInt32LE(i * 4), i);
+    assert.equal(queue.pieceCount, 0);
+  });
+
+  it('a joined piece is a copy: changing the original pieces afterwards does not change what is sent', () => {
+    const queue = new SendQueue();
+    queue.maxPieces = 2;
+    const a = Buffer.from([1, 2]);
+    const b = Buffer.from([3, 4]);
+    const c = Buffer.from([5, 6]);
+    push(queue, a);
+    push(queue, b);
+    push(queue, c); // a and b are joined now
+    a[0] = 9;
+    const { socket, writes } = sink();
+    queue.writeTo(socket, () => {});
+    assert.deepEqual([...Buffer.concat(writes)], [1, 2, 3, 4, 5, 6]);
+  });
+});
