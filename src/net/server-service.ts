@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext, type TlsOptions } from 'node:tls';
-import { ListenError } from '../core/errors.js';
+import { errnoCode, ListenError } from '../core/errors.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
 
@@ -112,7 +112,10 @@ export class ServerService<S extends Session = Session> extends Service<S> {
       throw new ListenError(this.host, this.port, error);
     }
     // Errors after listening (EMFILE on accept, for example) must not crash the process.
-    server.on('error', (error) => this.logger.error({ err: error }, 'listener error'));
+    server.on('error', (error) => {
+      if (/^E[MN]FILE$/.test(errnoCode(error) ?? '')) this.serviceCounters.refused.emfile++;
+      this.logger.error({ err: error }, 'listener error');
+    });
     this.currentPort = (server.address() as AddressInfo).port;
     this.logger.debug({ host: this.host, port: this.currentPort }, 'listening');
   }
@@ -188,6 +191,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     const why = this.#refusal(socket);
     if (why !== undefined) {
       this.#refused++;
+      this.serviceCounters.refusedFor(why);
       this.logger.debug({ live: this.sessionCount, refused: this.#refused, address }, `connection refused: ${why}`);
       socket.on('error', ignoreError);
       socket.destroy();

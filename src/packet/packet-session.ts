@@ -9,6 +9,7 @@ import {
 } from '../core/errors.js';
 import { Session } from '../net/session.js';
 import { kAddCloseListener, kOnOpen, kSendRange } from '../net/session-owner.js';
+import { kTraffic } from '../net/session-traffic.js';
 import {
   HEARTBEAT_PING_ID,
   HEARTBEAT_PONG_ID,
@@ -68,6 +69,7 @@ export abstract class PacketSession extends Session {
     this.#heartbeatIntervalMs = heartbeat;
     this.#sink = {
       onPacketBytes: (buffer, offset, size, id) => {
+        this[kTraffic].packetsReceived++;
         if (!this.admitPacket()) return this.connected;
         if (id >= HEARTBEAT_PING_ID) this.#onHeartbeat(buffer, offset, size, id);
         else this.onRecvPacket(id, buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size));
