@@ -79,17 +79,21 @@ export class GamewireMetrics {
     this.#rooms.delete(room);
   }
 
-  /** One pass over the sessions per scrape: the first series collected computes it, the rest reuse it. */
-  #snapshot(): Map<string, TransportSnapshot> {
-    if (this.#cached === undefined) {
+  /**
+   * One pass over the sessions per scrape: the first series of a scrape (`gamewire_sessions`, collected
+   * first as it is registered first) reads afresh with `fresh`; the others reuse that read until the
+   * event loop turns.
+   */
+  #snapshot(fresh = false): Map<string, TransportSnapshot> {
+    if (fresh || this.#cached === undefined) {
       this.#cached = snapshotServices(this.#services);
       setImmediate(this.#forget).unref();
     }
     return this.#cached;
   }
 
-  #roomSnapshot(): RoomSnapshot {
-    if (this.#cachedRooms === undefined) {
+  #roomSnapshot(fresh = false): RoomSnapshot {
+    if (fresh || this.#cachedRooms === undefined) {
       this.#cachedRooms = snapshotRooms(this.#rooms);
       setImmediate(this.#forget).unref();
     }
@@ -104,7 +108,7 @@ export class GamewireMetrics {
   #register(): void {
     const registers = [this.registry];
     const metrics = this;
-    const perTransport = (name: string, help: string, read: (snap: TransportSnapshot) => number): void => {
+    const perTransport = (name: string, help: string, read: (snap: TransportSnapshot) => number, fresh = false): void => {
       new Gauge({
         name,
         help,
@@ -112,7 +116,7 @@ export class GamewireMetrics {
         registers,
         collect() {
           this.reset();
-          for (const [transport, snap] of metrics.#snapshot()) this.set({ transport }, read(snap));
+          for (const [transport, snap] of metrics.#snapshot(fresh)) this.set({ transport }, read(snap));
         },
       });
     };
@@ -157,13 +161,14 @@ export class GamewireMetrics {
         collect() {
           this.reset();
           for (const [transport, snap] of metrics.#snapshot()) {
+            this.zero({ transport }); // the buckets stay, at 0, when no session has a value
             for (const value of read(snap)) this.observe({ transport }, value);
           }
         },
       });
     };
 
-    perTransport('gamewire_sessions', 'Sessions open now.', (s) => s.sessions);
+    perTransport('gamewire_sessions', 'Sessions open now.', (s) => s.sessions, true);
     perTransport('gamewire_sessions_limit', 'Most sessions the services keep open at once (maxSessionCount, summed).', (s) => s.sessionLimit);
     totalPerTransport('gamewire_sessions_accepted_total', 'Connections accepted into sessions.', (s) => s.accepted);
     byLabel('gamewire_sessions_refused_total', 'Connections refused, by reason.', 'reason', (s) =>
@@ -196,7 +201,7 @@ export class GamewireMetrics {
       help: 'Rooms counted.',
       registers,
       collect() {
-        this.set(metrics.#roomSnapshot().rooms);
+        this.set(metrics.#roomSnapshot(true).rooms);
       },
     });
     new Gauge({
