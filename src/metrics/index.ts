@@ -12,4 +12,5 @@ export {
 export { serveMetrics, type MetricsServer, type MetricsSource, type ServeMetricsOptions } from './metrics-server.js';
 export { clusterMetricsSource, shareWorkerMetrics } from './cluster-metrics.js';
 export { EVICTION_CAUSES } from './metrics-snapshot.js';
-export { Registry } from 'prom-client';
+/** prom-client's classes, from the same installation as gamewire's series: use them for your own. */
+export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
