@@ -40,12 +40,14 @@ const USAGE = `usage: node bench/run-netload.mjs [options]
   --out NAME         bench/results/NAME.{jsonl,md} (default latest); a NAME with a '/' is a path
   --shared DIR       shared bench kit (default ../shared/bench relative to the repo root)
   --gamewire-main F  gamewire CLI to run (default dist/src/cli/main.js of this repo)
+  --gamewire-base F  also run server 'gamewire-base': the same commands with this other CLI (e.g. a
+                     build of main), in the same sitting, for a before/after ratio
   --dry-run          print the plan and the time estimate, run nothing
   --report FILE      run nothing; re-render the report of the last run recorded in FILE.jsonl
   -h, --help         this text`;
 
 const argv = process.argv.slice(2);
-const VALUE_OPTS = new Set(['reps', 'duration', 'warmup', 'configs', 'servers', 'only', 'out', 'shared', 'report', 'gamewire-main']);
+const VALUE_OPTS = new Set(['reps', 'duration', 'warmup', 'configs', 'servers', 'only', 'out', 'shared', 'report', 'gamewire-main', 'gamewire-base']);
 const FLAG_OPTS = new Set(['quick', 'all', 'dry-run', 'help']);
 const opts = {};
 for (let i = 0; i < argv.length; i++) {
@@ -78,6 +80,7 @@ const rx = (k) => { try { return opts[k] !== undefined ? new RegExp(opts[k]) : n
 const CONFIGS_RX = rx('configs'), SERVERS_RX = rx('servers'), ONLY_RX = rx('only');
 const SHARED = path.resolve(opts.shared ?? path.resolve(REPO, '../shared/bench'));
 const GAMEWIRE_MAIN = path.resolve(opts['gamewire-main'] ?? path.join(REPO, 'dist', 'src', 'cli', 'main.js'));
+const GAMEWIRE_BASE = opts['gamewire-base'] === undefined ? null : path.resolve(opts['gamewire-base']);
 const OUTNAME = opts.out ?? 'latest';
 const OUT = OUTNAME.includes('/') ? path.resolve(process.cwd(), OUTNAME) : path.join(HERE, 'results', OUTNAME);
 
@@ -93,6 +96,8 @@ const SERVERS = {
     : [NODE, GAMEWIRE_MAIN, 'broadcast-server', '--port', port, '--max-sessions', 5000],
   // The same server with its Prometheus endpoint on, scraped every SCRAPE_MS during the run (see runCase).
   'gamewire-metrics': (port, mode, metricsPort = 0) => [...SERVERS.gamewire(port, mode), '--metrics-port', metricsPort, '--no-stats'],
+  // The same commands with another build (--gamewire-base), e.g. main before a change.
+  'gamewire-base': (port, mode) => (GAMEWIRE_BASE === null ? null : SERVERS.gamewire(port, mode).map((a) => (a === GAMEWIRE_MAIN ? GAMEWIRE_BASE : a))),
   // The same echo written as game code: PacketSession.onRecvPacket -> sendPacket, packet by packet.
   'gamewire-dispatch': (port, mode) => mode === 'echo'
     ? [NODE, GAMEWIRE_MAIN, 'echo-server', '--dispatch', '--port', port, '--max-sessions', 5000]
@@ -417,6 +422,7 @@ function report(meta, recs) {
     }
     const bad = gw.filter(badRun);
     line += bad.length ? `; **gamewire NOT clean in ${bad.length}/${gw.length} run(s)**` : `; gamewire clean (0 errors / lost / disconnects in ${gwJ.length} run(s))`;
+    if (Number.isFinite(med('gamewire-base'))) line += `; gamewire / gamewire-base = **${ratio(med('gamewire'), med('gamewire-base'))}**`;
     if (Number.isFinite(med('gamewire-metrics'))) {
       line += `; metrics on (scraped every ${SCRAPE_MS / 1000} s) / off = **${ratio(med('gamewire-metrics'), med('gamewire'))}**`;
     }
