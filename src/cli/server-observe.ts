@@ -1,11 +1,12 @@
 import type { Logger as PinoLogger } from 'pino';
+import { clusterMetricsSource, shareWorkerMetrics } from '../metrics/cluster-metrics.js';
 import { GamewireMetrics } from '../metrics/gamewire-metrics.js';
-import { serveMetrics, type MetricsServer } from '../metrics/metrics-server.js';
+import { serveMetrics, type MetricsServer, type ServeMetricsOptions } from '../metrics/metrics-server.js';
 import type { Service } from '../net/service.js';
 import type { Session } from '../net/session.js';
 import type { Room } from '../room/room.js';
 import { intFlag, UsageError } from './command.js';
-import { ServerStatsLine } from './server-stats-line.js';
+import { exposedStatsSource, localStatsSource, ServerStatsLine, type StatsSource } from './server-stats-line.js';
 
 /** The observability flags every server command takes. */
 export const OBSERVE_FLAGS = {
@@ -62,18 +63,48 @@ export interface RunningObservation {
   close(): Promise<void>;
 }
 
-/** Starts the metrics endpoint and the stats line asked for. @throws ListenError for the endpoint. */
+/** Starts the metrics endpoint and the stats line asked for, for a single-process server. @throws ListenError for the endpoint. */
 export async function startObservation(
   logger: PinoLogger,
   service: Service<Session>,
   observe: ServerObservation | undefined,
 ): Promise<RunningObservation> {
+  const metrics =
+    observe?.metricsPort === undefined ? undefined : new GamewireMetrics({ services: [service], rooms: observe.rooms ?? [] });
+  return observation(logger, observe, metrics === undefined ? undefined : { metrics }, localStatsSource([service]));
+}
+
+/**
+ * In a node:cluster worker of a server: when the primary serves metrics or shows the stats line,
+ * this worker's series (its service and rooms) go to the primary on each of its scrapes.
+ */
+export function shareWorkerObservation(service: Service<Session>, observe: ServerObservation | undefined): void {
+  if (observe === undefined || (observe.metricsPort === undefined && !observe.stats)) return;
+  const metrics = new GamewireMetrics({ services: [service], rooms: observe.rooms ?? [] });
+  shareWorkerMetrics([metrics.registry]);
+}
+
+/**
+ * In the node:cluster primary of a server whose workers call {@link shareWorkerObservation}: the
+ * endpoint serves the sum over the workers, and the stats line shows it.
+ * @throws ListenError for the endpoint.
+ */
+export async function startPrimaryObservation(logger: PinoLogger, observe: ObserveSettings | undefined): Promise<RunningObservation> {
+  const source = clusterMetricsSource();
+  return observation(logger, observe, { source }, exposedStatsSource(source));
+}
+
+async function observation(
+  logger: PinoLogger,
+  observe: ObserveSettings | undefined,
+  serve: Pick<ServeMetricsOptions, 'metrics' | 'source'> | undefined,
+  statsSource: StatsSource,
+): Promise<RunningObservation> {
   let endpoint: MetricsServer | undefined;
-  if (observe?.metricsPort !== undefined) {
-    const metrics = new GamewireMetrics({ services: [service], rooms: observe.rooms ?? [] });
-    endpoint = await serveMetrics({ port: observe.metricsPort, host: observe.metricsHost, metrics, logger });
+  if (observe?.metricsPort !== undefined && serve !== undefined) {
+    endpoint = await serveMetrics({ port: observe.metricsPort, host: observe.metricsHost, logger, ...serve });
   }
-  const stats = observe?.stats === true ? new ServerStatsLine([service], process.stderr) : undefined;
+  const stats = observe?.stats === true ? new ServerStatsLine(statsSource, process.stderr) : undefined;
   return {
     metricsAddress: endpoint === undefined ? undefined : `${endpoint.host}:${endpoint.port}`,
     closing() {

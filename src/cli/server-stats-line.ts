@@ -1,4 +1,5 @@
-import { snapshotServices, type TransportSnapshot } from '../metrics/metrics-snapshot.js';
+import { snapshotServices } from '../metrics/metrics-snapshot.js';
+import type { MetricsSource } from '../metrics/metrics-server.js';
 import type { Service } from '../net/service.js';
 import type { Session } from '../net/session.js';
 
@@ -9,30 +10,65 @@ export interface StatsOutput {
 }
 
 /** The totals one stats line compares with the previous second's. */
-interface Totals {
-  readonly sessions: number;
-  readonly packetsReceived: number;
-  readonly packetsSent: number;
-  readonly refused: number;
-  readonly disconnects: ReadonlyMap<string, number>;
+export interface StatsTotals {
+  sessions: number;
+  packetsReceived: number;
+  packetsSent: number;
+  refused: number;
+  readonly disconnects: Map<string, number>;
 }
 
-function totals(services: readonly Service<Session>[]): Totals {
-  const sum = { sessions: 0, packetsReceived: 0, packetsSent: 0, refused: 0, disconnects: new Map<string, number>() };
-  for (const snap of snapshotServices(services).values()) addSnapshot(sum, snap);
+/** Where the stats line reads its totals: the services of this process, or a cluster's metrics. */
+export type StatsSource = () => StatsTotals | Promise<StatsTotals>;
+
+function emptyTotals(): StatsTotals {
+  return { sessions: 0, packetsReceived: 0, packetsSent: 0, refused: 0, disconnects: new Map() };
+}
+
+/** Totals of the services of this process, read from their counters. */
+export function localStatsSource(services: readonly Service<Session>[]): StatsSource {
+  return () => {
+    const sum = emptyTotals();
+    for (const snap of snapshotServices(services).values()) {
+      sum.sessions += snap.sessions;
+      sum.packetsReceived += snap.packetsReceived;
+      sum.packetsSent += snap.packetsSent;
+      for (const count of Object.values(snap.refused)) sum.refused += count;
+      for (const [cause, count] of snap.disconnects) sum.disconnects.set(cause, (sum.disconnects.get(cause) ?? 0) + count);
+    }
+    return sum;
+  };
+}
+
+const SAMPLE = /^(\w+)(?:\{([^}]*)\})? (\S+)$/;
+
+/** Totals read from Prometheus text (a cluster primary's sum over its workers). */
+export function totalsFromExposition(text: string): StatsTotals {
+  const sum = emptyTotals();
+  for (const line of text.split('\n')) {
+    const match = SAMPLE.exec(line);
+    if (match === null) continue;
+    const [, name, labels = '', raw] = match as unknown as [string, string, string | undefined, string];
+    const value = Number(raw);
+    if (name === 'gamewire_sessions') sum.sessions += value;
+    else if (name === 'gamewire_packets_received_total') sum.packetsReceived += value;
+    else if (name === 'gamewire_packets_sent_total') sum.packetsSent += value;
+    else if (name === 'gamewire_sessions_refused_total') sum.refused += value;
+    else if (name === 'gamewire_disconnects_total') {
+      const cause = /cause="([^"]*)"/.exec(labels)?.[1] ?? '';
+      sum.disconnects.set(cause, (sum.disconnects.get(cause) ?? 0) + value);
+    }
+  }
   return sum;
 }
 
-function addSnapshot(sum: { sessions: number; packetsReceived: number; packetsSent: number; refused: number; disconnects: Map<string, number> }, snap: TransportSnapshot): void {
-  sum.sessions += snap.sessions;
-  sum.packetsReceived += snap.packetsReceived;
-  sum.packetsSent += snap.packetsSent;
-  for (const count of Object.values(snap.refused)) sum.refused += count;
-  for (const [cause, count] of snap.disconnects) sum.disconnects.set(cause, (sum.disconnects.get(cause) ?? 0) + count);
+/** Totals of a metrics source (e.g. `clusterMetricsSource()`), scraped once per line. */
+export function exposedStatsSource(source: MetricsSource): StatsSource {
+  return async () => totalsFromExposition(await source.metrics());
 }
 
 /** One stats line (no newline) from two totals `seconds` apart. */
-function formatLine(before: Totals, now: Totals, seconds: number): string {
+function formatLine(before: StatsTotals, now: StatsTotals, seconds: number): string {
   const rate = (a: number, b: number): string => String(Math.round((b - a) / seconds));
   const causes: string[] = [];
   for (const [cause, count] of now.disconnects) {
@@ -54,31 +90,48 @@ function formatLine(before: Totals, now: Totals, seconds: number): string {
  * place; otherwise one plain line per second.
  */
 export class ServerStatsLine {
-  readonly #services: readonly Service<Session>[];
+  readonly #read: StatsSource;
   readonly #out: StatsOutput;
   readonly #tty: boolean;
-  #last: Totals;
-  #lastAt = performance.now();
+  #last: StatsTotals | undefined;
+  #lastAt = 0;
+  #reading = false;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(services: readonly Service<Session>[], out: StatsOutput, intervalMs = 1_000) {
-    this.#services = services;
+  constructor(source: StatsSource, out: StatsOutput, intervalMs = 1_000) {
+    this.#read = source;
     this.#out = out;
     this.#tty = out.isTTY === true;
-    this.#last = totals(services);
     this.#timer = setInterval(this.#tick, intervalMs);
     this.#timer.unref();
+    this.#tick();
   }
 
   readonly #tick = (): void => {
-    const now = totals(this.#services);
+    if (this.#reading) return; // a slow source (a cluster scrape) skips a second rather than piling up
+    this.#reading = true;
+    Promise.resolve()
+      .then(this.#read)
+      .then(
+        (now) => this.#show(now),
+        () => undefined, // no line this second; the next one compares with the last good read
+      )
+      .finally(() => {
+        this.#reading = false;
+      });
+  };
+
+  #show(now: StatsTotals): void {
     const at = performance.now();
-    const line = `[stats] ${formatLine(this.#last, now, Math.max(0.001, (at - this.#lastAt) / 1000))}`;
+    const last = this.#last;
     this.#last = now;
+    const seconds = Math.max(0.001, (at - this.#lastAt) / 1000);
     this.#lastAt = at;
+    if (last === undefined || this.#timer === undefined) return;
+    const line = `[stats] ${formatLine(last, now, seconds)}`;
     // On a TTY: clear, write, return to column 0, so a log line printed meanwhile starts on a clean line.
     this.#out.write(this.#tty ? `\x1b[K${line}\r` : `${line}\n`);
-  };
+  }
 
   /** Stops the line (and clears it on a TTY). */
   stop(): void {

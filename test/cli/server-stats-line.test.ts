@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ServerStatsLine } from '../../src/cli/server-stats-line.js';
+import { localStatsSource, ServerStatsLine } from '../../src/cli/server-stats-line.js';
 import { EchoSession } from '../../src/samples/echo-session.js';
 import { packet } from '../helpers/packets.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -21,7 +21,7 @@ describe('ServerStatsLine', () => {
         return true;
       },
     };
-    const line = new ServerStatsLine([service], out, 50);
+    const line = new ServerStatsLine(localStatsSource([service]), out, 50);
     cleanup.add(() => line.stop());
     const written = (pattern: RegExp, label: string): Promise<void> =>
       changed.until(() => writes.some((text) => pattern.test(text)), label);

@@ -9,7 +9,7 @@ import { cleanupAfter } from '../helpers/wait.js';
 const FIXTURE = fileURLToPath(new URL('./cluster-fixture.js', import.meta.url));
 
 describe('metrics with node:cluster workers', () => {
-  it('the primary serves the sum of 2 real workers (AggregatorRegistry), and exits 0 on SIGTERM', async (t) => {
+  it('the primary serves the sum of 2 real workers (AggregatorRegistry) and its stats line shows it; exit 0 on SIGTERM', async (t) => {
     const cleanup = cleanupAfter(t);
     const child = spawn(process.execPath, [FIXTURE], { stdio: ['ignore', 'pipe', 'pipe'] });
     const program = new CliProcess(child);
@@ -26,6 +26,7 @@ describe('metrics with node:cluster workers', () => {
     assert.equal(samples.get(sampleKey('gamewire_sessions_accepted_total', { transport: 'tcp' })), 6);
     assert.equal(samples.get(sampleKey('gamewire_sessions_limit', { transport: 'tcp' })), 200, 'maxSessionCount 100 per worker');
     assert.ok(samples.has('nodejs_eventloop_lag_seconds'), 'default metrics are aggregated too');
+    await program.waitForStderrLine(/^\[stats\] sessions 6 \|/, 5_000);
     child.kill('SIGTERM');
     assert.equal(await program.waitForExit(15_000), 0, program.output());
   });
