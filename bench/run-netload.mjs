@@ -17,6 +17,7 @@
 // started here is killed on exit, so the script always ends by itself.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,12 +42,14 @@ const USAGE = `usage: node bench/run-netload.mjs [options]
   --gamewire-main F  gamewire CLI to run (default dist/src/cli/main.js of this repo)
   --node PATH        Node binary the Node servers run on: gamewire and the ref-node servers, so their
                      ratios compare one Node (default: the Node running this script)
+  --gamewire-base F  also run server 'gamewire-base': the same commands with this other CLI (e.g. a
+                     build of main), in the same sitting, for a before/after ratio
   --dry-run          print the plan and the time estimate, run nothing
   --report FILE      run nothing; re-render the report of the last run recorded in FILE.jsonl
   -h, --help         this text`;
 
 const argv = process.argv.slice(2);
-const VALUE_OPTS = new Set(['reps', 'duration', 'warmup', 'configs', 'servers', 'only', 'out', 'shared', 'report', 'gamewire-main', 'node']);
+const VALUE_OPTS = new Set(['reps', 'duration', 'warmup', 'configs', 'servers', 'only', 'out', 'shared', 'report', 'gamewire-main', 'gamewire-base', 'node']);
 const FLAG_OPTS = new Set(['quick', 'all', 'dry-run', 'help']);
 const opts = {};
 for (let i = 0; i < argv.length; i++) {
@@ -79,6 +82,7 @@ const rx = (k) => { try { return opts[k] !== undefined ? new RegExp(opts[k]) : n
 const CONFIGS_RX = rx('configs'), SERVERS_RX = rx('servers'), ONLY_RX = rx('only');
 const SHARED = path.resolve(opts.shared ?? path.resolve(REPO, '../shared/bench'));
 const GAMEWIRE_MAIN = path.resolve(opts['gamewire-main'] ?? path.join(REPO, 'dist', 'src', 'cli', 'main.js'));
+const GAMEWIRE_BASE = opts['gamewire-base'] === undefined ? null : path.resolve(opts['gamewire-base']);
 const OUTNAME = opts.out ?? 'latest';
 const OUT = OUTNAME.includes('/') ? path.resolve(process.cwd(), OUTNAME) : path.join(HERE, 'results', OUTNAME);
 
@@ -102,6 +106,10 @@ const SERVERS = {
   gamewire: (port, mode) => mode === 'echo'
     ? [NODE, GAMEWIRE_MAIN, 'echo-server', '--port', port, '--max-sessions', 5000]
     : [NODE, GAMEWIRE_MAIN, 'broadcast-server', '--port', port, '--max-sessions', 5000],
+  // The same server with its Prometheus endpoint on, scraped every SCRAPE_MS during the run (see runCase).
+  'gamewire-metrics': (port, mode, metricsPort = 0) => [...SERVERS.gamewire(port, mode), '--metrics-port', metricsPort, '--no-stats'],
+  // The same commands with another build (--gamewire-base), e.g. main before a change.
+  'gamewire-base': (port, mode) => (GAMEWIRE_BASE === null ? null : SERVERS.gamewire(port, mode).map((a) => (a === GAMEWIRE_MAIN ? GAMEWIRE_BASE : a))),
   // The same echo written as game code: PacketSession.onRecvPacket -> sendPacket, packet by packet.
   'gamewire-dispatch': (port, mode) => mode === 'echo'
     ? [NODE, GAMEWIRE_MAIN, 'echo-server', '--dispatch', '--port', port, '--max-sessions', 5000]
@@ -111,6 +119,8 @@ const SERVERS = {
   'ref-node-batch': refNode(['--batch']),
   'ref-node-batch-imm': refNode(['--batch=immediate']),
 };
+/** How often the gamewire-metrics server is scraped: 15x more often than Prometheus's default 15 s. */
+const SCRAPE_MS = 1000;
 const REF_ORDER = ['ref-node-batch', 'ref-node-batch-imm', 'ref-node', 'ref-epoll'];
 const BEST_NODE = ['ref-node-batch', 'ref-node-batch-imm'];
 const CONFIGS = [
@@ -135,6 +145,7 @@ function selectCases() {
     for (const server of Object.keys(SERVERS)) {
       if (SERVERS_RX && !SERVERS_RX.test(server)) continue;
       if (SERVERS[server](0, config.mode) === null) continue; // server has no such mode
+      if (server === 'gamewire-metrics' && !SERVERS_RX && !ONLY_RX) continue; // only when asked for
       if (ONLY_RX && !ONLY_RX.test(`${server}/${config.name}`)) continue;
       list.push({ server, config });
     }
@@ -281,7 +292,8 @@ const pinned = (cpu, argvList) => (PIN ? ['taskset', '-c', String(cpu), ...argvL
 
 async function runCase(k) {
   const port = await freePort();
-  const srvArgv = pinned(0, SERVERS[k.server](port, k.config.mode).map(String));
+  const metricsPort = k.server === 'gamewire-metrics' ? await freePort() : 0;
+  const srvArgv = pinned(0, SERVERS[k.server](port, k.config.mode, metricsPort).map(String));
   const srv = track(spawn(srvArgv[0], srvArgv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO }));
   const srvOut = tail(srv.stdout), srvErr = tail(srv.stderr);
   let spawnError = null;
@@ -301,14 +313,16 @@ async function runCase(k) {
   const nlArgv = pinned(1, [path.join(BIN, 'netload'), '--port', port, '--mode', k.config.mode, ...k.config.args,
     '--warmup', WARMUP, '--duration', DURATION, '--json', '--server-pid', srv.pid].map(String));
   const cpu0 = cpuTimes();
+  const scraper = metricsPort ? startScraper(metricsPort) : null;
   const r = await run(nlArgv[0], nlArgv.slice(1), NETLOAD_TIMEOUT_S(k.config) * 1000);
+  const scrapes = scraper?.stop();
   const steal = stealPct(cpu0, cpuTimes());
   const serverAlive = alive(srv);
   await stopServer(srv);
   const lines = r.out.trim().split('\n');
   let json = null;
   try { json = JSON.parse(lines[lines.length - 1]); } catch { /* no result */ }
-  const rec = { ...base, netload_argv: nlArgv, rc: r.code, json, steal_pct: steal, server_alive_after: serverAlive,
+  const rec = { ...base, netload_argv: nlArgv, rc: r.code, json, steal_pct: steal, server_alive_after: serverAlive, ...(scrapes ? { scrapes } : {}),
     human: lines.filter((l) => !l.startsWith('{')).join('\n') };
   if (!json) {
     rec.error = r.timedOut ? `netload killed after ${NETLOAD_TIMEOUT_S(k.config)} s timeout` : `netload gave no JSON (exit ${r.code ?? r.sig})`;
@@ -319,6 +333,20 @@ async function runCase(k) {
   if (PIN) rec.foreign_pct = foreignPct(json);
   if (!serverAlive) rec.server_output = `${srvErr.text}\n${srvOut.text}`.trim().split('\n').slice(-6).join('\n');
   return rec;
+}
+
+/** GETs /metrics every SCRAPE_MS; stop() returns { ok, failed } counts. */
+function startScraper(port) {
+  const counts = { ok: 0, failed: 0 };
+  const scrape = () => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => { if (res.statusCode === 200) counts.ok++; else counts.failed++; });
+    });
+    req.on('error', () => counts.failed++);
+  };
+  const timer = setInterval(scrape, SCRAPE_MS);
+  return { stop: () => { clearInterval(timer); return counts; } };
 }
 
 // ------------------------------------------------------------------ report
@@ -407,6 +435,10 @@ function report(meta, recs) {
     }
     const bad = gw.filter(badRun);
     line += bad.length ? `; **gamewire NOT clean in ${bad.length}/${gw.length} run(s)**` : `; gamewire clean (0 errors / lost / disconnects in ${gwJ.length} run(s))`;
+    if (Number.isFinite(med('gamewire-base'))) line += `; gamewire / gamewire-base = **${ratio(med('gamewire'), med('gamewire-base'))}**`;
+    if (Number.isFinite(med('gamewire-metrics'))) {
+      line += `; metrics on (scraped every ${SCRAPE_MS / 1000} s) / off = **${ratio(med('gamewire-metrics'), med('gamewire'))}**`;
+    }
     verdict.push(line);
   }
   if (verdict.length) L.push('## Verdict', '', ...verdict, '');

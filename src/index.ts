@@ -34,6 +34,9 @@ export {
 export { silentLogger, type Logger } from './core/logger.js';
 export { DEFAULT_RECV_BUFFER_SIZE } from './core/recv-buffer.js';
 export { Session, type SessionState } from './net/session.js';
+export type { SessionTraffic } from './net/session-traffic.js';
+export { REFUSAL_REASONS, type RefusalReason, type ServiceCountersView } from './net/service-counters.js';
+export { DEBUG_SESSION_ENV } from './net/session-log.js';
 export type { ServiceType, SessionOwner } from './net/session-owner.js';
 export {
   DEFAULT_CLOSE_GRACE_MS,

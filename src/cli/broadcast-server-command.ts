@@ -27,15 +27,20 @@ export const broadcastServerCommand: Command = {
   usage,
   async run(args) {
     const { values } = parseArgs({ args: [...args], options: SERVER_FLAGS, strict: true });
-    const { logger, maxPacketSize, options } = serverSetup('broadcast-server', values);
+    const { logger, maxPacketSize, options, observe } = serverSetup('broadcast-server', values);
     const maxSessionCount = options.maxSessionCount;
     const room = new Room<BroadcastSession>({ maxMembers: maxSessionCount, logger });
     const service = new ServerService<BroadcastSession>({
       ...options,
       sessionFactory: () => new BroadcastSession(room, maxPacketSize),
     });
-    return runServer(logger, service, { maxSessionCount, maxPacketSize }, 'netload --port {port} --mode bcast', () =>
-      room.close(),
+    return runServer(
+      logger,
+      service,
+      { maxSessionCount, maxPacketSize },
+      'netload --port {port} --mode bcast',
+      () => room.close(),
+      { ...observe, rooms: [room] },
     );
   },
 };

@@ -29,7 +29,7 @@ export const chatServerCommand: Command = {
   usage,
   async run(args) {
     const { values } = parseArgs({ args: [...args], options: SERVER_FLAGS, strict: true });
-    const { logger, maxPacketSize, options } = serverSetup('chat-server', values);
+    const { logger, maxPacketSize, options, observe } = serverSetup('chat-server', values);
     const maxSessionCount = options.maxSessionCount;
     const room = new ChatRoom({ maxMembers: maxSessionCount, logger });
     const service = new ServerService<ChatSession>({
@@ -42,6 +42,7 @@ export const chatServerCommand: Command = {
       { maxSessionCount, maxPacketSize },
       'npx gamewire dummy-client --scenario chat --host {host} --port {port} --sessions 100',
       () => room.close(),
+      { ...observe, rooms: [room] },
     );
   },
 };

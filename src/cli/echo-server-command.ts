@@ -35,7 +35,7 @@ export const echoServerCommand: Command = {
       options: { ...SERVER_FLAGS, raw: { type: 'boolean', default: false }, dispatch: { type: 'boolean', default: false } },
       strict: true,
     });
-    const { logger, maxPacketSize, options } = serverSetup('echo-server', values);
+    const { logger, maxPacketSize, options, observe } = serverSetup('echo-server', values);
     const maxSessionCount = options.maxSessionCount;
     const service = new ServerService<Session>({
       ...options,
@@ -50,6 +50,8 @@ export const echoServerCommand: Command = {
       service,
       { maxSessionCount, raw: values.raw, dispatch: values.dispatch, maxPacketSize },
       'npx gamewire dummy-client --host {host} --port {port} --sessions 10 --interval-ms 100',
+      undefined,
+      observe,
     );
   },
 };

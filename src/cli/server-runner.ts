@@ -13,6 +13,7 @@ import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { createCliLogger } from './cli-logger.js';
 import type { ServerServiceOptions } from '../net/server-service.js';
 import { intFlag, UsageError, waitForSignal } from './command.js';
+import { OBSERVE_FLAGS, OBSERVE_USAGE, observeSettings, startObservation, type ObserveFlagValues, type ObserveSettings, type ServerObservation } from './server-observe.js';
 
 /** The flags every server command shares. */
 export const SERVER_FLAGS = {
@@ -27,6 +28,7 @@ export const SERVER_FLAGS = {
   'max-send-queue': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  ...OBSERVE_FLAGS,
 } as const;
 
 /** `--idle-timeout-ms` of the server commands: on, so dead and silent peers cannot hold every slot. */
@@ -45,11 +47,12 @@ export const SERVER_LIMIT_USAGE = `  --idle-timeout-ms MS  disconnect a peer tha
                        (default: a quarter of --max-sessions, at most ${DEFAULT_MAX_PENDING_HANDSHAKES})
   --max-pending-handshakes-per-address N  TLS handshakes at once from one address; more are refused
                        (default ${DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS})
+${OBSERVE_USAGE}
 --max-sessions defaults to the open-file limit (ulimit -n) less ${RESERVED_FDS}: each session holds a file
 descriptor, and past the limit the kernel refuses connections without a word.`;
 
 /** The values parseArgs gives for {@link SERVER_FLAGS}. */
-export interface ServerFlagValues {
+export interface ServerFlagValues extends ObserveFlagValues {
   host?: string | undefined;
   port?: string | undefined;
   'max-sessions'?: string | undefined;
@@ -69,6 +72,8 @@ export interface ServerSetup {
   readonly maxPacketSize: number;
   /** ServerService options but the session factory. */
   readonly options: Omit<ServerServiceOptions<Session>, 'sessionFactory'> & { readonly maxSessionCount: number };
+  /** Metrics endpoint and stats line asked for (pass to `runServer`). */
+  readonly observe: ObserveSettings;
 }
 
 /** Parses the shared server flags (host, port, limits, TLS) and makes the command's logger. */
@@ -78,6 +83,7 @@ export function serverSetup(name: string, values: ServerFlagValues): ServerSetup
   return {
     logger,
     maxPacketSize: intFlag('max-packet', values['max-packet'], MAX_PACKET_SIZE, 4, MAX_PACKET_SIZE),
+    observe: observeSettings(values),
     options: {
       host: values.host ?? DEFAULT_HOST,
       port: intFlag('port', values.port, 7777, 0, 65535),
@@ -140,15 +146,23 @@ export async function runServer(
   details: object,
   driveHint: string,
   beforeClose?: () => void,
+  observe?: ServerObservation,
 ): Promise<number> {
   const signal = waitForSignal(logger);
   await service.start();
+  const observation = await startObservation(logger, service, observe);
   const hint = driveHint.replace('{host}', service.host).replace('{port}', String(service.port));
-  logger.info({ host: service.host, port: service.port, ...details, driveWith: hint }, `listening on ${service.host}:${service.port}`);
+  const metricsOn = observation.metricsAddress === undefined ? '' : `, metrics on ${observation.metricsAddress}`;
+  logger.info(
+    { host: service.host, port: service.port, ...details, metrics: observation.metricsAddress, driveWith: hint },
+    `listening on ${service.host}:${service.port}${metricsOn}`,
+  );
   const received = await signal;
+  observation.closing();
   logger.info({ signal: received, sessions: service.sessionCount }, 'closing');
   beforeClose?.();
   await service.close();
+  await observation.close();
   logger.info({ refused: service.refusedCount, accepted: service.acceptedCount }, 'closed');
   return 0;
 }

@@ -250,6 +250,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   /** Closes `socket` at once, counts it, and warns (rate-limited) when a limit turned it away. */
   #refuse(socket: Socket, why: string): void {
     this.#refused++;
+    this.serviceCounters.refusedFor(why);
     const address = socket.remoteAddress ?? '';
     socket.on('error', ignoreError);
     socket.destroy();
@@ -282,6 +283,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     // Node reports an accept that failed for lack of file descriptors here; libuv has already closed
     // the waiting connections, so the peers see a reset.
     this.#refused++;
+    this.serviceCounters.refused.emfile++;
     const count = this.#fdWarning.count(performance.now());
     if (count === 0) return;
     logSafely(

@@ -10,6 +10,8 @@ import { DEFAULT_STALL_TIMEOUT_MS } from './fanout-flow.js';
 import { DEFAULT_READ_BUDGET_BYTES } from './read-budget.js';
 import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './send-queue.js';
 import { Session } from './session.js';
+import { ServiceCounters, type ServiceCountersView } from './service-counters.js';
+import { kTraffic } from './session-traffic.js';
 import {
   kAttach,
   kClose,
@@ -129,6 +131,8 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   protected currentPort: number;
   /** Lifecycle state. */
   protected serviceState: ServiceState = 'idle';
+  /** Monitoring counters, plain numbers (see {@link counters}). */
+  protected readonly serviceCounters = new ServiceCounters();
 
   readonly #sessionFactory: SessionFactory<S>;
   readonly #liveSessions = new Set<S>();
@@ -206,6 +210,14 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   }
 
   /**
+   * Monitoring counters, kept as plain numbers as things happen: disconnects by cause, refusals by
+   * reason, traffic of closed sessions. The metrics layer (`serveMetrics`) reads them at scrape time.
+   */
+  get counters(): ServiceCountersView {
+    return this.serviceCounters;
+  }
+
+  /**
    * Starts the service: a server listens, a client connects its sessions.
    * @throws ServiceStateError if called twice; see the subclasses for the rest.
    */
@@ -271,7 +283,8 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   /** Internal: a session ended; it leaves the live set exactly once. */
   [kSessionClosed](session: object, cause: DisconnectCause): void {
     if (!this.#liveSessions.delete(session as S)) return;
-    this.logger.debug({ sessionId: (session as S).id, cause: cause.code }, 'session closed');
+    this.serviceCounters.sessionClosed(cause.code, (session as S)[kTraffic]);
+    (session as S).logger.debug({ cause: cause.code }, 'session closed');
     this.sessionLeft(session as S);
     if (this.#liveSessions.size === 0) this.#notifyDrained?.();
   }

@@ -22,6 +22,8 @@ import { cutsOffOverCap, FanoutFlow, kFanoutPaused, kFlowState, msUntilStalled, 
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
 import { kBudgetResume, ReadBudget, resumeNextTurn, type BudgetReader } from './read-budget.js';
 import { SendQueue } from './send-queue.js';
+import { isDebugSession, sessionContextLogger } from './session-log.js';
+import { kTraffic, TrafficCounters, type SessionTraffic } from './session-traffic.js';
 import {
   kAddCloseListener,
   kAttach,
@@ -119,6 +121,10 @@ export class Session implements Flushable, FlowParty, BudgetReader {
   #droppedPackets = 0;
   #peerAddress = '';
   #peerPort = 0;
+  #transport = 'tcp';
+  #contextLogger: Logger | undefined;
+  /** Internal: what this session moved, in plain numbers (see {@link traffic}). */
+  readonly [kTraffic] = new TrafficCounters();
 
   /** Lifecycle state; see {@link SessionState}. */
   get state(): SessionState {
@@ -147,6 +153,25 @@ export class Session implements Flushable, FlowParty, BudgetReader {
   get service(): SessionOwner {
     if (this.#host === undefined) throw new ServiceStateError('session.service is set when the session connects');
     return this.#host;
+  }
+
+  /** `tcp` or `tls`: how the peer is connected (the `transport` of logs and metrics). */
+  get transport(): string {
+    return this.#transport;
+  }
+
+  /** Bytes and packets this session received and sent so far; see {@link SessionTraffic}. */
+  get traffic(): SessionTraffic {
+    return this[kTraffic];
+  }
+
+  /**
+   * The service's logger with this session's context on every line: `sessionId`, `remote`
+   * (`address:port`) and `transport`. At debug level when `GAMEWIRE_DEBUG_SESSION` names the session.
+   */
+  get logger(): Logger {
+    if (this.#host === undefined) return this.#logger; // not attached yet: no context to bind
+    return (this.#contextLogger ??= sessionContextLogger(this.#logger, { sessionId: this.id }, false));
   }
 
   /** Bytes passed to `send()` this turn and not yet handed to the socket. */
@@ -183,10 +208,13 @@ export class Session implements Flushable, FlowParty, BudgetReader {
    * Queues `bytes` for the peer. Everything sent in one event-loop turn leaves in one write, in order.
    * The bytes are not copied: the same buffer can be sent to many sessions, and it must not be changed
    * afterwards. Do not pass the buffer given to `onRecv` without copying it: that memory is reused.
+   * `packetCount` is how many packets `bytes` holds, for `traffic.packetsSent` and the metrics (default 1).
    * @returns true if queued; false (and nothing happens) once `disconnect` was called or the session closed.
    */
-  send(bytes: Uint8Array): boolean {
-    return this.#enqueue(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, bytes);
+  send(bytes: Uint8Array, packetCount = 1): boolean {
+    if (!this.#enqueue(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, bytes)) return false;
+    this[kTraffic].packetsSent += packetCount;
+    return true;
   }
 
   /**
@@ -257,7 +285,6 @@ export class Session implements Flushable, FlowParty, BudgetReader {
     if (this.#host !== undefined) throw new ServiceStateError(`session ${this.id} is already attached`);
     this.#socket = socket;
     this.#host = host;
-    this.#logger = settings.logger;
     this.#settings = settings;
     if (settings.maxBytesPerSecond > 0) {
       this.#byteBucket = new TokenBucket(settings.maxBytesPerSecond, settings.maxBytesPerSecond, performance.now());
@@ -274,6 +301,10 @@ export class Session implements Flushable, FlowParty, BudgetReader {
     this.#recvBuffer = new RecvBuffer(settings.recvBufferSize);
     this.#peerAddress = socket.remoteAddress ?? '';
     this.#peerPort = socket.remotePort ?? 0;
+    if ((socket as { encrypted?: boolean }).encrypted === true) this.#transport = 'tls';
+    const remote = `${this.#peerAddress}:${this.#peerPort}`;
+    const debug = isDebugSession(this.id, this.#peerAddress, this.#peerPort);
+    this.#logger = sessionContextLogger(settings.logger, { remote, transport: this.#transport }, debug);
     this.#trackSends = this.onSend !== Session.prototype.onSend;
     this.#moveTo('open');
     socket.on('data', this.#handleData);
@@ -336,7 +367,9 @@ export class Session implements Flushable, FlowParty, BudgetReader {
    * current run, so a packet made by `sendPacket` costs no allocation here.
    */
   [kSendRange](buffer: ArrayBuffer, offset: number, length: number): boolean {
-    return this.#enqueue(buffer, offset, length, undefined);
+    if (!this.#enqueue(buffer, offset, length, undefined)) return false;
+    this[kTraffic].packetsSent++;
+    return true;
   }
 
   #enqueue(buffer: ArrayBuffer, offset: number, length: number, view: Uint8Array | undefined): boolean {
@@ -347,6 +380,7 @@ export class Session implements Flushable, FlowParty, BudgetReader {
     const queued = queue.bytes + this.#socketBacklog;
     // Decided here, not only at the flush: one turn can read a lot from a flooding peer.
     if (queued > (this.#settings as SessionSettings).sendHighWaterMark && !this.#aboveHighWaterMark(queued)) return false;
+    this[kTraffic].bytesSent += length;
     if (!this.#sendRegistered) {
       this.#sendRegistered = true;
       scheduleFlush(this);
@@ -413,6 +447,7 @@ export class Session implements Flushable, FlowParty, BudgetReader {
   readonly #handleData = (chunk: Buffer): void => {
     if (this.#sessionState !== 'open') return; // closing: drain and drop, so the peer's FIN is seen
     this.#activity++;
+    this[kTraffic].bytesReceived += chunk.length;
     if (this.#held !== undefined) {
       this.#held.push(chunk); // throttled: read before the pause took effect
       return;

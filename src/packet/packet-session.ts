@@ -11,6 +11,7 @@ import { Session } from '../net/session.js';
 import { isInstance } from '../core/describe.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { kAddCloseListener, kOnOpen, kSendRange, kWatchHook } from '../net/session-owner.js';
+import { kTraffic } from '../net/session-traffic.js';
 import {
   HEARTBEAT_PING_ID,
   HEARTBEAT_PONG_ID,
@@ -68,6 +69,7 @@ export abstract class PacketSession extends Session {
     this.#heartbeatIntervalMs = checkTimerMs('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 0, 1, true);
     this.#sink = {
       onPacketBytes: (buffer, offset, size, id) => {
+        this[kTraffic].packetsReceived++;
         if (!this.admitPacket()) return this.connected;
         if (id >= HEARTBEAT_PING_ID) this.#onHeartbeat(buffer, offset, size, id);
         else {

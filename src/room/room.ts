@@ -21,6 +21,8 @@ export interface RoomOptions extends JobQueueOptions {
 export interface BroadcastOptions<S> {
   /** A member that does not get this packet (usually the sender). */
   readonly except?: S;
+  /** How many packets the bytes hold, for each member's `traffic.packetsSent` and the metrics. Default 1. */
+  readonly packetCount?: number;
 }
 
 /**
@@ -100,9 +102,10 @@ export class Room<S extends Session = Session> extends JobQueue {
    */
   broadcast(bytes: Uint8Array, options?: BroadcastOptions<S>): number {
     const except = options?.except;
+    const packetCount = options?.packetCount ?? 1;
     let count = 0;
     for (const member of this.#memberSet) {
-      if (member !== except && member.send(bytes)) count++;
+      if (member !== except && member.send(bytes, packetCount)) count++;
     }
     return count;
   }

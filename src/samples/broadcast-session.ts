@@ -1,6 +1,7 @@
 import { DisconnectCode } from '../core/disconnect-cause.js';
 import { MalformedHeaderError } from '../core/errors.js';
 import { Session } from '../net/session.js';
+import { kTraffic } from '../net/session-traffic.js';
 import { PacketScanner, type PacketSink } from '../packet/packet-scanner.js';
 import { sendBufferManager } from '../packet/send-buffer.js';
 import type { Room } from '../room/room.js';
@@ -27,8 +28,10 @@ export class BroadcastSession extends Session implements PacketSink {
   }
 
   protected override onRecv(buffer: Buffer): number {
+    const before = this[kTraffic].packetsReceived;
     const consumed = this.scanner.scan(buffer, this);
-    if (consumed > 0) this.room.broadcast(sendBufferManager.copy(buffer.subarray(0, consumed)));
+    const packetCount = this[kTraffic].packetsReceived - before;
+    if (consumed > 0) this.room.broadcast(sendBufferManager.copy(buffer.subarray(0, consumed)), { packetCount });
     const error = this.scanner.error;
     if (error !== undefined) {
       const code = error instanceof MalformedHeaderError ? DisconnectCode.MalformedHeader : DisconnectCode.PacketTooLarge;
@@ -37,8 +40,9 @@ export class BroadcastSession extends Session implements PacketSink {
     return consumed;
   }
 
-  /** Packets are forwarded whole, so there is nothing to do per packet. */
+  /** Packets are forwarded whole, so there is nothing to do per packet but count it. */
   onPacketBytes(): boolean {
+    this[kTraffic].packetsReceived++;
     return true;
   }
 }

@@ -1,6 +1,7 @@
 import { DisconnectCode } from '../core/disconnect-cause.js';
 import { MalformedHeaderError } from '../core/errors.js';
 import { Session } from '../net/session.js';
+import { kTraffic } from '../net/session-traffic.js';
 import { PacketScanner, type PacketSink } from '../packet/packet-scanner.js';
 import { PacketSession } from '../packet/packet-session.js';
 import { sendBufferManager } from '../packet/send-buffer.js';
@@ -22,9 +23,10 @@ export class EchoSession extends Session implements PacketSink {
 
   protected override onRecv(buffer: Buffer): number {
     const scanner = this.#scanner;
+    const before = this[kTraffic].packetsReceived;
     const consumed = scanner.scan(buffer, this);
     // The buffer may be the RecvBuffer's memory, which is reused: copy what goes back.
-    if (consumed > 0) this.send(sendBufferManager.copy(buffer.subarray(0, consumed)));
+    if (consumed > 0) this.send(sendBufferManager.copy(buffer.subarray(0, consumed)), this[kTraffic].packetsReceived - before);
     const error = scanner.error;
     if (error !== undefined) {
       const code = error instanceof MalformedHeaderError ? DisconnectCode.MalformedHeader : DisconnectCode.PacketTooLarge;
@@ -33,8 +35,9 @@ export class EchoSession extends Session implements PacketSink {
     return consumed;
   }
 
-  /** Every packet is echoed whole, so there is nothing to do per packet. */
+  /** Every packet is echoed whole, so there is nothing to do per packet but count it. */
   onPacketBytes(): boolean {
+    this[kTraffic].packetsReceived++;
     return true;
   }
 }

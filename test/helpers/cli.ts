@@ -49,6 +49,21 @@ export class CliProcess {
     return find() as string;
   }
 
+  /** Resolves with the first stderr line matching `pattern`; fails early if the process exits first. */
+  async waitForStderrLine(pattern: RegExp, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
+    const find = (): string | undefined => this.stderrLines.find((line) => pattern.test(line));
+    await this.changed.until(
+      () => {
+        if (find() !== undefined) return true;
+        if (this.exited) throw new Error(`exited (${this.exitCode ?? this.signal}) before printing ${pattern} on stderr\n${this.output()}`);
+        return false;
+      },
+      `a stderr line matching ${pattern}`,
+      timeoutMs,
+    );
+    return find() as string;
+  }
+
   /** Resolves with the exit code once the process exited and its output was read. */
   async waitForExit(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<number | null> {
     await this.changed.until(() => this.exited, 'the process to exit', timeoutMs);
