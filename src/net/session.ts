@@ -14,6 +14,7 @@ import {
 } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { RecvBuffer } from '../core/recv-buffer.js';
+import { sessionIds } from '../core/id-sequence.js';
 import { TokenBucket } from '../core/token-bucket.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
 import { SendQueue } from './send-queue.js';
@@ -46,8 +47,6 @@ const ALLOWED_MOVES: Readonly<Record<SessionState, readonly SessionState[]>> = {
   closed: [],
 };
 
-let nextSessionId = 1;
-
 /** The idle timer looks this many times per idleTimeoutMs; silence is noticed within 1 to 1.25 timeouts. */
 const IDLE_CHECKS = 4;
 const PAUSE_UNWRITABLE = 1;
@@ -68,8 +67,8 @@ const PAUSE_THROTTLED = 2;
  * is connected; it is never reused or reopened.
  */
 export class Session implements Flushable {
-  /** Process-wide unique, increasing id. */
-  readonly id: number = nextSessionId++;
+  /** Unique, increasing id: unique across the workers of a server and the servers of a Redis too (see IdSequence). */
+  readonly id: number = sessionIds.next();
 
   #sessionState: SessionState = 'connecting';
   #socket: Socket | undefined;
