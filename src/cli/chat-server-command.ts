@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { ServerService } from '../net/server-service.js';
 import { DEFAULT_HOST } from '../net/service.js';
-import { Room } from '../room/room.js';
 import { chatServerHandlers } from '../samples/chat/chat-server-handlers.js';
 import { ChatSession } from '../samples/chat/chat-session.js';
 import type { Command } from './command.js';
-import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
+import { CLUSTER_FLAGS, CLUSTER_USAGE, runServerCommand } from './cluster-runner.js';
+import { SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
 
 const usage = `gamewire chat-server [options]
 
@@ -19,6 +19,7 @@ Options:
   --max-sessions N     most sessions (and room members) at once (default 100)
   --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535)
 ${SERVER_LIMIT_USAGE}
+${CLUSTER_USAGE}
   -h, --help           show this help
 
 Prints 'listening on HOST:PORT' when ready; SIGINT or SIGTERM closes gracefully and exits 0.`;
@@ -28,20 +29,25 @@ export const chatServerCommand: Command = {
   summary: 'the sample game server: login, enter a room, chat and move',
   usage,
   async run(args) {
-    const { values } = parseArgs({ args: [...args], options: SERVER_FLAGS, strict: true });
+    const { values } = parseArgs({ args: [...args], options: { ...SERVER_FLAGS, ...CLUSTER_FLAGS }, strict: true });
     const { logger, maxPacketSize, options } = serverSetup('chat-server', values);
     const maxSessionCount = options.maxSessionCount;
-    const room = new Room<ChatSession>({ maxMembers: maxSessionCount, logger });
-    const service = new ServerService<ChatSession>({
-      ...options,
-      sessionFactory: () => new ChatSession(room, chatServerHandlers, { maxPacketSize }),
-    });
-    return runServer(
+    return runServerCommand({
       logger,
-      service,
-      { maxSessionCount, maxPacketSize },
-      'npx gamewire dummy-client --scenario chat --host {host} --port {port} --sessions 100',
-      () => room.close(),
-    );
+      values,
+      maxSessionCount,
+      details: { maxSessionCount, maxPacketSize },
+      driveHint: 'npx gamewire dummy-client --scenario chat --host {host} --port {port} --sessions 100',
+      setup: (context) => {
+        // The same room name in every worker is one room: every chat reaches every player, wherever it is.
+        const room = context.rooms.room<ChatSession>('chat', { maxMembers: maxSessionCount, logger });
+        const service = new ServerService<ChatSession>({
+          ...options,
+          maxSessionCount: context.maxSessionCount ?? maxSessionCount,
+          sessionFactory: () => new ChatSession(room, chatServerHandlers, { maxPacketSize }),
+        });
+        return { service, beforeClose: () => room.close() };
+      },
+    });
   },
 };

@@ -1,0 +1,67 @@
+import cluster from 'node:cluster';
+import type { Logger as PinoLogger } from 'pino';
+import { resolveWorkerCount, runWorkers } from '../cluster/run-workers.js';
+import type { WorkerContext, WorkerServer } from '../cluster/worker-types.js';
+import { intFlag, UsageError, waitForSignal } from './command.js';
+
+/** The scale-out flags every server command shares. */
+export const CLUSTER_FLAGS = {
+  workers: { type: 'string' },
+  redis: { type: 'string' },
+} as const;
+
+/** Usage lines of {@link CLUSTER_FLAGS}. */
+export const CLUSTER_USAGE = `  --workers N          worker processes sharing the port, 0 = one per core (default 1);
+                       --max-sessions is then for the whole server, split evenly over the workers
+  --redis URL          redis://host:port: rooms span every server sharing this Redis`;
+
+/** The values parseArgs gives for {@link CLUSTER_FLAGS}. */
+export interface ClusterFlagValues {
+  workers?: string | undefined;
+  redis?: string | undefined;
+}
+
+/** What {@link runServerCommand} needs from a server command. */
+export interface ServerCommandRun {
+  readonly logger: PinoLogger;
+  readonly values: ClusterFlagValues;
+  /** The whole server's --max-sessions. */
+  readonly maxSessionCount: number;
+  /** Fields of the ready line. */
+  readonly details: object;
+  /** How to drive the server, with {host} and {port} filled in. */
+  readonly driveHint: string;
+  /** Makes one worker's service (runs in each worker, or in this process with one worker). */
+  readonly setup: (context: WorkerContext) => WorkerServer;
+}
+
+/**
+ * Runs a server command on `--workers` processes (one by default) and `--redis`: prints the one
+ * ready line `listening on HOST:PORT` once every worker listens (and Redis is subscribed), waits for
+ * SIGINT/SIGTERM, closes every worker gracefully and resolves with exit code 0. In a worker it
+ * serves until the primary closes it.
+ */
+export async function runServerCommand(run: ServerCommandRun): Promise<number> {
+  const { logger, values } = run;
+  const workers = resolveWorkerCount(intFlag('workers', values.workers, 1, 0, 1024));
+  const redis = values.redis;
+  if (redis !== undefined && !/^rediss?:\/\//.test(redis)) throw new UsageError(`--redis must be a redis://host:port URL, got '${redis}'`);
+  const options = { workers, maxSessionCount: run.maxSessionCount, logger, setup: run.setup, ...(redis === undefined ? {} : { redis }) };
+  if (cluster.isWorker) {
+    const server = await runWorkers(options);
+    await server.closed;
+    return 0;
+  }
+  const signal = waitForSignal();
+  const server = await runWorkers(options);
+  const hint = run.driveHint.replace('{host}', server.host).replace('{port}', String(server.port));
+  logger.info(
+    { host: server.host, port: server.port, workers, workerPids: server.workerPids(), ...run.details, ...(redis === undefined ? {} : { redis }), driveWith: hint },
+    `listening on ${server.host}:${server.port}`,
+  );
+  const received = await signal;
+  logger.info({ signal: received, workers }, 'closing');
+  const totals = await server.close();
+  logger.info(totals, 'closed');
+  return 0;
+}

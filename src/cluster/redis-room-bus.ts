@@ -1,0 +1,181 @@
+import { Redis } from 'ioredis';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { RedisPresence } from './redis-presence.js';
+import type { RoomBus, RoomBusListener, RoomBusMessage } from './room-bus.js';
+
+/** Key and channel prefix of everything gamewire keeps in Redis. */
+export const REDIS_PREFIX = 'gamewire:';
+const ROOM_CHANNEL = `${REDIS_PREFIX}room:`;
+const KINDS = ['bytes', 'enter', 'leave', 'hello', 'gone'] as const;
+const HEADER = 17; // kind u8, sender f64, origin f64
+
+/** What a {@link RedisRoomBus} counted. */
+export interface RedisBusStats {
+  /** Messages published to Redis. */
+  published: number;
+  /** Messages received from other servers. */
+  received: number;
+  /** Messages not published because Redis was unreachable: lost for the other servers (local members got them). */
+  droppedWhileDown: number;
+  /** Times the connection to Redis came back. */
+  reconnects: number;
+}
+
+/**
+ * A {@link RoomBus} over Redis pub/sub (ioredis): one channel per room, `gamewire:room:NAME`,
+ * subscribed while the room exists on this server and unsubscribed when it closes. Messages carry
+ * the sending server's id, so a server ignores its own. While Redis is down, publishing fails at once
+ * (no offline queue: a late chat is worse than a lost one) and is counted in `droppedWhileDown`;
+ * ioredis reconnects (every 100 to 500 ms) and resubscribes by itself.
+ */
+export class RedisRoomBus implements RoomBus {
+  readonly origin: number;
+  readonly stats: RedisBusStats = { published: 0, received: 0, droppedWhileDown: 0, reconnects: 0 };
+  /** Who is in which room on this server, written to Redis with a TTL. */
+  readonly presence: RedisPresence;
+  readonly #pub: Redis;
+  readonly #sub: Redis;
+  readonly #logger: Logger;
+  readonly #listeners = new Map<string, RoomBusListener>();
+  readonly #pending = new Set<Promise<unknown>>();
+  #down = false;
+
+  private constructor(pub: Redis, sub: Redis, origin: number, logger: Logger) {
+    this.#pub = pub;
+    this.#sub = sub;
+    this.origin = origin;
+    this.#logger = logger;
+    this.presence = new RedisPresence(pub, origin, logger);
+    sub.on('messageBuffer', this.#onMessage);
+    for (const client of [pub, sub]) {
+      client.on('error', (error: Error) => {
+        if (!this.#down) logger.warn({ err: error }, 'redis connection lost; reconnecting');
+        this.#down = true;
+      });
+      client.on('ready', () => {
+        if (!this.#down) return;
+        this.#down = false;
+        this.stats.reconnects++;
+        logger.info({ droppedWhileDown: this.stats.droppedWhileDown }, 'redis connection back; subscriptions restored');
+      });
+    }
+  }
+
+  /**
+   * Connects (two connections: commands and subscriptions), takes this server's id (`INCR
+   * gamewire:id-block`, also its first id block) and resolves once both are ready.
+   */
+  static async connect(url: string, logger: Logger = silentLogger): Promise<RedisRoomBus> {
+    const options = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times: number): number => Math.min(100 * times, 500),
+    };
+    const pub = new Redis(url, options);
+    const sub = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    try {
+      await pub.connect();
+      await sub.connect();
+      const origin = await pub.incr(`${REDIS_PREFIX}id-block`);
+      return new RedisRoomBus(pub, sub, origin, logger);
+    } catch (error) {
+      pub.disconnect();
+      sub.disconnect();
+      throw error;
+    }
+  }
+
+  /** A fresh id block (and bus origin) for a worker of this server. */
+  async nextIdBlock(): Promise<number> {
+    return this.#pub.incr(`${REDIS_PREFIX}id-block`);
+  }
+
+  /** Resolves once every subscription asked for so far is in place. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Channels this bus is subscribed to (rooms that exist on this server). */
+  get roomCount(): number {
+    return this.#listeners.size;
+  }
+
+  join(room: string, listener: RoomBusListener): void {
+    const had = this.#listeners.has(room);
+    this.#listeners.set(room, listener);
+    if (!had) this.#track(this.#sub.subscribe(ROOM_CHANNEL + room));
+  }
+
+  leave(room: string): void {
+    if (!this.#listeners.delete(room)) return;
+    this.presence.forget(room);
+    this.#track(this.#sub.unsubscribe(ROOM_CHANNEL + room));
+  }
+
+  publish(room: string, message: RoomBusMessage): void {
+    this.presence.observe(room, message);
+    if (this.#down || this.#pub.status !== 'ready') {
+      this.stats.droppedWhileDown++;
+      return;
+    }
+    this.stats.published++;
+    this.#pub.publish(ROOM_CHANNEL + room, this.#encode(message)).catch(() => this.stats.droppedWhileDown++);
+  }
+
+  /** Removes this server's presence and closes both connections. */
+  async close(): Promise<void> {
+    await this.presence.close().catch(() => {});
+    this.#sub.disconnect();
+    await this.#pub.quit().catch(() => this.#pub.disconnect());
+  }
+
+  #track(promise: Promise<unknown>): void {
+    const tracked = promise.catch((error: unknown) => this.#logger.warn({ err: error }, 'redis subscription change failed'));
+    this.#pending.add(tracked);
+    void tracked.finally(() => this.#pending.delete(tracked));
+  }
+
+  #encode(message: RoomBusMessage): Buffer {
+    const payload =
+      message.kind === 'bytes'
+        ? message.bytes
+        : message.kind === 'enter' || message.kind === 'leave'
+          ? Buffer.from(JSON.stringify(message.members))
+          : new Uint8Array(0);
+    const out = Buffer.allocUnsafe(HEADER + payload.length);
+    out[0] = KINDS.indexOf(message.kind);
+    out.writeDoubleLE(this.origin, 1);
+    out.writeDoubleLE(message.origin, 9);
+    out.set(payload, HEADER);
+    return out;
+  }
+
+  readonly #onMessage = (channel: Buffer, data: Buffer): void => {
+    if (data.length < HEADER || data.readDoubleLE(1) === this.origin) return;
+    const room = channel.toString('utf8', ROOM_CHANNEL.length);
+    const listener = this.#listeners.get(room);
+    if (listener === undefined) return;
+    this.stats.received++;
+    const origin = data.readDoubleLE(9);
+    const kind = KINDS[data[0] as number];
+    const payload = data.subarray(HEADER);
+    let message: RoomBusMessage;
+    switch (kind) {
+      case 'bytes':
+        message = { kind, origin, bytes: payload };
+        break;
+      case 'enter':
+      case 'leave':
+        message = { kind, origin, members: JSON.parse(payload.toString()) as number[] };
+        break;
+      case 'hello':
+      case 'gone':
+        message = { kind, origin };
+        break;
+      default:
+        return;
+    }
+    listener(message);
+  };
+}
