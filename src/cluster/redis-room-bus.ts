@@ -8,6 +8,9 @@ export const REDIS_PREFIX = 'gamewire:';
 const ROOM_CHANNEL = `${REDIS_PREFIX}room:`;
 const KINDS = ['bytes', 'enter', 'leave', 'hello', 'gone'] as const;
 const HEADER = 17; // kind u8, sender f64, origin f64
+const ID_BLOCK = `${REDIS_PREFIX}id-block`;
+/** Raises the id-block counter to at least ARGV[1]: a Redis restarted without its data must not hand out blocks again. */
+const RAISE_ID_BLOCK = "local v = tonumber(redis.call('GET', KEYS[1]) or '0') if v < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end return 1";
 
 /** What a {@link RedisRoomBus} counted. */
 export interface RedisBusStats {
@@ -39,18 +42,30 @@ export class RedisRoomBus implements RoomBus {
   readonly #listeners = new Map<string, RoomBusListener>();
   readonly #pending = new Set<Promise<unknown>>();
   #down = false;
+  #closing = false;
+  #highestBlock: number;
 
   private constructor(pub: Redis, sub: Redis, origin: number, logger: Logger) {
     this.#pub = pub;
     this.#sub = sub;
     this.origin = origin;
+    this.#highestBlock = origin;
     this.#logger = logger;
     this.presence = new RedisPresence(pub, origin, logger);
     sub.on('messageBuffer', this.#onMessage);
+    let pubLost = false;
+    pub.on('close', () => (pubLost = true));
+    pub.on('ready', () => {
+      if (!pubLost) return;
+      pubLost = false;
+      pub.eval(RAISE_ID_BLOCK, 1, ID_BLOCK, this.#highestBlock).catch(() => {});
+    });
     for (const client of [pub, sub]) {
-      client.on('error', (error: Error) => {
-        if (!this.#down) logger.warn({ err: error }, 'redis connection lost; reconnecting');
+      client.on('error', (error: Error) => logger.debug({ err: error }, 'redis error'));
+      client.on('close', () => {
+        if (this.#closing || this.#down) return;
         this.#down = true;
+        logger.warn({}, 'redis connection lost; reconnecting (broadcasts to other servers are dropped and counted until it is back)');
       });
       client.on('ready', () => {
         if (!this.#down) return;
@@ -77,7 +92,7 @@ export class RedisRoomBus implements RoomBus {
     try {
       await pub.connect();
       await sub.connect();
-      const origin = await pub.incr(`${REDIS_PREFIX}id-block`);
+      const origin = await pub.incr(ID_BLOCK);
       return new RedisRoomBus(pub, sub, origin, logger);
     } catch (error) {
       pub.disconnect();
@@ -88,7 +103,9 @@ export class RedisRoomBus implements RoomBus {
 
   /** A fresh id block (and bus origin) for a worker of this server. */
   async nextIdBlock(): Promise<number> {
-    return this.#pub.incr(`${REDIS_PREFIX}id-block`);
+    const block = await this.#pub.incr(ID_BLOCK);
+    this.#highestBlock = Math.max(this.#highestBlock, block);
+    return block;
   }
 
   /** Resolves once every subscription asked for so far is in place. */
@@ -125,6 +142,7 @@ export class RedisRoomBus implements RoomBus {
 
   /** Removes this server's presence and closes both connections. */
   async close(): Promise<void> {
+    this.#closing = true;
     await this.presence.close().catch(() => {});
     this.#sub.disconnect();
     await this.#pub.quit().catch(() => this.#pub.disconnect());
