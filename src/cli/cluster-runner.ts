@@ -8,17 +8,21 @@ import { intFlag, UsageError, waitForSignal } from './command.js';
 export const CLUSTER_FLAGS = {
   workers: { type: 'string' },
   redis: { type: 'string' },
+  'worker-bus': { type: 'string' },
 } as const;
 
 /** Usage lines of {@link CLUSTER_FLAGS}. */
 export const CLUSTER_USAGE = `  --workers N          worker processes sharing the port, 0 = one per core (default 1);
                        --max-sessions is then for the whole server, split evenly over the workers
-  --redis URL          redis://host:port: rooms span every server sharing this Redis`;
+  --redis URL          redis://host:port: rooms span every server sharing this Redis
+  --worker-bus ipc|redis  how this server's workers reach each other: through the primary (ipc,
+                       default) or each through Redis as if on separate machines (for measuring)`;
 
 /** The values parseArgs gives for {@link CLUSTER_FLAGS}. */
 export interface ClusterFlagValues {
   workers?: string | undefined;
   redis?: string | undefined;
+  'worker-bus'?: string | undefined;
 }
 
 /** What {@link runServerCommand} needs from a server command. */
@@ -46,7 +50,10 @@ export async function runServerCommand(run: ServerCommandRun): Promise<number> {
   const workers = resolveWorkerCount(intFlag('workers', values.workers, 1, 0, 1024));
   const redis = values.redis;
   if (redis !== undefined && !/^rediss?:\/\//.test(redis)) throw new UsageError(`--redis must be a redis://host:port URL, got '${redis}'`);
-  const options = { workers, maxSessionCount: run.maxSessionCount, logger, setup: run.setup, ...(redis === undefined ? {} : { redis }) };
+  const workerBus = values['worker-bus'] ?? 'ipc';
+  if (workerBus !== 'ipc' && workerBus !== 'redis') throw new UsageError(`--worker-bus must be ipc or redis, got '${workerBus}'`);
+  if (workerBus === 'redis' && redis === undefined) throw new UsageError('--worker-bus redis needs --redis');
+  const options = { workers, workerBus, maxSessionCount: run.maxSessionCount, logger, setup: run.setup, ...(redis === undefined ? {} : { redis }) } as const;
   if (cluster.isWorker) {
     const server = await runWorkers(options);
     await server.closed;

@@ -27,4 +27,6 @@ export const WORKER_ENV = {
   count: 'GAMEWIRE_WORKER_COUNT',
   idBlock: 'GAMEWIRE_ID_BLOCK',
   maxSessions: 'GAMEWIRE_WORKER_MAX_SESSIONS',
+  /** Set with `workerBus: 'redis'`: the worker is its own Redis client at this URL. */
+  redis: 'GAMEWIRE_WORKER_REDIS',
 } as const;

@@ -16,6 +16,8 @@ export interface ClusterPrimaryOptions {
   readonly maxSessionCount: number | undefined;
   readonly logger: Logger;
   readonly hub: RoomHub;
+  /** More environment for every worker. */
+  readonly workerEnv?: Readonly<Record<string, string>>;
   /** A fresh id block for each worker started (see IdSequence). */
   readonly nextIdBlock: () => Promise<number>;
 }
@@ -105,6 +107,7 @@ export class ClusterPrimary {
       [WORKER_ENV.count]: String(this.#options.workers),
       [WORKER_ENV.idBlock]: String(block),
       ...(share === undefined ? {} : { [WORKER_ENV.maxSessions]: String(share) }),
+      ...this.#options.workerEnv,
     });
     slot.worker = worker;
     slot.startedAt = performance.now();

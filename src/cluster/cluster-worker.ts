@@ -2,6 +2,7 @@ import type { Logger } from '../core/logger.js';
 import { useIdBlock } from '../core/id-sequence.js';
 import { GW, isGamewireMessage, WORKER_ENV, type ToPrimary } from './cluster-messages.js';
 import { IpcRoomBus } from './ipc-room-bus.js';
+import { RedisRoomBus } from './redis-room-bus.js';
 import { RoomDirectory } from './room-directory.js';
 import type { ClusterServer, ClusterTotals, WorkerContext, WorkerServer } from './worker-types.js';
 
@@ -29,9 +30,11 @@ export async function runClusterWorker(
   process.on('SIGINT', ignoreSignal);
   process.on('SIGTERM', ignoreSignal);
   const workerIndex = envInt(WORKER_ENV.index) ?? 0;
-  const block = envInt(WORKER_ENV.idBlock) ?? 0;
+  const redisUrl = process.env[WORKER_ENV.redis];
+  const redis = redisUrl === undefined ? undefined : await RedisRoomBus.connect(redisUrl, logger);
+  const block = redis?.origin ?? envInt(WORKER_ENV.idBlock) ?? 0;
   useIdBlock(block);
-  const bus = new IpcRoomBus(block);
+  const bus = redis ?? new IpcRoomBus(block);
   const rooms = new RoomDirectory(bus);
   const context: WorkerContext = {
     role: 'worker',
@@ -44,6 +47,7 @@ export async function runClusterWorker(
   let server: WorkerServer;
   try {
     server = await setup(context);
+    await redis?.settled();
     await server.service.start();
   } catch (error) {
     send({ gw: GW, type: 'failed', message: error instanceof Error ? error.message : String(error) });
@@ -59,7 +63,7 @@ export async function runClusterWorker(
       server.beforeClose?.();
       await service.close();
       rooms.closeAll();
-      bus.close();
+      await bus.close();
       const totals = { accepted: service.acceptedCount, refused: service.refusedCount };
       send({ gw: GW, type: 'closed', ...totals });
       process.off('SIGINT', ignoreSignal);

@@ -31,7 +31,7 @@ export class IpcRoomBus implements RoomBus {
   }
 
   /** Stops listening; later publishes are dropped. */
-  close(): void {
+  async close(): Promise<void> {
     this.#closed = true;
     process.off('message', this.#onMessage);
   }

@@ -4,6 +4,7 @@ import { InvalidOptionError } from '../core/errors.js';
 import { useIdBlock } from '../core/id-sequence.js';
 import { silentLogger } from '../core/logger.js';
 import { ClusterPrimary } from './cluster-primary.js';
+import { WORKER_ENV } from './cluster-messages.js';
 import { runClusterWorker } from './cluster-worker.js';
 import { RedisRoomBus } from './redis-room-bus.js';
 import { RoomDirectory } from './room-directory.js';
@@ -44,7 +45,9 @@ export async function runWorkers(options: RunWorkersOptions): Promise<ClusterSer
   const logger = options.logger ?? silentLogger;
   if (cluster.isWorker) return runClusterWorker(options.setup, logger);
   const workers = resolveWorkerCount(options.workers);
-  const redis = options.redis === undefined ? undefined : await RedisRoomBus.connect(options.redis, logger);
+  if (options.workerBus === 'redis' && options.redis === undefined) throw new InvalidOptionError('workerBus', 'redis', "'ipc' without a redis URL");
+  const perWorker = options.workerBus === 'redis' && workers > 1;
+  const redis = options.redis === undefined || perWorker ? undefined : await RedisRoomBus.connect(options.redis, logger);
   try {
     return workers === 1 ? await runSingle(options, redis) : await runPrimary(options, workers, redis);
   } catch (error) {
@@ -96,6 +99,7 @@ async function runPrimary(options: RunWorkersOptions, workers: number, redis: Re
     maxSessionCount: options.maxSessionCount,
     logger: options.logger ?? silentLogger,
     hub: new RoomHub(redis),
+    ...(options.workerBus === 'redis' && options.redis !== undefined ? { workerEnv: { [WORKER_ENV.redis]: options.redis } } : {}),
     nextIdBlock: redis === undefined ? () => Promise.resolve(++block) : () => redis.nextIdBlock(),
   });
   const address = await primary.start();

@@ -62,6 +62,12 @@ export interface RunWorkersOptions {
   readonly maxSessionCount?: number;
   /** `redis://host:port`: rooms span every server sharing this Redis (pub/sub), with presence. */
   readonly redis?: string;
+  /**
+   * How the workers of this server reach each other: `ipc` (default: through the primary, no Redis
+   * round trip) or `redis` (each worker is its own Redis client, as if each were on its own machine;
+   * needs `redis`; for measuring the Redis path on one machine).
+   */
+  readonly workerBus?: 'ipc' | 'redis';
   /** Where the cluster logs (worker deaths, Redis state). Default: silent. */
   readonly logger?: Logger;
   /** Makes this worker's service; runs in every worker (or in the one process), never in the primary. */
