@@ -74,6 +74,6 @@ export { runWorkers, resolveWorkerCount } from './cluster/run-workers.js';
 export { ClusterRoom } from './cluster/cluster-room.js';
 export { RoomDirectory } from './cluster/room-directory.js';
 export type { RoomBus, RoomBusListener, RoomBusMessage } from './cluster/room-bus.js';
-export { RedisRoomBus, REDIS_PREFIX, type RedisBusStats } from './cluster/redis-room-bus.js';
+export { RedisRoomBus, REDIS_PREFIX, type RedisBusStats, type RedisBusTuning } from './cluster/redis-room-bus.js';
 export { PRESENCE_TTL_MS, RedisPresence, type RoomPresence } from './cluster/redis-presence.js';
 export type { ClusterServer, ClusterTotals, RunWorkersOptions, WorkerContext, WorkerServer } from './cluster/worker-types.js';

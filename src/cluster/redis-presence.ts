@@ -3,7 +3,8 @@ import type { Logger } from '../core/logger.js';
 import type { RoomBusMessage } from './room-bus.js';
 
 const PRESENCE = 'gamewire:presence:';
-const SERVER = 'gamewire:server:';
+/** `gamewire:server:ID`: a live server's pid, with the presence TTL. */
+export const SERVER_KEY = 'gamewire:server:';
 /** Presence keys live this long unless refreshed, so a dead server's rooms and members vanish. */
 export const PRESENCE_TTL_MS = 15_000;
 const FLUSH_MS = 1_000;
@@ -37,6 +38,7 @@ export class RedisPresence {
     this.#logger = logger;
     this.#timer = setInterval(() => void this.#flush(), FLUSH_MS);
     this.#timer.unref();
+    redis.set(SERVER_KEY + server, String(process.pid), 'PX', PRESENCE_TTL_MS).catch(() => {});
   }
 
   /** Members of `room` on this server. */
@@ -95,7 +97,7 @@ export class RedisPresence {
     clearInterval(this.#timer);
     const keys = [...this.#rooms.keys()].map((room) => PRESENCE + room + ':' + this.#server);
     this.#rooms.clear();
-    await this.#redis.del(SERVER + this.#server, ...keys);
+    await this.#redis.del(SERVER_KEY + this.#server, ...keys);
   }
 
   async #flush(): Promise<void> {
@@ -107,7 +109,7 @@ export class RedisPresence {
       return;
     }
     const batch = this.#redis.multi();
-    if (refresh) batch.set(SERVER + this.#server, String(process.pid), 'PX', PRESENCE_TTL_MS);
+    if (refresh) batch.set(SERVER_KEY + this.#server, String(process.pid), 'PX', PRESENCE_TTL_MS);
     for (const room of new Set(rooms)) {
       const count = this.count(room);
       if (count > 0) batch.set(PRESENCE + room + ':' + this.#server, String(count), 'PX', PRESENCE_TTL_MS);

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { RedisPresence } from './redis-presence.js';
+import { PRESENCE_TTL_MS, RedisPresence, SERVER_KEY } from './redis-presence.js';
 import type { RoomBus, RoomBusListener, RoomBusMessage } from './room-bus.js';
 
 /** Key and channel prefix of everything gamewire keeps in Redis. */
@@ -9,8 +9,18 @@ const ROOM_CHANNEL = `${REDIS_PREFIX}room:`;
 const KINDS = ['bytes', 'enter', 'leave', 'hello', 'gone'] as const;
 const HEADER = 17; // kind u8, sender f64, origin f64
 const ID_BLOCK = `${REDIS_PREFIX}id-block`;
+/** How often the servers heard from are checked for being alive (their `gamewire:server:ID` key). */
+const LIVENESS_CHECK_MS = PRESENCE_TTL_MS / 3;
+/** Checks in a row that must find a server's key missing before its members are dropped (covers a Redis restart). */
+const LIVENESS_MISSES = 3;
 /** Raises the id-block counter to at least ARGV[1]: a Redis restarted without its data must not hand out blocks again. */
 const RAISE_ID_BLOCK = "local v = tonumber(redis.call('GET', KEYS[1]) or '0') if v < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end return 1";
+
+/** Timing of a {@link RedisRoomBus} (tests shorten it). */
+export interface RedisBusTuning {
+  /** How often servers heard from are checked for being alive, ms. Default 5000 (a third of the presence TTL). */
+  readonly livenessCheckMs?: number;
+}
 
 /** What a {@link RedisRoomBus} counted. */
 export interface RedisBusStats {
@@ -44,8 +54,11 @@ export class RedisRoomBus implements RoomBus {
   #down = false;
   #closing = false;
   #highestBlock: number;
+  /** The processes (bus origins) each other server spoke for, and how many liveness checks missed it. */
+  readonly #peers = new Map<number, { origins: Set<number>; misses: number }>();
+  readonly #livenessTimer: NodeJS.Timeout;
 
-  private constructor(pub: Redis, sub: Redis, origin: number, logger: Logger) {
+  private constructor(pub: Redis, sub: Redis, origin: number, logger: Logger, livenessCheckMs: number) {
     this.#pub = pub;
     this.#sub = sub;
     this.origin = origin;
@@ -53,6 +66,8 @@ export class RedisRoomBus implements RoomBus {
     this.#logger = logger;
     this.presence = new RedisPresence(pub, origin, logger);
     sub.on('messageBuffer', this.#onMessage);
+    this.#livenessTimer = setInterval(() => void this.#checkPeers(), livenessCheckMs);
+    this.#livenessTimer.unref();
     let pubLost = false;
     pub.on('close', () => (pubLost = true));
     pub.on('ready', () => {
@@ -80,7 +95,7 @@ export class RedisRoomBus implements RoomBus {
    * Connects (two connections: commands and subscriptions), takes this server's id (`INCR
    * gamewire:id-block`, also its first id block) and resolves once both are ready.
    */
-  static async connect(url: string, logger: Logger = silentLogger): Promise<RedisRoomBus> {
+  static async connect(url: string, logger: Logger = silentLogger, tuning: RedisBusTuning = {}): Promise<RedisRoomBus> {
     const options = {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -93,7 +108,7 @@ export class RedisRoomBus implements RoomBus {
       await pub.connect();
       await sub.connect();
       const origin = await pub.incr(ID_BLOCK);
-      return new RedisRoomBus(pub, sub, origin, logger);
+      return new RedisRoomBus(pub, sub, origin, logger, tuning.livenessCheckMs ?? LIVENESS_CHECK_MS);
     } catch (error) {
       pub.disconnect();
       sub.disconnect();
@@ -143,9 +158,40 @@ export class RedisRoomBus implements RoomBus {
   /** Removes this server's presence and closes both connections. */
   async close(): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#livenessTimer);
     await this.presence.close().catch(() => {});
     this.#sub.disconnect();
     await this.#pub.quit().catch(() => this.#pub.disconnect());
+  }
+
+  /**
+   * A server that died without a word (SIGKILL, power loss) never says its members left: once its
+   * `gamewire:server:ID` key has expired for several checks in a row, its processes are `gone` in
+   * every room here.
+   */
+  async #checkPeers(): Promise<void> {
+    if (this.#down || this.#peers.size === 0 || this.#pub.status !== 'ready') return;
+    const ids = [...this.#peers.keys()];
+    let alive: number[];
+    try {
+      alive = await Promise.all(ids.map((id) => this.#pub.exists(SERVER_KEY + id)));
+    } catch {
+      return;
+    }
+    ids.forEach((id, i) => {
+      const peer = this.#peers.get(id);
+      if (peer === undefined) return;
+      if (alive[i] === 1) {
+        peer.misses = 0;
+        return;
+      }
+      if (++peer.misses < LIVENESS_MISSES) return;
+      this.#peers.delete(id);
+      this.#logger.warn({ server: id }, 'a server sharing the rooms is gone; its members left');
+      for (const listener of [...this.#listeners.values()]) {
+        for (const origin of peer.origins) listener({ kind: 'gone', origin });
+      }
+    });
   }
 
   #track(promise: Promise<unknown>): void {
@@ -170,12 +216,17 @@ export class RedisRoomBus implements RoomBus {
   }
 
   readonly #onMessage = (channel: Buffer, data: Buffer): void => {
-    if (data.length < HEADER || data.readDoubleLE(1) === this.origin) return;
+    if (data.length < HEADER) return;
+    const sender = data.readDoubleLE(1);
+    if (sender === this.origin) return;
     const room = channel.toString('utf8', ROOM_CHANNEL.length);
     const listener = this.#listeners.get(room);
     if (listener === undefined) return;
     this.stats.received++;
     const origin = data.readDoubleLE(9);
+    let peer = this.#peers.get(sender);
+    if (peer === undefined) this.#peers.set(sender, (peer = { origins: new Set(), misses: 0 }));
+    peer.origins.add(origin);
     const kind = KINDS[data[0] as number];
     const payload = data.subarray(HEADER);
     let message: RoomBusMessage;

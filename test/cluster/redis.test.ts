@@ -116,4 +116,23 @@ describe('rooms across servers through Redis', { skip }, () => {
     assert.deepEqual(await client.pubsub('CHANNELS', 'gamewire:*'), []);
     assert.deepEqual(await client.keys('gamewire:presence:*'), []);
   });
+
+  it('a server that dies without a word: once its server key is gone, its members leave the rooms of the others', { timeout: 30_000 }, async (t) => {
+    const cleanup = cleanupAfter(t);
+    const redis = await RedisServer.start(cleanup);
+    const client = redis.client(cleanup);
+    const bus = await RedisRoomBus.connect(redis.url, undefined, { livenessCheckMs: 100 });
+    cleanup.add(() => bus.close());
+    const room = new RoomDirectory(bus).room('r');
+    cleanup.add(() => room.close());
+    await bus.settled();
+    // A server 9999 (that never wrote gamewire:server:9999) announces two members of its process 42.
+    const enter = Buffer.concat([Buffer.alloc(17), Buffer.from(JSON.stringify([1, 2]))]);
+    enter[0] = 1; // enter
+    enter.writeDoubleLE(9999, 1);
+    enter.writeDoubleLE(42, 9);
+    await client.publish('gamewire:room:r', enter);
+    await eventually(() => Promise.resolve(room.remoteMemberCount === 2), 'the remote members');
+    await eventually(() => Promise.resolve(room.remoteMemberCount === 0), 'the dead server members to leave', 5_000);
+  });
 });
