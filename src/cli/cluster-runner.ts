@@ -55,9 +55,13 @@ export async function runServerCommand(run: ServerCommandRun): Promise<number> {
   if (workerBus === 'redis' && redis === undefined) throw new UsageError('--worker-bus redis needs --redis');
   const options = { workers, workerBus, maxSessionCount: run.maxSessionCount, logger, setup: run.setup, ...(redis === undefined ? {} : { redis }) } as const;
   if (cluster.isWorker) {
-    const server = await runWorkers(options);
-    await server.closed;
-    return 0;
+    try {
+      const server = await runWorkers(options);
+      await server.closed;
+      return 0;
+    } catch {
+      return 1; // already reported to the primary, which says it once for the whole server
+    }
   }
   const signal = waitForSignal();
   const server = await runWorkers(options);

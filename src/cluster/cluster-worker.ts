@@ -51,6 +51,11 @@ export async function runClusterWorker(
     await server.service.start();
   } catch (error) {
     send({ gw: GW, type: 'failed', message: error instanceof Error ? error.message : String(error) });
+    // Let the process end: nothing else will come from the primary for a worker that never served.
+    process.off('SIGINT', ignoreSignal);
+    process.off('SIGTERM', ignoreSignal);
+    await redis?.close();
+    if (process.connected) process.disconnect();
     throw error;
   }
   const service = server.service;

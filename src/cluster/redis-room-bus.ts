@@ -104,15 +104,24 @@ export class RedisRoomBus implements RoomBus {
     };
     const pub = new Redis(url, options);
     const sub = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    let lastError: Error | undefined;
+    const onError = (error: Error): void => {
+      lastError = error;
+    };
+    pub.on('error', onError);
+    sub.on('error', onError);
     try {
       await pub.connect();
       await sub.connect();
       const origin = await pub.incr(ID_BLOCK);
+      pub.off('error', onError);
+      sub.off('error', onError);
       return new RedisRoomBus(pub, sub, origin, logger, tuning.livenessCheckMs ?? LIVENESS_CHECK_MS);
     } catch (error) {
       pub.disconnect();
       sub.disconnect();
-      throw error;
+      const why = lastError?.message ?? (error instanceof Error ? error.message : String(error));
+      throw new Error(`cannot reach Redis at ${url}: ${why}`, { cause: error });
     }
   }
 

@@ -3,10 +3,12 @@
  * all of them, the server-wide session limit, and graceful close.
  */
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { ChatPlayer } from '../helpers/chat-player.js';
 import { packet, PacketReader } from '../helpers/packets.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { runCli } from '../helpers/cli.js';
 import { cleanupAfter } from '../helpers/wait.js';
 import { playerBlock, records, startCluster, terminate } from './cluster-fixtures.js';
 
@@ -87,5 +89,17 @@ describe('--workers 2', () => {
       assert.deepEqual(echoed, mine.subarray(0, echoed.length), `client ${c}: the echo is an exact prefix`);
       assert.equal(new PacketReader().push(echoed).length > 0, true);
     }
+  });
+
+  it('a port in use: the error is said once for the whole server, exit 1, no worker left behind', { timeout: 30_000 }, async (t) => {
+    const cleanup = cleanupAfter(t);
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    cleanup.add(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+    const port = (holder.address() as AddressInfo).port;
+    const cli = runCli(cleanup, ['echo-server', '--port', String(port), '--workers', '2', '--log-format', 'json']);
+    assert.equal(await cli.waitForExit(20_000), 1, cli.output());
+    const said = cli.stderrLines.filter((line) => /EADDRINUSE/.test(line));
+    assert.equal(said.length, 1, cli.output());
   });
 });
