@@ -1,5 +1,6 @@
 import type { Session } from '../net/session.js';
 import { kAddCloseListener, kRemoveCloseListener, type CloseListener } from '../net/session-owner.js';
+import type { MessageInit, MessageType } from '../packet/message-type.js';
 import { Room, type BroadcastOptions, type RoomOptions } from '../room/room.js';
 import type { RoomBus, RoomBusMessage } from './room-bus.js';
 
@@ -99,6 +100,13 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
     const bus = this.#bus;
     if (bus !== undefined && !this.#closed) bus.publish(this.name, { kind: 'bytes', origin: bus.origin, bytes });
     return count;
+  }
+
+  /** Encodes `message` once and broadcasts it everywhere, also from a process with no members of its own. */
+  override broadcastMessage<T>(type: MessageType<T>, message: MessageInit<T>, options?: BroadcastOptions<S>): number {
+    if (this.#bus === undefined || this.memberCount > 0) return super.broadcastMessage(type, message, options);
+    if (this.#closed) return 0;
+    return this.broadcast(type.makeSendBuffer(message), options);
   }
 
   /** Hook: member `memberId` (a session id) entered on process `origin`. */

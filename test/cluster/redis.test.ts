@@ -55,6 +55,24 @@ describe('rooms across servers through Redis', { skip }, () => {
     assert.deepEqual(await client.pubsub('CHANNELS', 'gamewire:*'), []);
   });
 
+  it('--worker-bus redis: 2 workers that reach each other only through Redis are one room too', { timeout: 60_000 }, async (t) => {
+    const cleanup = cleanupAfter(t);
+    const redis = await RedisServer.start(cleanup);
+    const server = await startCluster(cleanup, 'chat-server', ['--workers', '2', '--redis', redis.url, '--worker-bus', 'redis']);
+    const players: ChatPlayer[] = [];
+    for (let i = 0; i < 4; i++) players.push(await ChatPlayer.join(cleanup, server.ready.port, `w${i}`));
+    const ids = players.map((p) => p.playerId);
+    assert.equal(new Set(ids.map((id) => Math.floor(id / 2 ** 20))).size, 2, `players on both workers: ${ids}`);
+    for (let round = 0; round < 10; round++) await Promise.all(players.map((p) => p.chat()));
+    await Promise.all(players.map((p) => p.waitForChats(4 * 10)));
+    assert.equal(await terminate(server.cli), 0, server.cli.output());
+    for (const player of players) {
+      assert.equal(player.chats.length, 40);
+      for (const from of ids) assert.deepEqual(player.seqsFrom(from), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+    assert.deepEqual(await redis.client(cleanup).pubsub('CHANNELS', 'gamewire:*'), []);
+  });
+
   it('Redis killed and restarted mid-chat: no server exits, chats cross again within 5 s, the loss is counted', { timeout: 60_000 }, async (t) => {
     const cleanup = cleanupAfter(t);
     const redis = await RedisServer.start(cleanup);
