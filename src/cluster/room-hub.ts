@@ -1,4 +1,5 @@
 import type { Worker } from 'node:cluster';
+import { silentLogger, type Logger } from '../core/logger.js';
 import { GW, type ToWorker } from './cluster-messages.js';
 import type { RoomBus, RoomBusMessage } from './room-bus.js';
 
@@ -11,10 +12,22 @@ export class RoomHub {
   readonly #rooms = new Map<string, Set<Worker>>();
   readonly #origins = new Map<Worker, number>();
   readonly #upstream: RoomBus | undefined;
+  readonly #logger: Logger;
+  readonly #congested = new WeakSet<Worker>();
+  #backlogged = 0;
 
   /** `upstream`: the Redis bus to the other servers, if any. */
-  constructor(upstream: RoomBus | undefined) {
+  constructor(upstream: RoomBus | undefined, logger: Logger = silentLogger) {
     this.#upstream = upstream;
+    this.#logger = logger;
+  }
+
+  /**
+   * Relayed messages that Node queued behind a full IPC channel (the worker reads slower than the
+   * room sends). Nothing is dropped, but the queue is in the primary's memory.
+   */
+  get backloggedCount(): number {
+    return this.#backlogged;
   }
 
   /** Rooms at least one worker is in. */
@@ -73,7 +86,12 @@ export class RoomHub {
     if (set === undefined) return;
     const out: ToWorker = { gw: GW, type: 'room', room, message };
     for (const worker of set) {
-      if (worker !== except && worker.isConnected()) worker.send(out);
+      if (worker === except || !worker.isConnected() || worker.send(out)) continue;
+      this.#backlogged++;
+      if (!this.#congested.has(worker)) {
+        this.#congested.add(worker);
+        this.#logger.warn({ pid: worker.process.pid }, 'room traffic is queueing in the primary for a worker that reads slower than it');
+      }
     }
   }
 }

@@ -98,7 +98,7 @@ async function runPrimary(options: RunWorkersOptions, workers: number, redis: Re
     workers,
     maxSessionCount: options.maxSessionCount,
     logger: options.logger ?? silentLogger,
-    hub: new RoomHub(redis),
+    hub: new RoomHub(redis, options.logger),
     ...(options.workerBus === 'redis' && options.redis !== undefined ? { workerEnv: { [WORKER_ENV.redis]: options.redis } } : {}),
     nextIdBlock: redis === undefined ? () => Promise.resolve(++block) : () => redis.nextIdBlock(),
   });
