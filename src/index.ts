@@ -78,3 +78,11 @@ export { PacketSession, type PacketSessionOptions } from './packet/packet-sessio
 export * from './packet/protocol-runtime.js';
 export { DEFAULT_JOB_BUDGET_MS, JobQueue, type Job, type JobQueueOptions, type JobTimer } from './jobs/job-queue.js';
 export { DEFAULT_ROOM_MAX_MEMBERS, Room, type BroadcastOptions, type RoomOptions } from './room/room.js';
+export { IdSequence, useIdBlock } from './core/id-sequence.js';
+export { runWorkers, resolveWorkerCount } from './cluster/run-workers.js';
+export { ClusterRoom } from './cluster/cluster-room.js';
+export { RoomDirectory } from './cluster/room-directory.js';
+export type { RoomBus, RoomBusListener, RoomBusMessage } from './cluster/room-bus.js';
+export { RedisRoomBus, REDIS_PREFIX, type RedisBusStats, type RedisBusTuning } from './cluster/redis-room-bus.js';
+export { PRESENCE_TTL_MS, RedisPresence, type RoomPresence } from './cluster/redis-presence.js';
+export type { ClusterServer, ClusterTotals, RunWorkersOptions, WorkerContext, WorkerServer } from './cluster/worker-types.js';

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { ServerService } from '../net/server-service.js';
 import { DEFAULT_HOST } from '../net/service.js';
-import { Room } from '../room/room.js';
 import { BroadcastSession } from '../samples/broadcast-session.js';
 import type { Command } from './command.js';
-import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
+import { CLUSTER_FLAGS, CLUSTER_USAGE, runServerCommand } from './cluster-runner.js';
+import { SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
 
 const usage = `gamewire broadcast-server [options]
 
@@ -17,6 +17,7 @@ Options:
   --max-sessions N     most sessions at once; more are closed at once (default: ulimit -n less 64)
   --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535)
 ${SERVER_LIMIT_USAGE}
+${CLUSTER_USAGE}
   -h, --help           show this help
 
 Prints 'listening on HOST:PORT' when ready; SIGINT or SIGTERM closes gracefully and exits 0.`;
@@ -26,21 +27,26 @@ export const broadcastServerCommand: Command = {
   summary: 'sends every packet received to every session, the sender included',
   usage,
   async run(args) {
-    const { values } = parseArgs({ args: [...args], options: SERVER_FLAGS, strict: true });
+    const { values } = parseArgs({ args: [...args], options: { ...SERVER_FLAGS, ...CLUSTER_FLAGS }, strict: true });
     const { logger, maxPacketSize, options, observe } = serverSetup('broadcast-server', values);
     const maxSessionCount = options.maxSessionCount;
-    const room = new Room<BroadcastSession>({ maxMembers: maxSessionCount, logger });
-    const service = new ServerService<BroadcastSession>({
-      ...options,
-      sessionFactory: () => new BroadcastSession(room, maxPacketSize),
-    });
-    return runServer(
+    return runServerCommand({
       logger,
-      service,
-      { maxSessionCount, maxPacketSize },
-      'netload --port {port} --mode bcast',
-      () => room.close(),
-      { ...observe, rooms: [room] },
-    );
+      values,
+      maxSessionCount,
+      observe,
+      details: { maxSessionCount, maxPacketSize },
+      driveHint: 'netload --port {port} --mode bcast',
+      setup: (context) => {
+        // One room over every worker (and every server with --redis).
+        const room = context.rooms.room<BroadcastSession>('broadcast', { maxMembers: maxSessionCount, logger });
+        const service = new ServerService<BroadcastSession>({
+          ...options,
+          maxSessionCount: context.maxSessionCount ?? maxSessionCount,
+          sessionFactory: () => new BroadcastSession(room, maxPacketSize),
+        });
+        return { service, rooms: [room], beforeClose: () => room.close() };
+      },
+    });
   },
 };

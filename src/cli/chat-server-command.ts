@@ -5,7 +5,8 @@ import { chatServerHandlers } from '../samples/chat/chat-server-handlers.js';
 import { ChatRoom } from '../samples/chat/chat-room.js';
 import { ChatSession } from '../samples/chat/chat-session.js';
 import type { Command } from './command.js';
-import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
+import { CLUSTER_FLAGS, CLUSTER_USAGE, runServerCommand } from './cluster-runner.js';
+import { SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
 
 const usage = `gamewire chat-server [options]
 
@@ -19,6 +20,7 @@ Options:
   --max-sessions N     most sessions (and room members) at once (default: ulimit -n less 64)
   --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535)
 ${SERVER_LIMIT_USAGE}
+${CLUSTER_USAGE}
   -h, --help           show this help
 
 Prints 'listening on HOST:PORT' when ready; SIGINT or SIGTERM closes gracefully and exits 0.`;
@@ -28,21 +30,26 @@ export const chatServerCommand: Command = {
   summary: 'the sample game server: login, enter a room, chat and move',
   usage,
   async run(args) {
-    const { values } = parseArgs({ args: [...args], options: SERVER_FLAGS, strict: true });
+    const { values } = parseArgs({ args: [...args], options: { ...SERVER_FLAGS, ...CLUSTER_FLAGS }, strict: true });
     const { logger, maxPacketSize, options, observe } = serverSetup('chat-server', values);
     const maxSessionCount = options.maxSessionCount;
-    const room = new ChatRoom({ maxMembers: maxSessionCount, logger });
-    const service = new ServerService<ChatSession>({
-      ...options,
-      sessionFactory: () => new ChatSession(room, chatServerHandlers, { maxPacketSize }),
-    });
-    return runServer(
+    return runServerCommand({
       logger,
-      service,
-      { maxSessionCount, maxPacketSize },
-      'npx gamewire dummy-client --scenario chat --host {host} --port {port} --sessions 100',
-      () => room.close(),
-      { ...observe, rooms: [room] },
-    );
+      values,
+      maxSessionCount,
+      observe,
+      details: { maxSessionCount, maxPacketSize },
+      driveHint: 'npx gamewire dummy-client --scenario chat --host {host} --port {port} --sessions 100',
+      setup: (context) => {
+        // The same room name in every worker is one room: every chat reaches every player, wherever it is.
+        const room = context.rooms.room<ChatSession>('chat', { maxMembers: maxSessionCount, logger }, (n, b, o) => new ChatRoom(n, b, o));
+        const service = new ServerService<ChatSession>({
+          ...options,
+          maxSessionCount: context.maxSessionCount ?? maxSessionCount,
+          sessionFactory: () => new ChatSession(room, chatServerHandlers, { maxPacketSize }),
+        });
+        return { service, rooms: [room], beforeClose: () => room.close() };
+      },
+    });
   },
 };

@@ -4,7 +4,8 @@ import { DEFAULT_HOST } from '../net/service.js';
 import type { Session } from '../net/session.js';
 import { EchoSession, PacketEchoSession, RawEchoSession } from '../samples/echo-session.js';
 import type { Command } from './command.js';
-import { runServer, SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
+import { CLUSTER_FLAGS, CLUSTER_USAGE, runServerCommand } from './cluster-runner.js';
+import { SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
 
 const usage = `gamewire echo-server [options]
 
@@ -19,6 +20,7 @@ Options:
   --raw                echo bytes as they come, without packet framing
   --dispatch           echo through PacketSession.onRecvPacket/sendPacket, packet by packet
 ${SERVER_LIMIT_USAGE}
+${CLUSTER_USAGE}
   -h, --help           show this help
 
 Prints 'listening on HOST:PORT' when ready; SIGINT or SIGTERM closes gracefully and exits 0.
@@ -32,26 +34,26 @@ export const echoServerCommand: Command = {
   async run(args) {
     const { values } = parseArgs({
       args: [...args],
-      options: { ...SERVER_FLAGS, raw: { type: 'boolean', default: false }, dispatch: { type: 'boolean', default: false } },
+      options: { ...SERVER_FLAGS, ...CLUSTER_FLAGS, raw: { type: 'boolean', default: false }, dispatch: { type: 'boolean', default: false } },
       strict: true,
     });
     const { logger, maxPacketSize, options, observe } = serverSetup('echo-server', values);
     const maxSessionCount = options.maxSessionCount;
-    const service = new ServerService<Session>({
-      ...options,
-      sessionFactory: values.raw
-        ? () => new RawEchoSession()
-        : values.dispatch
-          ? () => new PacketEchoSession(maxPacketSize)
-          : () => new EchoSession(maxPacketSize),
-    });
-    return runServer(
+    const sessionFactory = values.raw
+      ? () => new RawEchoSession()
+      : values.dispatch
+        ? () => new PacketEchoSession(maxPacketSize)
+        : () => new EchoSession(maxPacketSize);
+    return runServerCommand({
       logger,
-      service,
-      { maxSessionCount, raw: values.raw, dispatch: values.dispatch, maxPacketSize },
-      'npx gamewire dummy-client --host {host} --port {port} --sessions 10 --interval-ms 100',
-      undefined,
+      values,
+      maxSessionCount,
       observe,
-    );
+      details: { maxSessionCount, raw: values.raw, dispatch: values.dispatch, maxPacketSize },
+      driveHint: 'npx gamewire dummy-client --host {host} --port {port} --sessions 10 --interval-ms 100',
+      setup: (context) => ({
+        service: new ServerService<Session>({ ...options, maxSessionCount: context.maxSessionCount ?? maxSessionCount, sessionFactory }),
+      }),
+    });
   },
 };

@@ -17,6 +17,7 @@ import { catchRejection, isInstance, isThenable } from '../core/describe.js';
 import { currentInputSource, swapInputSource } from '../core/input-source.js';
 import { logSafely, silentLogger, type Logger } from '../core/logger.js';
 import { RecvBuffer } from '../core/recv-buffer.js';
+import { sessionIds } from '../core/id-sequence.js';
 import { TokenBucket } from '../core/token-bucket.js';
 import { cutsOffOverCap, FanoutFlow, kFanoutPaused, kFlowState, msUntilStalled, type FlowParty } from './fanout-flow.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
@@ -54,8 +55,6 @@ const ALLOWED_MOVES: Readonly<Record<SessionState, readonly SessionState[]>> = {
   closed: [],
 };
 
-let nextSessionId = 1;
-
 /** The idle timer looks this many times per idleTimeoutMs; silence is noticed within 1 to 1.25 timeouts. */
 const IDLE_CHECKS = 4;
 const PAUSE_UNWRITABLE = 1;
@@ -83,8 +82,8 @@ const PAUSE_FANOUT = 8;
  * is connected; it is never reused or reopened.
  */
 export class Session implements Flushable, FlowParty, BudgetReader {
-  /** Process-wide unique, increasing id. */
-  readonly id: number = nextSessionId++;
+  /** Unique, increasing id: unique across the workers of a server and the servers of a Redis too (see IdSequence). */
+  readonly id: number = sessionIds.next();
 
   #sessionState: SessionState = 'connecting';
   #socket: Socket | undefined;

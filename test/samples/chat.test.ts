@@ -42,7 +42,7 @@ class ChatRoom extends SampleChatRoom {
 
 /** The chat server as chat-server-command wires it: one Room, ChatSessions with chatServerHandlers. */
 async function startChatServer(cleanup: Cleanup): Promise<{ port: number; room: ChatRoom }> {
-  const room = new ChatRoom({ maxMembers: 100 });
+  const room = new ChatRoom('chat', undefined, { maxMembers: 100 });
   const { service } = await startServer(cleanup, () => new ChatSession(room, chatServerHandlers), { maxSessionCount: 100 });
   cleanup.add(() => room.close());
   return { port: service.port, room };

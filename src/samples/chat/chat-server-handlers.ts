@@ -1,3 +1,4 @@
+import { IdSequence } from '../../core/id-sequence.js';
 import {
   createServerHandlers,
   PlayerType,
@@ -21,7 +22,11 @@ export const CHAT_ROOM_ID = 1;
  */
 export const CHAT_MAX_BYTES = 1024;
 
-let nextPlayerId = 1;
+/**
+ * Player ids: a uint32 on the wire, so blocks of 2^20 ids (4096 blocks); unique across workers and
+ * servers as long as fewer than 4096 worker starts share a Redis and no worker logs in 2^20 / 3 times.
+ */
+export const playerIds = new IdSequence({ blockBits: 20, maxBits: 32 });
 
 /**
  * The chat server's handler table (the C++ `ServerPacketHandler`): login offers three players, enter
@@ -34,7 +39,7 @@ export const chatServerHandlers = createServerHandlers<ChatSession>({
     session.account = message.account;
     const types = [PlayerType.PLAYER_TYPE_KNIGHT, PlayerType.PLAYER_TYPE_MAGE, PlayerType.PLAYER_TYPE_ARCHER];
     session.players = types.map((playerType, i): Player => ({
-      id: nextPlayerId++,
+      id: playerIds.next(),
       name: `${message.account}-${i + 1}`,
       playerType,
       position: { x: 0, y: 0, z: 0 },

@@ -1,0 +1,106 @@
+import cluster from 'node:cluster';
+import type { Logger as PinoLogger } from 'pino';
+import { resolveWorkerCount, runWorkers } from '../cluster/run-workers.js';
+import type { WorkerContext, WorkerServer } from '../cluster/worker-types.js';
+import { intFlag, UsageError, waitForSignal } from './command.js';
+import { shareWorkerObservation, startObservation, startPrimaryObservation, type ObserveSettings, type RunningObservation } from './server-observe.js';
+
+/** The scale-out flags every server command shares. */
+export const CLUSTER_FLAGS = {
+  workers: { type: 'string' },
+  redis: { type: 'string' },
+  'worker-bus': { type: 'string' },
+} as const;
+
+/** Usage lines of {@link CLUSTER_FLAGS}. */
+export const CLUSTER_USAGE = `  --workers N          worker processes sharing the port, 0 = one per core (default 1);
+                       --max-sessions is then for the whole server, split evenly over the workers
+  --redis URL          redis://host:port: rooms span every server sharing this Redis
+  --worker-bus ipc|redis  how this server's workers reach each other: through the primary (ipc,
+                       default) or each through Redis as if on separate machines (for measuring)`;
+
+/** The values parseArgs gives for {@link CLUSTER_FLAGS}. */
+export interface ClusterFlagValues {
+  workers?: string | undefined;
+  redis?: string | undefined;
+  'worker-bus'?: string | undefined;
+}
+
+/** What {@link runServerCommand} needs from a server command. */
+export interface ServerCommandRun {
+  readonly logger: PinoLogger;
+  readonly values: ClusterFlagValues;
+  /** The whole server's --max-sessions. */
+  readonly maxSessionCount: number;
+  /** Fields of the ready line. */
+  readonly details: object;
+  /** How to drive the server, with {host} and {port} filled in. */
+  readonly driveHint: string;
+  /** Makes one worker's service (runs in each worker, or in this process with one worker). */
+  readonly setup: (context: WorkerContext) => WorkerServer;
+  /** The metrics endpoint and stats line asked for; with workers the primary serves their sum. */
+  readonly observe?: ObserveSettings;
+}
+
+/**
+ * Runs a server command on `--workers` processes (one by default) and `--redis`: prints the one
+ * ready line `listening on HOST:PORT` once every worker listens (and Redis is subscribed), waits for
+ * SIGINT/SIGTERM, closes every worker gracefully and resolves with exit code 0. In a worker it
+ * serves until the primary closes it.
+ */
+export async function runServerCommand(run: ServerCommandRun): Promise<number> {
+  const { logger, values } = run;
+  const workers = resolveWorkerCount(intFlag('workers', values.workers, 1, 0, 1024));
+  const redis = values.redis;
+  if (redis !== undefined && !/^rediss?:\/\//.test(redis)) throw new UsageError(`--redis must be a redis://host:port URL, got '${redis}'`);
+  const workerBus = values['worker-bus'] ?? 'ipc';
+  if (workerBus !== 'ipc' && workerBus !== 'redis') throw new UsageError(`--worker-bus must be ipc or redis, got '${workerBus}'`);
+  if (workerBus === 'redis' && redis === undefined) throw new UsageError('--worker-bus redis needs --redis');
+  // The setup runs in this process (one worker) or in each worker: keep what it made, for metrics.
+  let made: WorkerServer | undefined;
+  const setup = (context: WorkerContext): WorkerServer => {
+    made = run.setup(context);
+    if (context.role === 'worker') shareWorkerObservation(made.service, run.observe === undefined ? undefined : { ...run.observe, rooms: made.rooms ?? [] });
+    return made;
+  };
+  const options = { workers, workerBus, maxSessionCount: run.maxSessionCount, logger, setup, ...(redis === undefined ? {} : { redis }) } as const;
+  if (cluster.isWorker) {
+    try {
+      const server = await runWorkers(options);
+      await server.closed;
+      return 0;
+    } catch {
+      return 1; // already reported to the primary, which says it once for the whole server
+    }
+  }
+  const signal = waitForSignal(logger);
+  const server = await runWorkers(options);
+  let observation: RunningObservation;
+  if (server.role === 'single' && made !== undefined) {
+    observation = await startObservation(logger, made.service, run.observe === undefined ? undefined : { ...run.observe, rooms: made.rooms ?? [] });
+  } else {
+    observation = await startPrimaryObservation(logger, run.observe);
+  }
+  const hint = run.driveHint.replace('{host}', server.host).replace('{port}', String(server.port));
+  const metricsOn = observation.metricsAddress === undefined ? '' : `, metrics on ${observation.metricsAddress}`;
+  logger.info(
+    {
+      host: server.host,
+      port: server.port,
+      workers,
+      workerPids: server.workerPids(),
+      ...run.details,
+      ...(redis === undefined ? {} : { redis }),
+      metrics: observation.metricsAddress,
+      driveWith: hint,
+    },
+    `listening on ${server.host}:${server.port}${metricsOn}`,
+  );
+  const received = await signal;
+  observation.closing();
+  logger.info({ signal: received, workers }, 'closing');
+  const totals = await server.close();
+  await observation.close();
+  logger.info(totals, 'closed');
+  return 0;
+}

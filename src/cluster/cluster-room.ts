@@ -1,0 +1,186 @@
+import type { Session } from '../net/session.js';
+import { kAddCloseListener, kRemoveCloseListener, type CloseListener } from '../net/session-owner.js';
+import type { MessageInit, MessageType } from '../packet/message-type.js';
+import { Room, type BroadcastOptions, type RoomOptions } from '../room/room.js';
+import type { RoomBus, RoomBusMessage } from './room-bus.js';
+
+/**
+ * A {@link Room} whose members may be on several processes (the workers of one server, or servers
+ * sharing a Redis), and that is one room to all of them. Sessions never move: each process keeps its
+ * own members, and a broadcast is delivered to the local members at once and handed to the
+ * {@link RoomBus} once per other process, which delivers it to its members. So every member gets a
+ * broadcast exactly once, each sender's broadcasts in order; enter and leave are seen everywhere
+ * ({@link remoteMemberCount}, {@link onRemoteEnter}, {@link onRemoteLeave}).
+ *
+ * Jobs (`doAsync`, `doTimer`) are closures and run in the process that queued them, in order, one at
+ * a time. Logic that must run in one place for the whole room (a tick that moves monsters) should
+ * check {@link isHome}: exactly one process with members is the room's home at a time (the one with
+ * the lowest bus origin), and it changes only when that process's members all leave.
+ *
+ * The room is on the bus from when it is made until it is closed (a Redis channel per room, so a
+ * closed room leaves no subscription behind). Without a bus (one process) it is a plain Room.
+ */
+export class ClusterRoom<S extends Session = Session> extends Room<S> {
+  /** The room's name: the same name on every process is the same room. */
+  readonly name: string;
+  readonly #bus: RoomBus | undefined;
+  /** Members on other processes, by the process (bus origin) they are on. */
+  readonly #remote = new Map<number, Set<number>>();
+  #remoteCount = 0;
+  #closed = false;
+  readonly #onMemberClosed: CloseListener = (session) => this.#memberLeft((session as S).id);
+  readonly #onBusMessage = (message: RoomBusMessage): void => this.#receive(message);
+
+  constructor(name: string, bus: RoomBus | undefined, options: RoomOptions = {}) {
+    super(options);
+    this.name = name;
+    this.#bus = bus;
+    // Joined from the start (not at the first member), so a member that enters hears everything from
+    // then on, and Redis subscribes before the server says it is ready.
+    if (bus !== undefined) {
+      bus.join(name, this.#onBusMessage);
+      bus.publish(name, { kind: 'hello', origin: bus.origin });
+    }
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Closes the room here (its local members leave; other processes see them leave). */
+  override close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    super.close();
+    this.#bus?.leave(this.name);
+    for (const origin of [...this.#remote.keys()]) this.#dropOrigin(origin);
+  }
+
+  /** Members on other processes (as far as this process has heard). */
+  get remoteMemberCount(): number {
+    return this.#remoteCount;
+  }
+
+  /** Members on every process: local and remote. */
+  get totalMemberCount(): number {
+    return this.memberCount + this.#remoteCount;
+  }
+
+  /** True on the one process that runs the room's once-per-room logic (see the class comment). */
+  get isHome(): boolean {
+    const bus = this.#bus;
+    if (bus === undefined) return true;
+    if (this.memberCount === 0) return false;
+    for (const origin of this.#remote.keys()) if (origin < bus.origin) return false;
+    return true;
+  }
+
+  override enter(session: S): boolean {
+    if (!super.enter(session)) return false;
+    if (this.#bus !== undefined) {
+      session[kAddCloseListener](this.#onMemberClosed);
+      this.#memberEntered(this.#bus, session.id);
+    }
+    return true;
+  }
+
+  override leave(session: S): boolean {
+    if (!super.leave(session)) return false;
+    if (this.#bus !== undefined) {
+      session[kRemoveCloseListener](this.#onMemberClosed);
+      this.#memberLeft(session.id);
+    }
+    return true;
+  }
+
+  /** Sends `bytes` to every member on every process (but `options.except`). @returns local members it was queued for. */
+  override broadcast(bytes: Uint8Array, options?: BroadcastOptions<S>): number {
+    const count = super.broadcast(bytes, options);
+    const bus = this.#bus;
+    if (bus !== undefined && !this.#closed) bus.publish(this.name, { kind: 'bytes', origin: bus.origin, bytes });
+    return count;
+  }
+
+  /** Encodes `message` once and broadcasts it everywhere, also from a process with no members of its own. */
+  override broadcastMessage<T>(type: MessageType<T>, message: MessageInit<T>, options?: BroadcastOptions<S>): number {
+    if (this.#bus === undefined || this.memberCount > 0) return super.broadcastMessage(type, message, options);
+    if (this.#closed) return 0;
+    return this.broadcast(type.makeSendBuffer(message), options);
+  }
+
+  /** Hook: member `memberId` (a session id) entered on process `origin`. */
+  protected onRemoteEnter(memberId: number, origin: number): void {
+    void memberId;
+    void origin;
+  }
+
+  /** Hook: remote member `memberId` left (or its process went away). */
+  protected onRemoteLeave(memberId: number, origin: number): void {
+    void memberId;
+    void origin;
+  }
+
+  #memberEntered(bus: RoomBus, id: number): void {
+    bus.publish(this.name, { kind: 'enter', origin: bus.origin, members: [id] });
+  }
+
+  #memberLeft(id: number): void {
+    const bus = this.#bus as RoomBus;
+    bus.publish(this.name, { kind: 'leave', origin: bus.origin, members: [id] });
+  }
+
+  #receive(message: RoomBusMessage): void {
+    switch (message.kind) {
+      case 'bytes':
+        super.broadcast(message.bytes);
+        return;
+      case 'enter': {
+        let set = this.#remote.get(message.origin);
+        if (set === undefined) this.#remote.set(message.origin, (set = new Set()));
+        for (const id of message.members) {
+          if (set.has(id)) continue;
+          set.add(id);
+          this.#remoteCount++;
+          this.#hook(() => this.onRemoteEnter(id, message.origin));
+        }
+        return;
+      }
+      case 'leave': {
+        const set = this.#remote.get(message.origin);
+        if (set === undefined) return;
+        for (const id of message.members) {
+          if (!set.delete(id)) continue;
+          this.#remoteCount--;
+          this.#hook(() => this.onRemoteLeave(id, message.origin));
+        }
+        if (set.size === 0) this.#remote.delete(message.origin);
+        return;
+      }
+      case 'hello': {
+        const bus = this.#bus as RoomBus;
+        const members = [...this.members].map((member) => member.id);
+        if (members.length > 0) bus.publish(this.name, { kind: 'enter', origin: bus.origin, members });
+        return;
+      }
+      case 'gone':
+        this.#dropOrigin(message.origin);
+        return;
+    }
+  }
+
+  #dropOrigin(origin: number): void {
+    const set = this.#remote.get(origin);
+    if (set === undefined) return;
+    this.#remote.delete(origin);
+    for (const id of set) {
+      this.#remoteCount--;
+      this.#hook(() => this.onRemoteLeave(id, origin));
+    }
+  }
+
+  /** Runs a hook as a job of the room, so a throw is reported like any job error and never escapes a bus callback. */
+  #hook(run: () => void): void {
+    this.doAsync(run);
+  }
+}

@@ -1,0 +1,125 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { InvalidOptionError } from '../core/errors.js';
+import { useIdBlock } from '../core/id-sequence.js';
+import { silentLogger } from '../core/logger.js';
+import { ClusterPrimary } from './cluster-primary.js';
+import { WORKER_ENV } from './cluster-messages.js';
+import { runClusterWorker } from './cluster-worker.js';
+import { RedisRoomBus } from './redis-room-bus.js';
+import { RoomDirectory } from './room-directory.js';
+import { RoomHub } from './room-hub.js';
+import type { ClusterServer, RunWorkersOptions } from './worker-types.js';
+
+/** `workers` resolved: 0 means one per core. */
+export function resolveWorkerCount(workers: number | undefined): number {
+  const n = workers ?? 1;
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidOptionError('workers', n, 'an integer >= 0 (0 = one per core)');
+  return n === 0 ? availableParallelism() : n;
+}
+
+/**
+ * Runs a server on several cores: the same program runs as the primary and as each worker
+ * (node:cluster), `setup` runs in every worker and makes its ServerService, and the workers share
+ * the port (the primary accepts and hands connections round-robin). Rooms made from
+ * `context.rooms` are one room over all workers, and over all servers with `redis`.
+ *
+ * ```ts
+ * const server = await runWorkers({
+ *   workers: 0, // one per core
+ *   maxSessionCount: 10_000, // the whole server
+ *   setup: ({ rooms, maxSessionCount }) => {
+ *     const lobby = rooms.room<GameSession>('lobby');
+ *     return { service: new ServerService({ port: 7777, maxSessionCount, sessionFactory: () => new GameSession(lobby) }) };
+ *   },
+ * });
+ * if (server.role !== 'worker') process.once('SIGTERM', () => void server.close());
+ * ```
+ *
+ * Resolves, in the primary, once every worker listens (and Redis is subscribed); in a worker, once it
+ * listens. With `workers: 1` (the default) there is no cluster: `setup` runs in this process.
+ * A worker that dies is replaced (its sessions are lost, the others go on).
+ * @throws InvalidOptionError for a bad `workers`; the first worker's error when one fails to start.
+ */
+export async function runWorkers(options: RunWorkersOptions): Promise<ClusterServer> {
+  const logger = options.logger ?? silentLogger;
+  if (cluster.isWorker) return runClusterWorker(options.setup, logger);
+  const workers = resolveWorkerCount(options.workers);
+  if (options.workerBus === 'redis' && options.redis === undefined) throw new InvalidOptionError('workerBus', 'redis', "'ipc' without a redis URL");
+  const perWorker = options.workerBus === 'redis' && workers > 1;
+  const redis = options.redis === undefined || perWorker ? undefined : await RedisRoomBus.connect(options.redis, logger);
+  try {
+    return workers === 1 ? await runSingle(options, redis) : await runPrimary(options, workers, redis);
+  } catch (error) {
+    await redis?.close();
+    throw error;
+  }
+}
+
+async function runSingle(options: RunWorkersOptions, redis: RedisRoomBus | undefined): Promise<ClusterServer> {
+  if (redis !== undefined) useIdBlock(redis.origin);
+  const rooms = new RoomDirectory(redis);
+  const server = await options.setup({
+    role: 'single',
+    workerIndex: 0,
+    workerCount: 1,
+    maxSessionCount: options.maxSessionCount,
+    rooms,
+    logger: options.logger ?? silentLogger,
+  });
+  const service = server.service;
+  await redis?.settled();
+  await service.start();
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let closing: ReturnType<ClusterServer['close']> | undefined;
+  return {
+    role: 'single',
+    host: service.host,
+    port: service.port,
+    workerCount: 1,
+    workerPids: () => [process.pid],
+    closed,
+    close: () =>
+      (closing ??= (async () => {
+        server.beforeClose?.();
+        await service.close();
+        rooms.closeAll();
+        await redis?.close();
+        resolveClosed();
+        return { accepted: service.acceptedCount, refused: service.refusedCount };
+      })()),
+  };
+}
+
+async function runPrimary(options: RunWorkersOptions, workers: number, redis: RedisRoomBus | undefined): Promise<ClusterServer> {
+  let block = 0;
+  const primary = new ClusterPrimary({
+    workers,
+    maxSessionCount: options.maxSessionCount,
+    logger: options.logger ?? silentLogger,
+    hub: new RoomHub(redis, options.logger),
+    ...(options.workerBus === 'redis' && options.redis !== undefined ? { workerEnv: { [WORKER_ENV.redis]: options.redis } } : {}),
+    nextIdBlock: redis === undefined ? () => Promise.resolve(++block) : () => redis.nextIdBlock(),
+  });
+  const address = await primary.start();
+  await redis?.settled();
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let closing: ReturnType<ClusterServer['close']> | undefined;
+  return {
+    role: 'primary',
+    host: address.host,
+    port: address.port,
+    workerCount: workers,
+    workerPids: () => primary.workerPids.filter((pid): pid is number => pid !== undefined),
+    closed,
+    close: () =>
+      (closing ??= (async () => {
+        const totals = await primary.close();
+        await redis?.close();
+        resolveClosed();
+        return totals;
+      })()),
+  };
+}

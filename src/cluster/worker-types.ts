@@ -1,0 +1,78 @@
+import type { Logger } from '../core/logger.js';
+import type { ServerService } from '../net/server-service.js';
+import type { Session } from '../net/session.js';
+import type { Room } from '../room/room.js';
+import type { RoomDirectory } from './room-directory.js';
+
+/** What the game's setup function gets in each worker (or in the one process). */
+export interface WorkerContext {
+  /** `worker` under a cluster primary, `single` when the server is one process. */
+  readonly role: 'worker' | 'single';
+  /** 0..workerCount-1; a replacement worker gets the index of the one it replaces. */
+  readonly workerIndex: number;
+  /** Workers of the server. */
+  readonly workerCount: number;
+  /**
+   * This worker's share of the server's `maxSessionCount` (split evenly, at least 1), or undefined
+   * when none was given: pass it to the ServerService.
+   */
+  readonly maxSessionCount: number | undefined;
+  /** The rooms of this process; a name is the same room on every worker (and server, with Redis). */
+  readonly rooms: RoomDirectory;
+  /** The logger given to runWorkers. */
+  readonly logger: Logger;
+}
+
+/** What the game's setup function returns: the service to start, and what to do before it closes. */
+export interface WorkerServer {
+  readonly service: ServerService<Session>;
+  /** The rooms this process reports in its metrics (room count and members). */
+  readonly rooms?: readonly Room<Session>[];
+  /** Runs first when the server closes (close rooms, stop game loops). */
+  readonly beforeClose?: () => void;
+}
+
+/** Connections over the whole server once closed. */
+export interface ClusterTotals {
+  readonly accepted: number;
+  readonly refused: number;
+}
+
+/** A running server, from any of its processes. */
+export interface ClusterServer {
+  /** `primary` (forks and watches the workers), `worker`, or `single` (one process does it all). */
+  readonly role: 'primary' | 'worker' | 'single';
+  readonly host: string;
+  /** The port every worker serves (the real one, also for port 0). */
+  readonly port: number;
+  readonly workerCount: number;
+  /** The pids of the processes that serve sessions now (the workers, or this process). */
+  workerPids(): number[];
+  /** Resolves once the server (this process's part of it) has closed. */
+  readonly closed: Promise<void>;
+  /**
+   * Closes gracefully: the primary tells every worker to close (each flushes its sessions) and waits
+   * for them to exit; Redis is left last. In a worker it is driven by the primary.
+   */
+  close(): Promise<ClusterTotals>;
+}
+
+/** Options of {@link runWorkers}. */
+export interface RunWorkersOptions {
+  /** Worker processes: 1 (default) runs everything in this process; 0 = one per core (`os.availableParallelism()`). */
+  readonly workers?: number;
+  /** Sessions for the whole server, split over the workers (each gets its share in `context.maxSessionCount`). */
+  readonly maxSessionCount?: number;
+  /** `redis://host:port`: rooms span every server sharing this Redis (pub/sub), with presence. */
+  readonly redis?: string;
+  /**
+   * How the workers of this server reach each other: `ipc` (default: through the primary, no Redis
+   * round trip) or `redis` (each worker is its own Redis client, as if each were on its own machine;
+   * needs `redis`; for measuring the Redis path on one machine).
+   */
+  readonly workerBus?: 'ipc' | 'redis';
+  /** Where the cluster logs (worker deaths, Redis state). Default: silent. */
+  readonly logger?: Logger;
+  /** Makes this worker's service; runs in every worker (or in the one process), never in the primary. */
+  readonly setup: (context: WorkerContext) => WorkerServer | Promise<WorkerServer>;
+}
