@@ -20,7 +20,7 @@ for (const page of pages) {
     platform: 'browser',
     target: ['es2022'],
     minify: true,
-    sourcemap: true,
+    sourcemap: false, // the page is a demo: a 700 KB map would double the package
     legalComments: 'linked',
     logLevel: 'warning',
   });

@@ -8,18 +8,20 @@ import { UsageError, type Command } from './command.js';
 /** File name the generator writes into `--out`. */
 export const GENERATED_FILE_NAME = 'packets.ts';
 
-const usage = `gamewire gen-packets <proto dir> --out <dir> [--runtime MODULE]
+const usage = `gamewire gen-packets <proto dir | file.proto> --out <dir> [--runtime MODULE]
 
-Reads every .proto file in <proto dir> (one package) and writes <dir>/${GENERATED_FILE_NAME}: the PacketId
+Reads every .proto file in <proto dir> (one package), or the one file given, and writes <dir>/${GENERATED_FILE_NAME}: the PacketId
 enum, message types, a MessageType per C_*/S_* message (send, makeSendBuffer, decode) and the typed
 handler tables createServerHandlers (C_*) and createClientHandlers (S_*).
 
-Packet ids come from enum MsgId: value ID_<NAME> = <id> is the id of message <NAME>, 1..65535, unique.
+Packet ids come from enum MsgId: value ID_<NAME> = <id> is the id of message <NAME>, 1..65519, unique
+(65520..65535 are gamewire's own: heartbeat ping 65534 and pong 65535).
 A C_*/S_* message without an id, a duplicate id or an id out of range is an error (exit 1).
 
 Options:
   --out DIR            folder to write ${GENERATED_FILE_NAME} into (created if missing)
-  --runtime MODULE     module the generated code imports from (default '${DEFAULT_RUNTIME_IMPORT}')
+  --runtime MODULE     module the generated code imports from (default '${DEFAULT_RUNTIME_IMPORT}', which
+                       runs in Node and in browsers; 'gamewire/client' works too)
   -h, --help           show this help`;
 
 export const genPacketsCommand: Command = {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { InvalidOptionError } from '../core/errors.js';
+import { MAX_TIMER_MS } from '../core/timer-range.js';
 import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../packet/packet-header.js';
 import { DEFAULT_CONNECT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_MS } from '../net/client-service.js';
 import { DEFAULT_HOST } from '../net/service.js';
@@ -102,18 +103,19 @@ export function resolveLoadTestConfig(options: LoadTestOptions, bot: BotDefiniti
     sessions,
     rampPerSecond: positive('rampPerSecond', options.rampPerSecond ?? 0),
     connectConcurrency: whole('connectConcurrency', options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY, 1),
-    durationMs: whole('durationMs', options.durationMs ?? DEFAULT_LOADTEST_DURATION_MS, 0),
+    durationMs: whole('durationMs', options.durationMs ?? DEFAULT_LOADTEST_DURATION_MS, 0, MAX_TIMER_MS),
     workers: Math.min(sessions, whole('workers', options.workers ?? availableParallelism(), 1)),
     botOptions: {
-      intervalMs: whole('intervalMs', options.intervalMs ?? bot.defaults?.intervalMs ?? DEFAULT_BOT_INTERVAL_MS, 0),
+      intervalMs: whole('intervalMs', options.intervalMs ?? bot.defaults?.intervalMs ?? DEFAULT_BOT_INTERVAL_MS, 0, MAX_TIMER_MS),
       message: options.message ?? bot.defaults?.message ?? DEFAULT_BOT_MESSAGE,
       size: size === undefined ? undefined : whole('size', size, 0, MAX_PACKET_SIZE - PACKET_HEADER_SIZE),
       extra: { ...(options.botExtra ?? {}) },
     },
     reconnect: options.reconnect ?? true,
-    reconnectDelayMs: whole('reconnectDelayMs', options.reconnectDelayMs ?? DEFAULT_RECONNECT_DELAY_MS, 1),
-    connectTimeoutMs: whole('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1),
-    drainTimeoutMs: whole('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, 0),
+    // Timers: within Node's range (a reconnect delay doubles up to 16 times its value).
+    reconnectDelayMs: whole('reconnectDelayMs', options.reconnectDelayMs ?? DEFAULT_RECONNECT_DELAY_MS, 1, Math.floor(MAX_TIMER_MS / 16)),
+    connectTimeoutMs: whole('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1, MAX_TIMER_MS),
+    drainTimeoutMs: whole('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, 0, MAX_TIMER_MS),
   };
 }
 

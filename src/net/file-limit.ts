@@ -11,6 +11,9 @@ export const FALLBACK_MAX_SESSIONS = 1000;
 /** Largest `--max-sessions` default, even with an unlimited or huge open-file limit. */
 export const MAX_DEFAULT_MAX_SESSIONS = 100_000;
 
+/** What `sh -c 'ulimit -n'` said; null until asked. */
+let shellLimit: number | undefined | null = null;
+
 /**
  * The soft open-file limit of this process (what `ulimit -n` shows). Node has no `getrlimit`, so it is
  * read from `/proc/self/limits` on Linux, else from `sh -c 'ulimit -n'` (a child inherits the limit;
@@ -22,11 +25,15 @@ export function openFileLimit(): number | undefined {
   } catch {
     // no /proc: ask a shell
   }
-  try {
-    return parseLimit(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }));
-  } catch {
-    return undefined;
+  // A shell is spawned once per process: every ServerService.start() asks.
+  if (shellLimit === null) {
+    try {
+      shellLimit = parseLimit(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }));
+    } catch {
+      shellLimit = undefined;
+    }
   }
+  return shellLimit;
 }
 
 /** The soft "Max open files" of a `/proc/<pid>/limits` text. */

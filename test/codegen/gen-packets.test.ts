@@ -140,6 +140,13 @@ describe('gamewire gen-packets (CLI)', () => {
     assert.match(cli.stderrLines.join('\n'), /no-such-dir/);
   });
 
+  it('--help states the id range the code enforces', async (t) => {
+    const cli = runCli(cleanupAfter(t), ['gen-packets', '--help']);
+    assert.equal(await cli.waitForExit(10_000), 0, cli.output());
+    assert.match(cli.stdoutLines.join('\n'), /1\.\.65519, unique/);
+    assert.doesNotMatch(cli.stdoutLines.join('\n'), /1\.\.65535/);
+  });
+
   it('takes one .proto file as well as a folder', async (t) => {
     const cleanup = cleanupAfter(t);
     const out = tempDir(cleanup);

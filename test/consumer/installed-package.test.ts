@@ -89,6 +89,16 @@ describe('the packed package installed into a fresh project', { timeout: INSTALL
     assert.equal(result.stdout, 'function,function,function,function 1004');
   });
 
+  it('every entry of the exports map imports in Node (a new entry is covered without a change here)', async () => {
+    const p = installed();
+    const { exports } = JSON.parse(readFileSync(join(p.installed, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    const specifiers = Object.keys(exports).filter((key) => key !== './package.json').map((key) => `gamewire${key.slice(1)}`);
+    const script = `for (const s of ${JSON.stringify(specifiers)}) console.log(s, Object.keys(await import(s)).length > 0);`;
+    const result = await p.run(process.execPath, ['--input-type=module', '-e', script], STEP_TIMEOUT_MS);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.split('\n'), specifiers.map((s) => `${s} true`));
+  });
+
   it('a CommonJS file loads it with import(); require() fails with ERR_PACKAGE_PATH_NOT_EXPORTED (ESM only)', async () => {
     const result = await installed().run(process.execPath, ['cjs-user.cjs'], STEP_TIMEOUT_MS);
     assert.equal(result.code, 0, result.stderr);

@@ -20,7 +20,7 @@ import { startServer } from '../helpers/services.js';
 import { hostileValues } from '../helpers/hostile-values.js';
 import { Cleanup, Condition } from '../helpers/wait.js';
 
-type Hook = 'onConnected' | 'onRecv' | 'onSend' | 'onRecvPacket' | 'handler C_CHAT' | 'onDisconnected';
+type Hook = 'onConnected' | 'onRecv' | 'onSend' | 'onWritableChanged' | 'onRecvPacket' | 'handler C_CHAT' | 'onDisconnected';
 type Mode = 'throw' | 'reject' | 'return';
 interface Plan {
   readonly hook: Hook | 'none';
@@ -58,6 +58,13 @@ class HostileSession extends PacketSession {
 
   protected override onConnected(): void | Promise<void> {
     if (this.plan.hook === 'onConnected') return act(this.plan);
+    // Past the 64 KiB high water mark in one turn: onWritableChanged(false) runs inside send().
+    if (this.plan.hook === 'onWritableChanged') this.send(Buffer.alloc(200 * 1024, 1));
+    return undefined;
+  }
+
+  protected override onWritableChanged(writable: boolean): void | Promise<void> {
+    if (this.plan.hook === 'onWritableChanged' && !writable) return act(this.plan);
     return undefined;
   }
 
@@ -151,7 +158,7 @@ describe('hooks cannot crash the process', () => {
     const session = sessions[made] as HostileSession;
     nextPlan = CALM;
     const trigger = plan.hook === 'handler C_CHAT' ? Buffer.from(C_CHAT.makeSendBuffer({ msg: 'hi' })) : packet(1, 'x');
-    if (plan.hook !== 'onConnected') await client.write(trigger).catch(() => undefined);
+    if (plan.hook !== 'onConnected' && plan.hook !== 'onWritableChanged') await client.write(trigger).catch(() => undefined);
     if (plan.hook === 'onDisconnected') client.end();
     await changed.until(() => session.cause !== undefined, `onDisconnected of ${plan.hook} ${plan.mode}`);
     await client.waitForClose();
@@ -172,7 +179,7 @@ describe('hooks cannot crash the process', () => {
     assert.ok(error.message.includes(describeValue(value)), `message names the value: ${error.message}`);
   }
 
-  for (const hook of ['onConnected', 'onRecv', 'onSend', 'onRecvPacket', 'handler C_CHAT'] as const) {
+  for (const hook of ['onConnected', 'onRecv', 'onSend', 'onWritableChanged', 'onRecvPacket', 'handler C_CHAT'] as const) {
     for (const mode of ['throw', 'reject'] as const) {
       if (hook === 'onRecv' && mode === 'reject') continue; // an async onRecv returns no count: below
       it(`${hook} that ${mode}s any value: that session ends with HANDLER_ERROR, the bystander goes on`, async () => {
@@ -229,7 +236,7 @@ describe('hooks cannot crash the process', () => {
 
   it('every failure above was logged through pino without breaking it', () => {
     const failures = logLines.filter((line) => line.includes('session hook failed'));
-    assert.ok(failures.length >= 5 * 2 * hostileValues().length, `${failures.length} hook failures logged`);
+    assert.ok(failures.length >= 6 * 2 * hostileValues().length, `${failures.length} hook failures logged`);
     for (const line of logLines) JSON.parse(line); // every line is whole JSON
   });
 });

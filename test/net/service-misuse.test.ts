@@ -9,6 +9,8 @@ import { InvalidOptionError, SessionFactoryError } from '../../src/core/errors.j
 import type { Logger } from '../../src/core/logger.js';
 import { MAX_TIMER_MS } from '../../src/core/timer-range.js';
 import { JobQueue } from '../../src/jobs/job-queue.js';
+import { echoBot } from '../../src/loadtest/echo-bot.js';
+import { resolveLoadTestConfig } from '../../src/loadtest/load-test-config.js';
 import { ClientService } from '../../src/net/client-service.js';
 import { ServerService } from '../../src/net/server-service.js';
 import { Session } from '../../src/net/session.js';
@@ -73,6 +75,11 @@ describe('options as users get them wrong', () => {
       ['heartbeatIntervalMs', () => new QuietPacketSession({ heartbeatIntervalMs: tooLong })],
       ['tickIntervalMs', () => new Room({ tickIntervalMs: tooLong })],
       ['delayMs', () => new JobQueue().doTimer(tooLong, () => undefined)],
+      ['intervalMs', () => resolveLoadTestConfig({ port: 7777, intervalMs: tooLong }, echoBot)],
+      ['connectTimeoutMs', () => resolveLoadTestConfig({ port: 7777, connectTimeoutMs: tooLong }, echoBot)],
+      ['drainTimeoutMs', () => resolveLoadTestConfig({ port: 7777, drainTimeoutMs: tooLong }, echoBot)],
+      ['durationMs', () => resolveLoadTestConfig({ port: 7777, durationMs: tooLong }, echoBot)],
+      ['reconnectDelayMs', () => resolveLoadTestConfig({ port: 7777, reconnectDelayMs: tooLong / 16 }, echoBot)],
     ];
     for (const [name, make] of makers) {
       assert.throws(make, (error: unknown) => error instanceof InvalidOptionError && error.message.includes(name), name);
