@@ -19,7 +19,8 @@ export const OBSERVE_FLAGS = {
 /** Usage lines of {@link OBSERVE_FLAGS}. */
 export const OBSERVE_USAGE = `  --metrics-port N     serve Prometheus /metrics and /healthz on this port (0 = any free one); off by default
   --metrics-host HOST  address of the metrics endpoint (default 127.0.0.1)
-  --stats, --no-stats  a live stats line once a second on stderr (default: on when stderr is a terminal)`;
+  --stats, --no-stats  a live stats line once a second on stderr (default: on when stderr is a terminal)
+                       (GAMEWIRE_DEBUG_SESSION=<id|address>,... logs those sessions' debug traces; docs/metrics.md)`;
 
 /** The values parseArgs gives for {@link OBSERVE_FLAGS}. */
 export interface ObserveFlagValues {

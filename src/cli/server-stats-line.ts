@@ -98,6 +98,7 @@ export class ServerStatsLine {
   #reading = false;
   #timer: NodeJS.Timeout | undefined;
 
+  /** Starts reading `source` every `intervalMs` (default 1000) and writing a line to `out` from the second read on. */
   constructor(source: StatsSource, out: StatsOutput, intervalMs = 1_000) {
     this.#read = source;
     this.#out = out;

@@ -51,6 +51,11 @@ export class GamewireMetrics {
   #cached: Map<string, TransportSnapshot> | undefined;
   #cachedRooms: RoomSnapshot | undefined;
 
+  /**
+   * Registers gamewire's series (and, unless `defaultMetrics: false`, prom-client's default Node
+   * metrics) in `options.registry` or a new Registry.
+   * @throws Error from prom-client when the registry already holds a series of the same name.
+   */
   constructor(options: GamewireMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
     for (const service of options.services ?? []) this.#services.add(service);

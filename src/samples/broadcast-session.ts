@@ -14,6 +14,8 @@ import type { Room } from '../room/room.js';
  */
 export class BroadcastSession extends Session implements PacketSink {
   private readonly scanner: PacketScanner;
+  /** Packets the current scan went over. */
+  private scanned = 0;
 
   constructor(
     private readonly room: Room<BroadcastSession>,
@@ -28,9 +30,10 @@ export class BroadcastSession extends Session implements PacketSink {
   }
 
   protected override onRecv(buffer: Buffer): number {
-    const before = this[kTraffic].packetsReceived;
+    this.scanned = 0;
     const consumed = this.scanner.scan(buffer, this);
-    const packetCount = this[kTraffic].packetsReceived - before;
+    const packetCount = this.scanned;
+    this[kTraffic].packetsReceived += packetCount;
     if (consumed > 0) this.room.broadcast(sendBufferManager.copy(buffer.subarray(0, consumed)), { packetCount });
     const error = this.scanner.error;
     if (error !== undefined) {
@@ -42,7 +45,7 @@ export class BroadcastSession extends Session implements PacketSink {
 
   /** Packets are forwarded whole, so there is nothing to do per packet but count it. */
   onPacketBytes(): boolean {
-    this[kTraffic].packetsReceived++;
+    this.scanned++;
     return true;
   }
 }

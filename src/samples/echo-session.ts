@@ -14,6 +14,8 @@ import { sendBufferManager } from '../packet/send-buffer.js';
  */
 export class EchoSession extends Session implements PacketSink {
   readonly #scanner: PacketScanner;
+  /** Packets the current scan went over. */
+  #scanned = 0;
 
   /** @param maxPacketSize - bytes, header included; default 65535. */
   constructor(maxPacketSize?: number) {
@@ -23,10 +25,12 @@ export class EchoSession extends Session implements PacketSink {
 
   protected override onRecv(buffer: Buffer): number {
     const scanner = this.#scanner;
-    const before = this[kTraffic].packetsReceived;
+    this.#scanned = 0;
     const consumed = scanner.scan(buffer, this);
+    const packets = this.#scanned;
+    this[kTraffic].packetsReceived += packets;
     // The buffer may be the RecvBuffer's memory, which is reused: copy what goes back.
-    if (consumed > 0) this.send(sendBufferManager.copy(buffer.subarray(0, consumed)), this[kTraffic].packetsReceived - before);
+    if (consumed > 0) this.send(sendBufferManager.copy(buffer.subarray(0, consumed)), packets);
     const error = scanner.error;
     if (error !== undefined) {
       const code = error instanceof MalformedHeaderError ? DisconnectCode.MalformedHeader : DisconnectCode.PacketTooLarge;
@@ -37,7 +41,7 @@ export class EchoSession extends Session implements PacketSink {
 
   /** Every packet is echoed whole, so there is nothing to do per packet but count it. */
   onPacketBytes(): boolean {
-    this[kTraffic].packetsReceived++;
+    this.#scanned++;
     return true;
   }
 }
