@@ -19,6 +19,7 @@ export type GamewireErrorCode =
   | 'GW_ERR_MALFORMED_HEADER'
   | 'GW_ERR_PACKET_TOO_LARGE'
   | 'GW_ERR_MESSAGE_TOO_LARGE'
+  | 'GW_ERR_WS_PROTOCOL'
   | 'GW_ERR_UNKNOWN_PACKET'
   | 'GW_ERR_SEND_QUEUE_OVERFLOW'
   | 'GW_ERR_SEND_STALLED'
@@ -221,6 +222,24 @@ export class MessageTooLargeError extends GamewireError {
     this.messageName = messageName;
     this.size = size;
     this.maxPacketSize = maxPacketSize;
+  }
+}
+
+/**
+ * A WebSocket peer broke the message framing: a text message (close code 1003), a message that ends
+ * inside a packet (1002), or a message over the receive limit (1009). `disconnectCode` is the cause the
+ * session ends with: `BAD_PACKET`, `MALFORMED_HEADER` or `PACKET_TOO_LARGE`.
+ */
+export class WebSocketProtocolError extends GamewireError {
+  /** The WebSocket close code sent to the peer. */
+  readonly closeCode: number;
+  /** The disconnect cause code this error ends a session with. */
+  readonly disconnectCode: 'BAD_PACKET' | 'MALFORMED_HEADER' | 'PACKET_TOO_LARGE';
+
+  constructor(what: string, closeCode: 1002 | 1003 | 1009) {
+    super('GW_ERR_WS_PROTOCOL', `WebSocket peer sent ${what} (close code ${closeCode})`);
+    this.closeCode = closeCode;
+    this.disconnectCode = closeCode === 1003 ? 'BAD_PACKET' : closeCode === 1009 ? 'PACKET_TOO_LARGE' : 'MALFORMED_HEADER';
   }
 }
 

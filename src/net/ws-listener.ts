@@ -1,0 +1,145 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TlsOptions } from 'node:tls';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ListenError } from '../core/errors.js';
+import { WebSocketTransport } from './ws-transport.js';
+
+/** Default path WebSocket upgrades are accepted at. */
+export const DEFAULT_WS_PATH = '/ws';
+/** Default time a connection may take to send its upgrade request, ms (an HTTP slowloris bound). */
+export const DEFAULT_WS_UPGRADE_TIMEOUT_MS = 10_000;
+
+/** Where and how a ServerService accepts WebSocket sessions. */
+export interface WebSocketListenOptions {
+  /** Port to listen on; 0 picks a free one. */
+  readonly port: number;
+  /** Address to listen on. Default: the service's host. */
+  readonly host?: string;
+  /** Path of the upgrade requests; other paths get 404. Default `/ws`. */
+  readonly path?: string;
+  /** Serve `wss://`: the key and certificate and any other `https.createServer` option. */
+  readonly tls?: TlsOptions;
+  /** Compress messages (permessage-deflate). Costs latency and CPU per message. Default false. */
+  readonly perMessageDeflate?: boolean;
+  /** Answers plain HTTP requests (not upgrades), e.g. a game page. Default: 404 for everything. */
+  readonly onRequest?: (request: IncomingMessage, response: ServerResponse) => void;
+}
+
+/** What the listener asks of the service that owns it. */
+export interface WebSocketListenerHost {
+  /** Why a connection from `address` must be refused now (a limit reached), or undefined to go on. */
+  refusal(address: string): string | undefined;
+  /** A refused upgrade: counted and logged by the service. */
+  refused(address: string, why: string): void;
+  /** A WebSocket session is open: make a session for it. */
+  adoptTransport(transport: WebSocketTransport): void;
+}
+
+/**
+ * The HTTP server that upgrades `GET <path>` to WebSocket (with `ws`, `noServer` mode, so limits are
+ * checked before the upgrade is answered) and hands each connection to its service as a
+ * {@link WebSocketTransport}. Upgrades past the service's limits are answered 503 and closed.
+ */
+export class WebSocketListener {
+  readonly #options: WebSocketListenOptions;
+  readonly #host: WebSocketListenerHost;
+  readonly #maxPayload: number;
+  readonly #server: HttpServer;
+  readonly #wss: WebSocketServer;
+  readonly #path: string;
+  #port = 0;
+  #address = '';
+
+  /** `maxPayload`: the largest message accepted, bytes (what the packet limits allow in one read). */
+  constructor(options: WebSocketListenOptions, maxPayload: number, host: WebSocketListenerHost) {
+    this.#options = options;
+    this.#host = host;
+    this.#maxPayload = maxPayload;
+    this.#path = options.path ?? DEFAULT_WS_PATH;
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload,
+      perMessageDeflate: options.perMessageDeflate ?? false,
+      clientTracking: false,
+      skipUTF8Validation: true, // text messages are refused anyway
+    });
+    const onRequest = options.onRequest ?? notFound;
+    this.#server = options.tls === undefined ? createHttpServer(onRequest) : createHttpsServer(options.tls, onRequest);
+    this.#server.headersTimeout = DEFAULT_WS_UPGRADE_TIMEOUT_MS;
+    this.#server.requestTimeout = DEFAULT_WS_UPGRADE_TIMEOUT_MS;
+    this.#server.on('upgrade', this.#handleUpgrade);
+  }
+
+  /** The real port once listening (also for port 0). */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** The address listened on. */
+  get host(): string {
+    return this.#address;
+  }
+
+  /** True for `wss://`. */
+  get secure(): boolean {
+    return this.#options.tls !== undefined;
+  }
+
+  /** The largest message accepted, bytes. */
+  get maxPayload(): number {
+    return this.#maxPayload;
+  }
+
+  /** Listens on `host:port`. @throws ListenError as ServerService.start() does. */
+  listen(defaultHost: string): Promise<void> {
+    const host = this.#options.host ?? defaultHost;
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(new ListenError(host, this.#options.port, error));
+      this.#server.once('error', onError);
+      this.#server.listen(this.#options.port, host, () => {
+        this.#server.off('error', onError);
+        const address = this.#server.address() as AddressInfo;
+        this.#port = address.port;
+        this.#address = host;
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting; open WebSocket sessions are the service's to close. Resolves once the HTTP server is closed. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.#server.listening) return resolve();
+      this.#server.close(() => resolve());
+      this.#server.closeIdleConnections();
+    });
+  }
+
+  readonly #handleUpgrade = (request: IncomingMessage, socket: Socket, head: Buffer): void => {
+    socket.on('error', ignoreError);
+    const address = socket.remoteAddress ?? '';
+    const path = (request.url ?? '').split('?', 1)[0];
+    if (path !== this.#path) return reject(socket, 404, 'Not Found');
+    const why = this.#host.refusal(address);
+    if (why !== undefined) {
+      this.#host.refused(address, why);
+      return reject(socket, 503, 'Service Unavailable');
+    }
+    const port = socket.remotePort ?? 0;
+    this.#wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
+      this.#host.adoptTransport(new WebSocketTransport(ws, this.secure, address, port));
+    });
+  };
+}
+
+function reject(socket: Socket, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function notFound(_request: IncomingMessage, response: ServerResponse): void {
+  response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+}
+
+function ignoreError(): void {}
