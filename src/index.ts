@@ -56,9 +56,12 @@ export {
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
   DEFAULT_MAX_SESSION_COUNT,
   DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_WS_MAX_MESSAGE_BYTES,
   ServerService,
   type ServerServiceOptions,
 } from './net/server-service.js';
+export { DEFAULT_WS_PATH, type WebSocketListenOptions } from './net/ws-listener.js';
+export type { WebSocketConnectOptions } from './net/ws-connector.js';
 export { MAX_TIMER_MS } from './core/timer-range.js';
 export {
   ClientService,

@@ -4,7 +4,7 @@ import { DEFAULT_HOST } from '../net/service.js';
 import { BroadcastSession } from '../samples/broadcast-session.js';
 import type { Command } from './command.js';
 import { CLUSTER_FLAGS, CLUSTER_USAGE, runServerCommand } from './cluster-runner.js';
-import { SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
+import { SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup, wsOption } from './server-runner.js';
 
 const usage = `gamewire broadcast-server [options]
 
@@ -30,6 +30,7 @@ export const broadcastServerCommand: Command = {
     const { values } = parseArgs({ args: [...args], options: { ...SERVER_FLAGS, ...CLUSTER_FLAGS }, strict: true });
     const { logger, maxPacketSize, options, observe } = serverSetup('broadcast-server', values);
     const maxSessionCount = options.maxSessionCount;
+    const ws = wsOption(values, options.tls);
     return runServerCommand({
       logger,
       values,
@@ -42,6 +43,7 @@ export const broadcastServerCommand: Command = {
         const room = context.rooms.room<BroadcastSession>('broadcast', { maxMembers: maxSessionCount, logger });
         const service = new ServerService<BroadcastSession>({
           ...options,
+          ws,
           maxSessionCount: context.maxSessionCount ?? maxSessionCount,
           sessionFactory: () => new BroadcastSession(room, maxPacketSize),
         });

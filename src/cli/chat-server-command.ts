@@ -4,9 +4,10 @@ import { DEFAULT_HOST } from '../net/service.js';
 import { chatServerHandlers } from '../samples/chat/chat-server-handlers.js';
 import { ChatRoom } from '../samples/chat/chat-room.js';
 import { ChatSession } from '../samples/chat/chat-session.js';
+import { serveDemoPage } from '../samples/chat/demo-page.js';
 import type { Command } from './command.js';
 import { CLUSTER_FLAGS, CLUSTER_USAGE, runServerCommand } from './cluster-runner.js';
-import { SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
+import { SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup, wsOption } from './server-runner.js';
 
 const usage = `gamewire chat-server [options]
 
@@ -33,11 +34,13 @@ export const chatServerCommand: Command = {
     const { values } = parseArgs({ args: [...args], options: { ...SERVER_FLAGS, ...CLUSTER_FLAGS }, strict: true });
     const { logger, maxPacketSize, options, observe } = serverSetup('chat-server', values);
     const maxSessionCount = options.maxSessionCount;
+    const ws = wsOption(values, options.tls, serveDemoPage);
     return runServerCommand({
       logger,
       values,
       maxSessionCount,
       observe,
+      page: ws !== undefined,
       details: { maxSessionCount, maxPacketSize },
       driveHint: 'npx gamewire dummy-client --scenario chat --host {host} --port {port} --sessions 100',
       setup: (context) => {
@@ -45,6 +48,7 @@ export const chatServerCommand: Command = {
         const room = context.rooms.room<ChatSession>('chat', { maxMembers: maxSessionCount, logger }, (n, b, o) => new ChatRoom(n, b, o));
         const service = new ServerService<ChatSession>({
           ...options,
+          ws,
           maxSessionCount: context.maxSessionCount ?? maxSessionCount,
           sessionFactory: () => new ChatSession(room, chatServerHandlers, { maxPacketSize }),
         });

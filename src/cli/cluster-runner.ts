@@ -40,6 +40,8 @@ export interface ServerCommandRun {
   readonly setup: (context: WorkerContext) => WorkerServer;
   /** The metrics endpoint and stats line asked for; with workers the primary serves their sum. */
   readonly observe?: ObserveSettings;
+  /** The WebSocket port also serves the demo game page at `/`: the ready line gives its URL. */
+  readonly page?: boolean;
 }
 
 /**
@@ -83,6 +85,11 @@ export async function runServerCommand(run: ServerCommandRun): Promise<number> {
   }
   const hint = run.driveHint.replace('{host}', server.host).replace('{port}', String(server.port));
   const metricsOn = observation.metricsAddress === undefined ? '' : `, metrics on ${observation.metricsAddress}`;
+  const wsPort = server.wsPort;
+  const wsOn =
+    wsPort === undefined
+      ? ''
+      : `, websocket listening on ${server.host}:${wsPort}${run.page === true ? ` (game page http://${server.host}:${wsPort}/)` : ''}`;
   logger.info(
     {
       host: server.host,
@@ -91,10 +98,11 @@ export async function runServerCommand(run: ServerCommandRun): Promise<number> {
       workerPids: server.workerPids(),
       ...run.details,
       ...(redis === undefined ? {} : { redis }),
+      ...(wsPort === undefined ? {} : { wsPort }),
       metrics: observation.metricsAddress,
       driveWith: hint,
     },
-    `listening on ${server.host}:${server.port}${metricsOn}`,
+    `listening on ${server.host}:${server.port}${wsOn}${metricsOn}`,
   );
   const received = await signal;
   observation.closing();

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_HOST } from '../net/service.js';
 import { intFlag, UsageError, type Command } from './command.js';
-import { loadtestCommand } from './loadtest-command.js';
+import { loadtestCommand, transportFlag } from './loadtest-command.js';
 
 const usage = `gamewire dummy-client [options]
 
@@ -16,7 +16,8 @@ or an answer never came).
 Options:
   --scenario NAME      echo or chat (default echo)
   --host HOST          server address (default ${DEFAULT_HOST})
-  --port PORT          server port (default 7777)
+  --port PORT          server port (default 7777; the WebSocket port with --transport ws)
+  --transport tcp|ws   connect over TCP or WebSocket (default tcp)
   --sessions N         sessions to open (default 1)
   --interval-ms MS     pause between a session's requests (default 1000)
   --message TEXT       the text each packet carries (default "Hello World")
@@ -37,6 +38,7 @@ export const dummyClientCommand: Command = {
         scenario: { type: 'string', default: 'echo' },
         host: { type: 'string', default: DEFAULT_HOST },
         port: { type: 'string' },
+        transport: { type: 'string', default: 'tcp' },
         sessions: { type: 'string' },
         'interval-ms': { type: 'string' },
         message: { type: 'string', default: 'Hello World' },
@@ -55,6 +57,7 @@ export const dummyClientCommand: Command = {
       '--bot', scenario,
       '--host', values.host,
       '--port', String(port),
+      '--transport', transportFlag(values.transport),
       '--sessions', String(sessions),
       '--interval-ms', String(intervalMs),
       '--message', values.message,

@@ -5,7 +5,7 @@ import type { Session } from '../net/session.js';
 import { EchoSession, PacketEchoSession, RawEchoSession } from '../samples/echo-session.js';
 import type { Command } from './command.js';
 import { CLUSTER_FLAGS, CLUSTER_USAGE, runServerCommand } from './cluster-runner.js';
-import { SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup } from './server-runner.js';
+import { SERVER_FLAGS, SERVER_LIMIT_USAGE, serverSetup, wsOption } from './server-runner.js';
 
 const usage = `gamewire echo-server [options]
 
@@ -39,6 +39,7 @@ export const echoServerCommand: Command = {
     });
     const { logger, maxPacketSize, options, observe } = serverSetup('echo-server', values);
     const maxSessionCount = options.maxSessionCount;
+    const ws = wsOption(values, options.tls);
     const sessionFactory = values.raw
       ? () => new RawEchoSession()
       : values.dispatch
@@ -52,7 +53,7 @@ export const echoServerCommand: Command = {
       details: { maxSessionCount, raw: values.raw, dispatch: values.dispatch, maxPacketSize },
       driveHint: 'npx gamewire dummy-client --host {host} --port {port} --sessions 10 --interval-ms 100',
       setup: (context) => ({
-        service: new ServerService<Session>({ ...options, maxSessionCount: context.maxSessionCount ?? maxSessionCount, sessionFactory }),
+        service: new ServerService<Session>({ ...options, ws, maxSessionCount: context.maxSessionCount ?? maxSessionCount, sessionFactory }),
       }),
     });
   },

@@ -35,7 +35,8 @@ Bot:
 
 Harness:
   --host HOST              server address (default ${DEFAULT_HOST})
-  --port PORT              server port (default 7777)
+  --port PORT              server port (default 7777; the WebSocket port with --transport ws)
+  --transport tcp|ws       connect over TCP or WebSocket (/ws, the same packets) (default tcp)
   --sessions N             sessions to keep open (default ${DEFAULT_LOADTEST_SESSIONS})
   --ramp R                 new sessions per second; 0 = all at once (default 0)
   --connect-concurrency N  connection attempts in progress at once per worker (default ${DEFAULT_CONNECT_CONCURRENCY})
@@ -53,6 +54,12 @@ Output:
 
 SIGINT or SIGTERM ends the run early; it still drains and reports. Many sessions need many file
 descriptors: raise 'ulimit -n' in the shells of the load test and the server if connects fail with EMFILE.`;
+
+/** Parses `--transport`. */
+export function transportFlag(value: string): 'tcp' | 'ws' {
+  if (value !== 'tcp' && value !== 'ws') throw new UsageError(`--transport must be tcp or ws, got '${value}'`);
+  return value;
+}
 
 /** Parses `--bot-option KEY=VALUE` flags. */
 function botExtra(values: readonly string[]): Record<string, string> {
@@ -76,6 +83,7 @@ export const loadtestCommand: Command = {
         bot: { type: 'string', default: 'echo' },
         host: { type: 'string', default: DEFAULT_HOST },
         port: { type: 'string' },
+        transport: { type: 'string', default: 'tcp' },
         sessions: { type: 'string' },
         ramp: { type: 'string' },
         'connect-concurrency': { type: 'string' },
@@ -109,6 +117,7 @@ export const loadtestCommand: Command = {
           bot: values.bot,
           host: values.host,
           port: intFlag('port', values.port, 7777, 1, 65535),
+          transport: transportFlag(values.transport),
           sessions: intFlag('sessions', values.sessions, DEFAULT_LOADTEST_SESSIONS, 1),
           rampPerSecond: intFlag('ramp', values.ramp, 0, 0),
           connectConcurrency: optional('connect-concurrency', values['connect-concurrency'], 1),
@@ -129,7 +138,7 @@ export const loadtestCommand: Command = {
             view.note(
               `loadtest: bot ${config.botName}, ${config.sessions} sessions ` +
                 `(${config.rampPerSecond > 0 ? `ramp ${config.rampPerSecond}/s` : 'all at once'}) over ` +
-                `${config.workers} worker${config.workers === 1 ? '' : 's'} to ${config.host}:${config.port}, ` +
+                `${config.workers} worker${config.workers === 1 ? '' : 's'} to ${config.transport === 'ws' ? `ws://${config.host}:${config.port}/ws` : `${config.host}:${config.port}`}, ` +
                 (config.durationMs > 0 ? `${config.durationMs / 1000} s` : 'until SIGINT'),
             ),
           onPoint: (point, progress) => view.update(point, progress),

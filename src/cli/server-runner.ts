@@ -12,6 +12,7 @@ import { defaultMaxSessions, openFileLimit, RESERVED_FDS } from '../net/file-lim
 import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { createCliLogger } from './cli-logger.js';
 import type { ServerServiceOptions } from '../net/server-service.js';
+import type { WebSocketListenOptions } from '../net/ws-listener.js';
 import { intFlag, UsageError, waitForSignal } from './command.js';
 import { OBSERVE_FLAGS, OBSERVE_USAGE, observeSettings, startObservation, type ObserveFlagValues, type ObserveSettings, type ServerObservation } from './server-observe.js';
 
@@ -28,6 +29,7 @@ export const SERVER_FLAGS = {
   'max-send-queue': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'ws-port': { type: 'string' },
   ...OBSERVE_FLAGS,
 } as const;
 
@@ -43,6 +45,8 @@ export const SERVER_LIMIT_USAGE = `  --idle-timeout-ms MS  disconnect a peer tha
   --max-send-queue N   bytes queued for a peer that does not read before it is cut off (default ${DEFAULT_MAX_SEND_QUEUE_BYTES})
   --tls-cert FILE      serve TLS with this PEM certificate (with --tls-key)
   --tls-key FILE       the PEM private key for --tls-cert
+  --ws-port N          also serve WebSocket sessions (browsers) on this port, upgrades at /ws
+                       (0 = any free port); wss:// with --tls-cert/--tls-key; off by default
   --max-pending-handshakes N  TLS connections handshaking at once; when full the oldest is dropped
                        (default: a quarter of --max-sessions, at most ${DEFAULT_MAX_PENDING_HANDSHAKES})
   --max-pending-handshakes-per-address N  TLS handshakes at once from one address; more are refused
@@ -55,6 +59,7 @@ descriptor, and past the limit the kernel refuses connections without a word.`;
 export interface ServerFlagValues extends ObserveFlagValues {
   host?: string | undefined;
   port?: string | undefined;
+  'ws-port'?: string | undefined;
   'max-sessions'?: string | undefined;
   'max-packet'?: string | undefined;
   'idle-timeout-ms'?: string | undefined;
@@ -91,6 +96,24 @@ export function serverSetup(name: string, values: ServerFlagValues): ServerSetup
       logger,
       ...serverLimits(values, maxSessionCount),
     },
+  };
+}
+
+/**
+ * The `ws` service option of `--ws-port` (undefined without it): WebSocket sessions on that port, with
+ * the same TLS as TCP; `onRequest` answers plain HTTP on it (the chat demo page).
+ */
+export function wsOption(
+  values: ServerFlagValues,
+  tls: ServerServiceOptions<Session>['tls'],
+  onRequest?: WebSocketListenOptions['onRequest'],
+): WebSocketListenOptions | undefined {
+  const wsPort = values['ws-port'];
+  if (wsPort === undefined) return undefined;
+  return {
+    port: intFlag('ws-port', wsPort, 0, 0, 65535),
+    ...(tls === undefined ? {} : { tls }),
+    ...(onRequest === undefined ? {} : { onRequest }),
   };
 }
 

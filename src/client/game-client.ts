@@ -22,12 +22,12 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 export interface GameClientOptions {
   /** The WebSocket class; default `globalThis.WebSocket` (every browser, Node 22+). Pass `ws`'s in Node 20. */
   readonly WebSocket?: WebSocketConstructor;
-  /** Largest batch of packets queued for one message before `send` refuses more, bytes. Default 1 MiB. */
+  /** Largest batch of packets queued for one message before `send` refuses more, bytes. Default 256 KiB, the largest message a gamewire server accepts by default. */
   readonly maxQueuedBytes?: number;
 }
 
-/** Default `maxQueuedBytes` of a GameClient: 1 MiB. */
-export const DEFAULT_CLIENT_MAX_QUEUED_BYTES = 1 << 20;
+/** Default `maxQueuedBytes` of a GameClient: 256 KiB (a server's default `ws.maxMessageBytes`). */
+export const DEFAULT_CLIENT_MAX_QUEUED_BYTES = 256 * 1024;
 
 const OPEN = 1;
 

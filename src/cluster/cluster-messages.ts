@@ -10,7 +10,7 @@ export type ToWorker =
 
 /** Worker → primary. */
 export type ToPrimary =
-  | { readonly gw: typeof GW; readonly type: 'ready'; readonly host: string; readonly port: number }
+  | { readonly gw: typeof GW; readonly type: 'ready'; readonly host: string; readonly port: number; readonly wsPort?: number | undefined }
   | { readonly gw: typeof GW; readonly type: 'failed'; readonly message: string }
   | { readonly gw: typeof GW; readonly type: 'closed'; readonly accepted: number; readonly refused: number }
   | { readonly gw: typeof GW; readonly type: 'join' | 'leave'; readonly room: string }

@@ -10,6 +10,13 @@ const MAX_RESPAWN_DELAY_MS = 10_000;
 
 
 /** What the primary needs to run its workers. */
+/** Where the workers serve: the TCP port and, with `ws`, the WebSocket port. */
+export interface ServerAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly wsPort?: number | undefined;
+}
+
 export interface ClusterPrimaryOptions {
   readonly workers: number;
   /** The whole server's session limit, split over the workers; undefined leaves it to the workers. */
@@ -40,7 +47,7 @@ export class ClusterPrimary {
   #accepted = 0;
   #refused = 0;
   #replacements = 0;
-  #address: { host: string; port: number } | undefined;
+  #address: ServerAddress | undefined;
 
   constructor(options: ClusterPrimaryOptions) {
     this.#options = options;
@@ -66,8 +73,8 @@ export class ClusterPrimary {
   }
 
   /** Starts every worker; resolves with the address once all listen, rejects if one fails first. */
-  async start(): Promise<{ host: string; port: number }> {
-    const started: Promise<{ host: string; port: number }>[] = [];
+  async start(): Promise<ServerAddress> {
+    const started: Promise<ServerAddress>[] = [];
     for (let index = 0; index < this.#options.workers; index++) {
       this.#slots.push({ worker: undefined, startedAt: 0, failures: 0 });
       started.push(this.#fork(index));
@@ -75,7 +82,7 @@ export class ClusterPrimary {
     try {
       const addresses = await Promise.all(started);
       this.#address = addresses[0];
-      return addresses[0] as { host: string; port: number };
+      return addresses[0] as ServerAddress;
     } catch (error) {
       await this.close();
       throw error;
@@ -97,7 +104,7 @@ export class ClusterPrimary {
     return { accepted: this.#accepted, refused: this.#refused };
   }
 
-  async #fork(index: number): Promise<{ host: string; port: number }> {
+  async #fork(index: number): Promise<ServerAddress> {
     const block = await this.#options.nextIdBlock();
     if (this.#closing) throw new Error('closing');
     const slot = this.#slots[index] as Slot;
@@ -132,7 +139,7 @@ export class ClusterPrimary {
             return;
           case 'ready':
             ready = true;
-            resolve({ host: message.host, port: message.port });
+            resolve({ host: message.host, port: message.port, wsPort: message.wsPort });
             return;
           case 'failed':
             reject(new Error(message.message));

@@ -84,7 +84,7 @@ export async function runClusterWorker(
   const onDisconnect = (): void => void close();
   process.on('message', onMessage);
   process.on('disconnect', onDisconnect);
-  send({ gw: GW, type: 'ready', host: service.host, port: service.port });
+  send({ gw: GW, type: 'ready', host: service.host, port: service.port, wsPort: service.wsPort });
   return { role: 'worker', host: service.host, port: service.port, workerCount: context.workerCount, workerPids: () => [process.pid], closed, close };
 }
 

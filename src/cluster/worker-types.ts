@@ -45,6 +45,8 @@ export interface ClusterServer {
   readonly host: string;
   /** The port every worker serves (the real one, also for port 0). */
   readonly port: number;
+  /** The WebSocket port every worker serves, when the service has `ws`. */
+  readonly wsPort?: number | undefined;
   readonly workerCount: number;
   /** The pids of the processes that serve sessions now (the workers, or this process). */
   workerPids(): number[];

@@ -109,6 +109,7 @@ export class BotRunner {
       port: config.port,
       maxSessionCount: Math.max(1, config.sessions),
       connectTimeoutMs: config.connectTimeoutMs,
+      ...(config.transport === 'ws' ? { ws: {} } : {}),
       sessionFactory: this.#makeSession,
     };
     this.#service = new BotClientService(logger === undefined ? options : { ...options, logger }, this.#sessionLeft);

@@ -29,6 +29,8 @@ export interface WorkerConfig {
   readonly host: string;
   /** Target port. */
   readonly port: number;
+  /** `tcp`, or `ws` for WebSocket sessions. */
+  readonly transport: 'tcp' | 'ws';
   /** Sessions this worker keeps open. */
   readonly sessions: number;
   /** New sessions per second for this worker; 0 opens them all at once (within `connectConcurrency`). */

@@ -26,8 +26,10 @@ export interface LoadTestOptions {
   readonly bot?: string;
   /** Target host. Default 127.0.0.1. */
   readonly host?: string;
-  /** Target port. */
+  /** Target port (the server's WebSocket port with `transport: 'ws'`). */
   readonly port: number;
+  /** How the bots connect: `tcp`, or `ws` (WebSocket at `/ws`, the same packets). Default `tcp`. */
+  readonly transport?: 'tcp' | 'ws';
   /** Sessions kept open over all workers. Default 10. */
   readonly sessions?: number;
   /** New sessions per second over all workers; 0 opens them all at once. Default 0. */
@@ -66,6 +68,8 @@ export interface LoadTestConfig {
   readonly host: string;
   /** Target port. */
   readonly port: number;
+  /** `tcp` or `ws`. */
+  readonly transport: 'tcp' | 'ws';
   /** Sessions kept open over all workers. */
   readonly sessions: number;
   /** New sessions per second over all workers; 0 = all at once. */
@@ -100,6 +104,7 @@ export function resolveLoadTestConfig(options: LoadTestOptions, bot: BotDefiniti
     botName: bot.name,
     host: options.host ?? DEFAULT_HOST,
     port: whole('port', options.port, 1, 65535),
+    transport: transportOf(options.transport),
     sessions,
     rampPerSecond: positive('rampPerSecond', options.rampPerSecond ?? 0),
     connectConcurrency: whole('connectConcurrency', options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY, 1),
@@ -135,6 +140,7 @@ export function planWorkers(config: LoadTestConfig, botSpec: string): WorkerConf
       botOptions: config.botOptions,
       host: config.host,
       port: config.port,
+      transport: config.transport,
       sessions,
       rampPerSecond: (config.rampPerSecond * sessions) / config.sessions,
       connectConcurrency: config.connectConcurrency,
@@ -144,6 +150,11 @@ export function planWorkers(config: LoadTestConfig, botSpec: string): WorkerConf
       drainTimeoutMs: config.drainTimeoutMs,
     };
   });
+}
+
+function transportOf(value: unknown): 'tcp' | 'ws' {
+  if (value === undefined || value === 'tcp' || value === 'ws') return value ?? 'tcp';
+  throw new InvalidOptionError('transport', value, "'tcp' or 'ws'");
 }
 
 function whole(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -11,6 +11,11 @@ import {
 import { checkTimerMs } from '../core/timer-range.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
+import { TransportSocket } from './transport-socket.js';
+import { connectWebSocket, type WebSocketConnectOptions } from './ws-connector.js';
+
+/** Largest WebSocket message a client session accepts, bytes (as a server's default). */
+const CLIENT_WS_MAX_MESSAGE_BYTES = 256 * 1024;
 
 /** Default `connectTimeoutMs` of a ClientService. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -30,6 +35,11 @@ export interface ClientServiceOptions<S extends Session> extends ServiceOptions<
    * `tls.connect` option. A session opens once the handshake is done.
    */
   readonly tls?: ConnectionOptions;
+  /**
+   * Open WebSocket sessions instead of TCP: `{ path }` (default `/ws`), `tls` for `wss://`. The same
+   * sessions, hooks and causes; `port` is then the server's WebSocket port. Default: TCP.
+   */
+  readonly ws?: WebSocketConnectOptions;
 }
 
 /**
@@ -43,6 +53,8 @@ export class ClientService<S extends Session = Session> extends Service<S> {
   readonly #connectConcurrency: number;
   readonly #connecting = new Set<Socket>();
   readonly #tls: ConnectionOptions | undefined;
+  readonly #ws: WebSocketConnectOptions | undefined;
+  readonly #connectingWs = new Set<() => void>();
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ClientServiceOptions<S>) {
@@ -54,11 +66,12 @@ export class ClientService<S extends Session = Session> extends Service<S> {
       1,
     );
     this.#tls = options.tls;
+    this.#ws = options.ws;
   }
 
   /** Connection attempts in progress. */
   get connectingCount(): number {
-    return this.#connecting.size;
+    return this.#connecting.size + this.#connectingWs.size;
   }
 
   /**
@@ -94,11 +107,12 @@ export class ClientService<S extends Session = Session> extends Service<S> {
    */
   connect(): Promise<S> {
     if (this.closing) return Promise.reject(new ServiceStateError('connect() on a closing service'));
-    if (this.sessionCount + this.#connecting.size >= this.maxSessionCount) {
+    if (this.sessionCount + this.connectingCount >= this.maxSessionCount) {
       return Promise.reject(
         new ServiceStateError(`maxSessionCount (${this.maxSessionCount}) sessions are live or connecting`),
       );
     }
+    if (this.#ws !== undefined) return this.#connectWebSocket(this.#ws);
     return new Promise<S>((resolve, reject) => {
       const plain = { host: this.host, port: this.port, noDelay: true, allowHalfOpen: false };
       const socket = this.#tls === undefined ? connect(plain) : connectTls({ ...this.#tls, ...plain });
@@ -143,7 +157,26 @@ export class ClientService<S extends Session = Session> extends Service<S> {
     });
   }
 
+  async #connectWebSocket(options: WebSocketConnectOptions): Promise<S> {
+    const attempt = connectWebSocket(this.host, this.port, options, CLIENT_WS_MAX_MESSAGE_BYTES, this.#connectTimeoutMs);
+    this.#connectingWs.add(attempt.abort);
+    let transport;
+    try {
+      transport = await attempt.promise;
+    } finally {
+      this.#connectingWs.delete(attempt.abort);
+    }
+    if (this.closing) {
+      transport.destroy();
+      throw new ServiceStateError('service closed while connecting');
+    }
+    const session = this.adopt(new TransportSocket(transport));
+    if (session instanceof SessionFactoryError) throw session;
+    return session;
+  }
+
   protected stopOpening(): Promise<void> {
+    for (const abort of this.#connectingWs) abort();
     for (const socket of this.#connecting) socket.destroy();
     return Promise.resolve();
   }

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { SessionSocket } from './transport-socket.js';
 
 /** Outgoing bytes of one turn up to this size are joined into one buffer; above it, one writev. */
 const CONCAT_LIMIT = 64 * 1024;
@@ -50,7 +50,7 @@ export class SendQueue {
    * Writes everything queued to `socket` in one write (one buffer, joined if small, or one writev) and
    * empties the queue. `done` is the write callback. Returns the bytes written (0 if none).
    */
-  writeTo(socket: Socket, done: (error?: Error | null) => void): number {
+  writeTo(socket: SessionSocket, done: (error?: Error | null) => void): number {
     if (this.#run !== undefined) this.#closeRun(this.#run);
     const pieces = this.#pieces;
     const count = pieces.length;

@@ -5,6 +5,9 @@ import { logSafely } from '../core/logger.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { WarningThrottle } from '../core/warning-throttle.js';
 import { connectionCapacity, openFileLimit, RESERVED_FDS } from './file-limit.js';
+import { TransportSocket } from './transport-socket.js';
+import { WebSocketListener, type WebSocketListenOptions } from './ws-listener.js';
+import type { WebSocketTransport } from './ws-transport.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
 import {
@@ -16,6 +19,8 @@ import {
 
 export { DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS };
 
+/** Default largest WebSocket message accepted, bytes (several whole packets; larger closes with 1009). */
+export const DEFAULT_WS_MAX_MESSAGE_BYTES = 256 * 1024;
 /** Default `maxSessionCount` of a ServerService. */
 export const DEFAULT_MAX_SESSION_COUNT = 100;
 /** Default listen backlog (Node's own default). */
@@ -53,6 +58,12 @@ export interface ServerServiceOptions<S extends Session> extends ServiceOptions<
   readonly maxPendingHandshakes?: number;
   /** TLS only: most connections handshaking at once from one IP address; more are refused. Default 16. */
   readonly maxPendingHandshakesPerAddress?: number;
+  /**
+   * Also serve WebSocket sessions (browsers): `{ port, path }` (`path` default `/ws`; `tls` for
+   * `wss://`; `onRequest` answers other HTTP requests, e.g. a game page). The same limits, hooks and
+   * causes as TCP; every binary message carries whole packets. Default: none.
+   */
+  readonly ws?: WebSocketListenOptions;
 }
 
 /**
@@ -76,6 +87,8 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   /** TLS connections still in their handshake: not sessions yet, but bounded, and ended by close(). */
   readonly #handshakes: HandshakeGate | undefined;
   #server: Server | undefined;
+  readonly #wsOptions: WebSocketListenOptions | undefined;
+  #ws: WebSocketListener | undefined;
   #refused = 0;
   #accepted = 0;
   /** Open-file limit read at start(); undefined when unknown. */
@@ -105,6 +118,18 @@ export class ServerService<S extends Session = Session> extends Service<S> {
             options.tls,
             this.logger,
           );
+    this.#wsOptions = options.ws;
+    if (options.ws !== undefined) checkInteger('ws.port', options.ws.port, 0, 65535);
+  }
+
+  /** The WebSocket listener's real port once started (also for port 0); undefined without `ws`. */
+  get wsPort(): number | undefined {
+    return this.#ws?.port;
+  }
+
+  /** The WebSocket listener's address once started; undefined without `ws`. */
+  get wsHost(): string | undefined {
+    return this.#ws?.host;
   }
 
   /** True when the service serves TLS. */
@@ -183,13 +208,41 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     server.on('error', this.#handleListenerError);
     this.currentPort = (server.address() as AddressInfo).port;
     this.logger.debug({ host: this.host, port: this.currentPort }, 'listening');
+    if (this.#wsOptions !== undefined) {
+      const ws = new WebSocketListener(this.#wsOptions, this.#wsOptions.maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES, {
+        refusal: (address) => this.#refusalFor(address, true),
+        refused: (address, why) => this.#countRefusal(address, why),
+        adoptTransport: (transport) => this.#adoptTransport(transport),
+      });
+      try {
+        await ws.listen(this.host);
+      } catch (error) {
+        await new Promise((resolve) => server.close(resolve));
+        this.serviceState = 'closed';
+        this.#server = undefined;
+        throw error;
+      }
+      this.#ws = ws;
+      this.logger.debug({ host: ws.host, port: ws.port, path: this.#wsOptions.path ?? '/ws' }, 'websocket listening');
+    }
   }
 
-  protected stopOpening(): Promise<void> {
+  protected async stopOpening(): Promise<void> {
     this.#handshakes?.destroyAll();
     const server = this.#server;
-    if (server === undefined || !server.listening) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    const closing = this.#ws?.close();
+    if (server !== undefined && server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closing;
+  }
+
+  /** A WebSocket session's transport: made into a session like an accepted TCP socket. */
+  #adoptTransport(transport: WebSocketTransport): void {
+    const address = transport.remoteAddress;
+    this.#accepted++;
+    const session = this.adopt(new TransportSocket(transport));
+    if (!(session instanceof SessionFactoryError) && this.#maxPerAddress > 0) {
+      this.#perAddress.set(address, this.sessionCountFrom(address) + 1);
+    }
   }
 
   #handshake(raw: Socket, context: SecureContext): void {
@@ -206,6 +259,11 @@ export class ServerService<S extends Session = Session> extends Service<S> {
 
   /** Why a connection from `socket` must be refused now, or undefined to accept it. */
   #refusal(socket: Socket, countHandshakes = true): string | undefined {
+    return this.#refusalFor(socket.remoteAddress ?? '', countHandshakes);
+  }
+
+  /** Why a connection from `address` must be refused now, or undefined to accept it. */
+  #refusalFor(address: string, countHandshakes: boolean): string | undefined {
     if (this.closing) return 'service closing';
     if (this.sessionCount >= this.maxSessionCount) return 'at maxSessionCount';
     // Past the open-file limit the OS would drop connections unseen; refusing them is seen and counted.
@@ -213,7 +271,6 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     const handshakes = countHandshakes ? (this.#handshakes?.size ?? 0) : 0;
     if (this.sessionCount + handshakes >= this.#fdCapacity) return 'at the open-file limit';
     if (this.#maxPerAddress > 0) {
-      const address = socket.remoteAddress ?? '';
       const handshaking = this.#handshakes?.pendingFrom(address) ?? 0;
       if (this.sessionCountFrom(address) + handshaking >= this.#maxPerAddress) return 'at maxSessionsPerAddress';
     }
@@ -249,11 +306,15 @@ export class ServerService<S extends Session = Session> extends Service<S> {
 
   /** Closes `socket` at once, counts it, and warns (rate-limited) when a limit turned it away. */
   #refuse(socket: Socket, why: string): void {
-    this.#refused++;
-    this.serviceCounters.refusedFor(why);
-    const address = socket.remoteAddress ?? '';
     socket.on('error', ignoreError);
     socket.destroy();
+    this.#countRefusal(socket.remoteAddress ?? '', why);
+  }
+
+  /** Counts a refused connection and warns (rate-limited) when a limit turned it away. */
+  #countRefusal(address: string, why: string): void {
+    this.#refused++;
+    this.serviceCounters.refusedFor(why);
     this.logger.debug({ live: this.sessionCount, refused: this.#refused, address }, `connection refused: ${why}`);
     if (this.closing) return;
     const count = this.#fullWarning.count(performance.now());

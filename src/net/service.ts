@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
 import { catchRejection, describeType, describeValue, isInstance } from '../core/describe.js';
 import { InvalidOptionError, ServiceStateError, SessionFactoryError } from '../core/errors.js';
@@ -10,6 +9,7 @@ import { DEFAULT_STALL_TIMEOUT_MS } from './fanout-flow.js';
 import { DEFAULT_READ_BUDGET_BYTES } from './read-budget.js';
 import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './send-queue.js';
 import { Session } from './session.js';
+import type { SessionSocket } from './transport-socket.js';
 import { ServiceCounters, type ServiceCountersView } from './service-counters.js';
 import { kTraffic } from './session-traffic.js';
 import {
@@ -242,7 +242,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
    * socket, counting it in `factoryFailureCount`) when the factory throws or returns something that is
    * not a new, unattached Session of this installation; the live set is not touched then.
    */
-  protected adopt(socket: Socket): S | SessionFactoryError {
+  protected adopt(socket: SessionSocket): S | SessionFactoryError {
     let made: unknown;
     try {
       made = this.#sessionFactory();
@@ -269,7 +269,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
     return session;
   }
 
-  #factoryFailed(socket: Socket, error: SessionFactoryError): SessionFactoryError {
+  #factoryFailed(socket: SessionSocket, error: SessionFactoryError): SessionFactoryError {
     this.#factoryFailures++;
     socket.on('error', ignoreError);
     socket.destroy();

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { SessionSocket } from './transport-socket.js';
 import type { Logger } from '../core/logger.js';
 import type { DisconnectCause } from '../core/disconnect-cause.js';
 
@@ -90,4 +90,4 @@ export { kWatchHook } from '../core/watch-hook.js';
 export type CloseListener = (session: object, cause: DisconnectCause) => void;
 
 /** Internal signature of {@link kAttach}. */
-export type AttachFn = (socket: Socket, host: SessionHost, settings: SessionSettings) => void;
+export type AttachFn = (socket: SessionSocket, host: SessionHost, settings: SessionSettings) => void;

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
 import {
   BadConsumedCountError,
@@ -11,6 +10,7 @@ import {
   SendStalledError,
   ServiceStateError,
   SocketError,
+  WebSocketProtocolError,
   type GamewireError,
 } from '../core/errors.js';
 import { catchRejection, isInstance, isThenable } from '../core/describe.js';
@@ -23,6 +23,7 @@ import { cutsOffOverCap, FanoutFlow, kFanoutPaused, kFlowState, msUntilStalled, 
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
 import { kBudgetResume, ReadBudget, resumeNextTurn, type BudgetReader } from './read-budget.js';
 import { SendQueue } from './send-queue.js';
+import { isCauseAware, TransportSocket, type SessionSocket } from './transport-socket.js';
 import { isDebugSession, sessionContextLogger } from './session-log.js';
 import { kTraffic, TrafficCounters, type SessionTraffic } from './session-traffic.js';
 import {
@@ -86,7 +87,7 @@ export class Session implements Flushable, FlowParty, BudgetReader {
   readonly id: number = sessionIds.next();
 
   #sessionState: SessionState = 'connecting';
-  #socket: Socket | undefined;
+  #socket: SessionSocket | undefined;
   #host: SessionHost | undefined;
   #logger: Logger = silentLogger;
   #settings: SessionSettings | undefined;
@@ -280,7 +281,7 @@ export class Session implements Flushable, FlowParty, BudgetReader {
   }
 
   /** Internal: called once by the owning service with the connected socket. */
-  [kAttach](socket: Socket, host: SessionHost, settings: SessionSettings): void {
+  [kAttach](socket: SessionSocket, host: SessionHost, settings: SessionSettings): void {
     if (this.#host !== undefined) throw new ServiceStateError(`session ${this.id} is already attached`);
     this.#socket = socket;
     this.#host = host;
@@ -300,7 +301,8 @@ export class Session implements Flushable, FlowParty, BudgetReader {
     this.#recvBuffer = new RecvBuffer(settings.recvBufferSize);
     this.#peerAddress = socket.remoteAddress ?? '';
     this.#peerPort = socket.remotePort ?? 0;
-    if ((socket as { encrypted?: boolean }).encrypted === true) this.#transport = 'tls';
+    if (socket instanceof TransportSocket) this.#transport = socket.kind;
+    else if ((socket as { encrypted?: boolean }).encrypted === true) this.#transport = 'tls';
     const remote = `${this.#peerAddress}:${this.#peerPort}`;
     const debug = isDebugSession(this.id, this.#peerAddress, this.#peerPort);
     this.#logger = sessionContextLogger(settings.logger, { remote, transport: this.#transport }, debug);
@@ -328,7 +330,10 @@ export class Session implements Flushable, FlowParty, BudgetReader {
     this.#moveTo('closing');
     this.flushSendQueue();
     this.#flow?.releaseAll(); // sends now return false: nothing more will come to drain
-    this.#socket?.end();
+    const socket = this.#socket;
+    // Over WebSocket the close frame tells the peer the cause; TCP has only its FIN.
+    if (socket !== undefined && isCauseAware(socket)) socket.endWithCause(cause);
+    else socket?.end();
     this.#startLingerTimer();
     this.#stopPausing();
   }
@@ -559,6 +564,8 @@ export class Session implements Flushable, FlowParty, BudgetReader {
     if (this.#cause !== undefined && this.#sessionState !== 'open') return;
     if (ordinary) {
       this.#cause = disconnectCause(DisconnectCode.ConnectionReset, `connection reset (${code})`);
+    } else if (error instanceof WebSocketProtocolError) {
+      this.#cause = disconnectCause(error.disconnectCode, error.message, error);
     } else {
       const wrapped = new SocketError(error);
       this.#logger.warn({ sessionId: this.id, err: error }, 'session socket error');

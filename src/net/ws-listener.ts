@@ -21,6 +21,8 @@ export interface WebSocketListenOptions {
   readonly path?: string;
   /** Serve `wss://`: the key and certificate and any other `https.createServer` option. */
   readonly tls?: TlsOptions;
+  /** Largest message accepted, bytes: it may hold several whole packets. Past it: close 1009. Default 262144. */
+  readonly maxMessageBytes?: number;
   /** Compress messages (permessage-deflate). Costs latency and CPU per message. Default false. */
   readonly perMessageDeflate?: boolean;
   /** Answers plain HTTP requests (not upgrades), e.g. a game page. Default: 404 for everything. */

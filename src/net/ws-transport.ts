@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import type { DisconnectCause } from '../core/disconnect-cause.js';
 import { WebSocketProtocolError } from '../core/errors.js';
 import { WS_CLOSE_CODE, wsCloseReason } from '../core/websocket-close.js';
@@ -10,7 +9,23 @@ const HEADER_SIZE = 4;
 /** Internal: the transport of a `ws` WebSocket, found by the module-level listeners below. */
 const kTransport: unique symbol = Symbol('gamewire.wsTransport');
 
-interface TaggedWebSocket extends WebSocket {
+/**
+ * What the transport uses of a `ws` WebSocket. Declared here so that gamewire's type declarations do
+ * not depend on `ws`'s (users need not install @types/ws).
+ */
+export interface WsSocket {
+  readonly bufferedAmount: number;
+  send(data: Uint8Array, options: { binary: boolean; compress: boolean; fin: boolean }, done: (error?: Error | null) => void): void;
+  pause(): void;
+  resume(): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+  on(event: 'message', listener: (this: TaggedWebSocket, data: Buffer, isBinary: boolean) => void): unknown;
+  on(event: 'error', listener: (this: TaggedWebSocket, error: Error) => void): unknown;
+  on(event: 'close', listener: (this: TaggedWebSocket, code: number) => void): unknown;
+}
+
+interface TaggedWebSocket extends WsSocket {
   [kTransport]?: WebSocketTransport;
 }
 
@@ -25,13 +40,13 @@ export class WebSocketTransport implements Transport {
   readonly kind: TransportKind;
   readonly remoteAddress: string;
   readonly remotePort: number;
-  readonly #socket: WebSocket;
+  readonly #socket: WsSocket;
   #sink: TransportSink | undefined;
   /** True once we sent a close frame or terminated: the close that follows is ours, not the peer's. */
   #ending = false;
   #closed = false;
 
-  constructor(socket: WebSocket, secure: boolean, remoteAddress: string, remotePort: number) {
+  constructor(socket: WsSocket, secure: boolean, remoteAddress: string, remotePort: number) {
     this.kind = secure ? 'wss' : 'ws';
     this.#socket = socket;
     this.remoteAddress = remoteAddress;
@@ -133,7 +148,7 @@ export class WebSocketTransport implements Transport {
   }
 }
 
-const SEND_OPTIONS = Object.freeze({ binary: true, compress: false, fin: true });
+const SEND_OPTIONS = { binary: true, compress: false, fin: true };
 
 function socketOnMessage(this: TaggedWebSocket, data: Buffer, isBinary: boolean): void {
   this[kTransport]?.onMessage(data, isBinary);

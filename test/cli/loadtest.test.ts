@@ -103,5 +103,27 @@ describe('gamewire loadtest', { timeout: 30_000 }, () => {
     assert.equal(await bad.waitForExit(20_000), 1, bad.output());
     assert.match(bad.output(), /bot 'plain': createSession returned Object \(object\), not a Session of this gamewire installation/);
   });
+
+  it('--transport ws drives the same bots over WebSocket: every echo answered, the chat bots see every chat', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const echo = runCli(cleanup, ['echo-server', '--port', '0', '--ws-port', '0']);
+    const echoPort = /websocket listening on 127\.0\.0\.1:(\d+)/.exec(await echo.waitForLine(/websocket listening/, 10_000))?.[1] as string;
+    const cli = runCli(cleanup, ['loadtest', '--transport', 'ws', '--port', echoPort, '--sessions', '6', '--workers', '1', '--duration-s', '2', '--interval-ms', '10']);
+    assert.equal(await cli.waitForExit(20_000), 0, cli.output());
+    const out = cli.stdoutLines.join('\n');
+    assert.match(out, /to ws:\/\/127\.0\.0\.1:\d+\/ws/);
+    assert.match(out, /result\s+PASS \(0 errors\)/);
+    const sent = Number(/packets sent\s+(\d+)/.exec(out)?.[1]);
+    assert.ok(sent > 0 && sent === Number(/packets received\s+(\d+)/.exec(out)?.[1]), out);
+
+    const chat = runCli(cleanup, ['chat-server', '--port', '0', '--ws-port', '0']);
+    const chatPort = /websocket listening on 127\.0\.0\.1:(\d+)/.exec(await chat.waitForLine(/websocket listening/, 10_000))?.[1] as string;
+    const dummy = runCli(cleanup, ['dummy-client', '--scenario', 'chat', '--transport', 'ws', '--port', chatPort, '--sessions', '3', '--interval-ms', '100', '--duration-s', '2']);
+    assert.equal(await dummy.waitForExit(20_000), 0, dummy.output());
+    const chatOut = dummy.stdoutLines.join('\n');
+    const roundTrips = Number(/round trips\s+(\d+)/.exec(chatOut)?.[1]);
+    const deliveries = Number(/counter deliveries\s+(\d+)/.exec(chatOut)?.[1]);
+    assert.ok(roundTrips > 0 && deliveries <= 3 * roundTrips && deliveries >= 3 * roundTrips - 6, chatOut);
+  });
 });
 

@@ -25,6 +25,7 @@ function workerConfig(port: number, fields: Partial<WorkerConfig> = {}): WorkerC
     botOptions: { intervalMs: 10, message: 'ramp', size: undefined, extra: {} },
     host: '127.0.0.1',
     port,
+    transport: 'tcp',
     sessions: 10,
     rampPerSecond: 0,
     connectConcurrency: 256,

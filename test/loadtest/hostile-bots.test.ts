@@ -21,6 +21,7 @@ function config(port: number): WorkerConfig {
     botOptions: { intervalMs: 10, message: 'x', size: undefined, extra: {} },
     host: '127.0.0.1',
     port,
+    transport: 'tcp',
     sessions: 4,
     rampPerSecond: 0,
     connectConcurrency: 4,

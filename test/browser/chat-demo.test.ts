@@ -1,0 +1,154 @@
+/**
+ * The demo game in a real browser: Debian's Chromium driven by playwright-core. Two pages and one TCP
+ * client share the chat-server's room. Where no Chromium is installed the suite says so in one line and
+ * skips, unless GAMEWIRE_REQUIRE_BROWSER=1 (CI sets it), which makes a missing browser a failure.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { MessageInit, MessageType } from '../../src/packet/message-type.js';
+import { C_CHAT, C_ENTER_GAME, C_LOGIN, S_CHAT, S_ENTER_GAME } from '../../src/samples/protocol/packets.js';
+import { runCli } from '../helpers/cli.js';
+import { packet, PacketReader, type ParsedPacket } from '../helpers/packets.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { Condition, cleanupAfter, type Cleanup } from '../helpers/wait.js';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const REQUIRED = process.env['GAMEWIRE_REQUIRE_BROWSER'] === '1';
+const ARTIFACTS = process.env['GAMEWIRE_TEST_ARTIFACTS'] ?? fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+// The flags a root, offline, headless machine needs (no sandbox as root; no calls home).
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+const READY = /listening on 127\.0\.0\.1:(\d+).*websocket listening on 127\.0\.0\.1:(\d+)/;
+
+const browserMissing = !existsSync(CHROMIUM);
+if (browserMissing && !REQUIRED) console.log(`# SKIP browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+
+/** A TCP player speaking the packets directly, in the same room as the pages. */
+class TcpPlayer {
+  readonly packets: ParsedPacket[] = [];
+  readonly #reader = new PacketReader();
+  readonly #changed = new Condition();
+
+  constructor(readonly client: RawClient) {
+    client.socket.on('data', (chunk: Buffer) => {
+      this.packets.push(...this.#reader.push(chunk));
+      this.#changed.notify();
+    });
+  }
+
+  send<T>(type: MessageType<T>, message: MessageInit<T>): Promise<void> {
+    return this.client.write(packet(type.id, type.encodeBody(message)));
+  }
+
+  async waitFor<T>(type: MessageType<T>, match: (message: T) => boolean, label: string): Promise<T> {
+    let found: T | undefined;
+    await this.#changed.until(() => {
+      for (const p of this.packets) {
+        if (p.id !== type.id) continue;
+        const message = type.decode(p.bytes.subarray(4));
+        if (match(message)) {
+          found = message;
+          return true;
+        }
+      }
+      return false;
+    }, label, 15_000);
+    return found as T;
+  }
+}
+
+async function openPage(cleanup: Cleanup, browser: Browser, url: string, name: string): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => console.log(`# page ${name} error: ${error.message}`));
+  cleanup.add(async () => {
+    if (!page.isClosed()) await page.close();
+  });
+  await page.goto(url);
+  // Expressions run in the page (strings: this file is compiled without the DOM's types).
+  await page.waitForFunction("document.getElementById('status')?.textContent?.startsWith('connected as') === true", undefined, { timeout: 15_000 });
+  return page;
+}
+
+/** The player id a page shows for itself (the ★ entry of its player list). */
+async function ownId(page: Page): Promise<number> {
+  const id = await page.locator('#players li', { hasText: '★' }).getAttribute('data-player-id');
+  return Number(id);
+}
+
+describe('the chat demo page in Chromium', { skip: browserMissing && !REQUIRED, timeout: 90_000 }, () => {
+  it('two pages and a TCP client share a room: chat, moves and leaving are seen by all', async (t) => {
+    assert.ok(!browserMissing, `GAMEWIRE_REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM}`);
+    const cleanup = cleanupAfter(t);
+    const server = runCli(cleanup, ['chat-server', '--port', '0', '--ws-port', '0']);
+    const ready = READY.exec(await server.waitForLine(READY, 15_000)) as RegExpExecArray;
+    const tcpPort = Number(ready[1]);
+    const url = `http://127.0.0.1:${ready[2]}/`;
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    cleanup.add(() => browser.close());
+    const pages: Array<[string, Page]> = [];
+    try {
+      const a = await openPage(cleanup, browser, url, 'A');
+      pages.push(['A', a]);
+      const b = await openPage(cleanup, browser, url, 'B');
+      pages.push(['B', b]);
+      const aId = await ownId(a);
+      const bId = await ownId(b);
+
+      const bot = new TcpPlayer(await RawClient.connect(tcpPort, { cleanup }));
+      await bot.send(C_LOGIN, { account: 'tcp-bot' });
+      await bot.send(C_ENTER_GAME, { playerIndex: 0 });
+      await bot.waitFor(S_ENTER_GAME, (m) => m.success, 'the TCP bot to enter');
+
+      // A chat typed in page A shows in page B and reaches the TCP bot.
+      await a.fill('#chat-input', 'hello from page A');
+      await a.click('#chat-form button');
+      await b.locator('#chat-log li', { hasText: 'hello from page A' }).waitFor({ timeout: 15_000 });
+      const heard = await bot.waitFor(S_CHAT, (m) => m.msg === 'hello from page A', 'the chat at the TCP bot');
+      assert.equal(heard.playerId, aId);
+
+      // A chat from the TCP bot reaches both pages.
+      await bot.send(C_CHAT, { msg: 'hello from TCP', sentAtMs: 1 });
+      await a.locator('#chat-log li', { hasText: 'hello from TCP' }).waitFor({ timeout: 15_000 });
+      await b.locator('#chat-log li', { hasText: 'hello from TCP' }).waitFor({ timeout: 15_000 });
+
+      // A move in page B moves B's dot in page A.
+      const bInA = a.locator(`#players li[data-player-id="${bId}"]`);
+      await bInA.waitFor({ timeout: 15_000 });
+      const before = Number(await bInA.getAttribute('data-x'));
+      await b.focus('#field');
+      for (let i = 0; i < 3; i++) await b.keyboard.press(before > 300 ? 'ArrowLeft' : 'ArrowRight');
+      const expected = before > 300 ? before - 30 : before + 30;
+      await a.waitForFunction(
+        `document.querySelector('#players li[data-player-id="${bId}"]')?.getAttribute('data-x') === '${expected}'`,
+        undefined,
+        { timeout: 15_000 },
+      );
+
+      // Closing page A makes its dot vanish from page B.
+      await b.locator(`#players li[data-player-id="${aId}"]`).waitFor({ timeout: 15_000 });
+      await a.close();
+      await b.locator(`#players li[data-player-id="${aId}"]`).waitFor({ state: 'detached', timeout: 15_000 });
+    } catch (error) {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      for (const [name, page] of pages) {
+        if (!page.isClosed()) await page.screenshot({ path: join(ARTIFACTS, `chat-demo-${name}.png`) }).catch(() => undefined);
+      }
+      throw error;
+    }
+    server.child.kill('SIGTERM');
+    assert.equal(await server.waitForExit(15_000), 0, server.output());
+  });
+});
