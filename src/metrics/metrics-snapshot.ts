@@ -67,25 +67,31 @@ function emptySnapshot(): TransportSnapshot {
  */
 export function snapshotServices(services: Iterable<Service<Session>>): Map<string, TransportSnapshot> {
   const byTransport = new Map<string, TransportSnapshot>();
-  for (const service of services) {
-    const transport = transportOf(service);
+  const snapshotOf = (transport: string): TransportSnapshot => {
     let snap = byTransport.get(transport);
     if (snap === undefined) byTransport.set(transport, (snap = emptySnapshot()));
-    const counters = service.counters;
-    snap.sessions += service.sessionCount;
-    snap.sessionLimit += service.maxSessionCount;
-    if (service instanceof ServerService) {
-      snap.accepted += service.acceptedCount;
-      snap.refused.tls_handshake += service.tlsFailureCount;
+    return snap;
+  };
+  for (const service of services) {
+    // The service's own transport always shows, even before its first session; the session limit is
+    // the service's, shared by all its transports, so it is shown once, there.
+    const main = snapshotOf(transportOf(service));
+    main.sessionLimit += service.maxSessionCount;
+    if (service instanceof ServerService) main.refused.tls_handshake += service.tlsFailureCount;
+    for (const [transport, counters] of service.counters.byTransport) {
+      const snap = snapshotOf(transport);
+      snap.accepted += counters.accepted;
+      for (const [reason, count] of Object.entries(counters.refused)) snap.refused[reason as RefusalReason] += count;
+      for (const [cause, count] of counters.disconnects) snap.disconnects.set(cause, (snap.disconnects.get(cause) ?? 0) + count);
+      const closed = counters.closedTraffic;
+      snap.bytesReceived += closed.bytesReceived;
+      snap.bytesSent += closed.bytesSent;
+      snap.packetsReceived += closed.packetsReceived;
+      snap.packetsSent += closed.packetsSent;
     }
-    for (const [reason, count] of Object.entries(counters.refused)) snap.refused[reason as RefusalReason] += count;
-    for (const [cause, count] of counters.disconnects) snap.disconnects.set(cause, (snap.disconnects.get(cause) ?? 0) + count);
-    const closed = counters.closedTraffic;
-    snap.bytesReceived += closed.bytesReceived;
-    snap.bytesSent += closed.bytesSent;
-    snap.packetsReceived += closed.packetsReceived;
-    snap.packetsSent += closed.packetsSent;
     for (const session of service.sessions) {
+      const snap = snapshotOf(session.transport);
+      snap.sessions++;
       const traffic = session[kTraffic];
       snap.bytesReceived += traffic.bytesReceived;
       snap.bytesSent += traffic.bytesSent;

@@ -211,7 +211,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     if (this.#wsOptions !== undefined) {
       const ws = new WebSocketListener(this.#wsOptions, this.#wsOptions.maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES, {
         refusal: (address) => this.#refusalFor(address, true),
-        refused: (address, why) => this.#countRefusal(address, why),
+        refused: (address, why) => this.#countRefusal(address, why, this.#wsOptions?.tls === undefined ? 'ws' : 'wss'),
         adoptTransport: (transport) => this.#adoptTransport(transport),
       });
       try {
@@ -239,6 +239,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   #adoptTransport(transport: WebSocketTransport): void {
     const address = transport.remoteAddress;
     this.#accepted++;
+    this.serviceCounters.accepted(transport.kind);
     const session = this.adopt(new TransportSocket(transport));
     if (!(session instanceof SessionFactoryError) && this.#maxPerAddress > 0) {
       this.#perAddress.set(address, this.sessionCountFrom(address) + 1);
@@ -298,6 +299,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
       return;
     }
     this.#accepted++;
+    this.serviceCounters.accepted(this.#tcpTransport);
     const session = this.adopt(socket);
     if (!(session instanceof SessionFactoryError) && this.#maxPerAddress > 0) {
       this.#perAddress.set(address, this.sessionCountFrom(address) + 1);
@@ -308,13 +310,18 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   #refuse(socket: Socket, why: string): void {
     socket.on('error', ignoreError);
     socket.destroy();
-    this.#countRefusal(socket.remoteAddress ?? '', why);
+    this.#countRefusal(socket.remoteAddress ?? '', why, this.#tcpTransport);
+  }
+
+  /** The transport label of the TCP listener's sessions. */
+  get #tcpTransport(): string {
+    return this.#tls === undefined ? 'tcp' : 'tls';
   }
 
   /** Counts a refused connection and warns (rate-limited) when a limit turned it away. */
-  #countRefusal(address: string, why: string): void {
+  #countRefusal(address: string, why: string, transport: string): void {
     this.#refused++;
-    this.serviceCounters.refusedFor(why);
+    this.serviceCounters.refusedFor(why, transport);
     this.logger.debug({ live: this.sessionCount, refused: this.#refused, address }, `connection refused: ${why}`);
     if (this.closing) return;
     const count = this.#fullWarning.count(performance.now());
@@ -344,7 +351,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     // Node reports an accept that failed for lack of file descriptors here; libuv has already closed
     // the waiting connections, so the peers see a reset.
     this.#refused++;
-    this.serviceCounters.refused.emfile++;
+    this.serviceCounters.emfile(this.#tcpTransport);
     const count = this.#fdWarning.count(performance.now());
     if (count === 0) return;
     logSafely(

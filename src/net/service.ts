@@ -283,7 +283,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   /** Internal: a session ended; it leaves the live set exactly once. */
   [kSessionClosed](session: object, cause: DisconnectCause): void {
     if (!this.#liveSessions.delete(session as S)) return;
-    this.serviceCounters.sessionClosed(cause.code, (session as S)[kTraffic]);
+    this.serviceCounters.sessionClosed(cause.code, (session as S)[kTraffic], (session as S).transport);
     (session as S).logger.debug({ cause: cause.code }, 'session closed');
     this.sessionLeft(session as S);
     if (this.#liveSessions.size === 0) this.#notifyDrained?.();
