@@ -15,6 +15,8 @@ import {
 const FIELD_W = 640;
 const FIELD_H = 400;
 const STEP = 10;
+/** Dots stay this far inside the field, so a whole dot is always seen. */
+const MARGIN = 12;
 const COLORS = ['#2f6feb', '#d1242f', '#1a7f37', '#9a6700', '#8250df', '#bf3989', '#0a7ea4'];
 
 interface Dot {
@@ -103,8 +105,8 @@ canvas.addEventListener('keydown', (event) => {
   const delta = ARROWS[event.key];
   if (delta === undefined) return;
   event.preventDefault();
-  me.x = clamp(me.x + delta[0] * STEP, 0, FIELD_W);
-  me.y = clamp(me.y + delta[1] * STEP, 0, FIELD_H);
+  me.x = clamp(me.x + delta[0] * STEP, MARGIN, FIELD_W - MARGIN);
+  me.y = clamp(me.y + delta[1] * STEP, MARGIN, FIELD_H - MARGIN);
   sendMove();
   render();
 });
