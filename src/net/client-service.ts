@@ -1,16 +1,9 @@
-import { connect, type Socket } from 'node:net';
-import { connect as connectTls, type ConnectionOptions } from 'node:tls';
-import {
-  ClientStartError,
-  ConnectError,
-  ConnectTimeoutError,
-  GamewireError,
-  ServiceStateError,
-  SessionFactoryError,
-} from '../core/errors.js';
+import type { ConnectionOptions } from 'node:tls';
+import { ClientStartError, ConnectError, GamewireError, ServiceStateError } from '../core/errors.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
+import { TcpConnector } from './tcp-connector.js';
 
 /** Default `connectTimeoutMs` of a ClientService. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -39,26 +32,24 @@ export interface ClientServiceOptions<S extends Session> extends ServiceOptions<
 export class ClientService<S extends Session = Session> extends Service<S> {
   /** Always `client`. */
   readonly type = 'client' as const;
-  readonly #connectTimeoutMs: number;
   readonly #connectConcurrency: number;
-  readonly #connecting = new Set<Socket>();
-  readonly #tls: ConnectionOptions | undefined;
+  readonly #connector: TcpConnector;
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ClientServiceOptions<S>) {
     super(options, 1);
-    this.#connectTimeoutMs = checkTimerMs('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1);
+    const timeoutMs = checkTimerMs('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1);
     this.#connectConcurrency = checkInteger(
       'connectConcurrency',
       options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY,
       1,
     );
-    this.#tls = options.tls;
+    this.#connector = new TcpConnector({ host: this.host, port: this.port, timeoutMs, tls: options.tls });
   }
 
   /** Connection attempts in progress. */
   get connectingCount(): number {
-    return this.#connecting.size;
+    return this.#connector.pendingCount;
   }
 
   /**
@@ -94,59 +85,20 @@ export class ClientService<S extends Session = Session> extends Service<S> {
    */
   connect(): Promise<S> {
     if (this.closing) return Promise.reject(new ServiceStateError('connect() on a closing service'));
-    if (this.sessionCount + this.#connecting.size >= this.maxSessionCount) {
+    if (this.sessionCount + this.#connector.pendingCount >= this.maxSessionCount) {
       return Promise.reject(
         new ServiceStateError(`maxSessionCount (${this.maxSessionCount}) sessions are live or connecting`),
       );
     }
-    return new Promise<S>((resolve, reject) => {
-      const plain = { host: this.host, port: this.port, noDelay: true, allowHalfOpen: false };
-      const socket = this.#tls === undefined ? connect(plain) : connectTls({ ...this.#tls, ...plain });
-      const connectedEvent = this.#tls === undefined ? 'connect' : 'secureConnect';
-      this.#connecting.add(socket);
-      const settle = (): void => {
-        clearTimeout(timer);
-        this.#connecting.delete(socket);
-        socket.off(connectedEvent, onConnect);
-        socket.off('error', onError);
-        socket.off('close', onClose);
-      };
-      const onConnect = (): void => {
-        settle();
-        if (this.closing) {
-          socket.destroy();
-          reject(new ServiceStateError('service closed while connecting'));
-          return;
-        }
-        const session = this.adopt(socket);
-        if (session instanceof SessionFactoryError) reject(session);
-        else resolve(session);
-      };
-      const onError = (error: Error): void => {
-        settle();
-        socket.destroy();
-        reject(new ConnectError(this.host, this.port, error));
-      };
-      const onClose = (): void => {
-        settle();
-        reject(new ServiceStateError('connection attempt aborted: service closing'));
-      };
-      const timer = setTimeout(() => {
-        settle();
-        socket.on('error', ignoreError);
-        socket.destroy();
-        reject(new ConnectTimeoutError(this.host, this.port, this.#connectTimeoutMs));
-      }, this.#connectTimeoutMs);
-      socket.once(connectedEvent, onConnect);
-      socket.once('error', onError);
-      socket.once('close', onClose);
+    return this.#connector.connect<S>((transport) => {
+      if (!this.closing) return this.adopt(transport);
+      transport.destroy();
+      return new ServiceStateError('service closed while connecting');
     });
   }
 
   protected stopOpening(): Promise<void> {
-    for (const socket of this.#connecting) socket.destroy();
+    this.#connector.abortAll();
     return Promise.resolve();
   }
 }
-
-function ignoreError(): void {}

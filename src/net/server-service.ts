@@ -1,5 +1,4 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import { errnoCode, ListenError, SessionFactoryError } from '../core/errors.js';
 import { logSafely } from '../core/logger.js';
 import { checkTimerMs } from '../core/timer-range.js';
@@ -7,11 +6,13 @@ import { WarningThrottle } from '../core/warning-throttle.js';
 import { connectionCapacity, openFileLimit, RESERVED_FDS } from './file-limit.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
+import type { Listener, ListenerOwner } from './listener.js';
+import { TcpListener } from './tcp-listener.js';
+import type { Transport } from './transport.js';
 import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
   DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
-  HandshakeGate,
 } from './tls-handshakes.js';
 
 export { DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS };
@@ -73,9 +74,9 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   readonly #maxPerAddress: number;
   readonly #perAddress = new Map<string, number>();
   readonly #tls: TlsOptions | undefined;
-  /** TLS connections still in their handshake: not sessions yet, but bounded, and ended by close(). */
-  readonly #handshakes: HandshakeGate | undefined;
-  #server: Server | undefined;
+  /** Where connections come from: the TCP (or TLS) listener, and any added with {@link addListener}. */
+  readonly #listeners: Listener[] = [];
+  readonly #owner: ListenerOwner;
   #refused = 0;
   #accepted = 0;
   /** Open-file limit read at start(); undefined when unknown. */
@@ -93,18 +94,38 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     this.#tls = options.tls;
     const maxPending = checkInteger('maxPendingHandshakes', options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES, 1);
     const perAddress = options.maxPendingHandshakesPerAddress ?? Math.min(DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, maxPending);
-    this.#handshakes =
+    const tls =
       options.tls === undefined
         ? undefined
-        : new HandshakeGate(
-            {
+        : {
+            options: options.tls,
+            limits: {
               maxPending,
               maxPendingPerAddress: checkInteger('maxPendingHandshakesPerAddress', perAddress, 1, maxPending),
               timeoutMs: checkTimerMs('tls.handshakeTimeout', options.tls.handshakeTimeout ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, 1),
             },
-            options.tls,
-            this.logger,
-          );
+          };
+    this.#owner = {
+      refusal: (address, countHandshakes) => this.#refusal(address, countHandshakes),
+      refused: (address, why) => this.#refuse(address, why),
+      hasRoom: (pending) => this.sessionCount + pending < Math.min(this.maxSessionCount, this.#fdCapacity),
+      admit: (transport) => this.#admit(transport),
+    };
+    const host = this.host;
+    const logger = this.logger;
+    const onError = this.#handleListenerError;
+    this.#listeners.push(new TcpListener(this.#owner, { host, port: this.port, backlog: this.#backlog, tls, logger, onError }));
+  }
+
+  /**
+   * Internal: adds a listener made with `make` (given the owner every listener hands its connections
+   * to), started and closed with the service: one ServerService can accept TCP and WebSocket at once.
+   * Call before `start()`.
+   */
+  addListener(make: (owner: ListenerOwner) => Listener): Listener {
+    const listener = make(this.#owner);
+    this.#listeners.push(listener);
+    return listener;
   }
 
   /** True when the service serves TLS. */
@@ -114,12 +135,18 @@ export class ServerService<S extends Session = Session> extends Service<S> {
 
   /** TLS connections that failed before a session was made (bad handshake, timeout, dropped to make room). */
   get tlsFailureCount(): number {
-    return this.#handshakes?.failureCount ?? 0;
+    return (this.#listeners[0] as Listener).handshakeFailureCount;
   }
 
   /** TLS handshakes in progress now. */
   get pendingHandshakeCount(): number {
-    return this.#handshakes?.size ?? 0;
+    return this.#pendingHandshakes();
+  }
+
+  #pendingHandshakes(): number {
+    let pending = 0;
+    for (const listener of this.#listeners) pending += listener.pendingHandshakeCount;
+    return pending;
   }
 
   /**
@@ -155,66 +182,33 @@ export class ServerService<S extends Session = Session> extends Service<S> {
           'connections past it are refused; raise ulimit -n to serve more',
       );
     }
-    let server: Server;
-    if (this.#tls === undefined) {
-      server = createServer({ noDelay: true, allowHalfOpen: false }, this.#handleConnection);
-    } else {
-      // TLS sockets are made here from accepted TCP sockets (the public TLSSocket API), so that a
-      // connection is refused before its handshake, a handshake has a deadline, and close() can end
-      // handshakes in progress.
-      const context = createSecureContext(this.#tls);
-      server = createServer({ noDelay: true, allowHalfOpen: false }, (raw) => this.#handshake(raw, context));
-    }
-    this.#server = server;
+    const [tcp, ...others] = this.#listeners as [Listener, ...Listener[]];
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: this.host, port: this.port, backlog: this.#backlog }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      this.currentPort = await tcp.listen();
+      for (const listener of others) await listener.listen();
     } catch (error) {
       this.serviceState = 'closed';
-      this.#server = undefined;
+      await Promise.all(this.#listeners.map((listener) => listener.close()));
       throw new ListenError(this.host, this.port, error);
     }
-    // Errors after listening (EMFILE on accept, for example) must not crash the process.
-    server.on('error', this.#handleListenerError);
-    this.currentPort = (server.address() as AddressInfo).port;
     this.logger.debug({ host: this.host, port: this.currentPort }, 'listening');
   }
 
   protected stopOpening(): Promise<void> {
-    this.#handshakes?.destroyAll();
-    const server = this.#server;
-    if (server === undefined || !server.listening) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    return Promise.all(this.#listeners.map((listener) => listener.close())).then(() => undefined);
   }
 
-  #handshake(raw: Socket, context: SecureContext): void {
-    const gate = this.#handshakes as HandshakeGate;
-    const address = raw.remoteAddress ?? '';
-    const why = this.#refusal(raw, false) ?? (gate.addressFull(address) ? 'at maxPendingHandshakesPerAddress' : undefined);
-    if (why !== undefined) {
-      this.#refuse(raw, why);
-      return;
-    }
-    const room = Math.min(this.maxSessionCount, this.#fdCapacity);
-    gate.start(raw, context, () => this.sessionCount + gate.size < room, this.#handleConnection);
-  }
-
-  /** Why a connection from `socket` must be refused now, or undefined to accept it. */
-  #refusal(socket: Socket, countHandshakes = true): string | undefined {
+  /** Why a connection from `address` must be refused now, or undefined to accept it. */
+  #refusal(address: string, countHandshakes: boolean): string | undefined {
     if (this.closing) return 'service closing';
     if (this.sessionCount >= this.maxSessionCount) return 'at maxSessionCount';
     // Past the open-file limit the OS would drop connections unseen; refusing them is seen and counted.
     // A new TLS connection may instead push out a handshake (the gate decides), so those are not counted then.
-    const handshakes = countHandshakes ? (this.#handshakes?.size ?? 0) : 0;
+    const handshakes = countHandshakes ? this.#pendingHandshakes() : 0;
     if (this.sessionCount + handshakes >= this.#fdCapacity) return 'at the open-file limit';
     if (this.#maxPerAddress > 0) {
-      const address = socket.remoteAddress ?? '';
-      const handshaking = this.#handshakes?.pendingFrom(address) ?? 0;
+      let handshaking = 0;
+      for (const listener of this.#listeners) handshaking += listener.pendingFrom(address);
       if (this.sessionCountFrom(address) + handshaking >= this.#maxPerAddress) return 'at maxSessionsPerAddress';
     }
     return undefined;
@@ -233,27 +227,26 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     else this.#perAddress.set(address, count);
   }
 
-  readonly #handleConnection = (socket: Socket): void => {
-    const address = socket.remoteAddress ?? '';
-    const why = this.#refusal(socket);
+  /** Every listener's connections come here: refused, or made a session. */
+  #admit(transport: Transport): void {
+    const address = transport.remoteAddress;
+    const why = this.#refusal(address, true);
     if (why !== undefined) {
-      this.#refuse(socket, why);
+      transport.destroy();
+      this.#refuse(address, why);
       return;
     }
     this.#accepted++;
-    const session = this.adopt(socket);
+    const session = this.adopt(transport);
     if (!(session instanceof SessionFactoryError) && this.#maxPerAddress > 0) {
       this.#perAddress.set(address, this.sessionCountFrom(address) + 1);
     }
-  };
+  }
 
-  /** Closes `socket` at once, counts it, and warns (rate-limited) when a limit turned it away. */
-  #refuse(socket: Socket, why: string): void {
+  /** Counts a connection closed at once, and warns (rate-limited) when a limit turned it away. */
+  #refuse(address: string, why: string): void {
     this.#refused++;
     this.serviceCounters.refusedFor(why);
-    const address = socket.remoteAddress ?? '';
-    socket.on('error', ignoreError);
-    socket.destroy();
     this.logger.debug({ live: this.sessionCount, refused: this.#refused, address }, `connection refused: ${why}`);
     if (this.closing) return;
     const count = this.#fullWarning.count(performance.now());
@@ -295,5 +288,3 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     );
   };
 }
-
-function ignoreError(): void {}

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
 import { catchRejection, describeType, describeValue, isInstance } from '../core/describe.js';
 import { InvalidOptionError, ServiceStateError, SessionFactoryError } from '../core/errors.js';
@@ -11,6 +10,7 @@ import { DEFAULT_READ_BUDGET_BYTES } from './read-budget.js';
 import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './send-queue.js';
 import { Session } from './session.js';
 import { ServiceCounters, type ServiceCountersView } from './service-counters.js';
+import type { Transport } from './transport.js';
 import { kTraffic } from './session-traffic.js';
 import {
   kAttach,
@@ -238,41 +238,40 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   protected abstract stopOpening(): Promise<void>;
 
   /**
-   * Makes a session with the factory and attaches `socket` to it. Returns the error (and destroys the
-   * socket, counting it in `factoryFailureCount`) when the factory throws or returns something that is
+   * Makes a session with the factory and attaches `transport` to it (any transport: TCP, TLS,
+   * WebSocket). Returns the error (and destroys the transport, counting it in `factoryFailureCount`) when the factory throws or returns something that is
    * not a new, unattached Session of this installation; the live set is not touched then.
    */
-  protected adopt(socket: Socket): S | SessionFactoryError {
+  protected adopt(transport: Transport): S | SessionFactoryError {
     let made: unknown;
     try {
       made = this.#sessionFactory();
     } catch (error) {
-      if (isInstance(error, SessionFactoryError)) return this.#factoryFailed(socket, error);
-      return this.#factoryFailed(socket, new SessionFactoryError(`threw: ${describeValue(error)}`, error));
+      if (isInstance(error, SessionFactoryError)) return this.#factoryFailed(transport, error);
+      return this.#factoryFailed(transport, new SessionFactoryError(`threw: ${describeValue(error)}`, error));
     }
     if (!isInstance(made, Session)) {
       // An async factory: its promise is not a session, and a rejection of it must not go unhandled.
       catchRejection(made, (reason) => logSafely(this.logger, 'error', { err: reason }, 'async sessionFactory rejected'));
-      return this.#factoryFailed(socket, new SessionFactoryError(`returned ${describeValue(made)} (${describeType(made)})`));
+      return this.#factoryFailed(transport, new SessionFactoryError(`returned ${describeValue(made)} (${describeType(made)})`));
     }
     if (made.state !== 'connecting') {
-      return this.#factoryFailed(socket, new SessionFactoryError(`returned session ${made.id}, which is already ${made.state}`));
+      return this.#factoryFailed(transport, new SessionFactoryError(`returned session ${made.id}, which is already ${made.state}`));
     }
     const session = made as S;
     this.#liveSessions.add(session);
     try {
-      session[kAttach](socket, this, this.sessionSettings);
+      session[kAttach](transport, this, this.sessionSettings);
     } catch (error) {
       this.#liveSessions.delete(session);
-      return this.#factoryFailed(socket, new SessionFactoryError(`returned a session that could not be attached: ${describeValue(error)}`, error));
+      return this.#factoryFailed(transport, new SessionFactoryError(`returned a session that could not be attached: ${describeValue(error)}`, error));
     }
     return session;
   }
 
-  #factoryFailed(socket: Socket, error: SessionFactoryError): SessionFactoryError {
+  #factoryFailed(transport: Transport, error: SessionFactoryError): SessionFactoryError {
     this.#factoryFailures++;
-    socket.on('error', ignoreError);
-    socket.destroy();
+    transport.destroy();
     const count = this.#factoryWarning.count(performance.now());
     if (count > 0) {
       logSafely(this.logger, 'error', { err: error, failuresSinceLastReport: count }, 'session factory failed; connection dropped');
@@ -335,4 +334,3 @@ export function checkInteger(name: string, value: unknown, min: number, max = Nu
   return value;
 }
 
-function ignoreError(): void {}

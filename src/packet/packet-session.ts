@@ -4,13 +4,16 @@ import {
   HandlerError,
   InvalidOptionError,
   MessageTooLargeError,
+  RateLimitedError,
   MalformedHeaderError,
   UnknownPacketError,
 } from '../core/errors.js';
 import { Session } from '../net/session.js';
 import { isInstance } from '../core/describe.js';
 import { checkTimerMs } from '../core/timer-range.js';
-import { kAddCloseListener, kOnOpen, kSendRange, kWatchHook } from '../net/session-owner.js';
+import { kSettings } from '../net/connection.js';
+import { kAddCloseListener, kOnOpen, kSendRange, kWatchHook, type SessionSettings } from '../net/session-owner.js';
+import { PacketAdmission } from './packet-admission.js';
 import { kTraffic } from '../net/session-traffic.js';
 import {
   HEARTBEAT_PING_ID,
@@ -61,6 +64,7 @@ export abstract class PacketSession extends Session {
   readonly #heartbeatIntervalMs: number;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #heartbeatRttMs: number | undefined;
+  #admission: PacketAdmission | undefined;
 
   /** @throws InvalidOptionError when `maxPacketSize` is outside 4..65535. */
   constructor(options: PacketSessionOptions = {}) {
@@ -87,8 +91,34 @@ export abstract class PacketSession extends Session {
     return this.#heartbeatRttMs;
   }
 
-  /** Internal: starts the heartbeat timer when the session opens. */
+  /** Packets dropped by `maxPacketsPerSecond` with `rateLimitAction: 'drop'`. */
+  get droppedPacketCount(): number {
+    return this.#admission?.dropped ?? 0;
+  }
+
+  /**
+   * Counts one packet against `maxPacketsPerSecond` (packet-admission.ts). Returns true to handle it;
+   * false to skip it, either dropped (`rateLimitAction: 'drop'`) or because the session is now closing
+   * (`RATE_LIMITED`).
+   */
+  protected admitPacket(): boolean {
+    const admission = this.#admission;
+    if (admission === undefined) return true;
+    const verdict = admission.admit(performance.now());
+    if (verdict === 'pass') return true;
+    if (verdict === 'over') {
+      const limit = (this[kSettings] as SessionSettings).maxPacketsPerSecond;
+      this.closeWithError(DisconnectCode.RateLimited, new RateLimitedError('packets', limit));
+    }
+    return false;
+  }
+
+  /** Internal: starts the packet rate limit and the heartbeat timer when the session opens. */
   override [kOnOpen](): void {
+    const settings = this[kSettings] as SessionSettings;
+    if (settings.maxPacketsPerSecond > 0) {
+      this.#admission = new PacketAdmission(settings.maxPacketsPerSecond, settings.rateLimitAction, performance.now());
+    }
     if (this.#heartbeatIntervalMs === 0) return;
     this.#heartbeatTimer = setInterval(this.#sendPing, this.#heartbeatIntervalMs);
     this.#heartbeatTimer.unref();
