@@ -8,12 +8,15 @@
 //
 //   node bench/idle-memory.mjs                 # 10,000 connections
 //   node bench/idle-memory.mjs --connections 2000
+//   node bench/idle-memory.mjs --server-args '--idle-timeout-ms 0'   # extra echo-server flags
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { connections: { type: 'string', default: '10000' } } });
+const { values } = parseArgs({
+  options: { connections: { type: 'string', default: '10000' }, 'server-args': { type: 'string', default: '' } },
+});
 const count = Number(values.connections);
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const probe = here('./idle-memory-probe.mjs');
@@ -21,7 +24,7 @@ const servers = [
   { name: 'node:net (minimal)', args: [here('./idle-memory-minimal-server.mjs')] },
   {
     name: 'gamewire echo-server',
-    args: [here('../dist/src/cli/main.js'), 'echo-server', '--port', '0', '--max-sessions', String(count + 100)],
+    args: [here('../dist/src/cli/main.js'), 'echo-server', '--port', '0', '--max-sessions', String(count + 100), ...values['server-args'].split(' ').filter(Boolean)],
   },
 ];
 

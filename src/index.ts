@@ -33,6 +33,7 @@ export {
 } from './core/errors.js';
 export { silentLogger, type Logger } from './core/logger.js';
 export { DEFAULT_RECV_BUFFER_SIZE } from './core/recv-buffer.js';
+export { DEFAULTS } from './core/defaults.js';
 export { Session, type SessionState } from './net/session.js';
 export type { SessionTraffic } from './net/session-traffic.js';
 export { REFUSAL_REASONS, type RefusalReason, type ServiceCountersView } from './net/service-counters.js';

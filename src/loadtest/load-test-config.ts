@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { InvalidOptionError } from '../core/errors.js';
+import { checkInteger, checkNumber } from '../core/options.js';
 import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../packet/packet-header.js';
 import { DEFAULT_CONNECT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_MS } from '../net/client-service.js';
 import { DEFAULT_HOST } from '../net/service.js';
@@ -145,13 +145,9 @@ export function planWorkers(config: LoadTestConfig, botSpec: string): WorkerConf
 }
 
 function whole(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(name, value, `an integer ${min}..${max}`);
-  }
-  return value;
+  return checkInteger(name, value, min, max);
 }
 
 function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) throw new InvalidOptionError(name, value, 'a number >= 0');
-  return value;
+  return checkNumber(name, value, 0);
 }

@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
+import { DEFAULTS } from '../core/defaults.js';
 import { ClientStartError, ConnectError, GamewireError, ServiceStateError } from '../core/errors.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import type { Session } from './session.js';
@@ -6,9 +7,9 @@ import { checkInteger, Service, type ServiceOptions } from './service.js';
 import { TcpConnector } from './tcp-connector.js';
 
 /** Default `connectTimeoutMs` of a ClientService. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = DEFAULTS.connectTimeoutMs;
 /** Default `connectConcurrency`: connection attempts in progress at once during `start()`. */
-export const DEFAULT_CONNECT_CONCURRENCY = 256;
+export const DEFAULT_CONNECT_CONCURRENCY = DEFAULTS.connectConcurrency;
 
 /** Options of a {@link ClientService}. */
 export interface ClientServiceOptions<S extends Session> extends ServiceOptions<S> {

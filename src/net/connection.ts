@@ -1,45 +1,29 @@
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
-import { IdleTimeoutError, RateLimitedError, RecvBufferOverflowError, ServiceStateError, type GamewireError } from '../core/errors.js';
+import { RecvBufferOverflowError, ServiceStateError, type GamewireError } from '../core/errors.js';
 import { causeOfTransportError } from './transport-errors.js';
 import { swapInputSource } from '../core/input-source.js';
-import { logSafely, silentLogger, type Logger } from '../core/logger.js';
+import { logSafely, type Logger } from '../core/logger.js';
 import { RecvBuffer } from '../core/recv-buffer.js';
 import { transition } from '../core/state-machine.js';
 import { SESSION_MOVES, type SessionState } from './connection-state.js';
-import { kFanoutPaused, kFlowState, type FanoutFlow, type FlowParty } from './fanout-flow.js';
+import { kFlowState, type FanoutFlow, type FlowParty } from './fanout-flow.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
-import { IngressThrottle } from './ingress-throttle.js';
-import { kIdleTick, unwatchIdle, watchIdle, type IdleWatched } from './idle-watch.js';
-import { kBudgetResume, ReadBudget, resumeNextTurn, type BudgetReader } from './read-budget.js';
 import { kDeliverView, kRecvOverflow, receiveChunk, type Receiver } from './receive-loop.js';
 import { SendQueue } from './send-queue.js';
-import { debugEnabled, isDebugSession, sessionContextLogger } from './session-log.js';
-import { kTraffic, TrafficCounters } from './session-traffic.js';
+import { kContextLogger, kDebug, kIdentify } from './connection-identity.js';
+import { kTraffic } from './session-traffic.js';
 import { kAddCloseListener, kAttach, kClose, kClosed, kDeliver, kDestroy, kOpened, kRemoveCloseListener, kSessionClosed, kWritableChanged, kWritten } from './session-owner.js';
 import type { CloseListener, SessionHost, SessionSettings } from './session-owner.js';
 import type { Transport, TransportKind, TransportSink } from './transport.js';
-import { kCutOff, kPauseOwnInput, kPendingBytes, kWritabilityChanged, SendPressure, type PressuredConnection } from './send-pressure.js';
-import { IDLE_CHECKS } from './idle-watch.js';
+import { kCutOff, kPendingBytes, kWritabilityChanged, SendPressure, type PressuredConnection } from './send-pressure.js';
+import { InputControl, kAdmitInput, kEndWith, kInputClosed, kInputOpened, kInputRead, kPauseTransport } from './input-control.js';
+import { kPeerAlive, kReceive, kSetPaused, kSettings, kStopPausing, PAUSE_UNWRITABLE } from './input-control.js';
 
-/** Why reading is paused, as bits: the peer is behind on its own replies (`pauseReadingWhenUnwritable`). */
-export const PAUSE_UNWRITABLE = 1;
-/** Throttled by `maxBytesPerSecond` ('drop'). */
-export const PAUSE_THROTTLED = 2;
-/** Read its `readBudgetBytes` this turn; resumes next turn. */
-export const PAUSE_BUDGET = 4;
-/** Its input pushed other sessions above their high mark; resumes when they drain (fanout-flow.ts). */
-export const PAUSE_FANOUT = 8;
-
-let nextSessionId = 1;
+export { kContextLogger, kDebug, kEndWith, kSettings };
 
 /** Internal members the Session layer uses, symbol-keyed so that no name is taken from game code. */
 export const kHost: unique symbol = Symbol('gamewire.host');
-export const kSettings: unique symbol = Symbol('gamewire.settings');
-export const kContextLogger: unique symbol = Symbol('gamewire.contextLogger');
-export const kDebug: unique symbol = Symbol('gamewire.debug');
-export const kEndWith: unique symbol = Symbol('gamewire.endWith');
 export const kEnqueue: unique symbol = Symbol('gamewire.enqueue');
-const kEndThrottle: unique symbol = Symbol('gamewire.endThrottle');
 const kLingerTimedOut: unique symbol = Symbol('gamewire.lingerTimedOut');
 
 /**
@@ -50,21 +34,11 @@ const kLingerTimedOut: unique symbol = Symbol('gamewire.lingerTimedOut');
  * fanout-flow.ts); each acts on it through pause/resume and close. Listeners are methods and
  * module-level functions: a connection holds no closure of its own until its first write.
  */
-export abstract class Connection
-  implements TransportSink, Flushable, FlowParty, BudgetReader, IdleWatched, PressuredConnection, Receiver
-{
-  /** Process-wide unique, increasing id. */
-  readonly id: number = nextSessionId++;
-  /** Internal: what this session moved, in plain numbers. */
-  readonly [kTraffic] = new TrafficCounters();
-
+export abstract class Connection extends InputControl implements TransportSink, Flushable, FlowParty, PressuredConnection, Receiver {
   #state: SessionState = 'connecting';
   #transport: Transport | undefined;
   #host: SessionHost | undefined;
   #settings: SessionSettings | undefined;
-  #baseLogger: Logger | undefined;
-  #contextLogger: Logger | undefined;
-  #debugSession = false;
   #recvBuffer: RecvBuffer | undefined;
   #sendQueue: SendQueue | undefined;
   #sendRegistered = false;
@@ -75,13 +49,6 @@ export abstract class Connection
   #cause: DisconnectCause | undefined;
   #lingerTimer: NodeJS.Timeout | undefined;
   #closeListeners: CloseListener[] | undefined;
-  #pauseReasons = 0;
-  /** Reads, and write completions while the peer is behind: what shows the peer is alive. */
-  #activity = 0;
-  #activitySeen = 0;
-  #silentTicks = 0;
-  #throttle: IngressThrottle | undefined;
-  #readBudget: ReadBudget | undefined;
   /** Water marks, send cap and stall check; made once this connection is first above its high mark. */
   #pressure: SendPressure | undefined;
 
@@ -140,29 +107,6 @@ export abstract class Connection
     return this.#host;
   }
 
-  /** Internal: the settings the owner gave, once attached. */
-  get [kSettings](): SessionSettings | undefined {
-    return this.#settings;
-  }
-
-  /** The logger with this connection's `remote` and `transport` bound, made on first use. */
-  get [kContextLogger](): Logger {
-    const base = this.#baseLogger;
-    if (base === undefined) return silentLogger;
-    if (this.#contextLogger === undefined) {
-      const bindings = { remote: `${this.remoteAddress}:${this.remotePort}`, transport: this.transport };
-      this.#contextLogger = sessionContextLogger(base, bindings, this.#debugSession);
-    }
-    return this.#contextLogger;
-  }
-
-  /** Logs a debug trace only when it can be seen: no child logger or fields for nothing. */
-  [kDebug](fields: object, message: string): void {
-    const base = this.#baseLogger;
-    if (base === undefined || (!this.#debugSession && !debugEnabled(base))) return;
-    this[kContextLogger].debug(fields, message);
-  }
-
   /** Internal upcalls to the hooks, implemented by Session. */
   abstract [kDeliver](view: Buffer): number;
   abstract [kOpened](): void;
@@ -176,13 +120,8 @@ export abstract class Connection
     this.#transport = transport;
     this.#host = host;
     this.#settings = settings;
-    this.#baseLogger = settings.logger;
-    this.#debugSession = isDebugSession(this.id, transport.remoteAddress, transport.remotePort);
-    if (settings.maxBytesPerSecond > 0) {
-      this.#throttle = new IngressThrottle(settings.maxBytesPerSecond, settings.rateLimitAction === 'drop', performance.now());
-    }
-    if (settings.readBudgetBytes > 0) this.#readBudget = new ReadBudget(settings.readBudgetBytes);
-    if (settings.idleTimeoutMs > 0) watchIdle(this, settings.idleTimeoutMs);
+    this[kIdentify](settings.logger);
+    this[kInputOpened](settings);
     this.#recvBuffer = new RecvBuffer(settings.recvBufferSize);
     this.#moveTo('connecting', 'open');
     transport.open(this);
@@ -197,7 +136,7 @@ export abstract class Connection
     this.#pressure?.release(); // sends now return false: nothing more will come to drain
     this.#transport?.end(cause);
     this.#startLingerTimer();
-    this.#stopPausing();
+    this[kStopPausing]();
   }
 
   /** Internal: destroys the transport now; `onDisconnected` follows with the recorded cause or `cause`. */
@@ -221,7 +160,8 @@ export abstract class Connection
   }
 
   /** Ends this connection because of `error`, a limit crossed or a protocol error, with `code`. */
-  [kEndWith](code: DisconnectCode, error: GamewireError): void {
+  [kEndWith](error: GamewireError): void {
+    const code = error.disconnectCode ?? DisconnectCode.HandlerError;
     this[kDebug]({ sessionId: this.id, code, err: error }, 'session protocol error');
     this[kClose](disconnectCause(code, error.message, error));
   }
@@ -252,16 +192,6 @@ export abstract class Connection
     return this.#sendPressure().flow;
   }
 
-  /** Internal: members this session's input fed are above their high mark (true), or drained (false). */
-  [kFanoutPaused](paused: boolean): void {
-    if (this.#state === 'open') this.#setPaused(PAUSE_FANOUT, paused);
-  }
-
-  /** Internal (read-budget.ts): a new turn began; this session may read again. */
-  [kBudgetResume](): void {
-    this.#setPaused(PAUSE_BUDGET, false);
-  }
-
   /** Internal (flush scheduler): hands everything queued to the transport, in one write. */
   flushSendQueue(): void {
     this.#sendRegistered = false;
@@ -280,15 +210,10 @@ export abstract class Connection
   /** @internal TransportSink: bytes arrived. */
   transportData(chunk: Buffer): void {
     if (this.#state !== 'open') return; // closing: drain and drop, so the peer's FIN is seen
-    this.#activity++;
     this[kTraffic].bytesReceived += chunk.length;
-    if (this.#throttle !== undefined && !this.#admitBytes(this.#throttle, chunk)) return;
-    this.#receive(chunk);
-    // Fairness: one session reads its budget per turn, then waits for the next turn.
-    if (this.#readBudget?.charge(chunk.length) === true && this.#state === 'open') {
-      this.#setPaused(PAUSE_BUDGET, true);
-      resumeNextTurn(this);
-    }
+    if (!this[kAdmitInput](chunk)) return;
+    this[kReceive](chunk);
+    this[kInputRead](chunk.length);
   }
 
   /** @internal TransportSink: one write was handed to the kernel. */
@@ -298,7 +223,7 @@ export abstract class Connection
     this.#backlog = this.#transport?.bufferedBytes ?? 0;
     const pressure = this.#pressure;
     if (pressure !== undefined && !pressure.writable) {
-      this.#activity++;
+      this[kPeerAlive]();
       pressure.progress(this.#backlog + (this.#sendQueue?.bytes ?? 0));
     }
     this[kWritten](bytes);
@@ -328,8 +253,7 @@ export abstract class Connection
     if (from === 'closed') return;
     this.#moveTo(from, 'closed');
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
-    const settings = this.#settings as SessionSettings;
-    if (settings.idleTimeoutMs > 0) unwatchIdle(this, settings.idleTimeoutMs);
+    this[kInputClosed]();
     this.#pressure?.close();
     this.#sendQueue?.clear();
     this.#recvBuffer?.reset();
@@ -337,30 +261,8 @@ export abstract class Connection
     this[kClosed](cause);
     const listeners = this.#closeListeners;
     this.#closeListeners = undefined;
-    if (listeners !== undefined) {
-      for (const listener of listeners) {
-        try {
-          listener(this, cause);
-        } catch (error) {
-          logSafely(this[kContextLogger], 'error', { sessionId: this.id, err: error }, 'close listener threw');
-        }
-      }
-    }
+    if (listeners !== undefined) runCloseListeners(listeners, this, cause, this[kContextLogger]);
     this.#host?.[kSessionClosed](this, cause);
-  }
-
-  /** Internal (idle-watch.ts): one tick; silence past the timeout ends the session. */
-  [kIdleTick](): void {
-    if (this.#state !== 'open') return;
-    // While throttled or held by fan-out flow control, silence is ours, not the peer's. While paused
-    // because the peer is behind, write completions (counted as activity) show it is alive.
-    const excused = (this.#pauseReasons & (PAUSE_THROTTLED | PAUSE_FANOUT)) !== 0;
-    const active = excused || this.#activity !== this.#activitySeen;
-    this.#activitySeen = this.#activity;
-    this.#silentTicks = active ? 0 : this.#silentTicks + 1;
-    if (this.#silentTicks > IDLE_CHECKS) {
-      this[kEndWith](DisconnectCode.IdleTimeout, new IdleTimeoutError((this.#settings as SessionSettings).idleTimeoutMs));
-    }
   }
 
   /** Internal (send-pressure.ts): queued and transport backlog bytes now. */
@@ -370,13 +272,8 @@ export abstract class Connection
 
   /** Internal (send-pressure.ts): writability changed; the hook runs. */
   [kWritabilityChanged](writable: boolean): void {
-    if (writable) this.#setPaused(PAUSE_UNWRITABLE, false);
+    if (writable) this[kSetPaused](PAUSE_UNWRITABLE, false);
     this[kWritableChanged](writable);
-  }
-
-  /** Internal (send-pressure.ts): its own input fills its queue; stop reading until it drains. */
-  [kPauseOwnInput](): void {
-    this.#setPaused(PAUSE_UNWRITABLE, true);
   }
 
   /** Internal (send-pressure.ts): destroys a peer that does not read; the sessions it held read again. */
@@ -388,17 +285,14 @@ export abstract class Connection
     this[kDestroy](cause);
   }
 
-  /** Sets or clears one pause reason; the transport pauses with the first and resumes with the last. */
-  #setPaused(reason: number, paused: boolean): void {
-    const before = this.#pauseReasons;
-    const after = paused ? before | reason : before & ~reason;
-    this.#pauseReasons = after;
-    if (before === 0 && after !== 0) this.#transport?.pause();
-    else if (before !== 0 && after === 0 && this.#state === 'open') this.#transport?.resume();
+  /** Internal (input-control.ts): pauses or resumes the transport's reading. */
+  [kPauseTransport](paused: boolean): void {
+    if (paused) this.#transport?.pause();
+    else this.#transport?.resume();
   }
 
   /** Presents `chunk` to onRecv with this session as the current input source (fanout-flow.ts). */
-  #receive(chunk: Buffer): void {
+  [kReceive](chunk: Buffer): void {
     const previous = swapInputSource(this);
     try {
       receiveChunk(this, this.#recvBuffer as RecvBuffer, chunk);
@@ -415,37 +309,7 @@ export abstract class Connection
 
   /** Internal (receive-loop.ts): the RecvBuffer is full and onRecv consumed nothing. */
   [kRecvOverflow](capacity: number): void {
-    this[kEndWith](DisconnectCode.RecvBufferOverflow, new RecvBufferOverflowError(capacity));
-  }
-
-  #admitBytes(throttle: IngressThrottle, chunk: Buffer): boolean {
-    const verdict = throttle.admit(chunk, performance.now());
-    if (verdict === 'pass') return true;
-    const settings = this.#settings as SessionSettings;
-    if (verdict === 'over') {
-      this[kEndWith](DisconnectCode.RateLimited, new RateLimitedError('bytes', settings.maxBytesPerSecond));
-    } else if (verdict > 0) {
-      this.#setPaused(PAUSE_THROTTLED, true);
-      setTimeout(endThrottle, verdict, this).unref();
-    }
-    return false;
-  }
-
-  /** Internal: the throttle's debt is paid: deliver what it held and read again. */
-  [kEndThrottle](): void {
-    for (const chunk of this.#throttle?.release() ?? []) {
-      if (this.#state !== 'open') break;
-      this.#receive(chunk);
-    }
-    this.#setPaused(PAUSE_THROTTLED, false);
-  }
-
-  /** A closing session reads (and drops) again, so that the peer's FIN is seen. */
-  #stopPausing(): void {
-    this.#throttle?.release();
-    if (this.#pauseReasons === 0) return;
-    this.#pauseReasons = 0;
-    this.#transport?.resume();
+    this[kEndWith](new RecvBufferOverflowError(capacity));
   }
 
   #startLingerTimer(): void {
@@ -469,10 +333,18 @@ export abstract class Connection
   }
 }
 
+function runCloseListeners(listeners: readonly CloseListener[], connection: Connection, cause: DisconnectCause, logger: Logger): void {
+  for (const listener of listeners) {
+    try {
+      listener(connection, cause);
+    } catch (error) {
+      logSafely(logger, 'error', { sessionId: connection.id, err: error }, 'close listener threw');
+    }
+  }
+}
+
 function lingerTimeout(connection: Connection): void {
   connection[kLingerTimedOut]();
 }
 
-function endThrottle(connection: Connection): void {
-  connection[kEndThrottle]();
-}
+

@@ -1,7 +1,8 @@
 import type { Transport } from './transport.js';
+import { DEFAULTS } from '../core/defaults.js';
 
 /** Default `maxSendQueuePieces`: separate buffers one session's queue holds before it joins them. */
-export const DEFAULT_MAX_SEND_QUEUE_PIECES = 1024;
+export const DEFAULT_MAX_SEND_QUEUE_PIECES = DEFAULTS.maxSendQueuePieces;
 
 /**
  * What one session has been asked to send during the current event-loop turn, handed to its transport

@@ -1,4 +1,5 @@
 import type { TlsOptions } from 'node:tls';
+import { DEFAULTS } from '../core/defaults.js';
 import { errnoCode, ListenError, SessionFactoryError } from '../core/errors.js';
 import { logSafely } from '../core/logger.js';
 import { checkTimerMs } from '../core/timer-range.js';
@@ -18,9 +19,9 @@ import {
 export { DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS };
 
 /** Default `maxSessionCount` of a ServerService. */
-export const DEFAULT_MAX_SESSION_COUNT = 100;
+export const DEFAULT_MAX_SESSION_COUNT = DEFAULTS.maxSessionCount;
 /** Default listen backlog (Node's own default). */
-export const DEFAULT_BACKLOG = 511;
+export const DEFAULT_BACKLOG = DEFAULTS.backlog;
 
 /** Options of a {@link ServerService}. */
 export interface ServerServiceOptions<S extends Session> extends ServiceOptions<S> {

@@ -6,14 +6,12 @@ import { Connection, kContextLogger, kEndWith, kEnqueue, kHost } from './connect
 import { sessionContextLogger } from './session-log.js';
 import { kTraffic, type SessionTraffic } from './session-traffic.js';
 import { kClose, kClosed, kDeliver, kOnOpen, kOpened, kSendRange, kWatchHook, kWritableChanged, kWritten, type SessionOwner } from './session-owner.js';
-
 export type { SessionState } from './connection-state.js';
 
 /**
- * One connection, as the C++ `Session`: game code subclasses it and overrides the protected hooks
- * `onConnected`, `onRecv`, `onSend` and `onDisconnected`, and calls `send` and `disconnect`. It runs
- * over any transport (TCP, TLS, WebSocket); the connection core underneath (connection.ts) owns the
- * bytes, limits and lifecycle.
+ * One connection, as the C++ `Session`: game code subclasses it, overrides the protected hooks and
+ * calls `send` and `disconnect`. It runs over any transport (TCP, TLS, WebSocket); the connection core
+ * underneath (connection.ts) owns the bytes, the limits and the lifecycle.
  *
  * Guarantees:
  * - Hooks run on the event loop, one at a time: `onConnected` first, then `onRecv`/`onSend` in any
@@ -107,10 +105,11 @@ export class Session extends Connection {
 
   /**
    * Ends this session because of a protocol error or a limit crossed: logs it at debug level and closes
-   * gracefully with `code`. For subclasses such as PacketSession.
+   * gracefully with the error's own cause (`error.disconnectCode`; `HANDLER_ERROR` for an error that
+   * has none). For subclasses such as PacketSession.
    */
-  protected closeWithError(code: DisconnectCode, error: GamewireError): void {
-    this[kEndWith](code, error);
+  protected closeWithError(error: GamewireError): void {
+    this[kEndWith](error);
   }
 
   /** Internal: a subclass layer's start-up, run once before onConnected. */
@@ -144,7 +143,7 @@ export class Session extends Connection {
     return -1;
   }
 
-  /** Internal (connection core): a write completed. */
+  /** Internal (connection core): a write completed (onSend runs for every write; the default does nothing). */
   [kWritten](bytes: number): void {
     try {
       this[kWatchHook]('onSend', this.onSend(bytes));
@@ -162,7 +161,7 @@ export class Session extends Connection {
     }
   }
 
-  /** Internal (connection core): the session closed. */
+  /** Internal (connection core): the session closed; a throw from onDisconnected is only logged. */
   [kClosed](cause: DisconnectCause): void {
     try {
       this[kWatchHook]('onDisconnected', this.onDisconnected(cause));
@@ -171,11 +170,7 @@ export class Session extends Connection {
     }
   }
 
-  /**
-   * Internal: `result` is what hook `hook` returned. If it is a promise (an `async` hook), a rejection
-   * ends the session with HANDLER_ERROR as a throw would (only logged for onDisconnected). Nothing is
-   * allocated for an ordinary return value.
-   */
+  /** Internal: an `async` hook's rejection ends the session as a throw would (only logged for onDisconnected). */
   [kWatchHook](hook: string, result: unknown): void {
     if (!isThenable(result)) return;
     catchRejection(result, (reason) => {

@@ -1,16 +1,8 @@
-import { DisconnectCode } from '../core/disconnect-cause.js';
-import {
-  BadPacketError,
-  HandlerError,
-  InvalidOptionError,
-  MessageTooLargeError,
-  RateLimitedError,
-  MalformedHeaderError,
-  UnknownPacketError,
-} from '../core/errors.js';
+import { GamewireError, HandlerError, InvalidOptionError, MessageTooLargeError, RateLimitedError } from '../core/errors.js';
 import { Session } from '../net/session.js';
 import { isInstance } from '../core/describe.js';
 import { checkTimerMs } from '../core/timer-range.js';
+import { checkInteger } from '../core/options.js';
 import { kSettings } from '../net/connection.js';
 import { kAddCloseListener, kOnOpen, kSendRange, kWatchHook, type SessionSettings } from '../net/session-owner.js';
 import { PacketAdmission } from './packet-admission.js';
@@ -55,11 +47,14 @@ const HEARTBEAT_BODY_SIZE = 8;
  *   copy it (`Buffer.from(body)`) or decode it into a message first.
  * - A throw from `onRecvPacket`, or a rejection of the promise an `async onRecvPacket` returns (it is
  *   not awaited: packets are still handled in order, one call each), ends this session with
- *   `HANDLER_ERROR` (hook `onRecvPacket`), except
- *   `UnknownPacketError` (`UNKNOWN_PACKET`) and `BadPacketError` (`BAD_PACKET`) from a handler table.
+ *   `HANDLER_ERROR` (hook `onRecvPacket`), except a gamewire error that carries its own cause
+ *   (`error.disconnectCode`): `UnknownPacketError` (`UNKNOWN_PACKET`) and `BadPacketError`
+ *   (`BAD_PACKET`) from a handler table.
  */
 export abstract class PacketSession extends Session {
-  readonly #scanner: PacketScanner;
+  readonly #maxPacketSize: number;
+  /** Made on the first bytes: an idle session holds none. */
+  #scanner: PacketScanner | undefined;
   readonly #sink: PacketSink;
   readonly #heartbeatIntervalMs: number;
   #heartbeatTimer: NodeJS.Timeout | undefined;
@@ -69,7 +64,7 @@ export abstract class PacketSession extends Session {
   /** @throws InvalidOptionError when `maxPacketSize` is outside 4..65535. */
   constructor(options: PacketSessionOptions = {}) {
     super();
-    this.#scanner = new PacketScanner(options.maxPacketSize ?? MAX_PACKET_SIZE);
+    this.#maxPacketSize = checkInteger('maxPacketSize', options.maxPacketSize ?? MAX_PACKET_SIZE, PACKET_HEADER_SIZE, MAX_PACKET_SIZE);
     this.#heartbeatIntervalMs = checkTimerMs('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 0, 1, true);
     this.#sink = {
       onPacketBytes: (buffer, offset, size, id) => {
@@ -108,7 +103,7 @@ export abstract class PacketSession extends Session {
     if (verdict === 'pass') return true;
     if (verdict === 'over') {
       const limit = (this[kSettings] as SessionSettings).maxPacketsPerSecond;
-      this.closeWithError(DisconnectCode.RateLimited, new RateLimitedError('packets', limit));
+      this.closeWithError(new RateLimitedError('packets', limit));
     }
     return false;
   }
@@ -143,7 +138,7 @@ export abstract class PacketSession extends Session {
 
   /** Largest packet accepted from the peer, bytes, header included. */
   get maxPacketSize(): number {
-    return this.#scanner.maxPacketSize;
+    return this.#maxPacketSize;
   }
 
   /** Hook: one whole packet arrived. `body` (without header) is valid only during the call. */
@@ -173,26 +168,20 @@ export abstract class PacketSession extends Session {
 
   /** Final: PacketSession's framing. Override `onRecvPacket` instead. */
   protected override onRecv(buffer: Buffer): number {
-    const scanner = this.#scanner;
+    const scanner = (this.#scanner ??= new PacketScanner(this.#maxPacketSize));
     let consumed: number;
     try {
       consumed = scanner.scan(buffer, this.#sink);
     } catch (thrown) {
-      if (isInstance(thrown, UnknownPacketError)) {
-        this.closeWithError(DisconnectCode.UnknownPacket, thrown);
-        return 0;
-      }
-      if (isInstance(thrown, BadPacketError)) {
-        this.closeWithError(DisconnectCode.BadPacket, thrown);
+      // A handler table's UnknownPacketError / BadPacketError knows its cause; any other throw is a bug.
+      if (isInstance(thrown, GamewireError) && thrown.disconnectCode !== undefined && thrown.code !== 'GW_ERR_HANDLER') {
+        this.closeWithError(thrown);
         return 0;
       }
       throw new HandlerError('onRecvPacket', thrown);
     }
     const error = scanner.error;
-    if (error !== undefined && this.connected) {
-      const code = error instanceof MalformedHeaderError ? DisconnectCode.MalformedHeader : DisconnectCode.PacketTooLarge;
-      this.closeWithError(code, error);
-    }
+    if (error !== undefined && this.connected) this.closeWithError(error);
     return consumed;
   }
 }

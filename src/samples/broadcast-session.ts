@@ -1,6 +1,6 @@
-import { DisconnectCode } from '../core/disconnect-cause.js';
-import { MalformedHeaderError } from '../core/errors.js';
+import { checkInteger } from '../core/options.js';
 import { Session } from '../net/session.js';
+import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../packet/packet-header.js';
 import { kTraffic } from '../net/session-traffic.js';
 import { PacketScanner, type PacketSink } from '../packet/packet-scanner.js';
 import { sendBufferManager } from '../packet/send-buffer.js';
@@ -13,14 +13,16 @@ import type { Room } from '../room/room.js';
  * or per receiver.
  */
 export class BroadcastSession extends Session implements PacketSink {
-  private readonly scanner: PacketScanner;
+  readonly #maxPacketSize: number;
+  /** Made on the first bytes: an idle session holds none. */
+  #scanner: PacketScanner | undefined;
 
   constructor(
     private readonly room: Room<BroadcastSession>,
     maxPacketSize?: number,
   ) {
     super();
-    this.scanner = new PacketScanner(maxPacketSize);
+    this.#maxPacketSize = checkInteger('maxPacketSize', maxPacketSize ?? MAX_PACKET_SIZE, PACKET_HEADER_SIZE, MAX_PACKET_SIZE);
   }
 
   protected override onConnected(): void {
@@ -29,14 +31,12 @@ export class BroadcastSession extends Session implements PacketSink {
 
   protected override onRecv(buffer: Buffer): number {
     const before = this[kTraffic].packetsReceived;
-    const consumed = this.scanner.scan(buffer, this);
+    const scanner = (this.#scanner ??= new PacketScanner(this.#maxPacketSize));
+    const consumed = scanner.scan(buffer, this);
     const packetCount = this[kTraffic].packetsReceived - before;
     if (consumed > 0) this.room.broadcast(sendBufferManager.copy(buffer.subarray(0, consumed)), { packetCount });
-    const error = this.scanner.error;
-    if (error !== undefined) {
-      const code = error instanceof MalformedHeaderError ? DisconnectCode.MalformedHeader : DisconnectCode.PacketTooLarge;
-      this.closeWithError(code, error);
-    }
+    const error = scanner.error;
+    if (error !== undefined) this.closeWithError(error);
     return consumed;
   }
 

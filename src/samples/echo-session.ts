@@ -1,6 +1,6 @@
-import { DisconnectCode } from '../core/disconnect-cause.js';
-import { MalformedHeaderError } from '../core/errors.js';
+import { checkInteger } from '../core/options.js';
 import { Session } from '../net/session.js';
+import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../packet/packet-header.js';
 import { kTraffic } from '../net/session-traffic.js';
 import { PacketScanner, type PacketSink } from '../packet/packet-scanner.js';
 import { PacketSession } from '../packet/packet-session.js';
@@ -13,25 +13,24 @@ import { sendBufferManager } from '../packet/send-buffer.js';
  * no work per packet. This is what `gamewire echo-server` runs by default.
  */
 export class EchoSession extends Session implements PacketSink {
-  readonly #scanner: PacketScanner;
+  readonly #maxPacketSize: number;
+  /** Made on the first bytes: an idle session holds none. */
+  #scanner: PacketScanner | undefined;
 
   /** @param maxPacketSize - bytes, header included; default 65535. */
   constructor(maxPacketSize?: number) {
     super();
-    this.#scanner = new PacketScanner(maxPacketSize);
+    this.#maxPacketSize = checkInteger('maxPacketSize', maxPacketSize ?? MAX_PACKET_SIZE, PACKET_HEADER_SIZE, MAX_PACKET_SIZE);
   }
 
   protected override onRecv(buffer: Buffer): number {
-    const scanner = this.#scanner;
+    const scanner = (this.#scanner ??= new PacketScanner(this.#maxPacketSize));
     const before = this[kTraffic].packetsReceived;
     const consumed = scanner.scan(buffer, this);
     // The buffer may be the RecvBuffer's memory, which is reused: copy what goes back.
     if (consumed > 0) this.send(sendBufferManager.copy(buffer.subarray(0, consumed)), this[kTraffic].packetsReceived - before);
     const error = scanner.error;
-    if (error !== undefined) {
-      const code = error instanceof MalformedHeaderError ? DisconnectCode.MalformedHeader : DisconnectCode.PacketTooLarge;
-      this.closeWithError(code, error);
-    }
+    if (error !== undefined) this.closeWithError(error);
     return consumed;
   }
 
