@@ -75,7 +75,7 @@ export {
   MAX_PACKET_SIZE,
   PACKET_HEADER_SIZE,
 } from './packet/packet-header.js';
-export { PacketSession, type PacketSessionOptions } from './packet/packet-session.js';
+export { PacketSession, type PacketDispatcher, type PacketSessionOptions } from './packet/packet-session.js';
 export * from './packet/protocol-runtime.js';
 export { DEFAULT_JOB_BUDGET_MS, JobQueue, type Job, type JobQueueOptions, type JobTimer } from './jobs/job-queue.js';
 export { DEFAULT_ROOM_MAX_MEMBERS, Room, type BroadcastOptions, type RoomOptions } from './room/room.js';

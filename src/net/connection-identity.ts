@@ -19,11 +19,15 @@ let nextSessionId = 1;
 export abstract class ConnectionIdentity {
   /** Process-wide unique, increasing id. */
   readonly id: number = nextSessionId++;
-  /** Internal: what this session moved, in plain numbers. */
-  readonly [kTraffic] = new TrafficCounters();
+  #traffic: TrafficCounters | undefined;
   #baseLogger: Logger | undefined;
   #contextLogger: Logger | undefined;
   #debugSession = false;
+
+  /** Internal: what this session moved, in plain numbers; made on first use (an idle session has none). */
+  get [kTraffic](): TrafficCounters {
+    return (this.#traffic ??= new TrafficCounters());
+  }
 
   /** The peer's IP address; empty before the session is attached. */
   abstract get remoteAddress(): string;

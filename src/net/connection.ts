@@ -12,15 +12,14 @@ import { kDeliverView, kRecvOverflow, receiveChunk, type Receiver } from './rece
 import { SendQueue } from './send-queue.js';
 import { kContextLogger, kDebug, kIdentify } from './connection-identity.js';
 import { kTraffic } from './session-traffic.js';
-import { kAddCloseListener, kAttach, kClose, kClosed, kDeliver, kDestroy, kOpened, kRemoveCloseListener, kSessionClosed, kWritableChanged, kWritten } from './session-owner.js';
-import type { CloseListener, SessionHost, SessionSettings } from './session-owner.js';
+import { kAddCloseListener, kAttach, kClose, kClosed, kDeliver, kDestroy, kOpened, kRemoveCloseListener, kSessionClosed } from './session-owner.js';
+import { kWritableChanged, kWritten, type CloseListener, type SessionHost, type SessionSettings } from './session-owner.js';
 import type { Transport, TransportKind, TransportSink } from './transport.js';
 import { kCutOff, kPendingBytes, kWritabilityChanged, SendPressure, type PressuredConnection } from './send-pressure.js';
 import { InputControl, kAdmitInput, kEndWith, kInputClosed, kInputOpened, kInputRead, kPauseTransport } from './input-control.js';
 import { kPeerAlive, kReceive, kSetPaused, kSettings, kStopPausing, PAUSE_UNWRITABLE } from './input-control.js';
 
 export { kContextLogger, kDebug, kEndWith, kSettings };
-
 /** Internal members the Session layer uses, symbol-keyed so that no name is taken from game code. */
 export const kHost: unique symbol = Symbol('gamewire.host');
 export const kEnqueue: unique symbol = Symbol('gamewire.enqueue');
@@ -122,7 +121,6 @@ export abstract class Connection extends InputControl implements TransportSink, 
     this.#settings = settings;
     this[kIdentify](settings.logger);
     this[kInputOpened](settings);
-    this.#recvBuffer = new RecvBuffer(settings.recvBufferSize);
     this.#moveTo('connecting', 'open');
     transport.open(this);
     this[kOpened]();
@@ -295,7 +293,8 @@ export abstract class Connection extends InputControl implements TransportSink, 
   [kReceive](chunk: Buffer): void {
     const previous = swapInputSource(this);
     try {
-      receiveChunk(this, this.#recvBuffer as RecvBuffer, chunk);
+      // The RecvBuffer is made on the first bytes: an idle connection holds none.
+      receiveChunk(this, (this.#recvBuffer ??= new RecvBuffer((this.#settings as SessionSettings).recvBufferSize)), chunk);
     } finally {
       swapInputSource(previous);
     }

@@ -67,7 +67,6 @@ export abstract class InputControl extends ConnectionIdentity implements IdleWat
     if (settings.maxBytesPerSecond > 0) {
       this.#throttle = new IngressThrottle(settings.maxBytesPerSecond, settings.rateLimitAction === 'drop', performance.now());
     }
-    if (settings.readBudgetBytes > 0) this.#readBudget = new ReadBudget(settings.readBudgetBytes);
     if (settings.idleTimeoutMs > 0) watchIdle(this, settings.idleTimeoutMs);
   }
 
@@ -95,7 +94,10 @@ export abstract class InputControl extends ConnectionIdentity implements IdleWat
 
   /** Internal: `bytes` were received; past the read budget, reading waits for the next turn (fairness). */
   [kInputRead](bytes: number): void {
-    if (this.#readBudget?.charge(bytes) === true && this.connected) {
+    const limit = (this.#settings as SessionSettings).readBudgetBytes;
+    if (limit === 0) return;
+    // Made on the first bytes: an idle connection holds none.
+    if ((this.#readBudget ??= new ReadBudget(limit)).charge(bytes) && this.connected) {
       this[kSetPaused](PAUSE_BUDGET, true);
       resumeNextTurn(this);
     }

@@ -104,9 +104,8 @@ export class Session extends Connection {
   }
 
   /**
-   * Ends this session because of a protocol error or a limit crossed: logs it at debug level and closes
-   * gracefully with the error's own cause (`error.disconnectCode`; `HANDLER_ERROR` for an error that
-   * has none). For subclasses such as PacketSession.
+   * Ends this session for a protocol error or a limit crossed: logs it (debug) and closes gracefully
+   * with the error's own cause (`error.disconnectCode`; `HANDLER_ERROR` when it has none).
    */
   protected closeWithError(error: GamewireError): void {
     this[kEndWith](error);
