@@ -33,6 +33,7 @@ export {
 } from './core/errors.js';
 export { silentLogger, type Logger } from './core/logger.js';
 export { DEFAULT_RECV_BUFFER_SIZE } from './core/recv-buffer.js';
+export { DEFAULTS } from './core/defaults.js';
 export { Session, type SessionState } from './net/session.js';
 export type { SessionTraffic } from './net/session-traffic.js';
 export { REFUSAL_REASONS, type RefusalReason, type ServiceCountersView } from './net/service-counters.js';
@@ -56,11 +57,10 @@ export {
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
   DEFAULT_MAX_SESSION_COUNT,
   DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
-  DEFAULT_WS_MAX_MESSAGE_BYTES,
   ServerService,
   type ServerServiceOptions,
 } from './net/server-service.js';
-export { DEFAULT_WS_PATH, type WebSocketListenOptions } from './net/ws-listener.js';
+export { DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULT_WS_PATH, type WebSocketListenOptions } from './net/ws-listener.js';
 export type { WebSocketConnectOptions } from './net/ws-connector.js';
 export { MAX_TIMER_MS } from './core/timer-range.js';
 export {
@@ -77,7 +77,7 @@ export {
   MAX_PACKET_SIZE,
   PACKET_HEADER_SIZE,
 } from './packet/packet-header.js';
-export { PacketSession, type PacketSessionOptions } from './packet/packet-session.js';
+export { PacketSession, type PacketDispatcher, type PacketSessionOptions } from './packet/packet-session.js';
 export * from './packet/protocol-runtime.js';
 export { DEFAULT_JOB_BUDGET_MS, JobQueue, type Job, type JobQueueOptions, type JobTimer } from './jobs/job-queue.js';
 export { DEFAULT_ROOM_MAX_MEMBERS, Room, type BroadcastOptions, type RoomOptions } from './room/room.js';

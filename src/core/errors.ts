@@ -1,4 +1,5 @@
 import { describeType, describeValue, isThenable } from './describe.js';
+import { DisconnectCode } from './disconnect-code.js';
 
 /**
  * Every error gamewire raises or reports carries a stable string `code`, so game code can branch on
@@ -29,10 +30,38 @@ export type GamewireErrorCode =
   | 'GW_ERR_INVALID_OPTION'
   | 'GW_ERR_SESSION_FACTORY';
 
+/**
+ * How each error that ends a session ends it: the {@link DisconnectCode} of its cause (as ws's
+ * `err[kStatusCode]`), so that no `instanceof` ladder maps errors to causes. Errors not listed do not
+ * end a session by themselves; a hook that throws one ends it with `HANDLER_ERROR`.
+ */
+const DISCONNECT_CODES: Readonly<Partial<Record<GamewireErrorCode, DisconnectCode>>> = {
+  GW_ERR_RECV_BUFFER_OVERFLOW: DisconnectCode.RecvBufferOverflow,
+  GW_ERR_BAD_CONSUMED_COUNT: DisconnectCode.HandlerError,
+  GW_ERR_HANDLER: DisconnectCode.HandlerError,
+  GW_ERR_SOCKET: DisconnectCode.SocketError,
+  GW_ERR_MALFORMED_HEADER: DisconnectCode.MalformedHeader,
+  GW_ERR_PACKET_TOO_LARGE: DisconnectCode.PacketTooLarge,
+  GW_ERR_UNKNOWN_PACKET: DisconnectCode.UnknownPacket,
+  GW_ERR_BAD_PACKET: DisconnectCode.BadPacket,
+  GW_ERR_SEND_QUEUE_OVERFLOW: DisconnectCode.SendQueueOverflow,
+  GW_ERR_SEND_STALLED: DisconnectCode.SendStalled,
+  GW_ERR_IDLE_TIMEOUT: DisconnectCode.IdleTimeout,
+  GW_ERR_RATE_LIMITED: DisconnectCode.RateLimited,
+};
+
 /** Base class of every error gamewire creates. `code` is stable; `message` is for humans. */
 export class GamewireError extends Error {
   /** Stable, documented code: branch on this, not on `message`. */
   readonly code: GamewireErrorCode;
+
+  /**
+   * The disconnect cause this error ends a session with (`docs/errors.md`), or undefined for errors
+   * that do not end sessions (listen, connect, option errors).
+   */
+  get disconnectCode(): DisconnectCode | undefined {
+    return DISCONNECT_CODES[this.code];
+  }
 
   constructor(code: GamewireErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -232,14 +261,16 @@ export class MessageTooLargeError extends GamewireError {
  */
 export class WebSocketProtocolError extends GamewireError {
   /** The WebSocket close code sent to the peer. */
-  readonly closeCode: number;
-  /** The disconnect cause code this error ends a session with. */
-  readonly disconnectCode: 'BAD_PACKET' | 'MALFORMED_HEADER' | 'PACKET_TOO_LARGE';
+  readonly closeCode: 1002 | 1003 | 1009;
 
   constructor(what: string, closeCode: 1002 | 1003 | 1009) {
     super('GW_ERR_WS_PROTOCOL', `WebSocket peer sent ${what} (close code ${closeCode})`);
     this.closeCode = closeCode;
-    this.disconnectCode = closeCode === 1003 ? 'BAD_PACKET' : closeCode === 1009 ? 'PACKET_TOO_LARGE' : 'MALFORMED_HEADER';
+  }
+
+  /** The cause it ends a session with: `BAD_PACKET` (text), `PACKET_TOO_LARGE` (1009) or `MALFORMED_HEADER` (1002). */
+  override get disconnectCode(): 'BAD_PACKET' | 'MALFORMED_HEADER' | 'PACKET_TOO_LARGE' {
+    return this.closeCode === 1003 ? 'BAD_PACKET' : this.closeCode === 1009 ? 'PACKET_TOO_LARGE' : 'MALFORMED_HEADER';
   }
 }
 

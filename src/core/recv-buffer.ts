@@ -1,7 +1,8 @@
-import { InvalidOptionError } from './errors.js';
+import { checkInteger } from './options.js';
+import { DEFAULTS } from './defaults.js';
 
 /** Default capacity of a session's RecvBuffer in bytes: 64 KiB, enough for the largest packet (65535 bytes). */
-export const DEFAULT_RECV_BUFFER_SIZE = 64 * 1024;
+export const DEFAULT_RECV_BUFFER_SIZE = DEFAULTS.recvBufferSize;
 
 /** Smallest RecvBuffer capacity accepted, in bytes. */
 export const MIN_RECV_BUFFER_SIZE = 16;
@@ -24,10 +25,7 @@ export class RecvBuffer {
    * @throws InvalidOptionError if `capacity` is not an integer of at least {@link MIN_RECV_BUFFER_SIZE}.
    */
   constructor(capacity: number = DEFAULT_RECV_BUFFER_SIZE) {
-    if (!Number.isSafeInteger(capacity) || capacity < MIN_RECV_BUFFER_SIZE) {
-      throw new InvalidOptionError('recvBufferSize', capacity, `an integer >= ${MIN_RECV_BUFFER_SIZE}`);
-    }
-    this.capacity = capacity;
+    this.capacity = checkInteger('recvBufferSize', capacity, MIN_RECV_BUFFER_SIZE);
   }
 
   /** Unread bytes held. */

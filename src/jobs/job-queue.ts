@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../core/errors.js';
+import { DEFAULTS } from '../core/defaults.js';
 import { MAX_TIMER_MS } from '../core/timer-range.js';
 import { catchRejection } from '../core/describe.js';
 import { currentInputSource, swapInputSource, type InputSource } from '../core/input-source.js';
@@ -6,7 +7,7 @@ import { logSafely, silentLogger, type Logger } from '../core/logger.js';
 import { scheduleDrain, type Drainable } from './global-queue.js';
 
 /** Default time budget of one JobQueue drain, ms: the C++ course's 64 ms. */
-export const DEFAULT_JOB_BUDGET_MS = 64;
+export const DEFAULT_JOB_BUDGET_MS = DEFAULTS.jobBudgetMs;
 
 /**
  * A unit of work for a {@link JobQueue}: the C++ `Job`, here just a function. It may be `async`: the

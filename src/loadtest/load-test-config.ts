@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { InvalidOptionError } from '../core/errors.js';
+import { checkInteger, checkNumber } from '../core/options.js';
 import { MAX_TIMER_MS } from '../core/timer-range.js';
 import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../packet/packet-header.js';
 import { DEFAULT_CONNECT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_MS } from '../net/client-service.js';
@@ -158,13 +159,9 @@ function transportOf(value: unknown): 'tcp' | 'ws' {
 }
 
 function whole(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(name, value, `an integer ${min}..${max}`);
-  }
-  return value;
+  return checkInteger(name, value, min, max);
 }
 
 function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) throw new InvalidOptionError(name, value, 'a number >= 0');
-  return value;
+  return checkNumber(name, value, 0);
 }

@@ -24,8 +24,12 @@ export function runWorkerProcess(): void {
   let ticker: NodeJS.Timeout | undefined;
   let stopping = false;
 
+  // A fatal error and the end of the run can both come: disconnect once.
+  const disconnect = (): void => {
+    if (process.connected) process.disconnect();
+  };
   const fail = (error: unknown): void => {
-    post({ type: 'fatal', message: error instanceof Error ? error.message : String(error) }, () => process.disconnect());
+    post({ type: 'fatal', message: error instanceof Error ? error.message : String(error) }, disconnect);
     process.exitCode = 1;
   };
 
@@ -35,7 +39,7 @@ export function runWorkerProcess(): void {
     const active = runner as BotRunner;
     const snapshot = active.snapshot();
     active.destroy();
-    post({ type: 'final', snapshot, drained: result.drained, drainMs: result.drainMs }, () => process.disconnect());
+    post({ type: 'final', snapshot, drained: result.drained, drainMs: result.drainMs }, disconnect);
   };
 
   const stop = (abort: boolean): void => {

@@ -1,26 +1,17 @@
-import { connect, type Socket } from 'node:net';
-import { connect as connectTls, type ConnectionOptions } from 'node:tls';
-import {
-  ClientStartError,
-  ConnectError,
-  ConnectTimeoutError,
-  GamewireError,
-  ServiceStateError,
-  SessionFactoryError,
-} from '../core/errors.js';
+import type { ConnectionOptions } from 'node:tls';
+import { DEFAULTS } from '../core/defaults.js';
+import { ClientStartError, ConnectError, GamewireError, ServiceStateError } from '../core/errors.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
-import { TransportSocket } from './transport-socket.js';
-import { connectWebSocket, type WebSocketConnectOptions } from './ws-connector.js';
-
-/** Largest WebSocket message a client session accepts, bytes (as a server's default). */
-const CLIENT_WS_MAX_MESSAGE_BYTES = 256 * 1024;
+import { TcpConnector } from './tcp-connector.js';
+import type { Transport } from './transport.js';
+import { WebSocketConnector, type WebSocketConnectOptions } from './ws-connector.js';
 
 /** Default `connectTimeoutMs` of a ClientService. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = DEFAULTS.connectTimeoutMs;
 /** Default `connectConcurrency`: connection attempts in progress at once during `start()`. */
-export const DEFAULT_CONNECT_CONCURRENCY = 256;
+export const DEFAULT_CONNECT_CONCURRENCY = DEFAULTS.connectConcurrency;
 
 /** Options of a {@link ClientService}. */
 export interface ClientServiceOptions<S extends Session> extends ServiceOptions<S> {
@@ -42,6 +33,13 @@ export interface ClientServiceOptions<S extends Session> extends ServiceOptions<
   readonly ws?: WebSocketConnectOptions;
 }
 
+/** What opens a ClientService's connections: TCP (or TLS), or WebSocket. */
+interface Connector {
+  readonly pendingCount: number;
+  connect<T>(onConnected: (transport: Transport) => T | Error): Promise<T>;
+  abortAll(): void;
+}
+
 /**
  * The C++ `ClientService`: opens sessions to `host:port` (dummy clients, bots, server-to-server
  * links). `start()` opens `maxSessionCount` of them; `connect()` opens one more while below the limit.
@@ -49,29 +47,27 @@ export interface ClientServiceOptions<S extends Session> extends ServiceOptions<
 export class ClientService<S extends Session = Session> extends Service<S> {
   /** Always `client`. */
   readonly type = 'client' as const;
-  readonly #connectTimeoutMs: number;
   readonly #connectConcurrency: number;
-  readonly #connecting = new Set<Socket>();
-  readonly #tls: ConnectionOptions | undefined;
-  readonly #ws: WebSocketConnectOptions | undefined;
-  readonly #connectingWs = new Set<() => void>();
+  readonly #connector: Connector;
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ClientServiceOptions<S>) {
     super(options, 1);
-    this.#connectTimeoutMs = checkTimerMs('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1);
+    const timeoutMs = checkTimerMs('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1);
     this.#connectConcurrency = checkInteger(
       'connectConcurrency',
       options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY,
       1,
     );
-    this.#tls = options.tls;
-    this.#ws = options.ws;
+    this.#connector =
+      options.ws === undefined
+        ? new TcpConnector({ host: this.host, port: this.port, timeoutMs, tls: options.tls })
+        : new WebSocketConnector({ ...options.ws, host: this.host, port: this.port, timeoutMs });
   }
 
   /** Connection attempts in progress. */
   get connectingCount(): number {
-    return this.#connecting.size + this.#connectingWs.size;
+    return this.#connector.pendingCount;
   }
 
   /**
@@ -107,79 +103,20 @@ export class ClientService<S extends Session = Session> extends Service<S> {
    */
   connect(): Promise<S> {
     if (this.closing) return Promise.reject(new ServiceStateError('connect() on a closing service'));
-    if (this.sessionCount + this.connectingCount >= this.maxSessionCount) {
+    if (this.sessionCount + this.#connector.pendingCount >= this.maxSessionCount) {
       return Promise.reject(
         new ServiceStateError(`maxSessionCount (${this.maxSessionCount}) sessions are live or connecting`),
       );
     }
-    if (this.#ws !== undefined) return this.#connectWebSocket(this.#ws);
-    return new Promise<S>((resolve, reject) => {
-      const plain = { host: this.host, port: this.port, noDelay: true, allowHalfOpen: false };
-      const socket = this.#tls === undefined ? connect(plain) : connectTls({ ...this.#tls, ...plain });
-      const connectedEvent = this.#tls === undefined ? 'connect' : 'secureConnect';
-      this.#connecting.add(socket);
-      const settle = (): void => {
-        clearTimeout(timer);
-        this.#connecting.delete(socket);
-        socket.off(connectedEvent, onConnect);
-        socket.off('error', onError);
-        socket.off('close', onClose);
-      };
-      const onConnect = (): void => {
-        settle();
-        if (this.closing) {
-          socket.destroy();
-          reject(new ServiceStateError('service closed while connecting'));
-          return;
-        }
-        const session = this.adopt(socket);
-        if (session instanceof SessionFactoryError) reject(session);
-        else resolve(session);
-      };
-      const onError = (error: Error): void => {
-        settle();
-        socket.destroy();
-        reject(new ConnectError(this.host, this.port, error));
-      };
-      const onClose = (): void => {
-        settle();
-        reject(new ServiceStateError('connection attempt aborted: service closing'));
-      };
-      const timer = setTimeout(() => {
-        settle();
-        socket.on('error', ignoreError);
-        socket.destroy();
-        reject(new ConnectTimeoutError(this.host, this.port, this.#connectTimeoutMs));
-      }, this.#connectTimeoutMs);
-      socket.once(connectedEvent, onConnect);
-      socket.once('error', onError);
-      socket.once('close', onClose);
+    return this.#connector.connect<S>((transport) => {
+      if (!this.closing) return this.adopt(transport);
+      transport.destroy();
+      return new ServiceStateError('service closed while connecting');
     });
   }
 
-  async #connectWebSocket(options: WebSocketConnectOptions): Promise<S> {
-    const attempt = connectWebSocket(this.host, this.port, options, CLIENT_WS_MAX_MESSAGE_BYTES, this.#connectTimeoutMs);
-    this.#connectingWs.add(attempt.abort);
-    let transport;
-    try {
-      transport = await attempt.promise;
-    } finally {
-      this.#connectingWs.delete(attempt.abort);
-    }
-    if (this.closing) {
-      transport.destroy();
-      throw new ServiceStateError('service closed while connecting');
-    }
-    const session = this.adopt(new TransportSocket(transport));
-    if (session instanceof SessionFactoryError) throw session;
-    return session;
-  }
-
   protected stopOpening(): Promise<void> {
-    for (const abort of this.#connectingWs) abort();
-    for (const socket of this.#connecting) socket.destroy();
+    this.#connector.abortAll();
     return Promise.resolve();
   }
 }
-
-function ignoreError(): void {}

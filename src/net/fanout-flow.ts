@@ -1,3 +1,5 @@
+import { DEFAULTS } from '../core/defaults.js';
+
 /**
  * Fan-out flow control: the bytes one session's input causes to be queued for others are charged to
  * that session. When they push a member above its `sendHighWaterMark`, the member holds the feeding
@@ -25,7 +27,7 @@ export interface FlowParty {
 }
 
 /** Default `stallTimeoutMs`: a member above its high mark with no write progress this long is cut off. */
-export const DEFAULT_STALL_TIMEOUT_MS = 2_000;
+export const DEFAULT_STALL_TIMEOUT_MS = DEFAULTS.stallTimeoutMs;
 
 /** One session's part in fan-out flow control, as a source (it feeds others) and as a member (it is fed). */
 export class FanoutFlow {

@@ -1,3 +1,5 @@
+import { DEFAULTS } from '../core/defaults.js';
+
 /**
  * The read budget: a session that has read `readBudgetBytes` in one event-loop turn stops reading
  * until the next turn, so that no peer can feed megabytes into one turn (libuv reads up to 32 chunks
@@ -19,7 +21,7 @@ export interface BudgetReader {
 }
 
 /** Default `readBudgetBytes`: one socket read (64 KiB) per session per turn. */
-export const DEFAULT_READ_BUDGET_BYTES = 64 * 1024;
+export const DEFAULT_READ_BUDGET_BYTES = DEFAULTS.readBudgetBytes;
 
 let turn = 1;
 let waiting: BudgetReader[] = [];

@@ -1,14 +1,12 @@
-import type { SessionSocket } from './transport-socket.js';
-
-/** Outgoing bytes of one turn up to this size are joined into one buffer; above it, one writev. */
-const CONCAT_LIMIT = 64 * 1024;
+import type { Transport } from './transport.js';
+import { DEFAULTS } from '../core/defaults.js';
 
 /** Default `maxSendQueuePieces`: separate buffers one session's queue holds before it joins them. */
-export const DEFAULT_MAX_SEND_QUEUE_PIECES = 1024;
+export const DEFAULT_MAX_SEND_QUEUE_PIECES = DEFAULTS.maxSendQueuePieces;
 
 /**
- * What one session has been asked to send during the current event-loop turn, written to its socket
- * in one write at the end of the turn (the C++ `_sendQueue` of a gather-send). Pieces that sit next to
+ * What one session has been asked to send during the current event-loop turn, handed to its transport
+ * as one write at the end of the turn (the C++ `_sendQueue` of a gather-send). Pieces that sit next to
  * each other in memory (packets written one after another into a SendBuffer chunk) are kept as one
  * run, so they cost no allocation here and leave without being joined.
  *
@@ -18,7 +16,7 @@ export const DEFAULT_MAX_SEND_QUEUE_PIECES = 1024;
  */
 export class SendQueue {
   /** Most separate buffers held; more are joined. At least 2. */
-  maxPieces = DEFAULT_MAX_SEND_QUEUE_PIECES;
+  maxPieces: number;
   readonly #pieces: Uint8Array[] = [];
   /** Pieces before this index are joined ones; a join takes the pieces after it. */
   #joined = 0;
@@ -27,6 +25,11 @@ export class SendQueue {
   #run: Uint8Array | undefined;
   /** Where the run ends in its ArrayBuffer (past `#run` when adjacent pieces extended it). */
   #runEnd = 0;
+
+  /** @param maxPieces - most separate buffers held before joining; default 1024. */
+  constructor(maxPieces = DEFAULT_MAX_SEND_QUEUE_PIECES) {
+    this.maxPieces = maxPieces;
+  }
 
   /** Bytes queued. */
   get bytes(): number {
@@ -47,25 +50,16 @@ export class SendQueue {
   }
 
   /**
-   * Writes everything queued to `socket` in one write (one buffer, joined if small, or one writev) and
-   * empties the queue. `done` is the write callback. Returns the bytes written (0 if none).
+   * Hands everything queued to `transport` as one write (`transport.write`, which joins small pieces or
+   * writes them with one writev) and empties the queue. Returns the bytes written (0 if none).
    */
-  writeTo(socket: SessionSocket, done: (error?: Error | null) => void): number {
+  writeTo(transport: Transport): number {
     if (this.#run !== undefined) this.#closeRun(this.#run);
     const pieces = this.#pieces;
     const count = pieces.length;
     const bytes = this.#bytes;
     if (count === 0) return 0;
-    if (count === 1) {
-      socket.write(pieces[0] as Uint8Array, done);
-    } else if (bytes <= CONCAT_LIMIT) {
-      socket.write(Buffer.concat(pieces, bytes), done);
-    } else {
-      socket.cork();
-      for (let i = 0; i < count - 1; i++) socket.write(pieces[i] as Uint8Array);
-      socket.write(pieces[count - 1] as Uint8Array, done);
-      socket.uncork();
-    }
+    transport.write(pieces, count, bytes);
     this.clear();
     return bytes;
   }

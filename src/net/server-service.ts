@@ -1,30 +1,28 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
+import { DEFAULTS } from '../core/defaults.js';
 import { errnoCode, ListenError, SessionFactoryError } from '../core/errors.js';
 import { logSafely } from '../core/logger.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { WarningThrottle } from '../core/warning-throttle.js';
 import { connectionCapacity, openFileLimit, RESERVED_FDS } from './file-limit.js';
-import { TransportSocket } from './transport-socket.js';
-import { WebSocketListener, type WebSocketListenOptions } from './ws-listener.js';
-import type { WebSocketTransport } from './ws-transport.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
+import type { Listener, ListenerOwner } from './listener.js';
+import { TcpListener } from './tcp-listener.js';
+import { DEFAULT_WS_MAX_MESSAGE_BYTES, WebSocketListener, type WebSocketListenOptions } from './ws-listener.js';
+import type { Transport } from './transport.js';
 import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
   DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
-  HandshakeGate,
 } from './tls-handshakes.js';
 
 export { DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS };
 
-/** Default largest WebSocket message accepted, bytes (several whole packets; larger closes with 1009). */
-export const DEFAULT_WS_MAX_MESSAGE_BYTES = 256 * 1024;
 /** Default `maxSessionCount` of a ServerService. */
-export const DEFAULT_MAX_SESSION_COUNT = 100;
+export const DEFAULT_MAX_SESSION_COUNT = DEFAULTS.maxSessionCount;
 /** Default listen backlog (Node's own default). */
-export const DEFAULT_BACKLOG = 511;
+export const DEFAULT_BACKLOG = DEFAULTS.backlog;
 
 /** Options of a {@link ServerService}. */
 export interface ServerServiceOptions<S extends Session> extends ServiceOptions<S> {
@@ -60,8 +58,9 @@ export interface ServerServiceOptions<S extends Session> extends ServiceOptions<
   readonly maxPendingHandshakesPerAddress?: number;
   /**
    * Also serve WebSocket sessions (browsers): `{ port, path }` (`path` default `/ws`; `tls` for
-   * `wss://`; `onRequest` answers other HTTP requests, e.g. a game page). The same limits, hooks and
-   * causes as TCP; every binary message carries whole packets. Default: none.
+   * `wss://`; `onRequest` answers other HTTP requests, e.g. a game page; `maxMessageBytes` default
+   * 262144). The same limits, hooks and causes as TCP; every binary message carries whole packets.
+   * Default: none.
    */
   readonly ws?: WebSocketListenOptions;
 }
@@ -84,11 +83,10 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   readonly #maxPerAddress: number;
   readonly #perAddress = new Map<string, number>();
   readonly #tls: TlsOptions | undefined;
-  /** TLS connections still in their handshake: not sessions yet, but bounded, and ended by close(). */
-  readonly #handshakes: HandshakeGate | undefined;
-  #server: Server | undefined;
-  readonly #wsOptions: WebSocketListenOptions | undefined;
+  /** Where connections come from: the TCP (or TLS) listener, and any added with {@link addListener}. */
+  readonly #listeners: Listener[] = [];
   #ws: WebSocketListener | undefined;
+  readonly #owner: ListenerOwner;
   #refused = 0;
   #accepted = 0;
   /** Open-file limit read at start(); undefined when unknown. */
@@ -106,30 +104,54 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     this.#tls = options.tls;
     const maxPending = checkInteger('maxPendingHandshakes', options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES, 1);
     const perAddress = options.maxPendingHandshakesPerAddress ?? Math.min(DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, maxPending);
-    this.#handshakes =
+    const tls =
       options.tls === undefined
         ? undefined
-        : new HandshakeGate(
-            {
+        : {
+            options: options.tls,
+            limits: {
               maxPending,
               maxPendingPerAddress: checkInteger('maxPendingHandshakesPerAddress', perAddress, 1, maxPending),
               timeoutMs: checkTimerMs('tls.handshakeTimeout', options.tls.handshakeTimeout ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, 1),
             },
-            options.tls,
-            this.logger,
-          );
-    this.#wsOptions = options.ws;
-    if (options.ws !== undefined) checkInteger('ws.port', options.ws.port, 0, 65535);
+          };
+    this.#owner = {
+      refusal: (address, countHandshakes) => this.#refusal(address, countHandshakes),
+      refused: (address, why, transport) => this.#refuse(address, why, transport ?? this.#tcpTransport),
+      hasRoom: (pending) => this.sessionCount + pending < Math.min(this.maxSessionCount, this.#fdCapacity),
+      admit: (transport) => this.#admit(transport),
+    };
+    const host = this.host;
+    const logger = this.logger;
+    const onError = this.#handleListenerError;
+    this.#listeners.push(new TcpListener(this.#owner, { host, port: this.port, backlog: this.#backlog, tls, logger, onError }));
+    const ws = options.ws;
+    if (ws !== undefined) {
+      checkInteger('ws.port', ws.port, 0, 65535);
+      const maxMessageBytes = checkInteger('ws.maxMessageBytes', ws.maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES, 64);
+      this.#ws = this.addListener((owner) => new WebSocketListener(ws, maxMessageBytes, owner, host)) as WebSocketListener;
+    }
   }
 
-  /** The WebSocket listener's real port once started (also for port 0); undefined without `ws`. */
+  /** The WebSocket port once started (the real one, also for port 0); undefined without `ws`. */
   get wsPort(): number | undefined {
-    return this.#ws?.port;
+    return this.#ws === undefined || this.#ws.port === 0 ? undefined : this.#ws.port;
   }
 
-  /** The WebSocket listener's address once started; undefined without `ws`. */
-  get wsHost(): string | undefined {
-    return this.#ws?.host;
+  /** The transport label of the TCP listener's sessions. */
+  get #tcpTransport(): string {
+    return this.#tls === undefined ? 'tcp' : 'tls';
+  }
+
+  /**
+   * Internal: adds a listener made with `make` (given the owner every listener hands its connections
+   * to), started and closed with the service: one ServerService can accept TCP and WebSocket at once.
+   * Call before `start()`.
+   */
+  addListener(make: (owner: ListenerOwner) => Listener): Listener {
+    const listener = make(this.#owner);
+    this.#listeners.push(listener);
+    return listener;
   }
 
   /** True when the service serves TLS. */
@@ -139,12 +161,18 @@ export class ServerService<S extends Session = Session> extends Service<S> {
 
   /** TLS connections that failed before a session was made (bad handshake, timeout, dropped to make room). */
   get tlsFailureCount(): number {
-    return this.#handshakes?.failureCount ?? 0;
+    return (this.#listeners[0] as Listener).handshakeFailureCount;
   }
 
   /** TLS handshakes in progress now. */
   get pendingHandshakeCount(): number {
-    return this.#handshakes?.size ?? 0;
+    return this.#pendingHandshakes();
+  }
+
+  #pendingHandshakes(): number {
+    let pending = 0;
+    for (const listener of this.#listeners) pending += listener.pendingHandshakeCount;
+    return pending;
   }
 
   /**
@@ -180,99 +208,33 @@ export class ServerService<S extends Session = Session> extends Service<S> {
           'connections past it are refused; raise ulimit -n to serve more',
       );
     }
-    let server: Server;
-    if (this.#tls === undefined) {
-      server = createServer({ noDelay: true, allowHalfOpen: false }, this.#handleConnection);
-    } else {
-      // TLS sockets are made here from accepted TCP sockets (the public TLSSocket API), so that a
-      // connection is refused before its handshake, a handshake has a deadline, and close() can end
-      // handshakes in progress.
-      const context = createSecureContext(this.#tls);
-      server = createServer({ noDelay: true, allowHalfOpen: false }, (raw) => this.#handshake(raw, context));
-    }
-    this.#server = server;
+    const [tcp, ...others] = this.#listeners as [Listener, ...Listener[]];
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: this.host, port: this.port, backlog: this.#backlog }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      this.currentPort = await tcp.listen();
+      for (const listener of others) await listener.listen();
     } catch (error) {
       this.serviceState = 'closed';
-      this.#server = undefined;
+      await Promise.all(this.#listeners.map((listener) => listener.close()));
       throw new ListenError(this.host, this.port, error);
     }
-    // Errors after listening (EMFILE on accept, for example) must not crash the process.
-    server.on('error', this.#handleListenerError);
-    this.currentPort = (server.address() as AddressInfo).port;
     this.logger.debug({ host: this.host, port: this.currentPort }, 'listening');
-    if (this.#wsOptions !== undefined) {
-      const ws = new WebSocketListener(this.#wsOptions, this.#wsOptions.maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES, {
-        refusal: (address) => this.#refusalFor(address, true),
-        refused: (address, why) => this.#countRefusal(address, why, this.#wsOptions?.tls === undefined ? 'ws' : 'wss'),
-        adoptTransport: (transport) => this.#adoptTransport(transport),
-      });
-      try {
-        await ws.listen(this.host);
-      } catch (error) {
-        await new Promise((resolve) => server.close(resolve));
-        this.serviceState = 'closed';
-        this.#server = undefined;
-        throw error;
-      }
-      this.#ws = ws;
-      this.logger.debug({ host: ws.host, port: ws.port, path: this.#wsOptions.path ?? '/ws' }, 'websocket listening');
-    }
   }
 
-  protected async stopOpening(): Promise<void> {
-    this.#handshakes?.destroyAll();
-    const server = this.#server;
-    const closing = this.#ws?.close();
-    if (server !== undefined && server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
-    await closing;
-  }
-
-  /** A WebSocket session's transport: made into a session like an accepted TCP socket. */
-  #adoptTransport(transport: WebSocketTransport): void {
-    const address = transport.remoteAddress;
-    this.#accepted++;
-    this.serviceCounters.accepted(transport.kind);
-    const session = this.adopt(new TransportSocket(transport));
-    if (!(session instanceof SessionFactoryError) && this.#maxPerAddress > 0) {
-      this.#perAddress.set(address, this.sessionCountFrom(address) + 1);
-    }
-  }
-
-  #handshake(raw: Socket, context: SecureContext): void {
-    const gate = this.#handshakes as HandshakeGate;
-    const address = raw.remoteAddress ?? '';
-    const why = this.#refusal(raw, false) ?? (gate.addressFull(address) ? 'at maxPendingHandshakesPerAddress' : undefined);
-    if (why !== undefined) {
-      this.#refuse(raw, why);
-      return;
-    }
-    const room = Math.min(this.maxSessionCount, this.#fdCapacity);
-    gate.start(raw, context, () => this.sessionCount + gate.size < room, this.#handleConnection);
-  }
-
-  /** Why a connection from `socket` must be refused now, or undefined to accept it. */
-  #refusal(socket: Socket, countHandshakes = true): string | undefined {
-    return this.#refusalFor(socket.remoteAddress ?? '', countHandshakes);
+  protected stopOpening(): Promise<void> {
+    return Promise.all(this.#listeners.map((listener) => listener.close())).then(() => undefined);
   }
 
   /** Why a connection from `address` must be refused now, or undefined to accept it. */
-  #refusalFor(address: string, countHandshakes: boolean): string | undefined {
+  #refusal(address: string, countHandshakes: boolean): string | undefined {
     if (this.closing) return 'service closing';
     if (this.sessionCount >= this.maxSessionCount) return 'at maxSessionCount';
     // Past the open-file limit the OS would drop connections unseen; refusing them is seen and counted.
     // A new TLS connection may instead push out a handshake (the gate decides), so those are not counted then.
-    const handshakes = countHandshakes ? (this.#handshakes?.size ?? 0) : 0;
+    const handshakes = countHandshakes ? this.#pendingHandshakes() : 0;
     if (this.sessionCount + handshakes >= this.#fdCapacity) return 'at the open-file limit';
     if (this.#maxPerAddress > 0) {
-      const handshaking = this.#handshakes?.pendingFrom(address) ?? 0;
+      let handshaking = 0;
+      for (const listener of this.#listeners) handshaking += listener.pendingFrom(address);
       if (this.sessionCountFrom(address) + handshaking >= this.#maxPerAddress) return 'at maxSessionsPerAddress';
     }
     return undefined;
@@ -291,35 +253,25 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     else this.#perAddress.set(address, count);
   }
 
-  readonly #handleConnection = (socket: Socket): void => {
-    const address = socket.remoteAddress ?? '';
-    const why = this.#refusal(socket);
+  /** Every listener's connections come here: refused, or made a session. */
+  #admit(transport: Transport): void {
+    const address = transport.remoteAddress;
+    const why = this.#refusal(address, true);
     if (why !== undefined) {
-      this.#refuse(socket, why);
+      transport.destroy();
+      this.#refuse(address, why, transport.kind);
       return;
     }
     this.#accepted++;
-    this.serviceCounters.accepted(this.#tcpTransport);
-    const session = this.adopt(socket);
+    this.serviceCounters.accepted(transport.kind);
+    const session = this.adopt(transport);
     if (!(session instanceof SessionFactoryError) && this.#maxPerAddress > 0) {
       this.#perAddress.set(address, this.sessionCountFrom(address) + 1);
     }
-  };
-
-  /** Closes `socket` at once, counts it, and warns (rate-limited) when a limit turned it away. */
-  #refuse(socket: Socket, why: string): void {
-    socket.on('error', ignoreError);
-    socket.destroy();
-    this.#countRefusal(socket.remoteAddress ?? '', why, this.#tcpTransport);
   }
 
-  /** The transport label of the TCP listener's sessions. */
-  get #tcpTransport(): string {
-    return this.#tls === undefined ? 'tcp' : 'tls';
-  }
-
-  /** Counts a refused connection and warns (rate-limited) when a limit turned it away. */
-  #countRefusal(address: string, why: string, transport: string): void {
+  /** Counts a connection closed at once, and warns (rate-limited) when a limit turned it away. */
+  #refuse(address: string, why: string, transport: string): void {
     this.#refused++;
     this.serviceCounters.refusedFor(why, transport);
     this.logger.debug({ live: this.sessionCount, refused: this.#refused, address }, `connection refused: ${why}`);
@@ -363,5 +315,3 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     );
   };
 }
-
-function ignoreError(): void {}

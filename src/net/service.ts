@@ -1,16 +1,18 @@
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
+import { DEFAULTS } from '../core/defaults.js';
 import { catchRejection, describeType, describeValue, isInstance } from '../core/describe.js';
 import { InvalidOptionError, ServiceStateError, SessionFactoryError } from '../core/errors.js';
 import { logSafely, silentLogger, type Logger } from '../core/logger.js';
 import { WarningThrottle } from '../core/warning-throttle.js';
 import { DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE } from '../core/recv-buffer.js';
 import { checkTimerMs } from '../core/timer-range.js';
+import { checkInteger, checkOneOf } from '../core/options.js';
 import { DEFAULT_STALL_TIMEOUT_MS } from './fanout-flow.js';
 import { DEFAULT_READ_BUDGET_BYTES } from './read-budget.js';
 import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './send-queue.js';
 import { Session } from './session.js';
-import type { SessionSocket } from './transport-socket.js';
 import { ServiceCounters, type ServiceCountersView } from './service-counters.js';
+import type { Transport } from './transport.js';
 import { kTraffic } from './session-traffic.js';
 import {
   kAttach,
@@ -24,18 +26,18 @@ import {
 } from './session-owner.js';
 
 /** Default host of a service: IPv4 loopback. */
-export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_HOST = DEFAULTS.host;
 /** Default `disconnectTimeoutMs`: how long a graceful disconnect may wait for the peer, in ms. */
-export const DEFAULT_DISCONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_DISCONNECT_TIMEOUT_MS = DEFAULTS.disconnectTimeoutMs;
 /** Default `closeGraceMs`: how long `close()` lets sessions flush before destroying them, in ms. */
-export const DEFAULT_CLOSE_GRACE_MS = 5_000;
+export const DEFAULT_CLOSE_GRACE_MS = DEFAULTS.closeGraceMs;
 
 /** Default `sendHighWaterMark`, bytes: 64 KiB (Netty's). */
-export const DEFAULT_SEND_HIGH_WATER_MARK = 64 * 1024;
+export const DEFAULT_SEND_HIGH_WATER_MARK = DEFAULTS.sendHighWaterMark;
 /** Default `sendLowWaterMark`, bytes: 32 KiB (Netty's). */
-export const DEFAULT_SEND_LOW_WATER_MARK = 32 * 1024;
+export const DEFAULT_SEND_LOW_WATER_MARK = DEFAULTS.sendLowWaterMark;
 /** Default `maxSendQueueBytes`, bytes: 1 MiB. */
-export const DEFAULT_MAX_SEND_QUEUE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_SEND_QUEUE_BYTES = DEFAULTS.maxSendQueueBytes;
 export { DEFAULT_MAX_SEND_QUEUE_PIECES, DEFAULT_READ_BUDGET_BYTES, DEFAULT_STALL_TIMEOUT_MS };
 
 /** Makes a new, unattached session: the C++ `SessionFactory`. Called once per connection. */
@@ -154,10 +156,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
     this.logger = options.logger ?? silentLogger;
     const high = checkInteger('sendHighWaterMark', options.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK, 1);
     const low = checkInteger('sendLowWaterMark', options.sendLowWaterMark ?? Math.min(DEFAULT_SEND_LOW_WATER_MARK, high), 0, high);
-    const action = options.rateLimitAction ?? 'disconnect';
-    if (action !== 'disconnect' && action !== 'drop') {
-      throw new InvalidOptionError('rateLimitAction', action, "'disconnect' or 'drop'");
-    }
+    const action = checkOneOf<RateLimitAction>('rateLimitAction', options.rateLimitAction ?? 'disconnect', ['disconnect', 'drop']);
     this.sessionSettings = Object.freeze({
       recvBufferSize: checkInteger('recvBufferSize', options.recvBufferSize ?? DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE),
       disconnectTimeoutMs: checkTimerMs('disconnectTimeoutMs', options.disconnectTimeoutMs ?? DEFAULT_DISCONNECT_TIMEOUT_MS, 0),
@@ -238,41 +237,40 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   protected abstract stopOpening(): Promise<void>;
 
   /**
-   * Makes a session with the factory and attaches `socket` to it. Returns the error (and destroys the
-   * socket, counting it in `factoryFailureCount`) when the factory throws or returns something that is
+   * Makes a session with the factory and attaches `transport` to it (any transport: TCP, TLS,
+   * WebSocket). Returns the error (and destroys the transport, counting it in `factoryFailureCount`) when the factory throws or returns something that is
    * not a new, unattached Session of this installation; the live set is not touched then.
    */
-  protected adopt(socket: SessionSocket): S | SessionFactoryError {
+  protected adopt(transport: Transport): S | SessionFactoryError {
     let made: unknown;
     try {
       made = this.#sessionFactory();
     } catch (error) {
-      if (isInstance(error, SessionFactoryError)) return this.#factoryFailed(socket, error);
-      return this.#factoryFailed(socket, new SessionFactoryError(`threw: ${describeValue(error)}`, error));
+      if (isInstance(error, SessionFactoryError)) return this.#factoryFailed(transport, error);
+      return this.#factoryFailed(transport, new SessionFactoryError(`threw: ${describeValue(error)}`, error));
     }
     if (!isInstance(made, Session)) {
       // An async factory: its promise is not a session, and a rejection of it must not go unhandled.
       catchRejection(made, (reason) => logSafely(this.logger, 'error', { err: reason }, 'async sessionFactory rejected'));
-      return this.#factoryFailed(socket, new SessionFactoryError(`returned ${describeValue(made)} (${describeType(made)})`));
+      return this.#factoryFailed(transport, new SessionFactoryError(`returned ${describeValue(made)} (${describeType(made)})`));
     }
     if (made.state !== 'connecting') {
-      return this.#factoryFailed(socket, new SessionFactoryError(`returned session ${made.id}, which is already ${made.state}`));
+      return this.#factoryFailed(transport, new SessionFactoryError(`returned session ${made.id}, which is already ${made.state}`));
     }
     const session = made as S;
     this.#liveSessions.add(session);
     try {
-      session[kAttach](socket, this, this.sessionSettings);
+      session[kAttach](transport, this, this.sessionSettings);
     } catch (error) {
       this.#liveSessions.delete(session);
-      return this.#factoryFailed(socket, new SessionFactoryError(`returned a session that could not be attached: ${describeValue(error)}`, error));
+      return this.#factoryFailed(transport, new SessionFactoryError(`returned a session that could not be attached: ${describeValue(error)}`, error));
     }
     return session;
   }
 
-  #factoryFailed(socket: SessionSocket, error: SessionFactoryError): SessionFactoryError {
+  #factoryFailed(transport: Transport, error: SessionFactoryError): SessionFactoryError {
     this.#factoryFailures++;
-    socket.on('error', ignoreError);
-    socket.destroy();
+    transport.destroy();
     const count = this.#factoryWarning.count(performance.now());
     if (count > 0) {
       logSafely(this.logger, 'error', { err: error, failuresSinceLastReport: count }, 'session factory failed; connection dropped');
@@ -326,13 +324,5 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   }
 }
 
-/** Checks an integer option against its range; the error names the option. */
-export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min}..${max}`;
-    throw new InvalidOptionError(name, value, `an integer ${range}`);
-  }
-  return value;
-}
+export { checkInteger };
 
-function ignoreError(): void {}

@@ -23,6 +23,16 @@ function canMakeChildren(logger: Logger): logger is ChildLogger {
   return typeof (logger as Partial<ChildLogger>).child === 'function';
 }
 
+/**
+ * False only when `logger` says its debug level is off (pino's `isLevelEnabled`): then a debug trace
+ * need not be built at all. True for a logger that cannot tell.
+ */
+export function debugEnabled(logger: Logger): boolean {
+  if (logger === silentLogger) return false;
+  const check = (logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
+  return typeof check !== 'function' || check.call(logger, 'debug');
+}
+
 /** True when {@link DEBUG_SESSION_ENV} names this session by id, address, or address:port. */
 export function isDebugSession(id: number, address: string, port: number): boolean {
   if (debugTargets.size === 0) return false;

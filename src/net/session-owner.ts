@@ -1,4 +1,3 @@
-import type { SessionSocket } from './transport-socket.js';
 import type { Logger } from '../core/logger.js';
 import type { DisconnectCause } from '../core/disconnect-cause.js';
 
@@ -89,5 +88,14 @@ export { kWatchHook } from '../core/watch-hook.js';
 /** Internal: what a close listener receives. */
 export type CloseListener = (session: object, cause: DisconnectCause) => void;
 
-/** Internal signature of {@link kAttach}. */
-export type AttachFn = (socket: SessionSocket, host: SessionHost, settings: SessionSettings) => void;
+/** Internal upcalls of the connection core to the Session layer (hooks), symbol-keyed to stay off the API. */
+export const kOpened: unique symbol = Symbol('gamewire.opened');
+/** Internal: presents a view to onRecv; returns the consumed count or -1 when the hook failed. */
+export const kDeliver: unique symbol = Symbol('gamewire.deliver');
+/** Internal: a write of this many bytes completed (onSend). */
+export const kWritten: unique symbol = Symbol('gamewire.written');
+/** Internal: writability changed (onWritableChanged). */
+export const kWritableChanged: unique symbol = Symbol('gamewire.writableChanged');
+/** Internal: the connection closed with this cause (onDisconnected). */
+export const kClosed: unique symbol = Symbol('gamewire.closed');
+

@@ -1,13 +1,14 @@
 import type { Socket } from 'node:net';
+import { DEFAULTS } from '../core/defaults.js';
 import { TLSSocket, type SecureContext, type TlsOptions } from 'node:tls';
 import { logSafely, type Logger } from '../core/logger.js';
 
 /** Default `maxPendingHandshakes`: TLS connections handshaking at once, over all addresses. */
-export const DEFAULT_MAX_PENDING_HANDSHAKES = 128;
+export const DEFAULT_MAX_PENDING_HANDSHAKES = DEFAULTS.maxPendingHandshakes;
 /** Default `maxPendingHandshakesPerAddress`: TLS connections handshaking at once from one IP address. */
-export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS = 16;
+export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS = DEFAULTS.maxPendingHandshakesPerAddress;
 /** Default TLS handshake timeout, ms (Node's own is 120 s, far too long for a game server). */
-export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = DEFAULTS.tlsHandshakeTimeoutMs;
 
 /** The limits of a {@link HandshakeGate}. */
 export interface HandshakeLimits {

@@ -1,5 +1,6 @@
 import { WebSocket } from 'ws';
-import { ConnectError, ConnectTimeoutError } from '../core/errors.js';
+import { ConnectError, ConnectTimeoutError, ServiceStateError } from '../core/errors.js';
+import type { Transport } from './transport.js';
 import { WebSocketTransport } from './ws-transport.js';
 
 /** Where a ClientService opens WebSocket sessions. */
@@ -10,47 +11,80 @@ export interface WebSocketConnectOptions {
   readonly tls?: { readonly rejectUnauthorized?: boolean; readonly ca?: string | Buffer };
   /** Compress messages (permessage-deflate). Default false. */
   readonly perMessageDeflate?: boolean;
+  /** Largest message accepted from the server, bytes. Default 262144. */
+  readonly maxMessageBytes?: number;
+}
+
+/** Where and how a {@link WebSocketConnector} connects. */
+export interface WebSocketConnectorOptions extends WebSocketConnectOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly timeoutMs: number;
 }
 
 /**
- * Opens one WebSocket to `host:port` and resolves with its transport once the upgrade completed.
- * @throws ConnectError when the connection or the upgrade fails; ConnectTimeoutError after `timeoutMs`.
+ * Opens WebSocket sessions for a ClientService, in the shape of the TCP connector: each attempt
+ * resolves with an open {@link WebSocketTransport} once the upgrade completed, or rejects with
+ * ConnectError, ConnectTimeoutError, or ServiceStateError when `abortAll` ends it.
  */
-export function connectWebSocket(
-  host: string,
-  port: number,
-  options: WebSocketConnectOptions,
-  maxPayload: number,
-  timeoutMs: number,
-): { promise: Promise<WebSocketTransport>; abort(): void } {
-  const secure = options.tls !== undefined;
-  const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}${options.path ?? '/ws'}`;
-  const socket = new WebSocket(url, {
-    maxPayload,
-    perMessageDeflate: options.perMessageDeflate ?? false,
-    handshakeTimeout: timeoutMs,
-    skipUTF8Validation: true,
-    ...(options.tls ?? {}),
-  });
-  const promise = new Promise<WebSocketTransport>((resolve, reject) => {
-    const settle = (): void => {
-      socket.off('open', onOpen);
-      socket.off('error', onError);
-    };
-    const onOpen = (): void => {
-      settle();
-      resolve(new WebSocketTransport(socket, secure, host, port));
-    };
-    const onError = (error: Error): void => {
-      settle();
-      socket.on('error', ignoreError);
-      socket.terminate();
-      reject(/timed out/i.test(error.message) ? new ConnectTimeoutError(host, port, timeoutMs) : new ConnectError(host, port, error));
-    };
-    socket.once('open', onOpen);
-    socket.once('error', onError);
-  });
-  return { promise, abort: () => socket.terminate() };
+export class WebSocketConnector {
+  readonly #options: WebSocketConnectorOptions;
+  readonly #connecting = new Set<WebSocket>();
+
+  constructor(options: WebSocketConnectorOptions) {
+    this.#options = options;
+  }
+
+  /** Attempts in progress. */
+  get pendingCount(): number {
+    return this.#connecting.size;
+  }
+
+  /** One attempt: `onConnected` runs with the transport as soon as it is open; the promise settles with what it returns. */
+  connect<T>(onConnected: (transport: Transport) => T | Error): Promise<T> {
+    const { host, port, timeoutMs, path, tls, perMessageDeflate, maxMessageBytes } = this.#options;
+    const secure = tls !== undefined;
+    const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}${path ?? '/ws'}`;
+    const socket = new WebSocket(url, {
+      maxPayload: maxMessageBytes ?? 256 * 1024,
+      perMessageDeflate: perMessageDeflate ?? false,
+      handshakeTimeout: timeoutMs,
+      skipUTF8Validation: true,
+      ...(tls ?? {}),
+    });
+    this.#connecting.add(socket);
+    return new Promise<T>((resolve, reject) => {
+      const settle = (): void => {
+        this.#connecting.delete(socket);
+        socket.off('open', onOpen);
+        socket.off('error', onError);
+      };
+      const onOpen = (): void => {
+        settle();
+        const result = onConnected(new WebSocketTransport(socket, secure, host, port));
+        if (result instanceof Error) reject(result);
+        else resolve(result);
+      };
+      const onError = (error: Error): void => {
+        const aborted = !this.#connecting.has(socket);
+        settle();
+        socket.on('error', ignoreError);
+        socket.terminate();
+        if (aborted) reject(new ServiceStateError('connection attempt aborted: service closing'));
+        else if (/timed out/i.test(error.message)) reject(new ConnectTimeoutError(host, port, timeoutMs));
+        else reject(new ConnectError(host, port, error));
+      };
+      socket.once('open', onOpen);
+      socket.once('error', onError);
+    });
+  }
+
+  /** Ends every attempt in progress (the service is closing). */
+  abortAll(): void {
+    const sockets = [...this.#connecting];
+    this.#connecting.clear();
+    for (const socket of sockets) socket.terminate();
+  }
 }
 
 function ignoreError(): void {}

@@ -4,8 +4,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ListenError } from '../core/errors.js';
+import type { Listener, ListenerOwner } from './listener.js';
 import { WebSocketTransport } from './ws-transport.js';
 
+/** Default largest WebSocket message accepted, bytes (several whole packets; larger closes with 1009). */
+export const DEFAULT_WS_MAX_MESSAGE_BYTES = 256 * 1024;
 /** Default path WebSocket upgrades are accepted at. */
 export const DEFAULT_WS_PATH = '/ws';
 /** Default time a connection may take to send its upgrade request, ms (an HTTP slowloris bound). */
@@ -29,24 +32,16 @@ export interface WebSocketListenOptions {
   readonly onRequest?: (request: IncomingMessage, response: ServerResponse) => void;
 }
 
-/** What the listener asks of the service that owns it. */
-export interface WebSocketListenerHost {
-  /** Why a connection from `address` must be refused now (a limit reached), or undefined to go on. */
-  refusal(address: string): string | undefined;
-  /** A refused upgrade: counted and logged by the service. */
-  refused(address: string, why: string): void;
-  /** A WebSocket session is open: make a session for it. */
-  adoptTransport(transport: WebSocketTransport): void;
-}
 
 /**
  * The HTTP server that upgrades `GET <path>` to WebSocket (with `ws`, `noServer` mode, so limits are
  * checked before the upgrade is answered) and hands each connection to its service as a
  * {@link WebSocketTransport}. Upgrades past the service's limits are answered 503 and closed.
  */
-export class WebSocketListener {
+export class WebSocketListener implements Listener {
   readonly #options: WebSocketListenOptions;
-  readonly #host: WebSocketListenerHost;
+  readonly #owner: ListenerOwner;
+  readonly #defaultHost: string;
   readonly #maxPayload: number;
   readonly #server: HttpServer;
   readonly #wss: WebSocketServer;
@@ -54,10 +49,11 @@ export class WebSocketListener {
   #port = 0;
   #address = '';
 
-  /** `maxPayload`: the largest message accepted, bytes (what the packet limits allow in one read). */
-  constructor(options: WebSocketListenOptions, maxPayload: number, host: WebSocketListenerHost) {
+  /** `maxPayload`: the largest message accepted, bytes; `defaultHost`: where to listen without `options.host`. */
+  constructor(options: WebSocketListenOptions, maxPayload: number, owner: ListenerOwner, defaultHost: string) {
     this.#options = options;
-    this.#host = host;
+    this.#owner = owner;
+    this.#defaultHost = defaultHost;
     this.#maxPayload = maxPayload;
     this.#path = options.path ?? DEFAULT_WS_PATH;
     this.#wss = new WebSocketServer({
@@ -94,9 +90,22 @@ export class WebSocketListener {
     return this.#maxPayload;
   }
 
-  /** Listens on `host:port`. @throws ListenError as ServerService.start() does. */
-  listen(defaultHost: string): Promise<void> {
-    const host = this.#options.host ?? defaultHost;
+  /** Upgrades are answered at once when their request arrives: none is held as a handshake. */
+  get pendingHandshakeCount(): number {
+    return 0;
+  }
+
+  get handshakeFailureCount(): number {
+    return 0;
+  }
+
+  pendingFrom(): number {
+    return 0;
+  }
+
+  /** Listens on `host:port`; resolves with the bound port. @throws ListenError as ServerService.start() does. */
+  listen(): Promise<number> {
+    const host = this.#options.host ?? this.#defaultHost;
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => reject(new ListenError(host, this.#options.port, error));
       this.#server.once('error', onError);
@@ -105,7 +114,7 @@ export class WebSocketListener {
         const address = this.#server.address() as AddressInfo;
         this.#port = address.port;
         this.#address = host;
-        resolve();
+        resolve(address.port);
       });
     });
   }
@@ -124,14 +133,15 @@ export class WebSocketListener {
     const address = socket.remoteAddress ?? '';
     const path = (request.url ?? '').split('?', 1)[0];
     if (path !== this.#path) return reject(socket, 404, 'Not Found');
-    const why = this.#host.refusal(address);
+    const why = this.#owner.refusal(address, true);
     if (why !== undefined) {
-      this.#host.refused(address, why);
-      return reject(socket, 503, 'Service Unavailable');
+      reject(socket, 503, 'Service Unavailable');
+      this.#owner.refused(address, why, this.secure ? 'wss' : 'ws');
+      return;
     }
     const port = socket.remotePort ?? 0;
     this.#wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-      this.#host.adoptTransport(new WebSocketTransport(ws, this.secure, address, port));
+      this.#owner.admit(new WebSocketTransport(ws, this.secure, address, port));
     });
   };
 }

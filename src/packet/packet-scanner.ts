@@ -1,4 +1,5 @@
-import { InvalidOptionError, MalformedHeaderError, PacketTooLargeError } from '../core/errors.js';
+import { MalformedHeaderError, PacketTooLargeError } from '../core/errors.js';
+import { checkInteger } from '../core/options.js';
 import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE, readPacketId, readPacketSize } from './packet-header.js';
 
 /** Receives each complete packet the scanner finds, as a range of the scanned buffer (no copy). */
@@ -26,10 +27,7 @@ export class PacketScanner {
    * @throws InvalidOptionError when out of range.
    */
   constructor(maxPacketSize: number = MAX_PACKET_SIZE) {
-    if (!Number.isInteger(maxPacketSize) || maxPacketSize < PACKET_HEADER_SIZE || maxPacketSize > MAX_PACKET_SIZE) {
-      throw new InvalidOptionError('maxPacketSize', maxPacketSize, `an integer ${PACKET_HEADER_SIZE}..${MAX_PACKET_SIZE}`);
-    }
-    this.maxPacketSize = maxPacketSize;
+    this.maxPacketSize = checkInteger('maxPacketSize', maxPacketSize, PACKET_HEADER_SIZE, MAX_PACKET_SIZE);
   }
 
   /**

@@ -1,5 +1,7 @@
 import { catchRejection } from '../core/describe.js';
+import { DEFAULTS } from '../core/defaults.js';
 import { InvalidOptionError } from '../core/errors.js';
+import { checkInteger } from '../core/options.js';
 import { MAX_TIMER_MS } from '../core/timer-range.js';
 import { JobQueue, type JobQueueOptions } from '../jobs/job-queue.js';
 import type { Session } from '../net/session.js';
@@ -7,7 +9,7 @@ import { kAddCloseListener, kRemoveCloseListener, type CloseListener } from '../
 import type { MessageInit, MessageType } from '../packet/message-type.js';
 
 /** Default `maxMembers` of a Room. */
-export const DEFAULT_ROOM_MAX_MEMBERS = 1000;
+export const DEFAULT_ROOM_MAX_MEMBERS = DEFAULTS.roomMaxMembers;
 
 /** Options of a {@link Room}. */
 export interface RoomOptions extends JobQueueOptions {
@@ -47,11 +49,7 @@ export class Room<S extends Session = Session> extends JobQueue {
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: RoomOptions = {}) {
     super(options);
-    const maxMembers = options.maxMembers ?? DEFAULT_ROOM_MAX_MEMBERS;
-    if (!Number.isSafeInteger(maxMembers) || maxMembers < 1) {
-      throw new InvalidOptionError('maxMembers', maxMembers, 'an integer >= 1');
-    }
-    this.maxMembers = maxMembers;
+    this.maxMembers = checkInteger('maxMembers', options.maxMembers ?? DEFAULT_ROOM_MAX_MEMBERS, 1);
     const tick = options.tickIntervalMs ?? 0;
     if (typeof tick !== 'number' || !(tick >= 0) || tick > MAX_TIMER_MS) {
       throw new InvalidOptionError('tickIntervalMs', tick, `a number of ms from 0 (no tick) to ${MAX_TIMER_MS}`);

@@ -1,48 +1,23 @@
-import { DisconnectCode } from '../core/disconnect-cause.js';
-import { MalformedHeaderError } from '../core/errors.js';
 import { Session } from '../net/session.js';
-import { kTraffic } from '../net/session-traffic.js';
-import { PacketScanner, type PacketSink } from '../packet/packet-scanner.js';
 import { PacketSession } from '../packet/packet-session.js';
 import { sendBufferManager } from '../packet/send-buffer.js';
 
 /**
- * The GameServer's echo session, the fast way: the same framing and limits as PacketSession (size
- * below 4 → `MALFORMED_HEADER`, above `maxPacketSize` → `PACKET_TOO_LARGE`, via the same pure
- * PacketScanner), but every complete packet of one read goes back with one copy and one write, with
- * no work per packet. This is what `gamewire echo-server` runs by default.
+ * The GameServer's echo session: a PacketSession in batch mode, so it runs the path game code runs
+ * (framing and its limits: size below 4 → `MALFORMED_HEADER`, above `maxPacketSize` →
+ * `PACKET_TOO_LARGE`; heartbeats answered; `maxPacketsPerSecond`), and every run of whole packets of
+ * one read goes back with one copy and one write, with no work per packet. This is what
+ * `gamewire echo-server` runs by default.
  */
-export class EchoSession extends Session implements PacketSink {
-  readonly #scanner: PacketScanner;
-  /** Packets the current scan went over. */
-  #scanned = 0;
-
+export class EchoSession extends PacketSession {
   /** @param maxPacketSize - bytes, header included; default 65535. */
   constructor(maxPacketSize?: number) {
-    super();
-    this.#scanner = new PacketScanner(maxPacketSize);
+    super(maxPacketSize === undefined ? { batch: true } : { maxPacketSize, batch: true });
   }
 
-  protected override onRecv(buffer: Buffer): number {
-    const scanner = this.#scanner;
-    this.#scanned = 0;
-    const consumed = scanner.scan(buffer, this);
-    const packets = this.#scanned;
-    this[kTraffic].packetsReceived += packets;
-    // The buffer may be the RecvBuffer's memory, which is reused: copy what goes back.
-    if (consumed > 0) this.send(sendBufferManager.copy(buffer.subarray(0, consumed)), packets);
-    const error = scanner.error;
-    if (error !== undefined) {
-      const code = error instanceof MalformedHeaderError ? DisconnectCode.MalformedHeader : DisconnectCode.PacketTooLarge;
-      this.closeWithError(code, error);
-    }
-    return consumed;
-  }
-
-  /** Every packet is echoed whole, so there is nothing to do per packet but count it. */
-  onPacketBytes(): boolean {
-    this.#scanned++;
-    return true;
+  /** The packets are echoed whole; the receive memory is reused, so they are copied once. */
+  protected override onRecvBatch(packets: Buffer, packetCount: number): void {
+    this.send(sendBufferManager.copy(packets), packetCount);
   }
 }
 

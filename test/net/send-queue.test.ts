@@ -4,9 +4,10 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { Socket } from 'node:net';
 import { SendQueue } from '../../src/net/send-queue.js';
+import { TcpTransport } from '../../src/net/tcp-transport.js';
 
-/** A stand-in socket that keeps every buffer written to it. */
-function sink(): { socket: Socket; writes: Buffer[] } {
+/** A TcpTransport over a stand-in socket that keeps every buffer written to it. */
+function sink(): { transport: TcpTransport; writes: Buffer[] } {
   const writes: Buffer[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -14,7 +15,7 @@ function sink(): { socket: Socket; writes: Buffer[] } {
       done();
     },
   });
-  return { socket: stream as unknown as Socket, writes };
+  return { transport: new TcpTransport(stream as unknown as Socket), writes };
 }
 
 function push(queue: SendQueue, bytes: Uint8Array): void {
@@ -42,8 +43,8 @@ describe('SendQueue', () => {
       assert.ok(queue.pieceCount <= 64, `${queue.pieceCount} pieces after ${i + 1}`);
     }
     assert.equal(queue.bytes, 40_000);
-    const { socket, writes } = sink();
-    assert.equal(queue.writeTo(socket, () => {}), 40_000);
+    const { transport, writes } = sink();
+    assert.equal(queue.writeTo(transport), 40_000);
     const all = Buffer.concat(writes);
     assert.equal(all.length, 40_000);
     for (let i = 0; i < expected.length; i++) assert.equal(all.readUInt32LE(i * 4), i);
@@ -60,8 +61,8 @@ describe('SendQueue', () => {
     push(queue, b);
     push(queue, c); // a and b are joined now
     a[0] = 9;
-    const { socket, writes } = sink();
-    queue.writeTo(socket, () => {});
+    const { transport, writes } = sink();
+    queue.writeTo(transport);
     assert.deepEqual([...Buffer.concat(writes)], [1, 2, 3, 4, 5, 6]);
   });
 });

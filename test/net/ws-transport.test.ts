@@ -5,9 +5,10 @@ import { WebSocket } from 'ws';
 import { disconnectCause } from '../../src/core/disconnect-cause.js';
 import { WebSocketProtocolError } from '../../src/core/errors.js';
 import type { TransportSink } from '../../src/net/transport.js';
-import { connectWebSocket } from '../../src/net/ws-connector.js';
-import { WebSocketListener, type WebSocketListenerHost } from '../../src/net/ws-listener.js';
-import type { WebSocketTransport } from '../../src/net/ws-transport.js';
+import type { ListenerOwner } from '../../src/net/listener.js';
+import type { Transport } from '../../src/net/transport.js';
+import { WebSocketConnector } from '../../src/net/ws-connector.js';
+import { WebSocketListener } from '../../src/net/ws-listener.js';
 import { packet } from '../helpers/packets.js';
 import { Condition, cleanupAfter, waitForEvent, type Cleanup } from '../helpers/wait.js';
 
@@ -46,7 +47,7 @@ class RecordingSink implements TransportSink {
 
 interface Server {
   listener: WebSocketListener;
-  transports: Array<{ transport: WebSocketTransport; sink: RecordingSink }>;
+  transports: Array<{ transport: Transport; sink: RecordingSink }>;
   refusedWhy: string[];
   changed: Condition;
   url: string;
@@ -56,21 +57,22 @@ async function startListener(cleanup: Cleanup, refusal?: string): Promise<Server
   const transports: Server['transports'] = [];
   const refusedWhy: string[] = [];
   const changed = new Condition();
-  const host: WebSocketListenerHost = {
+  const host: ListenerOwner = {
     refusal: () => refusal,
     refused: (_address, why) => {
       refusedWhy.push(why);
       changed.notify();
     },
-    adoptTransport: (transport) => {
+    hasRoom: () => true,
+    admit: (transport) => {
       const sink = new RecordingSink();
       transport.open(sink);
       transports.push({ transport, sink });
       changed.notify();
     },
   };
-  const listener = new WebSocketListener({ port: 0 }, 1024, host);
-  await listener.listen('127.0.0.1');
+  const listener = new WebSocketListener({ port: 0 }, 1024, host, '127.0.0.1');
+  await listener.listen();
   cleanup.add(async () => {
     for (const { transport } of transports) transport.destroy();
     await listener.close();
@@ -180,11 +182,13 @@ describe('WebSocketTransport and WebSocketListener', () => {
     });
     assert.equal(status, 404);
 
-    const { promise } = connectWebSocket('127.0.0.1', server.listener.port, {}, 1024, 2000);
-    const client = await promise;
-    cleanup.add(() => client.destroy());
+    const connector = new WebSocketConnector({ host: '127.0.0.1', port: server.listener.port, timeoutMs: 2000, maxMessageBytes: 1024 });
     const sink = new RecordingSink();
-    client.open(sink);
+    const client = await connector.connect((transport) => {
+      transport.open(sink);
+      return transport;
+    });
+    cleanup.add(() => client.destroy());
     await server.changed.until(() => server.transports.length === 1, 'the server side');
     const serverSide = server.transports[0] as Server['transports'][0];
     client.write([packet(7, 'hi')], 1, 6);

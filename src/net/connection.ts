@@ -1,0 +1,349 @@
+import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
+import { RecvBufferOverflowError, ServiceStateError, type GamewireError } from '../core/errors.js';
+import { causeOfTransportError } from './transport-errors.js';
+import { swapInputSource } from '../core/input-source.js';
+import { logSafely, type Logger } from '../core/logger.js';
+import { RecvBuffer } from '../core/recv-buffer.js';
+import { transition } from '../core/state-machine.js';
+import { SESSION_MOVES, type SessionState } from './connection-state.js';
+import { kFlowState, type FanoutFlow, type FlowParty } from './fanout-flow.js';
+import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import { kDeliverView, kRecvOverflow, receiveChunk, type Receiver } from './receive-loop.js';
+import { SendQueue } from './send-queue.js';
+import { kContextLogger, kDebug, kIdentify } from './connection-identity.js';
+import { kTraffic } from './session-traffic.js';
+import { kAddCloseListener, kAttach, kClose, kClosed, kDeliver, kDestroy, kOpened, kRemoveCloseListener, kSessionClosed } from './session-owner.js';
+import { kWritableChanged, kWritten, type CloseListener, type SessionHost, type SessionSettings } from './session-owner.js';
+import type { Transport, TransportKind, TransportSink } from './transport.js';
+import { kCutOff, kPendingBytes, kWritabilityChanged, SendPressure, type PressuredConnection } from './send-pressure.js';
+import { InputControl, kAdmitInput, kEndWith, kInputClosed, kInputOpened, kInputRead, kPauseTransport } from './input-control.js';
+import { kPeerAlive, kReceive, kSetPaused, kSettings, kStopPausing, PAUSE_UNWRITABLE } from './input-control.js';
+
+export { kContextLogger, kDebug, kEndWith, kSettings };
+/** Internal members the Session layer uses, symbol-keyed so that no name is taken from game code. */
+export const kHost: unique symbol = Symbol('gamewire.host');
+export const kEnqueue: unique symbol = Symbol('gamewire.enqueue');
+const kLingerTimedOut: unique symbol = Symbol('gamewire.lingerTimedOut');
+
+/**
+ * Internal: the connection core under {@link Session}. It drives one {@link Transport} and is its sink:
+ * the state machine, the receive loop over a RecvBuffer, the send queue flushed once per turn, the
+ * graceful-close timer and close listeners. Limits are small policies it calls (write water marks and
+ * the send cap in send-pressure.ts, ingress-throttle.ts, idle-watch.ts, read-budget.ts,
+ * fanout-flow.ts); each acts on it through pause/resume and close. Listeners are methods and
+ * module-level functions: a connection holds no closure of its own until its first write.
+ */
+export abstract class Connection extends InputControl implements TransportSink, Flushable, FlowParty, PressuredConnection, Receiver {
+  #state: SessionState = 'connecting';
+  #transport: Transport | undefined;
+  #host: SessionHost | undefined;
+  #settings: SessionSettings | undefined;
+  #recvBuffer: RecvBuffer | undefined;
+  #sendQueue: SendQueue | undefined;
+  #sendRegistered = false;
+  /** Bytes the transport held after the last write or write completion (Node's writableLength). */
+  #backlog = 0;
+  /** Byte counts of writes whose completion is awaited, oldest first (for onSend). */
+  #writesInFlight: number[] | undefined;
+  #cause: DisconnectCause | undefined;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  #closeListeners: CloseListener[] | undefined;
+  /** Water marks, send cap and stall check; made once this connection is first above its high mark. */
+  #pressure: SendPressure | undefined;
+
+  /** Lifecycle state; see {@link SessionState}. */
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** True while the session is open: `send` queues bytes and `onRecv` receives them. */
+  get connected(): boolean {
+    return this.#state === 'open';
+  }
+
+  /** The peer's IP address (kept after the connection closes); empty before the session is attached. */
+  get remoteAddress(): string {
+    return this.#transport?.remoteAddress ?? '';
+  }
+
+  /** The peer's port (kept after the connection closes); 0 before the session is attached. */
+  get remotePort(): number {
+    return this.#transport?.remotePort ?? 0;
+  }
+
+  /** `tcp`, `tls`, `ws` or `wss`: how the peer is connected (the `transport` of logs and metrics). */
+  get transport(): TransportKind {
+    return this.#transport?.kind ?? 'tcp';
+  }
+
+  /** Bytes passed to `send()` this turn and not yet handed to the transport. */
+  get queuedSendBytes(): number {
+    return this.#sendQueue?.bytes ?? 0;
+  }
+
+  /** Bytes handed to the transport and not yet written to the kernel (Node's `writableLength`). */
+  get socketBufferedBytes(): number {
+    return this.#transport?.bufferedBytes ?? 0;
+  }
+
+  /**
+   * False while more than `sendHighWaterMark` bytes are queued for the peer, until the queue drains to
+   * `sendLowWaterMark`. Game code can skip optional traffic (position updates) while it is false;
+   * `onWritableChanged` tells when it changes. Sends caused by another session's input are slowed by
+   * gamewire itself (that session stops reading meanwhile); sends from timers and ticks are not.
+   */
+  get writable(): boolean {
+    return this.#pressure?.writable ?? true;
+  }
+
+  /** Why the session ended (or is ending); undefined while open. */
+  get disconnectCause(): DisconnectCause | undefined {
+    return this.#cause;
+  }
+
+  /** Internal: the owner, once attached. */
+  get [kHost](): SessionHost | undefined {
+    return this.#host;
+  }
+
+  /** Internal upcalls to the hooks, implemented by Session. */
+  abstract [kDeliver](view: Buffer): number;
+  abstract [kOpened](): void;
+  abstract [kWritten](bytes: number): void;
+  abstract [kWritableChanged](writable: boolean): void;
+  abstract [kClosed](cause: DisconnectCause): void;
+
+  /** Internal: called once by the owning service with the connected transport. */
+  [kAttach](transport: Transport, host: SessionHost, settings: SessionSettings): void {
+    if (this.#host !== undefined) throw new ServiceStateError(`session ${this.id} is already attached`);
+    this.#transport = transport;
+    this.#host = host;
+    this.#settings = settings;
+    this[kIdentify](settings.logger);
+    this[kInputOpened](settings);
+    this.#moveTo('connecting', 'open');
+    transport.open(this);
+    this[kOpened]();
+  }
+
+  /** Internal: begins a graceful close with `cause` (ignored if already closing or closed). */
+  [kClose](cause: DisconnectCause): void {
+    if (!this.#moveTo('open', 'closing')) return;
+    this.#cause = cause;
+    this.flushSendQueue();
+    this.#pressure?.release(); // sends now return false: nothing more will come to drain
+    this.#transport?.end(cause);
+    this.#startLingerTimer();
+    this[kStopPausing]();
+  }
+
+  /** Internal: destroys the transport now; `onDisconnected` follows with the recorded cause or `cause`. */
+  [kDestroy](cause: DisconnectCause): void {
+    if (this.#state === 'closed') return;
+    this.#cause ??= cause;
+    this.#transport?.destroy();
+  }
+
+  /** Internal: `listener` runs once, after onDisconnected; ignored once the session has closed. */
+  [kAddCloseListener](listener: CloseListener): void {
+    if (this.#state === 'closed') return;
+    (this.#closeListeners ??= []).push(listener);
+  }
+
+  /** Internal: removes a listener added with kAddCloseListener. */
+  [kRemoveCloseListener](listener: CloseListener): void {
+    const list = this.#closeListeners;
+    const index = list === undefined ? -1 : list.indexOf(listener);
+    if (index >= 0) list?.splice(index, 1);
+  }
+
+  /** Ends this connection because of `error`, a limit crossed or a protocol error, with `code`. */
+  [kEndWith](error: GamewireError): void {
+    const code = error.disconnectCode ?? DisconnectCode.HandlerError;
+    this[kDebug]({ sessionId: this.id, code, err: error }, 'session protocol error');
+    this[kClose](disconnectCause(code, error.message, error));
+  }
+
+  /** Queues `length` bytes of `buffer` at `offset`; false once closing or cut off. */
+  [kEnqueue](buffer: ArrayBuffer, offset: number, length: number, view: Uint8Array | undefined): boolean {
+    if (this.#state !== 'open') return false;
+    if (length === 0) return true;
+    const queue = (this.#sendQueue ??= new SendQueue((this.#settings as SessionSettings).maxSendQueuePieces));
+    queue.push(buffer, offset, length, view);
+    const queued = queue.bytes + this.#backlog;
+    // Decided here, not only at the flush: one turn can read a lot from a flooding peer.
+    if (queued > (this.#settings as SessionSettings).sendHighWaterMark && !this.#sendPressure().aboveHigh(queued)) return false;
+    this[kTraffic].bytesSent += length;
+    if (!this.#sendRegistered) {
+      this.#sendRegistered = true;
+      scheduleFlush(this);
+    }
+    return true;
+  }
+
+  #sendPressure(): SendPressure {
+    return (this.#pressure ??= new SendPressure(this, this.#settings as SessionSettings));
+  }
+
+  /** Internal: this session's fan-out flow state, made on first use. */
+  [kFlowState](): FanoutFlow {
+    return this.#sendPressure().flow;
+  }
+
+  /** Internal (flush scheduler): hands everything queued to the transport, in one write. */
+  flushSendQueue(): void {
+    this.#sendRegistered = false;
+    const queue = this.#sendQueue;
+    if (queue === undefined || queue.bytes === 0) return;
+    const transport = this.#transport;
+    if (transport === undefined || this.#state === 'closed' || transport.destroyed) {
+      queue.clear();
+      return;
+    }
+    (this.#writesInFlight ??= []).push(queue.writeTo(transport));
+    const backlog = (this.#backlog = transport.bufferedBytes);
+    if (backlog > (this.#settings as SessionSettings).sendHighWaterMark) this.#sendPressure().update(backlog + queue.bytes);
+  }
+
+  /** @internal TransportSink: bytes arrived. */
+  transportData(chunk: Buffer): void {
+    if (this.#state !== 'open') return; // closing: drain and drop, so the peer's FIN is seen
+    this[kTraffic].bytesReceived += chunk.length;
+    if (!this[kAdmitInput](chunk)) return;
+    this[kReceive](chunk);
+    this[kInputRead](chunk.length);
+  }
+
+  /** @internal TransportSink: one write was handed to the kernel. */
+  transportWritten(error: Error | null | undefined): void {
+    const bytes = this.#writesInFlight?.shift();
+    if (error || bytes === undefined || this.#state === 'closed') return;
+    this.#backlog = this.#transport?.bufferedBytes ?? 0;
+    const pressure = this.#pressure;
+    if (pressure !== undefined && !pressure.writable) {
+      this[kPeerAlive]();
+      pressure.progress(this.#backlog + (this.#sendQueue?.bytes ?? 0));
+    }
+    this[kWritten](bytes);
+  }
+
+  /** @internal TransportSink: the peer ended its side. */
+  transportEnd(): void {
+    // allowHalfOpen is off, so Node ends our side after flushing what the socket holds.
+    if (!this.#moveTo('open', 'closing')) return;
+    this.#cause = disconnectCause(DisconnectCode.PeerClosed, 'peer closed the connection');
+    this.#sendQueue?.clear();
+    this.#pressure?.release();
+    this.#startLingerTimer();
+  }
+
+  /** @internal TransportSink: a transport error; transportClosed follows. */
+  transportError(error: Error): void {
+    if (this.#cause !== undefined && this.#state !== 'open') return;
+    const { cause, unexpected } = causeOfTransportError(error);
+    if (unexpected) this[kContextLogger].warn({ sessionId: this.id, err: error }, 'session socket error');
+    this.#cause = cause;
+  }
+
+  /** @internal TransportSink: closed; onDisconnected, then the close listeners, then the owner. */
+  transportClosed(): void {
+    const from = this.#state;
+    if (from === 'closed') return;
+    this.#moveTo(from, 'closed');
+    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    this[kInputClosed]();
+    this.#pressure?.close();
+    this.#sendQueue?.clear();
+    this.#recvBuffer?.reset();
+    const cause = (this.#cause ??= disconnectCause(DisconnectCode.PeerClosed, 'connection closed'));
+    this[kClosed](cause);
+    const listeners = this.#closeListeners;
+    this.#closeListeners = undefined;
+    if (listeners !== undefined) runCloseListeners(listeners, this, cause, this[kContextLogger]);
+    this.#host?.[kSessionClosed](this, cause);
+  }
+
+  /** Internal (send-pressure.ts): queued and transport backlog bytes now. */
+  [kPendingBytes](): number {
+    return (this.#sendQueue?.bytes ?? 0) + (this.#transport?.bufferedBytes ?? 0);
+  }
+
+  /** Internal (send-pressure.ts): writability changed; the hook runs. */
+  [kWritabilityChanged](writable: boolean): void {
+    if (writable) this[kSetPaused](PAUSE_UNWRITABLE, false);
+    this[kWritableChanged](writable);
+  }
+
+  /** Internal (send-pressure.ts): destroys a peer that does not read; the sessions it held read again. */
+  [kCutOff](cause: DisconnectCause): void {
+    this[kDebug]({ sessionId: this.id, queued: this[kPendingBytes](), cause: cause.code }, cause.reason);
+    this.#sendQueue?.clear();
+    this.#backlog = 0;
+    this.#pressure?.release();
+    this[kDestroy](cause);
+  }
+
+  /** Internal (input-control.ts): pauses or resumes the transport's reading. */
+  [kPauseTransport](paused: boolean): void {
+    if (paused) this.#transport?.pause();
+    else this.#transport?.resume();
+  }
+
+  /** Presents `chunk` to onRecv with this session as the current input source (fanout-flow.ts). */
+  [kReceive](chunk: Buffer): void {
+    const previous = swapInputSource(this);
+    try {
+      // The RecvBuffer is made on the first bytes: an idle connection holds none.
+      receiveChunk(this, (this.#recvBuffer ??= new RecvBuffer((this.#settings as SessionSettings).recvBufferSize)), chunk);
+    } finally {
+      swapInputSource(previous);
+    }
+  }
+
+  /** Internal (receive-loop.ts): runs onRecv on `view`; the consumed count, or -1 once the session stopped. */
+  [kDeliverView](view: Buffer): number {
+    const consumed = this[kDeliver](view);
+    return consumed < 0 || this.#state !== 'open' ? -1 : consumed;
+  }
+
+  /** Internal (receive-loop.ts): the RecvBuffer is full and onRecv consumed nothing. */
+  [kRecvOverflow](capacity: number): void {
+    this[kEndWith](new RecvBufferOverflowError(capacity));
+  }
+
+  #startLingerTimer(): void {
+    if (this.#lingerTimer !== undefined) return;
+    this.#lingerTimer = setTimeout(lingerTimeout, (this.#settings as SessionSettings).disconnectTimeoutMs, this);
+    this.#lingerTimer.unref();
+  }
+
+  /** Internal: the graceful close took too long. */
+  [kLingerTimedOut](): void {
+    this.#lingerTimer = undefined;
+    this.#transport?.destroy();
+  }
+
+  /** The single state transition (connection-state.ts); false when the state is not `from`. */
+  #moveTo(from: SessionState, to: SessionState): boolean {
+    if (!transition(SESSION_MOVES, this.#state, from, to, `session ${this.id}`)) return false;
+    this.#state = to;
+    this[kDebug]({ sessionId: this.id, from, to }, 'session state');
+    return true;
+  }
+}
+
+function runCloseListeners(listeners: readonly CloseListener[], connection: Connection, cause: DisconnectCause, logger: Logger): void {
+  for (const listener of listeners) {
+    try {
+      listener(connection, cause);
+    } catch (error) {
+      logSafely(logger, 'error', { sessionId: connection.id, err: error }, 'close listener threw');
+    }
+  }
+}
+
+function lingerTimeout(connection: Connection): void {
+  connection[kLingerTimedOut]();
+}
+
+

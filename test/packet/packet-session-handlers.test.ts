@@ -1,0 +1,87 @@
+/** A PacketSession given its handler table, and typed sends `session.send(S_CHAT, message)`. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DisconnectCode } from '../../src/core/disconnect-cause.js';
+import { PacketSession } from '../../src/packet/packet-session.js';
+import { C_CHAT, createServerHandlers, S_CHAT, S_MOVE } from '../../src/samples/protocol/packets.js';
+import { packet, PacketReader } from '../helpers/packets.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { startServer } from '../helpers/services.js';
+import { pollUntil } from '../helpers/limits.js';
+import { cleanupAfter } from '../helpers/wait.js';
+
+/** A PacketSession with no onRecvPacket of its own: the table does everything. */
+class TableSession extends PacketSession {}
+
+const table = createServerHandlers<PacketSession>({
+  C_LOGIN() {},
+  C_ENTER_GAME() {},
+  C_CHAT(session, message) {
+    session.send(S_CHAT, { playerId: session.id, msg: message.msg });
+  },
+  C_MOVE() {},
+});
+
+describe('PacketSession with a handler table', () => {
+  it('dispatches to the table given as an option; the handler answers with a typed send', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { service, collector } = await startServer(cleanup, () => new TableSession({ handlers: table }));
+    const client = await RawClient.connect(service.port, { cleanup });
+    const session = await collector.nth(0);
+    await client.write(packet(C_CHAT.id, C_CHAT.encodeBody({ msg: 'hi' })));
+    await client.waitForBytes(4, 'the reply');
+    await pollUntil(() => new PacketReader().push(client.received).length === 1, 'one whole reply');
+    const [reply] = new PacketReader().push(client.received);
+    assert.equal(reply?.id, S_CHAT.id);
+    assert.deepEqual(S_CHAT.decode((reply?.bytes as Buffer).subarray(4)), S_CHAT.decode(S_CHAT.encodeBody({ playerId: session.id, msg: 'hi' })));
+    assert.equal(session.traffic.packetsSent, 1);
+  });
+
+  it('an id the table does not handle ends the session with UNKNOWN_PACKET; without a table every id is unknown', async (t) => {
+    const cleanup = cleanupAfter(t);
+    let made = 0;
+    const { service, collector } = await startServer(cleanup, (): TableSession => new TableSession(made++ === 0 ? { handlers: table } : {}));
+    const first = await RawClient.connect(service.port, { cleanup });
+    const withTable = await collector.nth(0);
+    await first.write(packet(S_MOVE.id, 'a server-side id'));
+    await pollUntil(() => withTable.disconnectCause !== undefined, 'closed');
+    assert.equal(withTable.disconnectCause?.code, DisconnectCode.UnknownPacket);
+    const second = await RawClient.connect(service.port, { cleanup });
+    const bare = await collector.nth(1);
+    await second.write(packet(C_CHAT.id, C_CHAT.encodeBody({ msg: 'x' })));
+    await pollUntil(() => bare.disconnectCause !== undefined, 'closed');
+    assert.equal(bare.disconnectCause?.code, DisconnectCode.UnknownPacket);
+  });
+});
+
+/** Records every batch it is given, and echoes it. */
+class BatchRecorder extends PacketSession {
+  readonly batches: [number[], number][] = [];
+  constructor() {
+    super({ batch: true });
+  }
+  protected override onRecvBatch(packets: Buffer, packetCount: number): void {
+    const ids: number[] = [];
+    for (const p of new PacketReader().push(packets)) ids.push(p.id);
+    this.batches.push([ids, packetCount]);
+  }
+}
+
+describe('PacketSession in batch mode', () => {
+  it('hands each run of data packets of one read to onRecvBatch in one call; a heartbeat ping in between is answered, not batched', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { service, collector } = await startServer(cleanup, () => new BatchRecorder());
+    const client = await RawClient.connect(service.port, { cleanup });
+    const session = await collector.nth(0);
+    const ping = packet(65534, Buffer.alloc(8));
+    await client.write(Buffer.concat([packet(1, 'a'), packet(2, 'b'), ping, packet(3, 'c')]));
+    await pollUntil(() => session.batches.length === 2, 'two batches');
+    assert.deepEqual(session.batches, [
+      [[1, 2], 2],
+      [[3], 1],
+    ]);
+    await client.waitForBytes(12, 'the pong');
+    assert.equal(new PacketReader().push(client.received)[0]?.id, 65535);
+    assert.equal(session.traffic.packetsReceived, 4);
+  });
+});
