@@ -44,12 +44,13 @@ const USAGE = `usage: node bench/run-netload.mjs [options]
                      ratios compare one Node (default: the Node running this script)
   --gamewire-base F  also run server 'gamewire-base': the same commands with this other CLI (e.g. a
                      build of main), in the same sitting, for a before/after ratio
+  --scrape-ms MS     how often the gamewire-metrics server is scraped (default 1000)
   --dry-run          print the plan and the time estimate, run nothing
   --report FILE      run nothing; re-render the report of the last run recorded in FILE.jsonl
   -h, --help         this text`;
 
 const argv = process.argv.slice(2);
-const VALUE_OPTS = new Set(['reps', 'duration', 'warmup', 'configs', 'servers', 'only', 'out', 'shared', 'report', 'gamewire-main', 'gamewire-base', 'node']);
+const VALUE_OPTS = new Set(['scrape-ms', 'reps', 'duration', 'warmup', 'configs', 'servers', 'only', 'out', 'shared', 'report', 'gamewire-main', 'gamewire-base', 'node']);
 const FLAG_OPTS = new Set(['quick', 'all', 'dry-run', 'help']);
 const opts = {};
 for (let i = 0; i < argv.length; i++) {
@@ -119,8 +120,8 @@ const SERVERS = {
   'ref-node-batch': refNode(['--batch']),
   'ref-node-batch-imm': refNode(['--batch=immediate']),
 };
-/** How often the gamewire-metrics server is scraped: 15x more often than Prometheus's default 15 s. */
-const SCRAPE_MS = 1000;
+/** How often the gamewire-metrics server is scraped (--scrape-ms; default 1 s: 15x Prometheus's default 15 s). */
+const SCRAPE_MS = Number(opts['scrape-ms'] ?? 1000);
 const REF_ORDER = ['ref-node-batch', 'ref-node-batch-imm', 'ref-node', 'ref-epoll'];
 const BEST_NODE = ['ref-node-batch', 'ref-node-batch-imm'];
 const CONFIGS = [
