@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Logger as PinoLogger } from 'pino';
-import type { ServerService } from '../net/server-service.js';
 import type { Session } from '../net/session.js';
 import { DEFAULT_HOST, DEFAULT_MAX_SEND_QUEUE_BYTES } from '../net/service.js';
 import { MAX_TIMER_MS } from '../core/timer-range.js';
@@ -13,8 +12,8 @@ import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { createCliLogger } from './cli-logger.js';
 import type { ServerServiceOptions } from '../net/server-service.js';
 import type { WebSocketListenOptions } from '../net/ws-listener.js';
-import { intFlag, UsageError, waitForSignal } from './command.js';
-import { OBSERVE_FLAGS, OBSERVE_USAGE, observeSettings, startObservation, type ObserveFlagValues, type ObserveSettings, type ServerObservation } from './server-observe.js';
+import { intFlag, UsageError } from './command.js';
+import { OBSERVE_FLAGS, OBSERVE_USAGE, observeSettings, type ObserveFlagValues, type ObserveSettings } from './server-observe.js';
 
 /** The flags every server command shares. */
 export const SERVER_FLAGS = {
@@ -77,7 +76,7 @@ export interface ServerSetup {
   readonly maxPacketSize: number;
   /** ServerService options but the session factory. */
   readonly options: Omit<ServerServiceOptions<Session>, 'sessionFactory'> & { readonly maxSessionCount: number };
-  /** Metrics endpoint and stats line asked for (pass to `runServer`). */
+  /** Metrics endpoint and stats line asked for (pass to `runServerCommand`). */
   readonly observe: ObserveSettings;
 }
 
@@ -156,36 +155,4 @@ function serverLimits(values: ServerFlagValues, maxSessionCount: number): LimitO
     maxSendQueueBytes: intFlag('max-send-queue', values['max-send-queue'], DEFAULT_MAX_SEND_QUEUE_BYTES, 65536),
     ...(cert !== undefined && key !== undefined ? { tls: { cert: readFileSync(cert), key: readFileSync(key) } } : {}),
   };
-}
-
-/**
- * Runs a server command: starts `service`, logs the ready line `listening on HOST:PORT` (with the
- * real port, also for --port 0) and a hint for driving it, waits for SIGINT/SIGTERM, then closes
- * gracefully. Resolves with exit code 0.
- */
-export async function runServer(
-  logger: PinoLogger,
-  service: ServerService<Session>,
-  details: object,
-  driveHint: string,
-  beforeClose?: () => void,
-  observe?: ServerObservation,
-): Promise<number> {
-  const signal = waitForSignal(logger);
-  await service.start();
-  const observation = await startObservation(logger, service, observe);
-  const hint = driveHint.replace('{host}', service.host).replace('{port}', String(service.port));
-  const metricsOn = observation.metricsAddress === undefined ? '' : `, metrics on ${observation.metricsAddress}`;
-  logger.info(
-    { host: service.host, port: service.port, ...details, metrics: observation.metricsAddress, driveWith: hint },
-    `listening on ${service.host}:${service.port}${metricsOn}`,
-  );
-  const received = await signal;
-  observation.closing();
-  logger.info({ signal: received, sessions: service.sessionCount }, 'closing');
-  beforeClose?.();
-  await service.close();
-  await observation.close();
-  logger.info({ refused: service.refusedCount, accepted: service.acceptedCount }, 'closed');
-  return 0;
 }
