@@ -1,7 +1,7 @@
 import { HEARTBEAT_PING_ID, HEARTBEAT_PONG_ID, PACKET_HEADER_SIZE, readPacketId, readPacketSize, writePacketHeader } from '../packet/packet-header.js';
 import type { MessageInit, MessageType } from '../packet/message-type.js';
 import type { PacketPeer } from '../packet/packet-peer.js';
-import { describeCloseEvent, type ClientDisconnectCause } from '../core/websocket-close.js';
+import { DEFAULT_WS_MAX_MESSAGE_BYTES, describeCloseEvent, fitCloseReason, type ClientDisconnectCause } from '../core/websocket-close.js';
 
 /** The part of the WebSocket API the client uses: the browser's own, Node's global one, or `ws`'s. */
 export interface WebSocketLike {
@@ -27,7 +27,7 @@ export interface GameClientOptions {
 }
 
 /** Default `maxQueuedBytes` of a GameClient: 256 KiB (a server's default `ws.maxMessageBytes`). */
-export const DEFAULT_CLIENT_MAX_QUEUED_BYTES = 256 * 1024;
+export const DEFAULT_CLIENT_MAX_QUEUED_BYTES = DEFAULT_WS_MAX_MESSAGE_BYTES;
 
 const OPEN = 1;
 
@@ -104,7 +104,7 @@ export class GameClient implements PacketPeer {
     if (!this.#connected) return;
     this.#flush();
     this.#connected = false;
-    this.#socket.close(1000, truncateReason(reason));
+    this.#socket.close(1000, fitCloseReason(reason));
   }
 
   /** Hook: the connection is open. */
@@ -164,9 +164,9 @@ export class GameClient implements PacketPeer {
     this.send(pong);
   }
 
-  #protocolError(code: number, reason: string): void {
+  #protocolError(code: 1002 | 1003, reason: string): void {
     this.#connected = false;
-    this.#socket.close(code === 1002 || code === 1003 ? code : 1002, truncateReason(reason));
+    this.#socket.close(code, fitCloseReason(reason));
   }
 
   readonly #handleClose = (event: { code: number; reason: string }): void => {
@@ -187,11 +187,6 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
     at += part.length;
   }
   return out;
-}
-
-/** A close reason is at most 123 bytes of UTF-8; cut by characters, which stays within it for ASCII. */
-function truncateReason(reason: string): string {
-  return reason.length <= 120 ? reason : `${reason.slice(0, 117)}...`;
 }
 
 function ignore(): void {}

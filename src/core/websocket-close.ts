@@ -26,14 +26,27 @@ export const WS_CLOSE_CODE: Readonly<Record<DisconnectCode, number>> = Object.fr
 /** Largest close reason RFC 6455 allows, bytes of UTF-8. */
 export const MAX_CLOSE_REASON_BYTES = 123;
 
-/** The close reason for a cause: `CODE: reason`, cut to fit the 123 bytes a close frame can carry. */
-export function wsCloseReason(code: string, reason: string): string {
-  const full = reason.length > 0 ? `${code}: ${reason}` : code;
+/**
+ * Default largest WebSocket message, bytes: a message may carry several whole packets. A server closes
+ * a longer one with 1009 (`ws.maxMessageBytes`), and the browser client never batches more into one.
+ */
+export const DEFAULT_WS_MAX_MESSAGE_BYTES = 256 * 1024;
+
+/**
+ * `text` cut, by its UTF-8 bytes, to the 123 a close frame can carry (with `...` when cut): a longer
+ * reason makes `close()` throw, in `ws` and in browsers alike.
+ */
+export function fitCloseReason(text: string): string {
   const encoder = new TextEncoder();
-  if (encoder.encode(full).length <= MAX_CLOSE_REASON_BYTES) return full;
-  let cut = full.slice(0, MAX_CLOSE_REASON_BYTES - 3);
+  if (encoder.encode(text).length <= MAX_CLOSE_REASON_BYTES) return text;
+  let cut = text.slice(0, MAX_CLOSE_REASON_BYTES - 3);
   while (encoder.encode(`${cut}...`).length > MAX_CLOSE_REASON_BYTES) cut = cut.slice(0, -1);
   return `${cut}...`;
+}
+
+/** The close reason for a cause: `CODE: reason`, cut to fit the 123 bytes a close frame can carry. */
+export function wsCloseReason(code: string, reason: string): string {
+  return fitCloseReason(reason.length > 0 ? `${code}: ${reason}` : code);
 }
 
 /** Why a WebSocket client's connection ended. */

@@ -1,5 +1,6 @@
 import { WebSocket } from 'ws';
 import { ConnectError, ConnectTimeoutError, ServiceStateError } from '../core/errors.js';
+import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
 import type { Transport } from './transport.js';
 import { WebSocketTransport } from './ws-transport.js';
 
@@ -46,7 +47,7 @@ export class WebSocketConnector {
     const secure = tls !== undefined;
     const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}${path ?? '/ws'}`;
     const socket = new WebSocket(url, {
-      maxPayload: maxMessageBytes ?? 256 * 1024,
+      maxPayload: maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES,
       perMessageDeflate: perMessageDeflate ?? false,
       handshakeTimeout: timeoutMs,
       skipUTF8Validation: true,

@@ -4,11 +4,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ListenError } from '../core/errors.js';
+import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
 import type { Listener, ListenerOwner } from './listener.js';
 import { WebSocketTransport } from './ws-transport.js';
 
-/** Default largest WebSocket message accepted, bytes (several whole packets; larger closes with 1009). */
-export const DEFAULT_WS_MAX_MESSAGE_BYTES = 256 * 1024;
+export { DEFAULT_WS_MAX_MESSAGE_BYTES };
 /** Default path WebSocket upgrades are accepted at. */
 export const DEFAULT_WS_PATH = '/ws';
 /** Default time a connection may take to send its upgrade request, ms (an HTTP slowloris bound). */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { GameClient, type ClientDisconnectCause, type WebSocketConstructor } from '../../src/client/index.js';
-import { describeCloseEvent, wsCloseReason } from '../../src/core/websocket-close.js';
+import { describeCloseEvent, fitCloseReason, wsCloseReason } from '../../src/core/websocket-close.js';
 import { C_CHAT, S_CHAT } from '../../src/samples/protocol/packets.js';
 import { packet, PacketReader, type ParsedPacket } from '../helpers/packets.js';
 import { Condition, cleanupAfter, waitForEvent, type Cleanup } from '../helpers/wait.js';
@@ -129,6 +129,15 @@ describe('GameClient (browser client) against a WebSocket server', () => {
     const [code, reason] = await closed;
     assert.equal(code, 1000);
     assert.equal(reason.toString(), 'bye now');
+
+    // A long non-ASCII reason still fits the close frame (cut by bytes) instead of making close() throw.
+    const third = await connectedClient(cleanup, url);
+    await changed.until(() => peers.length === 3, 'the third server side');
+    const thirdClosed = waitForEvent<[number, Buffer]>((peers[2] as WsPeer).socket, 'close');
+    third.disconnect('안녕히 가세요 '.repeat(20));
+    const [thirdCode, thirdReason] = await thirdClosed;
+    assert.equal(thirdCode, 1000);
+    assert.ok(thirdReason.length <= 123 && thirdReason.toString().endsWith('...'), thirdReason.toString());
     await second.changed.until(() => second.cause !== undefined, 'onDisconnected of the second');
     assert.equal(second.cause?.closeCode, 1000);
   });
@@ -156,6 +165,8 @@ describe('WebSocket close reasons', () => {
     const long = wsCloseReason('HANDLER_ERROR', 'é'.repeat(200));
     assert.ok(Buffer.byteLength(long) <= 123, `${Buffer.byteLength(long)} bytes`);
     assert.match(long, /^HANDLER_ERROR: é+\.\.\.$/);
+    assert.equal(fitCloseReason('bye'), 'bye');
+    assert.ok(Buffer.byteLength(fitCloseReason('한'.repeat(60))) <= 123, 'a reason is cut by bytes, not characters');
     assert.deepEqual(describeCloseEvent(1006, ''), { code: 'CONNECTION_RESET', reason: '', closeCode: 1006 });
     assert.deepEqual(describeCloseEvent(1009, 'too big'), { code: 'PACKET_TOO_LARGE', reason: 'too big', closeCode: 1009 });
     assert.deepEqual(describeCloseEvent(1000, 'PEER_CLOSED'), { code: 'PEER_CLOSED', reason: '', closeCode: 1000 });
