@@ -45,7 +45,7 @@ export const broadcastServerCommand: Command = {
           ...options,
           ws,
           maxSessionCount: context.maxSessionCount ?? maxSessionCount,
-          sessionFactory: () => new BroadcastSession(room, maxPacketSize),
+          sessionFactory: () => new BroadcastSession(room),
         });
         return { service, rooms: [room], beforeClose: () => room.close() };
       },

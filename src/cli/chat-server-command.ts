@@ -50,7 +50,7 @@ export const chatServerCommand: Command = {
           ...options,
           ws,
           maxSessionCount: context.maxSessionCount ?? maxSessionCount,
-          sessionFactory: () => new ChatSession(room, chatServerHandlers, { maxPacketSize }),
+          sessionFactory: () => new ChatSession(room, chatServerHandlers),
         });
         return { service, rooms: [room], beforeClose: () => room.close() };
       },

@@ -43,8 +43,8 @@ export const echoServerCommand: Command = {
     const sessionFactory = values.raw
       ? () => new RawEchoSession()
       : values.dispatch
-        ? () => new PacketEchoSession(maxPacketSize)
-        : () => new EchoSession(maxPacketSize);
+        ? () => new PacketEchoSession()
+        : () => new EchoSession();
     return runServerCommand({
       logger,
       values,

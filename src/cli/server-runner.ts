@@ -84,15 +84,17 @@ export interface ServerSetup {
 export function serverSetup(name: string, values: ServerFlagValues): ServerSetup {
   const logger = createCliLogger(name);
   const maxSessionCount = intFlag('max-sessions', values['max-sessions'], defaultMaxSessions(openFileLimit()), 1);
+  const maxPacketSize = intFlag('max-packet', values['max-packet'], MAX_PACKET_SIZE, 4, MAX_PACKET_SIZE);
   return {
     logger,
-    maxPacketSize: intFlag('max-packet', values['max-packet'], MAX_PACKET_SIZE, 4, MAX_PACKET_SIZE),
+    maxPacketSize,
     observe: observeSettings(values),
     options: {
       host: values.host ?? DEFAULT_HOST,
       port: intFlag('port', values.port, 7777, 0, 65535),
       maxSessionCount,
       logger,
+      packet: { maxPacketSize },
       ...serverLimits(values, maxSessionCount),
     },
   };

@@ -10,6 +10,8 @@ const values = {
   maxSessionCount: 100,
   /** ServerService listen `backlog`. @default 511 */
   backlog: 511,
+  /** `packet.maxPacketSize`, bytes, header included (the u16 size field's largest). @default 65535 */
+  maxPacketSize: 65535,
   /** `recvBufferSize`, bytes (enough for the largest packet). @default 65536 */
   recvBufferSize: 64 * 1024,
   /** `disconnectTimeoutMs`: how long a graceful disconnect waits for the peer. @default 5000 */

@@ -7,21 +7,20 @@ import { kTraffic, TrafficCounters } from './session-traffic.js';
 export const kContextLogger: unique symbol = Symbol('gamewire.contextLogger');
 /** Internal: logs a debug trace only when it can be seen. */
 export const kDebug: unique symbol = Symbol('gamewire.debug');
-/** Internal: the connection was attached; its logging context is known. */
-export const kIdentify: unique symbol = Symbol('gamewire.identify');
+/** Internal: the service's logger, once the connection is attached. */
+export const kBaseLogger: unique symbol = Symbol('gamewire.baseLogger');
 
 /**
  * Internal: who a connection is, at the bottom of the session class chain: its id, its traffic
  * counters, and its logging context (bound lazily: a connection that logs nothing makes no child
- * logger, and a debug trace nobody sees builds nothing).
+ * logger, and a debug trace nobody sees builds nothing). Three fields: ten thousand idle sessions
+ * are mostly their own objects, so nothing is kept here that can be asked of the owner.
  */
 export abstract class ConnectionIdentity {
   /** Unique, increasing id: unique across the workers of a server and the servers of a Redis too (see IdSequence). */
   readonly id: number = sessionIds.next();
   #traffic: TrafficCounters | undefined;
-  #baseLogger: Logger | undefined;
   #contextLogger: Logger | undefined;
-  #debugSession = false;
 
   /** Internal: what this session moved, in plain numbers; made on first use (an idle session has none). */
   get [kTraffic](): TrafficCounters {
@@ -35,27 +34,24 @@ export abstract class ConnectionIdentity {
   /** How the peer is connected. */
   abstract get transport(): string;
 
-  /** Internal: attached with `logger` as the service's logger. */
-  [kIdentify](logger: Logger): void {
-    this.#baseLogger = logger;
-    this.#debugSession = isDebugSession(this.id, this.remoteAddress, this.remotePort);
-  }
+  /** Internal: the service's logger; undefined before the connection is attached. */
+  abstract get [kBaseLogger](): Logger | undefined;
 
-  /** Internal: the service's logger with `remote` and `transport` bound (silent before attach). */
+  /** Internal: the service's logger with `sessionId`, `remote` and `transport` bound (silent before attach). */
   get [kContextLogger](): Logger {
-    const base = this.#baseLogger;
+    const base = this[kBaseLogger];
     if (base === undefined) return silentLogger;
     if (this.#contextLogger === undefined) {
-      const bindings = { remote: `${this.remoteAddress}:${this.remotePort}`, transport: this.transport };
-      this.#contextLogger = sessionContextLogger(base, bindings, this.#debugSession);
+      const bindings = { sessionId: this.id, remote: `${this.remoteAddress}:${this.remotePort}`, transport: this.transport };
+      this.#contextLogger = sessionContextLogger(base, bindings, isDebugSession(this.id, this.remoteAddress, this.remotePort));
     }
     return this.#contextLogger;
   }
 
-  /** Internal: a debug trace, built only when it can be seen. */
+  /** Internal: a debug trace, built only when it can be seen (whether GAMEWIRE_DEBUG_SESSION names it is asked, not stored). */
   [kDebug](fields: object, message: string): void {
-    const base = this.#baseLogger;
-    if (base === undefined || (!this.#debugSession && !debugEnabled(base))) return;
+    const base = this[kBaseLogger];
+    if (base === undefined || (!isDebugSession(this.id, this.remoteAddress, this.remotePort) && !debugEnabled(base))) return;
     this[kContextLogger].debug(fields, message);
   }
 }

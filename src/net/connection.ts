@@ -2,28 +2,35 @@ import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/d
 import { RecvBufferOverflowError, ServiceStateError, type GamewireError } from '../core/errors.js';
 import { causeOfTransportError } from './transport-errors.js';
 import { swapInputSource } from '../core/input-source.js';
-import { logSafely, type Logger } from '../core/logger.js';
+import type { Logger } from '../core/logger.js';
+import { removeCloseListener, runCloseListeners } from './close-listeners.js';
 import { RecvBuffer } from '../core/recv-buffer.js';
 import { transition } from '../core/state-machine.js';
 import { SESSION_MOVES, type SessionState } from './connection-state.js';
 import { kFlowState, type FanoutFlow, type FlowParty } from './fanout-flow.js';
-import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import { kFlush, scheduleFlush, type Flushable } from './flush-scheduler.js';
 import { kDeliverView, kRecvOverflow, receiveChunk, type Receiver } from './receive-loop.js';
 import { SendQueue } from './send-queue.js';
-import { kContextLogger, kDebug, kIdentify } from './connection-identity.js';
+import { kBaseLogger, kContextLogger, kDebug } from './connection-identity.js';
 import { kTraffic } from './session-traffic.js';
 import { kAddCloseListener, kAttach, kClose, kClosed, kDeliver, kDestroy, kOpened, kRemoveCloseListener, kSessionClosed } from './session-owner.js';
 import { kWritableChanged, kWritten, type CloseListener, type SessionHost, type SessionSettings } from './session-owner.js';
+import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from './transport.js';
 import type { Transport, TransportKind, TransportSink } from './transport.js';
 import { kCutOff, kPendingBytes, kWritabilityChanged, SendPressure, type PressuredConnection } from './send-pressure.js';
-import { InputControl, kAdmitInput, kEndWith, kInputClosed, kInputOpened, kInputRead, kPauseTransport } from './input-control.js';
+import { InputControl, kAdmitInput, kEndWith, kInputOpened, kInputRead, kPauseTransport } from './input-control.js';
 import { kPeerAlive, kReceive, kSetPaused, kSettings, kStopPausing, PAUSE_UNWRITABLE } from './input-control.js';
 
 export { kContextLogger, kDebug, kEndWith, kSettings };
 /** Internal members the Session layer uses, symbol-keyed so that no name is taken from game code. */
 export const kHost: unique symbol = Symbol('gamewire.host');
 export const kEnqueue: unique symbol = Symbol('gamewire.enqueue');
+// Private methods are symbol-keyed, not `#name`: a class with a `#method` gives every instance a
+// brand slot, and a server holds tens of thousands of these.
 const kLingerTimedOut: unique symbol = Symbol('gamewire.lingerTimedOut');
+const kSendPressure: unique symbol = Symbol('gamewire.sendPressure');
+const kStartLingerTimer: unique symbol = Symbol('gamewire.startLingerTimer');
+const kMoveTo: unique symbol = Symbol('gamewire.moveTo');
 
 /**
  * Internal: the connection core under {@link Session}. It drives one {@link Transport} and is its sink:
@@ -36,15 +43,10 @@ const kLingerTimedOut: unique symbol = Symbol('gamewire.lingerTimedOut');
 export abstract class Connection extends InputControl implements TransportSink, Flushable, FlowParty, PressuredConnection, Receiver {
   #state: SessionState = 'connecting';
   #transport: Transport | undefined;
-  #host: SessionHost | undefined;
   #settings: SessionSettings | undefined;
   #recvBuffer: RecvBuffer | undefined;
+  /** Made on the first send; it also knows the writes in flight and the transport's backlog. */
   #sendQueue: SendQueue | undefined;
-  #sendRegistered = false;
-  /** Bytes the transport held after the last write or write completion (Node's writableLength). */
-  #backlog = 0;
-  /** Byte counts of writes whose completion is awaited, oldest first (for onSend). */
-  #writesInFlight: number[] | undefined;
   #cause: DisconnectCause | undefined;
   #lingerTimer: NodeJS.Timeout | undefined;
   #closeListeners: CloseListener[] | undefined;
@@ -103,7 +105,17 @@ export abstract class Connection extends InputControl implements TransportSink, 
 
   /** Internal: the owner, once attached. */
   get [kHost](): SessionHost | undefined {
-    return this.#host;
+    return this.#settings?.host;
+  }
+
+  /** Internal: the settings the owner gave, once attached. */
+  get [kSettings](): SessionSettings | undefined {
+    return this.#settings;
+  }
+
+  /** Internal: the owner's logger, once attached. */
+  get [kBaseLogger](): Logger | undefined {
+    return this.#settings?.logger;
   }
 
   /** Internal upcalls to the hooks, implemented by Session. */
@@ -114,26 +126,24 @@ export abstract class Connection extends InputControl implements TransportSink, 
   abstract [kClosed](cause: DisconnectCause): void;
 
   /** Internal: called once by the owning service with the connected transport. */
-  [kAttach](transport: Transport, host: SessionHost, settings: SessionSettings): void {
-    if (this.#host !== undefined) throw new ServiceStateError(`session ${this.id} is already attached`);
+  [kAttach](transport: Transport, settings: SessionSettings): void {
+    if (this.#settings !== undefined) throw new ServiceStateError(`session ${this.id} is already attached`);
     this.#transport = transport;
-    this.#host = host;
     this.#settings = settings;
-    this[kIdentify](settings.logger);
     this[kInputOpened](settings);
-    this.#moveTo('connecting', 'open');
+    this[kMoveTo]('connecting', 'open');
     transport.open(this);
     this[kOpened]();
   }
 
   /** Internal: begins a graceful close with `cause` (ignored if already closing or closed). */
   [kClose](cause: DisconnectCause): void {
-    if (!this.#moveTo('open', 'closing')) return;
+    if (!this[kMoveTo]('open', 'closing')) return;
     this.#cause = cause;
-    this.flushSendQueue();
+    this[kFlush]();
     this.#pressure?.release(); // sends now return false: nothing more will come to drain
     this.#transport?.end(cause);
-    this.#startLingerTimer();
+    this[kStartLingerTimer]();
     this[kStopPausing]();
   }
 
@@ -146,21 +156,18 @@ export abstract class Connection extends InputControl implements TransportSink, 
 
   /** Internal: `listener` runs once, after onDisconnected; ignored once the session has closed. */
   [kAddCloseListener](listener: CloseListener): void {
-    if (this.#state === 'closed') return;
-    (this.#closeListeners ??= []).push(listener);
+    if (this.#state !== 'closed') (this.#closeListeners ??= []).push(listener);
   }
 
   /** Internal: removes a listener added with kAddCloseListener. */
   [kRemoveCloseListener](listener: CloseListener): void {
-    const list = this.#closeListeners;
-    const index = list === undefined ? -1 : list.indexOf(listener);
-    if (index >= 0) list?.splice(index, 1);
+    removeCloseListener(this.#closeListeners, listener);
   }
 
   /** Ends this connection because of `error`, a limit crossed or a protocol error, with `code`. */
   [kEndWith](error: GamewireError): void {
     const code = error.disconnectCode ?? DisconnectCode.HandlerError;
-    this[kDebug]({ sessionId: this.id, code, err: error }, 'session protocol error');
+    this[kDebug]({ code, err: error }, 'session protocol error');
     this[kClose](disconnectCause(code, error.message, error));
   }
 
@@ -170,43 +177,43 @@ export abstract class Connection extends InputControl implements TransportSink, 
     if (length === 0) return true;
     const queue = (this.#sendQueue ??= new SendQueue((this.#settings as SessionSettings).maxSendQueuePieces));
     queue.push(buffer, offset, length, view);
-    const queued = queue.bytes + this.#backlog;
+    const queued = queue.bytes + queue.backlog;
     // Decided here, not only at the flush: one turn can read a lot from a flooding peer.
-    if (queued > (this.#settings as SessionSettings).sendHighWaterMark && !this.#sendPressure().aboveHigh(queued)) return false;
+    if (queued > (this.#settings as SessionSettings).sendHighWaterMark && !this[kSendPressure]().aboveHigh(queued)) return false;
     this[kTraffic].bytesSent += length;
-    if (!this.#sendRegistered) {
-      this.#sendRegistered = true;
+    if (!queue.flushScheduled) {
+      queue.flushScheduled = true;
       scheduleFlush(this);
     }
     return true;
   }
 
-  #sendPressure(): SendPressure {
+  [kSendPressure](): SendPressure {
     return (this.#pressure ??= new SendPressure(this, this.#settings as SessionSettings));
   }
 
   /** Internal: this session's fan-out flow state, made on first use. */
   [kFlowState](): FanoutFlow {
-    return this.#sendPressure().flow;
+    return this[kSendPressure]().flow;
   }
 
   /** Internal (flush scheduler): hands everything queued to the transport, in one write. */
-  flushSendQueue(): void {
-    this.#sendRegistered = false;
+  [kFlush](): void {
     const queue = this.#sendQueue;
-    if (queue === undefined || queue.bytes === 0) return;
+    if (queue === undefined) return;
+    queue.flushScheduled = false;
+    if (queue.bytes === 0) return;
     const transport = this.#transport;
     if (transport === undefined || this.#state === 'closed' || transport.destroyed) {
       queue.clear();
       return;
     }
-    (this.#writesInFlight ??= []).push(queue.writeTo(transport));
-    const backlog = (this.#backlog = transport.bufferedBytes);
-    if (backlog > (this.#settings as SessionSettings).sendHighWaterMark) this.#sendPressure().update(backlog + queue.bytes);
+    const backlog = queue.writeTo(transport);
+    if (backlog > (this.#settings as SessionSettings).sendHighWaterMark) this[kSendPressure]().update(backlog + queue.bytes);
   }
 
-  /** @internal TransportSink: bytes arrived. */
-  transportData(chunk: Buffer): void {
+  /** Internal (TransportSink): bytes arrived. */
+  [kTransportData](chunk: Buffer): void {
     if (this.#state !== 'open') return; // closing: drain and drop, so the peer's FIN is seen
     this[kTraffic].bytesReceived += chunk.length;
     if (!this[kAdmitInput](chunk)) return;
@@ -214,44 +221,44 @@ export abstract class Connection extends InputControl implements TransportSink, 
     this[kInputRead](chunk.length);
   }
 
-  /** @internal TransportSink: one write was handed to the kernel. */
-  transportWritten(error: Error | null | undefined): void {
-    const bytes = this.#writesInFlight?.shift();
-    if (error || bytes === undefined || this.#state === 'closed') return;
-    this.#backlog = this.#transport?.bufferedBytes ?? 0;
+  /** Internal (TransportSink): one write was handed to the kernel. */
+  [kTransportWritten](error: Error | null | undefined): void {
+    const queue = this.#sendQueue;
+    const bytes = queue?.writeCompleted();
+    if (error || queue === undefined || bytes === undefined || this.#state === 'closed') return;
+    const backlog = (queue.backlog = this.#transport?.bufferedBytes ?? 0);
     const pressure = this.#pressure;
     if (pressure !== undefined && !pressure.writable) {
       this[kPeerAlive]();
-      pressure.progress(this.#backlog + (this.#sendQueue?.bytes ?? 0));
+      pressure.progress(backlog + queue.bytes);
     }
     this[kWritten](bytes);
   }
 
-  /** @internal TransportSink: the peer ended its side. */
-  transportEnd(): void {
+  /** Internal (TransportSink): the peer ended its side. */
+  [kTransportEnd](): void {
     // allowHalfOpen is off, so Node ends our side after flushing what the socket holds.
-    if (!this.#moveTo('open', 'closing')) return;
+    if (!this[kMoveTo]('open', 'closing')) return;
     this.#cause = disconnectCause(DisconnectCode.PeerClosed, 'peer closed the connection');
     this.#sendQueue?.clear();
     this.#pressure?.release();
-    this.#startLingerTimer();
+    this[kStartLingerTimer]();
   }
 
-  /** @internal TransportSink: a transport error; transportClosed follows. */
-  transportError(error: Error): void {
+  /** Internal (TransportSink): a transport error; transportClosed follows. */
+  [kTransportError](error: Error): void {
     if (this.#cause !== undefined && this.#state !== 'open') return;
     const { cause, unexpected } = causeOfTransportError(error);
-    if (unexpected) this[kContextLogger].warn({ sessionId: this.id, err: error }, 'session socket error');
+    if (unexpected) this[kContextLogger].warn({ err: error }, 'session socket error');
     this.#cause = cause;
   }
 
-  /** @internal TransportSink: closed; onDisconnected, then the close listeners, then the owner. */
-  transportClosed(): void {
+  /** Internal (TransportSink): closed; onDisconnected, then the close listeners, then the owner. */
+  [kTransportClosed](): void {
     const from = this.#state;
     if (from === 'closed') return;
-    this.#moveTo(from, 'closed');
+    this[kMoveTo](from, 'closed');
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
-    this[kInputClosed]();
     this.#pressure?.close();
     this.#sendQueue?.clear();
     this.#recvBuffer?.reset();
@@ -260,7 +267,7 @@ export abstract class Connection extends InputControl implements TransportSink, 
     const listeners = this.#closeListeners;
     this.#closeListeners = undefined;
     if (listeners !== undefined) runCloseListeners(listeners, this, cause, this[kContextLogger]);
-    this.#host?.[kSessionClosed](this, cause);
+    this.#settings?.host[kSessionClosed](this, cause);
   }
 
   /** Internal (send-pressure.ts): queued and transport backlog bytes now. */
@@ -276,9 +283,12 @@ export abstract class Connection extends InputControl implements TransportSink, 
 
   /** Internal (send-pressure.ts): destroys a peer that does not read; the sessions it held read again. */
   [kCutOff](cause: DisconnectCause): void {
-    this[kDebug]({ sessionId: this.id, queued: this[kPendingBytes](), cause: cause.code }, cause.reason);
-    this.#sendQueue?.clear();
-    this.#backlog = 0;
+    this[kDebug]({ queued: this[kPendingBytes](), cause: cause.code }, cause.reason);
+    const queue = this.#sendQueue;
+    if (queue !== undefined) {
+      queue.clear();
+      queue.backlog = 0;
+    }
     this.#pressure?.release();
     this[kDestroy](cause);
   }
@@ -311,7 +321,7 @@ export abstract class Connection extends InputControl implements TransportSink, 
     this[kEndWith](new RecvBufferOverflowError(capacity));
   }
 
-  #startLingerTimer(): void {
+  [kStartLingerTimer](): void {
     if (this.#lingerTimer !== undefined) return;
     this.#lingerTimer = setTimeout(lingerTimeout, (this.#settings as SessionSettings).disconnectTimeoutMs, this);
     this.#lingerTimer.unref();
@@ -324,21 +334,11 @@ export abstract class Connection extends InputControl implements TransportSink, 
   }
 
   /** The single state transition (connection-state.ts); false when the state is not `from`. */
-  #moveTo(from: SessionState, to: SessionState): boolean {
+  [kMoveTo](from: SessionState, to: SessionState): boolean {
     if (!transition(SESSION_MOVES, this.#state, from, to, `session ${this.id}`)) return false;
     this.#state = to;
-    this[kDebug]({ sessionId: this.id, from, to }, 'session state');
+    this[kDebug]({ from, to }, 'session state');
     return true;
-  }
-}
-
-function runCloseListeners(listeners: readonly CloseListener[], connection: Connection, cause: DisconnectCause, logger: Logger): void {
-  for (const listener of listeners) {
-    try {
-      listener(connection, cause);
-    } catch (error) {
-      logSafely(logger, 'error', { sessionId: connection.id, err: error }, 'close listener threw');
-    }
   }
 }
 

@@ -4,9 +4,12 @@
  * every I/O callback of the current loop turn has run. Whatever game code sends to one session during
  * one turn therefore leaves in one write.
  */
+/** Internal: flushes a connection's send queue (a symbol, so no name is taken from game code). */
+export const kFlush: unique symbol = Symbol('gamewire.flush');
+
 export interface Flushable {
   /** Writes everything queued for the peer. Called at most once per registration. */
-  flushSendQueue(): void;
+  [kFlush](): void;
 }
 
 let pending: Flushable[] = [];
@@ -20,7 +23,7 @@ function flushAll(): void {
   pending = spare;
   spare = batch;
   for (let i = 0; i < batch.length; i++) {
-    (batch[i] as Flushable).flushSendQueue();
+    (batch[i] as Flushable)[kFlush]();
   }
   batch.length = 0;
 }

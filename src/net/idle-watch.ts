@@ -1,10 +1,10 @@
 /**
  * Idle detection (Netty's `IdleStateHandler`) with one timer per timeout value for the whole process
- * instead of one per connection: a watch ticks {@link IDLE_CHECKS} times per `idleTimeoutMs` and asks
- * each watched connection whether anything showed the peer alive since the last tick. One that stays
- * silent for more than `IDLE_CHECKS` ticks in a row is idle: silence is noticed within 1 to 1.25
- * timeouts of the last sign of life. What counts as a sign of life (bytes read, write progress) and
- * what excuses silence (the connection paused its own reading) is the connection's to say.
+ * instead of one per connection: a watch ticks {@link IDLE_CHECKS} times per `idleTimeoutMs` over
+ * groups of connections (a service watches its live set, so a connection costs the watch nothing) and
+ * asks each connection whether the peer showed a sign of life since. Silence is noticed within 1 to
+ * 1.25 timeouts of the last sign of life. What counts as a sign of life (bytes read, write progress)
+ * and what excuses silence (the connection paused its own reading) is the connection's to say.
  */
 
 /** Ticks per idle timeout. */
@@ -19,41 +19,47 @@ export interface IdleWatched {
   [kIdleTick](): void;
 }
 
-/** The silence count after one tick: 0 when there was activity (or silence is excused), else one more. */
-export function nextSilentTicks(silentTicks: number, active: boolean): number {
-  return active ? 0 : silentTicks + 1;
+/**
+ * The silence count after one tick. A sign of life sets the count to 0 (one store per read); each tick
+ * adds one, and a tick while silence is excused counts as the first tick after a sign of life.
+ */
+export function nextSilentTicks(silentTicks: number, excused: boolean): number {
+  return excused ? 1 : silentTicks + 1;
 }
 
-/** True when `silentTicks` ticks of silence in a row make the peer idle. */
+/**
+ * True when `silentTicks` make the peer idle: more than {@link IDLE_CHECKS} whole tick periods of
+ * silence. The first tick after a sign of life can come at once, so it does not count as a period.
+ */
 export function isIdle(silentTicks: number): boolean {
-  return silentTicks > IDLE_CHECKS;
+  return silentTicks > IDLE_CHECKS + 1;
 }
 
-const watches = new Map<number, Set<IdleWatched>>();
+const watches = new Map<number, Set<Iterable<IdleWatched>>>();
 const timers = new Map<number, NodeJS.Timeout>();
 
 function tick(timeoutMs: number): void {
-  const members = watches.get(timeoutMs);
-  if (members === undefined) return;
-  for (const member of members) member[kIdleTick]();
+  const groups = watches.get(timeoutMs);
+  if (groups === undefined) return;
+  for (const group of groups) for (const member of group) member[kIdleTick]();
 }
 
-/** Starts watching `member` with `timeoutMs` (> 0). */
-export function watchIdle(member: IdleWatched, timeoutMs: number): void {
-  let members = watches.get(timeoutMs);
-  if (members === undefined) {
-    watches.set(timeoutMs, (members = new Set()));
+/** Starts watching every connection of `group` (a live set: members come and go) with `timeoutMs` (> 0). */
+export function watchIdle(group: Iterable<IdleWatched>, timeoutMs: number): void {
+  let groups = watches.get(timeoutMs);
+  if (groups === undefined) {
+    watches.set(timeoutMs, (groups = new Set()));
     const timer = setInterval(tick, Math.max(1, timeoutMs / IDLE_CHECKS), timeoutMs);
     timer.unref();
     timers.set(timeoutMs, timer);
   }
-  members.add(member);
+  groups.add(group);
 }
 
-/** Stops watching `member`; the timer stops with its last member. */
-export function unwatchIdle(member: IdleWatched, timeoutMs: number): void {
-  const members = watches.get(timeoutMs);
-  if (members === undefined || !members.delete(member) || members.size > 0) return;
+/** Stops watching `group`; the timer stops with its last group. */
+export function unwatchIdle(group: Iterable<IdleWatched>, timeoutMs: number): void {
+  const groups = watches.get(timeoutMs);
+  if (groups === undefined || !groups.delete(group) || groups.size > 0) return;
   watches.delete(timeoutMs);
   clearInterval(timers.get(timeoutMs));
   timers.delete(timeoutMs);

@@ -1,6 +1,6 @@
 import { IdleTimeoutError, RateLimitedError, type GamewireError } from '../core/errors.js';
 import { kFanoutPaused } from './fanout-flow.js';
-import { IDLE_CHECKS, kIdleTick, unwatchIdle, watchIdle, type IdleWatched } from './idle-watch.js';
+import { isIdle, kIdleTick, nextSilentTicks, type IdleWatched } from './idle-watch.js';
 import { IngressThrottle } from './ingress-throttle.js';
 import { kBudgetResume, ReadBudget, resumeNextTurn, type BudgetReader } from './read-budget.js';
 import { kPauseOwnInput } from './send-pressure.js';
@@ -23,7 +23,6 @@ export const kPauseTransport: unique symbol = Symbol('gamewire.pauseTransport');
 export const kReceive: unique symbol = Symbol('gamewire.receive');
 export const kSetPaused: unique symbol = Symbol('gamewire.setPaused');
 export const kInputOpened: unique symbol = Symbol('gamewire.inputOpened');
-export const kInputClosed: unique symbol = Symbol('gamewire.inputClosed');
 export const kAdmitInput: unique symbol = Symbol('gamewire.admitInput');
 export const kInputRead: unique symbol = Symbol('gamewire.inputRead');
 export const kPeerAlive: unique symbol = Symbol('gamewire.peerAlive');
@@ -38,11 +37,11 @@ const kEndThrottle: unique symbol = Symbol('gamewire.endThrottle');
  * watch (idle-watch.ts) asks it whether the peer showed a sign of life.
  */
 export abstract class InputControl extends ConnectionIdentity implements IdleWatched, BudgetReader {
-  #settings: SessionSettings | undefined;
   #pauseReasons = 0;
-  /** Reads, and write completions while the peer is behind: what shows the peer is alive. */
-  #activity = 0;
-  #activitySeen = 0;
+  /**
+   * Idle-watch ticks since the peer last showed it is alive (a read, or a write completion while it is
+   * behind): a sign of life sets it to 0, so counting costs one store per read.
+   */
   #silentTicks = 0;
   #throttle: IngressThrottle | undefined;
   #readBudget: ReadBudget | undefined;
@@ -56,35 +55,25 @@ export abstract class InputControl extends ConnectionIdentity implements IdleWat
   /** Presents `chunk` to the receive loop. */
   abstract [kReceive](chunk: Buffer): void;
 
-  /** Internal: the settings the owner gave, once attached. */
-  get [kSettings](): SessionSettings | undefined {
-    return this.#settings;
-  }
+  /** Internal: the settings the owner gave, once attached (kept by the connection core). */
+  abstract get [kSettings](): SessionSettings | undefined;
 
   /** Internal: the connection opened with `settings`; the policies it has are made. */
   [kInputOpened](settings: SessionSettings): void {
-    this.#settings = settings;
     if (settings.maxBytesPerSecond > 0) {
       this.#throttle = new IngressThrottle(settings.maxBytesPerSecond, settings.rateLimitAction === 'drop', performance.now());
     }
-    if (settings.idleTimeoutMs > 0) watchIdle(this, settings.idleTimeoutMs);
-  }
-
-  /** Internal: the connection closed. */
-  [kInputClosed](): void {
-    const settings = this.#settings;
-    if (settings !== undefined && settings.idleTimeoutMs > 0) unwatchIdle(this, settings.idleTimeoutMs);
   }
 
   /** Internal: `chunk` was read; true to receive it now, false when the throttle held it or ended the connection. */
   [kAdmitInput](chunk: Buffer): boolean {
-    this.#activity++;
+    this.#silentTicks = 0;
     const throttle = this.#throttle;
     if (throttle === undefined) return true;
     const verdict = throttle.admit(chunk, performance.now());
     if (verdict === 'pass') return true;
     if (verdict === 'over') {
-      this[kEndWith](new RateLimitedError('bytes', (this.#settings as SessionSettings).maxBytesPerSecond));
+      this[kEndWith](new RateLimitedError('bytes', (this[kSettings] as SessionSettings).maxBytesPerSecond));
     } else if (verdict > 0) {
       this[kSetPaused](PAUSE_THROTTLED, true);
       setTimeout(endThrottle, verdict, this).unref();
@@ -94,7 +83,7 @@ export abstract class InputControl extends ConnectionIdentity implements IdleWat
 
   /** Internal: `bytes` were received; past the read budget, reading waits for the next turn (fairness). */
   [kInputRead](bytes: number): void {
-    const limit = (this.#settings as SessionSettings).readBudgetBytes;
+    const limit = (this[kSettings] as SessionSettings).readBudgetBytes;
     if (limit === 0) return;
     // Made on the first bytes: an idle connection holds none.
     if ((this.#readBudget ??= new ReadBudget(limit)).charge(bytes) && this.connected) {
@@ -105,7 +94,7 @@ export abstract class InputControl extends ConnectionIdentity implements IdleWat
 
   /** Internal: a write completed while the peer is behind: it is alive. */
   [kPeerAlive](): void {
-    this.#activity++;
+    this.#silentTicks = 0;
   }
 
   /** Sets or clears one pause reason. */
@@ -144,13 +133,11 @@ export abstract class InputControl extends ConnectionIdentity implements IdleWat
   [kIdleTick](): void {
     if (!this.connected) return;
     // While throttled or held by fan-out flow control, silence is ours, not the peer's. While paused
-    // because the peer is behind, write completions (counted as activity) show it is alive.
+    // because the peer is behind, write completions (kPeerAlive) show it is alive.
     const excused = (this.#pauseReasons & (PAUSE_THROTTLED | PAUSE_FANOUT)) !== 0;
-    const active = excused || this.#activity !== this.#activitySeen;
-    this.#activitySeen = this.#activity;
-    this.#silentTicks = active ? 0 : this.#silentTicks + 1;
-    if (this.#silentTicks > IDLE_CHECKS) {
-      this[kEndWith](new IdleTimeoutError((this.#settings as SessionSettings).idleTimeoutMs));
+    this.#silentTicks = nextSilentTicks(this.#silentTicks, excused);
+    if (isIdle(this.#silentTicks)) {
+      this[kEndWith](new IdleTimeoutError((this[kSettings] as SessionSettings).idleTimeoutMs));
     }
   }
 

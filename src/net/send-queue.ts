@@ -13,10 +13,20 @@ export const DEFAULT_MAX_SEND_QUEUE_PIECES = DEFAULTS.maxSendQueuePieces;
  * The queue holds at most `maxPieces` separate buffers (1 MiB of scattered 4-byte packets would
  * otherwise be 262,144 views and a writev as long): when it would hold more, the pieces queued since
  * the last join are copied into one buffer, so each byte is copied at most once more.
+ *
+ * It also keeps what the connection knows of its writes: whether a flush is scheduled, the bytes the
+ * transport still holds, and the writes whose completion (`onSend`) is awaited. A connection makes its
+ * queue on its first send, so an idle connection holds none of this.
  */
 export class SendQueue {
   /** Most separate buffers held; more are joined. At least 2. */
   maxPieces: number;
+  /** True while a flush of this queue is scheduled for the end of the turn. */
+  flushScheduled = false;
+  /** Bytes the transport held after the last write or write completion (Node's `writableLength`). */
+  backlog = 0;
+  /** Byte counts of writes whose completion is awaited, oldest first. */
+  readonly #inFlight: number[] = [];
   readonly #pieces: Uint8Array[] = [];
   /** Pieces before this index are joined ones; a join takes the pieces after it. */
   #joined = 0;
@@ -51,17 +61,25 @@ export class SendQueue {
 
   /**
    * Hands everything queued to `transport` as one write (`transport.write`, which joins small pieces or
-   * writes them with one writev) and empties the queue. Returns the bytes written (0 if none).
+   * writes them with one writev), empties the queue and awaits the write's completion. Returns the
+   * transport's backlog after it.
    */
   writeTo(transport: Transport): number {
     if (this.#run !== undefined) this.#closeRun(this.#run);
     const pieces = this.#pieces;
     const count = pieces.length;
     const bytes = this.#bytes;
-    if (count === 0) return 0;
-    transport.write(pieces, count, bytes);
-    this.clear();
-    return bytes;
+    if (count > 0) {
+      transport.write(pieces, count, bytes);
+      this.#inFlight.push(bytes);
+      this.clear();
+    }
+    return (this.backlog = transport.bufferedBytes);
+  }
+
+  /** The oldest awaited write completed: its byte count (undefined when none was awaited). */
+  writeCompleted(): number | undefined {
+    return this.#inFlight.shift();
   }
 
   /** Separate buffers queued (the open run included). */

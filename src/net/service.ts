@@ -7,7 +7,9 @@ import { WarningThrottle } from '../core/warning-throttle.js';
 import { DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE } from '../core/recv-buffer.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { checkInteger, checkOneOf } from '../core/options.js';
+import { refuseMovedPacketOptions, resolvePacketOptions, type PacketOptions } from '../core/packet-options.js';
 import { DEFAULT_STALL_TIMEOUT_MS } from './fanout-flow.js';
+import { unwatchIdle, watchIdle } from './idle-watch.js';
 import { DEFAULT_READ_BUDGET_BYTES } from './read-budget.js';
 import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './send-queue.js';
 import { Session } from './session.js';
@@ -101,8 +103,12 @@ export interface ServiceOptions<S extends Session> {
   readonly idleTimeoutMs?: number;
   /** Bytes per second a peer may send (1 s burst); 0 = unlimited. Default 0. */
   readonly maxBytesPerSecond?: number;
-  /** Packets per second a peer may send to a PacketSession (1 s burst); 0 = unlimited. Default 0. */
-  readonly maxPacketsPerSecond?: number;
+  /**
+   * Packet limits of the PacketSessions this service makes: `maxPacketSize` (default 65535),
+   * `maxPacketsPerSecond` (default 0 = unlimited) and `heartbeatIntervalMs` (default 0 = off); see
+   * {@link PacketOptions}. Sessions that read raw bytes ignore them.
+   */
+  readonly packet?: PacketOptions;
   /**
    * Over a rate limit: `disconnect` (cause `RATE_LIMITED`) or `drop` (packets over
    * `maxPacketsPerSecond` are dropped and counted; bytes over `maxBytesPerSecond` are throttled by
@@ -152,12 +158,14 @@ export abstract class Service<S extends Session = Session> implements SessionHos
       throw new InvalidOptionError('sessionFactory', this.#sessionFactory, 'a function returning a Session');
     }
     this.maxSessionCount = checkInteger('maxSessionCount', options.maxSessionCount ?? defaultMaxSessionCount, 1);
+    refuseMovedPacketOptions(options, 'service');
     this.#closeGraceMs = checkTimerMs('closeGraceMs', options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, 0);
     this.logger = options.logger ?? silentLogger;
     const high = checkInteger('sendHighWaterMark', options.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK, 1);
     const low = checkInteger('sendLowWaterMark', options.sendLowWaterMark ?? Math.min(DEFAULT_SEND_LOW_WATER_MARK, high), 0, high);
     const action = checkOneOf<RateLimitAction>('rateLimitAction', options.rateLimitAction ?? 'disconnect', ['disconnect', 'drop']);
     this.sessionSettings = Object.freeze({
+      host: this,
       recvBufferSize: checkInteger('recvBufferSize', options.recvBufferSize ?? DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE),
       disconnectTimeoutMs: checkTimerMs('disconnectTimeoutMs', options.disconnectTimeoutMs ?? DEFAULT_DISCONNECT_TIMEOUT_MS, 0),
       logger: this.logger,
@@ -170,7 +178,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
       pauseReadingWhenUnwritable: options.pauseReadingWhenUnwritable ?? true,
       idleTimeoutMs: checkTimerMs('idleTimeoutMs', options.idleTimeoutMs ?? 0, 1, true),
       maxBytesPerSecond: checkInteger('maxBytesPerSecond', options.maxBytesPerSecond ?? 0, 0),
-      maxPacketsPerSecond: checkInteger('maxPacketsPerSecond', options.maxPacketsPerSecond ?? 0, 0),
+      packet: resolvePacketOptions(options.packet),
       rateLimitAction: action,
     });
   }
@@ -258,14 +266,28 @@ export abstract class Service<S extends Session = Session> implements SessionHos
       return this.#factoryFailed(transport, new SessionFactoryError(`returned session ${made.id}, which is already ${made.state}`));
     }
     const session = made as S;
-    this.#liveSessions.add(session);
+    this.#addLive(session);
     try {
-      session[kAttach](transport, this, this.sessionSettings);
+      session[kAttach](transport, this.sessionSettings);
     } catch (error) {
-      this.#liveSessions.delete(session);
+      this.#deleteLive(session);
       return this.#factoryFailed(transport, new SessionFactoryError(`returned a session that could not be attached: ${describeValue(error)}`, error));
     }
     return session;
+  }
+
+  // The idle watch ticks over the live set itself while it has members: no entry per session elsewhere.
+  #addLive(session: S): void {
+    this.#liveSessions.add(session);
+    const idleTimeoutMs = this.sessionSettings.idleTimeoutMs;
+    if (idleTimeoutMs > 0 && this.#liveSessions.size === 1) watchIdle(this.#liveSessions, idleTimeoutMs);
+  }
+
+  #deleteLive(session: S): boolean {
+    if (!this.#liveSessions.delete(session)) return false;
+    const idleTimeoutMs = this.sessionSettings.idleTimeoutMs;
+    if (idleTimeoutMs > 0 && this.#liveSessions.size === 0) unwatchIdle(this.#liveSessions, idleTimeoutMs);
+    return true;
   }
 
   #factoryFailed(transport: Transport, error: SessionFactoryError): SessionFactoryError {
@@ -280,7 +302,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
 
   /** Internal: a session ended; it leaves the live set exactly once. */
   [kSessionClosed](session: object, cause: DisconnectCause): void {
-    if (!this.#liveSessions.delete(session as S)) return;
+    if (!this.#deleteLive(session as S)) return;
     this.serviceCounters.sessionClosed(cause.code, (session as S)[kTraffic], (session as S).transport);
     (session as S).logger.debug({ cause: cause.code }, 'session closed');
     this.sessionLeft(session as S);

@@ -40,8 +40,8 @@ export function isDebugSession(id: number, address: string, port: number): boole
 }
 
 /**
- * The logger of one session: `base` with the session's context bound to every line (`remote` as
- * `address:port` and `transport`; the call sites add `sessionId`), at debug level when
+ * The logger of one session: `base` with the session's context bound to every line (`sessionId`,
+ * `remote` as `address:port` and `transport`), at debug level when
  * {@link DEBUG_SESSION_ENV} names the session. A logger without `child` gets the fields merged in.
  */
 export function sessionContextLogger(base: Logger, bindings: object, debug: boolean): Logger {

@@ -1,5 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import type { DisconnectCause } from '../core/disconnect-cause.js';
+import type { PacketSettings } from '../core/packet-options.js';
 
 /** Whether a service accepts connections (`server`) or opens them (`client`). */
 export type ServiceType = 'server' | 'client';
@@ -28,6 +29,8 @@ export type RateLimitAction = 'disconnect' | 'drop';
 
 /** Session settings a service hands to each session it attaches. See `ServiceOptions` for each. */
 export interface SessionSettings {
+  /** The service these settings belong to: the owner of every session attached with them. */
+  readonly host: SessionHost;
   /** RecvBuffer capacity in bytes. */
   readonly recvBufferSize: number;
   /** Milliseconds a graceful disconnect may take before the socket is destroyed. */
@@ -52,8 +55,8 @@ export interface SessionSettings {
   readonly idleTimeoutMs: number;
   /** Bytes per second the peer may send; 0 = unlimited. */
   readonly maxBytesPerSecond: number;
-  /** Packets per second the peer may send (PacketSession); 0 = unlimited. */
-  readonly maxPacketsPerSecond: number;
+  /** The packet limits (PacketSession applies them). */
+  readonly packet: PacketSettings;
   /** What crossing a rate limit does. */
   readonly rateLimitAction: RateLimitAction;
 }

@@ -1,12 +1,15 @@
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
 import { BadConsumedCountError, HandlerError, ServiceStateError, type GamewireError } from '../core/errors.js';
 import { catchRejection, isInstance, isThenable } from '../core/describe.js';
-import { logSafely, silentLogger, type Logger } from '../core/logger.js';
+import { logSafely, type Logger } from '../core/logger.js';
 import { Connection, kContextLogger, kEndWith, kEnqueue, kHost } from './connection.js';
-import { sessionContextLogger } from './session-log.js';
 import { kTraffic, type SessionTraffic } from './session-traffic.js';
 import { kClose, kClosed, kDeliver, kOnOpen, kOpened, kSendRange, kWatchHook, kWritableChanged, kWritten, type SessionOwner } from './session-owner.js';
 export type { SessionState } from './connection-state.js';
+
+// Symbol-keyed private methods: a `#method` would cost every session a brand slot (connection.ts).
+const kFailHook: unique symbol = Symbol('gamewire.failHook');
+const kReportHandlerError: unique symbol = Symbol('gamewire.reportHandlerError');
 
 /**
  * One connection, as the C++ `Session`: game code subclasses it, overrides the protected hooks and
@@ -27,7 +30,6 @@ export type { SessionState } from './connection-state.js';
  * transport is connected; it is never reused or reopened.
  */
 export class Session extends Connection {
-  #sessionLogger: Logger | undefined;
 
   /**
    * The service that owns this session.
@@ -49,8 +51,7 @@ export class Session extends Connection {
    * (`address:port`) and `transport`. At debug level when `GAMEWIRE_DEBUG_SESSION` names the session.
    */
   get logger(): Logger {
-    if (this[kHost] === undefined) return silentLogger; // not attached yet: no context to bind
-    return (this.#sessionLogger ??= sessionContextLogger(this[kContextLogger], { sessionId: this.id }, false));
+    return this[kContextLogger]; // silent until attached: no context to bind yet
   }
 
   /**
@@ -120,7 +121,7 @@ export class Session extends Connection {
       this[kOnOpen]();
       this[kWatchHook]('onConnected', this.onConnected());
     } catch (error) {
-      this.#failHook('onConnected', error);
+      this[kFailHook]('onConnected', error);
     }
   }
 
@@ -130,14 +131,14 @@ export class Session extends Connection {
     try {
       consumed = this.onRecv(view);
     } catch (error) {
-      this.#failHook('onRecv', error);
+      this[kFailHook]('onRecv', error);
       return -1;
     }
     if (typeof consumed === 'number' && Number.isInteger(consumed) && consumed >= 0 && consumed <= view.length) return consumed;
     this[kWatchHook]('onRecv', consumed);
     if (!this.connected) return -1;
     const error = new BadConsumedCountError(consumed, view.length);
-    this.#reportHandlerError(error);
+    this[kReportHandlerError](error);
     this[kClose](disconnectCause(DisconnectCode.HandlerError, error.message, error));
     return -1;
   }
@@ -147,7 +148,7 @@ export class Session extends Connection {
     try {
       this[kWatchHook]('onSend', this.onSend(bytes));
     } catch (thrown) {
-      this.#failHook('onSend', thrown);
+      this[kFailHook]('onSend', thrown);
     }
   }
 
@@ -156,7 +157,7 @@ export class Session extends Connection {
     try {
       this[kWatchHook]('onWritableChanged', this.onWritableChanged(writable));
     } catch (error) {
-      this.#failHook('onWritableChanged', error);
+      this[kFailHook]('onWritableChanged', error);
     }
   }
 
@@ -165,7 +166,7 @@ export class Session extends Connection {
     try {
       this[kWatchHook]('onDisconnected', this.onDisconnected(cause));
     } catch (error) {
-      this.#reportHandlerError(new HandlerError('onDisconnected', error));
+      this[kReportHandlerError](new HandlerError('onDisconnected', error));
     }
   }
 
@@ -174,8 +175,8 @@ export class Session extends Connection {
     if (!isThenable(result)) return;
     catchRejection(result, (reason) => {
       const error = isInstance(reason, HandlerError) ? reason : new HandlerError(hook, reason, true);
-      if (hook === 'onDisconnected') this.#reportHandlerError(error);
-      else this.#failHook(hook, error);
+      if (hook === 'onDisconnected') this[kReportHandlerError](error);
+      else this[kFailHook](hook, error);
     });
   }
 
@@ -186,14 +187,14 @@ export class Session extends Connection {
     return true;
   }
 
-  #failHook(hook: string, thrown: unknown): void {
+  [kFailHook](hook: string, thrown: unknown): void {
     // A subclass (PacketSession) may already have named the hook that really threw.
     const error = isInstance(thrown, HandlerError) ? thrown : new HandlerError(hook, thrown);
-    this.#reportHandlerError(error);
+    this[kReportHandlerError](error);
     this[kClose](disconnectCause(DisconnectCode.HandlerError, error.message, error));
   }
 
-  #reportHandlerError(error: GamewireError): void {
-    logSafely(this[kContextLogger], 'error', { sessionId: this.id, err: error }, 'session hook failed');
+  [kReportHandlerError](error: GamewireError): void {
+    logSafely(this[kContextLogger], 'error', { err: error }, 'session hook failed');
   }
 }

@@ -1,3 +1,4 @@
+import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from './transport.js';
 import type { Socket } from 'node:net';
 import type { DisconnectCause } from '../core/disconnect-cause.js';
 import type { Transport, TransportKind, TransportSink } from './transport.js';
@@ -19,9 +20,6 @@ interface OwnedSocket extends Socket {
  * made on the first write, so an idle connection holds none.
  */
 export class TcpTransport implements Transport {
-  readonly kind: TransportKind;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
   /** Internal: the socket (module listeners reach the sink through it). */
   readonly socket: Socket;
   /** Internal: who hears this transport's events; set by `open`. */
@@ -30,9 +28,21 @@ export class TcpTransport implements Transport {
 
   constructor(socket: Socket) {
     this.socket = socket;
-    this.kind = (socket as { encrypted?: boolean }).encrypted === true ? 'tls' : 'tcp';
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.remotePort = socket.remotePort ?? 0;
+    // Asked once now, while the socket has its handle: Node caches the peer's address on the socket,
+    // so it is still known after the connection closes, and this object keeps no copy of it.
+    void socket.remotePort;
+  }
+
+  get kind(): TransportKind {
+    return (this.socket as { encrypted?: boolean }).encrypted === true ? 'tls' : 'tcp';
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? '';
+  }
+
+  get remotePort(): number {
+    return this.socket.remotePort ?? 0;
   }
 
   get bufferedBytes(): number {
@@ -89,7 +99,7 @@ export class TcpTransport implements Transport {
   }
 
   #makeWritten(): (error?: Error | null) => void {
-    return (error) => this.sink?.transportWritten(error);
+    return (error) => this.sink?.[kTransportWritten](error);
   }
 }
 
@@ -98,22 +108,22 @@ function sinkOf(socket: Socket): TransportSink | undefined {
 }
 
 function socketOnData(this: Socket, chunk: Buffer): void {
-  sinkOf(this)?.transportData(chunk);
+  sinkOf(this)?.[kTransportData](chunk);
 }
 
 function socketOnEnd(this: Socket): void {
-  sinkOf(this)?.transportEnd();
+  sinkOf(this)?.[kTransportEnd]();
 }
 
 function socketOnError(this: Socket, error: Error): void {
-  sinkOf(this)?.transportError(error);
+  sinkOf(this)?.[kTransportError](error);
 }
 
 function socketOnClose(this: Socket): void {
   const transport = (this as OwnedSocket)[kTransport];
   const sink = transport?.sink;
   if (transport !== undefined) transport.sink = undefined; // transportClosed exactly once, nothing after
-  sink?.transportClosed();
+  sink?.[kTransportClosed]();
 }
 
 function ignoreError(): void {}

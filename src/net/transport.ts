@@ -12,20 +12,30 @@ export type TransportKind = 'tcp' | 'tls' | 'ws' | 'wss';
  * What a transport tells its connection. Methods on one object (the connection), not closures per
  * connection: a transport keeps one reference to its sink and calls these as events happen.
  */
+/**
+ * What a transport calls on its connection. Symbol-keyed: a game's Session subclass may name its own
+ * methods anything (`kTransportData`, `flush`) without taking over the connection's.
+ */
+export const kTransportData: unique symbol = Symbol('gamewire.transportData');
+export const kTransportEnd: unique symbol = Symbol('gamewire.transportEnd');
+export const kTransportError: unique symbol = Symbol('gamewire.transportError');
+export const kTransportClosed: unique symbol = Symbol('gamewire.transportClosed');
+export const kTransportWritten: unique symbol = Symbol('gamewire.transportWritten');
+
 export interface TransportSink {
   /**
    * Bytes arrived. The chunk is the transport's to reuse once this returns (copy what you keep). Over
    * WebSocket, one binary message is one chunk and holds whole packets only.
    */
-  transportData(chunk: Buffer): void;
+  [kTransportData](chunk: Buffer): void;
   /** The peer ended its side in an orderly way (TCP FIN, a WebSocket close frame). */
-  transportEnd(): void;
-  /** A transport error; `transportClosed` follows. Ordinary resets carry their errno `code`. */
-  transportError(error: Error): void;
+  [kTransportEnd](): void;
+  /** A transport error; `kTransportClosed` follows. Ordinary resets carry their errno `code`. */
+  [kTransportError](error: Error): void;
   /** The transport is fully closed; nothing follows. Called exactly once. */
-  transportClosed(): void;
+  [kTransportClosed](): void;
   /** One `write` has been handed to the kernel (or failed: `error` set). Called once per `write`, in order. */
-  transportWritten(error: Error | null | undefined): void;
+  [kTransportWritten](error: Error | null | undefined): void;
 }
 
 /** One live connection's transport. */
@@ -44,7 +54,7 @@ export interface Transport {
   /**
    * Writes `pieces[0..count)`, `bytes` in all, as ONE write: one TCP write (or writev), one WebSocket
    * binary message. The pieces are not copied unless the transport must; they stay unchanged until
-   * `transportWritten`. `sink.transportWritten` runs once for this call.
+   * `kTransportWritten`. `sink.transportWritten` runs once for this call.
    */
   write(pieces: readonly Uint8Array[], count: number, bytes: number): void;
   /** Stops reading from the peer (back-pressure); `resume` starts again. Idempotent. */
@@ -56,6 +66,6 @@ export interface Transport {
    * closes too, so the peer's FIN or close frame is seen.
    */
   end(cause: DisconnectCause): void;
-  /** Closes at once; queued bytes are dropped. `transportClosed` follows. */
+  /** Closes at once; queued bytes are dropped. `kTransportClosed` follows. */
   destroy(): void;
 }

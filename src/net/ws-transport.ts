@@ -1,3 +1,4 @@
+import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from './transport.js';
 import type { DisconnectCause } from '../core/disconnect-cause.js';
 import { WebSocketProtocolError } from '../core/errors.js';
 import { WS_CLOSE_CODE, wsCloseReason } from '../core/websocket-close.js';
@@ -95,7 +96,7 @@ export class WebSocketTransport implements Transport {
   }
 
   readonly #written = (error?: Error | null): void => {
-    this.#sink?.transportWritten(error);
+    this.#sink?.[kTransportWritten](error);
   };
 
   /** Internal (module-level listener): one message from the peer. */
@@ -116,16 +117,16 @@ export class WebSocketTransport implements Transport {
     if (offset !== data.length) {
       return this.#refuse(1002, new WebSocketProtocolError('a message that ends inside a packet; every message carries whole packets', 1002));
     }
-    this.#sink?.transportData(data);
+    this.#sink?.[kTransportData](data);
   }
 
   /** Internal (module-level listener): a socket or protocol error of `ws`. */
   onError(error: Error & { code?: string }): void {
     if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-      this.#sink?.transportError(new WebSocketProtocolError('a message over the receive limit (maxPacketSize)', 1009));
+      this.#sink?.[kTransportError](new WebSocketProtocolError('a message over the receive limit (maxPacketSize)', 1009));
       return;
     }
-    this.#sink?.transportError(error);
+    this.#sink?.[kTransportError](error);
   }
 
   /** Internal (module-level listener): the connection closed, after a close handshake or without one. */
@@ -135,14 +136,14 @@ export class WebSocketTransport implements Transport {
     const sink = this.#sink;
     if (sink === undefined) return;
     if (!this.#ending) {
-      if (code === 1006) sink.transportError(Object.assign(new Error('WebSocket closed without a close frame'), { code: 'ECONNRESET' }));
-      else sink.transportEnd();
+      if (code === 1006) sink[kTransportError](Object.assign(new Error('WebSocket closed without a close frame'), { code: 'ECONNRESET' }));
+      else sink[kTransportEnd]();
     }
-    sink.transportClosed();
+    sink[kTransportClosed]();
   }
 
   #refuse(closeCode: number, error: WebSocketProtocolError): void {
-    this.#sink?.transportError(error);
+    this.#sink?.[kTransportError](error);
     this.#ending = true;
     this.#socket.close(closeCode, wsCloseReason(error.disconnectCode, error.message));
   }

@@ -2,10 +2,11 @@ import { GamewireError, HandlerError, InvalidOptionError, MessageTooLargeError, 
 import type { MessageInit, MessageType } from './message-type.js';
 import { Session } from '../net/session.js';
 import { isInstance } from '../core/describe.js';
-import { checkTimerMs } from '../core/timer-range.js';
-import { checkInteger } from '../core/options.js';
+import type { DisconnectCause } from '../core/disconnect-cause.js';
+import { DEFAULT_PACKET_SETTINGS, refuseMovedPacketOptions } from '../core/packet-options.js';
 import { kSettings } from '../net/connection.js';
-import { kAddCloseListener, kOnOpen, kSendRange, kWatchHook, type SessionSettings } from '../net/session-owner.js';
+import { kClosed, kOnOpen, kSendRange, kWatchHook, type SessionSettings } from '../net/session-owner.js';
+import { Heartbeat, kSendPing, pingBody, pongSentAt, type HeartbeatOwner } from './heartbeat.js';
 import { PacketAdmission } from './packet-admission.js';
 import { kTraffic } from '../net/session-traffic.js';
 import {
@@ -19,19 +20,11 @@ import {
 import { PacketScanner, type PacketSink } from './packet-scanner.js';
 import { sendBufferManager } from './send-buffer.js';
 
-/** Options of a {@link PacketSession}. */
+/**
+ * Options of a {@link PacketSession}. Its packet limits (`maxPacketSize`, `maxPacketsPerSecond`,
+ * `heartbeatIntervalMs`) are the service's `packet` option: one place for every session it makes.
+ */
 export interface PacketSessionOptions {
-  /**
-   * Largest packet accepted from the peer, header included, bytes: 4..65535, default 65535. A header
-   * announcing more ends the session with `PACKET_TOO_LARGE` as soon as its size field is read.
-   */
-  readonly maxPacketSize?: number;
-  /**
-   * Sends a heartbeat ping (id 65534) this often, ms; the peer answers with a pong (id 65535) and
-   * `heartbeatRttMs` holds the round trip. 0 = no pings (pings from the peer are still answered).
-   * Together with the service's `idleTimeoutMs` it finds dead peers. Default 0.
-   */
-  readonly heartbeatIntervalMs?: number;
   /**
    * The handler table packets go to (`createServerHandlers(...)` of generated code, or any
    * `PacketHandlerTable`): the default `onRecvPacket` dispatches each packet to it. Without one, a
@@ -46,6 +39,10 @@ export interface PacketSessionOptions {
    */
   readonly batch?: boolean;
 }
+
+// Symbol-keyed private methods: a `#method` would cost every session a brand slot (connection.ts).
+const kFlushRun: unique symbol = Symbol('gamewire.flushRun');
+const kOnHeartbeat: unique symbol = Symbol('gamewire.onHeartbeat');
 
 /** Internal: one packet found by the scanner, handled by the session that is scanning. */
 const kPacket: unique symbol = Symbol('gamewire.packet');
@@ -70,9 +67,6 @@ export interface PacketDispatcher {
   dispatch(session: PacketSession, id: number, body: Uint8Array): void;
 }
 
-/** Bytes of a heartbeat body: a float64 LE timestamp of the sender's clock, opaque to the receiver. */
-const HEARTBEAT_BODY_SIZE = 8;
-
 /**
  * The C++ `PacketSession`: cuts the byte stream into packets
  * `[size u16 LE = whole packet incl. the 4-byte header][id u16 LE][body]` and calls
@@ -88,23 +82,22 @@ const HEARTBEAT_BODY_SIZE = 8;
  *   (`error.disconnectCode`): `UnknownPacketError` (`UNKNOWN_PACKET`) and `BadPacketError`
  *   (`BAD_PACKET`) from a handler table.
  */
-export abstract class PacketSession extends Session {
-  readonly #maxPacketSize: number;
+export abstract class PacketSession extends Session implements HeartbeatOwner {
+  // Few fields, each made when first needed: ten thousand idle sessions are mostly these objects.
   /** Made on the first bytes: an idle session holds none. */
   #scanner: PacketScanner | undefined;
   readonly #batch: boolean;
-  readonly #heartbeatIntervalMs: number;
-  #heartbeatTimer: NodeJS.Timeout | undefined;
-  #heartbeatRttMs: number | undefined;
+  /** Made when the session opens with `packet.maxPacketsPerSecond`. */
   #admission: PacketAdmission | undefined;
+  /** Made when the session opens with `packet.heartbeatIntervalMs`, or when a pong first arrives. */
+  #heartbeat: Heartbeat | undefined;
   readonly #handlers: PacketDispatcher | undefined;
 
-  /** @throws InvalidOptionError when `maxPacketSize` is outside 4..65535. */
+  /** @throws InvalidOptionError for a packet limit given here instead of the service's `packet` option. */
   constructor(options: PacketSessionOptions = {}) {
     super();
-    this.#maxPacketSize = checkInteger('maxPacketSize', options.maxPacketSize ?? MAX_PACKET_SIZE, PACKET_HEADER_SIZE, MAX_PACKET_SIZE);
+    refuseMovedPacketOptions(options, 'PacketSession');
     this.#handlers = options.handlers;
-    this.#heartbeatIntervalMs = checkTimerMs('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 0, 1, true);
     this.#batch = options.batch === true;
   }
 
@@ -119,10 +112,10 @@ export abstract class PacketSession extends Session {
         runCount++;
         return this.connected;
       }
-      this.#flushRun(buffer); // a heartbeat or a dropped packet ends the run
+      this[kFlushRun](buffer); // a heartbeat or a dropped packet ends the run
     }
     if (!admitted) return this.connected;
-    if (id >= HEARTBEAT_PING_ID) this.#onHeartbeat(buffer, offset, size, id);
+    if (id >= HEARTBEAT_PING_ID) this[kOnHeartbeat](buffer, offset, size, id);
     else {
       const result: unknown = this.onRecvPacket(id, buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size));
       // An async onRecvPacket: its rejection ends the session (checked only when something came back).
@@ -140,7 +133,7 @@ export abstract class PacketSession extends Session {
     void packetCount;
   }
 
-  #flushRun(buffer: Buffer): void {
+  [kFlushRun](buffer: Buffer): void {
     const count = runCount;
     if (count === 0) return;
     runCount = 0;
@@ -154,7 +147,7 @@ export abstract class PacketSession extends Session {
 
   /** Round trip of the last heartbeat, ms; undefined until a pong came back. */
   get heartbeatRttMs(): number | undefined {
-    return this.#heartbeatRttMs;
+    return this.#heartbeat?.rttMs;
   }
 
   /** Packets dropped by `maxPacketsPerSecond` with `rateLimitAction: 'drop'`. */
@@ -173,7 +166,7 @@ export abstract class PacketSession extends Session {
     const verdict = admission.admit(performance.now());
     if (verdict === 'pass') return true;
     if (verdict === 'over') {
-      const limit = (this[kSettings] as SessionSettings).maxPacketsPerSecond;
+      const limit = (this[kSettings] as SessionSettings).packet.maxPacketsPerSecond;
       this.closeWithError(new RateLimitedError('packets', limit));
     }
     return false;
@@ -182,34 +175,37 @@ export abstract class PacketSession extends Session {
   /** Internal: starts the packet rate limit and the heartbeat timer when the session opens. */
   override [kOnOpen](): void {
     const settings = this[kSettings] as SessionSettings;
-    if (settings.maxPacketsPerSecond > 0) {
-      this.#admission = new PacketAdmission(settings.maxPacketsPerSecond, settings.rateLimitAction, performance.now());
+    const { maxPacketsPerSecond, heartbeatIntervalMs } = settings.packet;
+    if (maxPacketsPerSecond > 0) {
+      this.#admission = new PacketAdmission(maxPacketsPerSecond, settings.rateLimitAction, performance.now());
     }
-    if (this.#heartbeatIntervalMs === 0) return;
-    this.#heartbeatTimer = setInterval(this.#sendPing, this.#heartbeatIntervalMs);
-    this.#heartbeatTimer.unref();
-    this[kAddCloseListener](() => clearInterval(this.#heartbeatTimer));
+    if (heartbeatIntervalMs > 0) (this.#heartbeat = new Heartbeat()).start(this, heartbeatIntervalMs);
   }
 
-  readonly #sendPing = (): void => {
-    if (!this.connected) return;
-    const ping = Buffer.allocUnsafe(HEARTBEAT_BODY_SIZE);
-    ping.writeDoubleLE(performance.now(), 0);
-    this.sendPacket(HEARTBEAT_PING_ID, ping);
-  };
+  /** Internal (connection core): the session closed; the pings stop before onDisconnected. */
+  override [kClosed](cause: DisconnectCause): void {
+    this.#heartbeat?.stop();
+    super[kClosed](cause);
+  }
 
-  #onHeartbeat(buffer: Buffer, offset: number, size: number, id: number): void {
+  /** Internal (the heartbeat timer): one ping, carrying this clock's time for the round trip. */
+  [kSendPing](): void {
+    if (this.connected) this.sendPacket(HEARTBEAT_PING_ID, pingBody(performance.now()));
+  }
+
+  [kOnHeartbeat](buffer: Buffer, offset: number, size: number, id: number): void {
     const body = buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size);
     if (id === HEARTBEAT_PING_ID) {
       this.sendPacket(HEARTBEAT_PONG_ID, body);
-    } else if (body.length === HEARTBEAT_BODY_SIZE) {
-      this.#heartbeatRttMs = performance.now() - body.readDoubleLE(0);
+    } else {
+      const sentAt = pongSentAt(body);
+      if (sentAt !== undefined) (this.#heartbeat ??= new Heartbeat()).rttMs = performance.now() - sentAt;
     }
   }
 
   /** Largest packet accepted from the peer, bytes, header included. */
   get maxPacketSize(): number {
-    return this.#maxPacketSize;
+    return (this[kSettings]?.packet ?? DEFAULT_PACKET_SETTINGS).maxPacketSize;
   }
 
   /**
@@ -258,7 +254,7 @@ export abstract class PacketSession extends Session {
 
   /** Final: PacketSession's framing. Override `onRecvPacket` instead. */
   protected override onRecv(buffer: Buffer): number {
-    const scanner = (this.#scanner ??= new PacketScanner(this.#maxPacketSize));
+    const scanner = (this.#scanner ??= new PacketScanner(this.maxPacketSize));
     let consumed: number;
     const previous = scanning;
     const outerStart = runStart;
@@ -268,7 +264,7 @@ export abstract class PacketSession extends Session {
     runCount = 0;
     try {
       consumed = scanner.scan(buffer, sharedSink);
-      if (this.#batch) this.#flushRun(buffer);
+      if (this.#batch) this[kFlushRun](buffer);
     } catch (thrown) {
       if (isInstance(thrown, HandlerError) && thrown.hook === 'onRecvBatch') throw thrown;
       // A handler table's UnknownPacketError / BadPacketError knows its cause; any other throw is a bug.

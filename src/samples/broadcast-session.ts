@@ -9,11 +9,8 @@ import type { Room } from '../room/room.js';
  * member: no copy or allocation per packet or per receiver. Heartbeats are answered, not broadcast.
  */
 export class BroadcastSession extends PacketSession {
-  constructor(
-    private readonly room: Room<BroadcastSession>,
-    maxPacketSize?: number,
-  ) {
-    super(maxPacketSize === undefined ? { batch: true } : { maxPacketSize, batch: true });
+  constructor(private readonly room: Room<BroadcastSession>) {
+    super({ batch: true });
   }
 
   protected override onConnected(): void {

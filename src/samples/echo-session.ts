@@ -4,15 +4,14 @@ import { sendBufferManager } from '../packet/send-buffer.js';
 
 /**
  * The GameServer's echo session: a PacketSession in batch mode, so it runs the path game code runs
- * (framing and its limits: size below 4 → `MALFORMED_HEADER`, above `maxPacketSize` →
- * `PACKET_TOO_LARGE`; heartbeats answered; `maxPacketsPerSecond`), and every run of whole packets of
+ * (framing and the service's `packet` limits: size below 4 → `MALFORMED_HEADER`, above
+ * `maxPacketSize` → `PACKET_TOO_LARGE`; heartbeats answered; `maxPacketsPerSecond`), and every run of whole packets of
  * one read goes back with one copy and one write, with no work per packet. This is what
  * `gamewire echo-server` runs by default.
  */
 export class EchoSession extends PacketSession {
-  /** @param maxPacketSize - bytes, header included; default 65535. */
-  constructor(maxPacketSize?: number) {
-    super(maxPacketSize === undefined ? { batch: true } : { maxPacketSize, batch: true });
+  constructor() {
+    super({ batch: true });
   }
 
   /** The packets are echoed whole; the receive memory is reused, so they are copied once. */
@@ -27,11 +26,6 @@ export class EchoSession extends PacketSession {
  * dispatch that EchoSession avoids (see bench/README.md).
  */
 export class PacketEchoSession extends PacketSession {
-  /** @param maxPacketSize - bytes, header included; default 65535. */
-  constructor(maxPacketSize?: number) {
-    super(maxPacketSize === undefined ? {} : { maxPacketSize });
-  }
-
   protected override onRecvPacket(id: number, body: Buffer): void {
     this.sendPacket(id, body);
   }

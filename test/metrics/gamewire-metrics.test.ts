@@ -83,15 +83,12 @@ describe('GamewireMetrics', () => {
   it("observes live sessions' heartbeat round trips, and counts rooms and their members", async (t) => {
     const cleanup = cleanupAfter(t);
     class Pinger extends PacketSession {
-      constructor() {
-        super({ heartbeatIntervalMs: 10 });
-      }
       protected override onRecvPacket(): void {}
     }
     class Quiet extends PacketSession {
       protected override onRecvPacket(): void {}
     }
-    const { service, collector } = await startServer(cleanup, () => new Pinger());
+    const { service, collector } = await startServer(cleanup, () => new Pinger(), { packet: { heartbeatIntervalMs: 10 } });
     const room = new Room<Pinger>();
     cleanup.add(() => room.close());
     const metrics = new GamewireMetrics({ services: [service], rooms: [room], defaultMetrics: false });

@@ -82,8 +82,8 @@ describe('Faulty peers beside a well-behaved one', () => {
     cleanup.add(() => room.close());
     const { service, collector } = await startServer(
       cleanup,
-      () => new WatchedSession(faultyEcho, { maxPacketSize: MAX_PACKET_SIZE }),
-      { maxSendQueueBytes: 256 * 1024 },
+      () => new WatchedSession(faultyEcho),
+      { maxSendQueueBytes: 256 * 1024, packet: { maxPacketSize: MAX_PACKET_SIZE } },
     );
     let made = 0;
     const sessionOf = async (): Promise<WatchedSession> => {
@@ -162,7 +162,7 @@ describe('Fuzzing live sessions', () => {
     console.log(`# faults.test fuzz seed ${seed}`);
     const random = mulberry32(seed);
     const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new WatchedEcho(1024), { maxSessionCount: 100 });
+    const { service, collector } = await startServer(cleanup, () => new WatchedEcho(), { maxSessionCount: 100, packet: { maxPacketSize: 1024 } });
     const sockets = new Set<Socket>();
     cleanup.add(() => {
       for (const socket of sockets) socket.destroy();

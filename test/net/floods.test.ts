@@ -36,10 +36,10 @@ async function timeEcho(
   return { ms, session };
 }
 
-describe('maxPacketsPerSecond', () => {
+describe('packet.maxPacketsPerSecond', () => {
   it("'disconnect': 1000 packets at once against 100/s ends the session with RATE_LIMITED", async (t) => {
     const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new WatchedSession(), { maxPacketsPerSecond: 100 });
+    const { service, collector } = await startServer(cleanup, () => new WatchedSession(), { packet: { maxPacketsPerSecond: 100 } });
     const client = await RawClient.connect(service.port, { cleanup });
     const session = await collector.nth(0);
     await client.write(packets(1000, 8));
@@ -54,7 +54,7 @@ describe('maxPacketsPerSecond', () => {
   it("'drop': 1000 packets at once against 100/s are handled up to the burst, the rest dropped and counted", async (t) => {
     const cleanup = cleanupAfter(t);
     const { service, collector } = await startServer(cleanup, () => new WatchedSession(), {
-      maxPacketsPerSecond: 100,
+      packet: { maxPacketsPerSecond: 100 },
       rateLimitAction: 'drop',
     });
     const client = await RawClient.connect(service.port, { cleanup });

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IdleTimeoutError } from '../../src/core/errors.js';
+import { ServerService } from '../../src/net/server-service.js';
 import { assertCause, elapse, pollUntil, spawnNode, WatchedSession } from '../helpers/limits.js';
 import { header, packet } from '../helpers/packets.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -68,7 +69,8 @@ describe('idleTimeoutMs', () => {
     it(`ends a half-open peer (its process SIGSTOPped, no FIN) with IDLE_TIMEOUT (heartbeat ${heartbeatIntervalMs} ms)`, async (t) => {
       const cleanup = cleanupAfter(t);
       // The stopped peer never answers our FIN either, so let the graceful close give up quickly.
-      const { service, collector } = await startServer(cleanup, () => new WatchedSession(undefined, { heartbeatIntervalMs }), {
+      const { service, collector } = await startServer(cleanup, () => new WatchedSession(), {
+        packet: { heartbeatIntervalMs },
         idleTimeoutMs: IDLE_MS,
         disconnectTimeoutMs: 200,
       });
@@ -111,7 +113,7 @@ describe('idleTimeoutMs with a peer that also stopped reading', () => {
 describe('PacketSession heartbeat', () => {
   it('the server measures heartbeatRttMs; the client answers pings without code of its own', async (t) => {
     const cleanup = cleanupAfter(t);
-    const server = await startServer(cleanup, () => new WatchedSession(undefined, { heartbeatIntervalMs: 50 }));
+    const server = await startServer(cleanup, () => new WatchedSession(), { packet: { heartbeatIntervalMs: 50 } });
     const client = makeClient(cleanup, () => new WatchedSession(), { port: server.service.port });
     await client.service.start();
     const serverSession = await server.collector.nth(0);
@@ -132,7 +134,8 @@ describe('PacketSession heartbeat', () => {
 
   it('pings count as traffic: a silent client with idleTimeoutMs stays up while the server pings', async (t) => {
     const cleanup = cleanupAfter(t);
-    const server = await startServer(cleanup, () => new WatchedSession(undefined, { heartbeatIntervalMs: 50 }), {
+    const server = await startServer(cleanup, () => new WatchedSession(), {
+      packet: { heartbeatIntervalMs: 50 },
       idleTimeoutMs: IDLE_MS, // the pongs keep the server side up too
     });
     const client = makeClient(cleanup, () => new WatchedSession(), { port: server.service.port, idleTimeoutMs: IDLE_MS });
@@ -157,9 +160,12 @@ describe('PacketSession heartbeat', () => {
     assert.equal((await serverSession.untilDisconnected()).code, 'PEER_CLOSED');
   });
 
-  it('rejects a negative or fractional heartbeatIntervalMs', () => {
+  it('rejects a negative or fractional packet.heartbeatIntervalMs', () => {
     for (const bad of [-1, 1.5, Number.NaN]) {
-      assert.throws(() => new WatchedSession(undefined, { heartbeatIntervalMs: bad }), { code: 'GW_ERR_INVALID_OPTION' });
+      assert.throws(() => new ServerService({ port: 0, sessionFactory: () => new WatchedSession(), packet: { heartbeatIntervalMs: bad } }), {
+        code: 'GW_ERR_INVALID_OPTION',
+        message: /option packet\.heartbeatIntervalMs must be/,
+      });
     }
   });
 });

@@ -44,7 +44,9 @@ describe('SendQueue', () => {
     }
     assert.equal(queue.bytes, 40_000);
     const { transport, writes } = sink();
-    assert.equal(queue.writeTo(transport), 40_000);
+    assert.equal(queue.writeTo(transport), 0, 'the stand-in socket holds nothing back');
+    assert.equal(queue.writeCompleted(), 40_000, 'the write is awaited with its byte count');
+    assert.equal(queue.writeCompleted(), undefined);
     const all = Buffer.concat(writes);
     assert.equal(all.length, 40_000);
     for (let i = 0; i < expected.length; i++) assert.equal(all.readUInt32LE(i * 4), i);

@@ -52,6 +52,29 @@ class QuietPacketSession extends PacketSession {
   protected override onRecvPacket(): void {}
 }
 
+describe('packet limits live in the service option `packet`', () => {
+  it('a packet limit given where it used to be (a JavaScript caller) is refused, saying where it goes', () => {
+    const loose = (options: object): object => options;
+    assert.throws(() => new ServerService({ port: 0, sessionFactory: factory, ...loose({ maxPacketsPerSecond: 100 }) }), {
+      code: 'GW_ERR_INVALID_OPTION',
+      message: /option service\.maxPacketsPerSecond must be given as the service option packet\.maxPacketsPerSecond/,
+    });
+    for (const name of ['maxPacketSize', 'heartbeatIntervalMs']) {
+      assert.throws(() => new QuietPacketSession(loose({ [name]: 100 }) as never), {
+        code: 'GW_ERR_INVALID_OPTION',
+        message: new RegExp(`option PacketSession\\.${name} must be given as the service option packet\\.${name}`),
+      });
+    }
+  });
+
+  it('`packet` must be an object, and each of its values is checked by name', () => {
+    assert.throws(() => new ServerService({ port: 0, sessionFactory: factory, packet: 7 as never }), { message: /option packet must be an object/ });
+    assert.throws(() => new ClientService({ port: 1, sessionFactory: factory, packet: { maxPacketsPerSecond: -1 } }), {
+      message: /option packet\.maxPacketsPerSecond must be an integer >= 0, got -1/,
+    });
+  });
+});
+
 describe('options as users get them wrong', () => {
   it("port '7777' (a string, as from process.env) gets a message that shows the type", () => {
     assert.throws(
@@ -72,7 +95,7 @@ describe('options as users get them wrong', () => {
       ['closeGraceMs', () => new ServerService({ port: 0, sessionFactory: factory, closeGraceMs: tooLong })],
       ['connectTimeoutMs', () => new ClientService({ port: 1, sessionFactory: factory, connectTimeoutMs: tooLong })],
       ['tls.handshakeTimeout', () => new ServerService({ port: 0, sessionFactory: factory, tls: { handshakeTimeout: tooLong } })],
-      ['heartbeatIntervalMs', () => new QuietPacketSession({ heartbeatIntervalMs: tooLong })],
+      ['packet.heartbeatIntervalMs', () => new ServerService({ port: 0, sessionFactory: factory, packet: { heartbeatIntervalMs: tooLong } })],
       ['tickIntervalMs', () => new Room({ tickIntervalMs: tooLong })],
       ['delayMs', () => new JobQueue().doTimer(tooLong, () => undefined)],
       ['intervalMs', () => resolveLoadTestConfig({ port: 7777, intervalMs: tooLong }, echoBot)],
@@ -108,7 +131,7 @@ describe('a sessionFactory that does not return a new Session', () => {
       cleanup,
       () => {
         const make = results[next]?.[1];
-        return (make === undefined ? new EchoSession(65535) : make()) as Session;
+        return (make === undefined ? new EchoSession() : make()) as Session;
       },
       { logger, maxSessionCount: 10 },
     );

@@ -84,7 +84,7 @@ describe('TLS', () => {
     const tls = certificate(t);
     if (tls === undefined) return;
     const cleanup = cleanupAfter(t);
-    const server = await startServer(cleanup, () => new WatchedEcho(64), { tls: { key: tls.key, cert: tls.cert } });
+    const server = await startServer(cleanup, () => new WatchedEcho(), { tls: { key: tls.key, cert: tls.cert }, packet: { maxPacketSize: 64 } });
     const client = makeClient(cleanup, () => new WatchedSession(), {
       port: server.service.port,
       tls: { ca: tls.cert, servername: 'localhost' },

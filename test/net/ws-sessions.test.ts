@@ -99,7 +99,8 @@ describe('WebSocket sessions under the same Session API', () => {
 
   it('limits hold over WebSocket: a packet over maxPacketSize closes 1009 with the cause, a full server answers 503', async (t) => {
     const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new PacketRecorder(echo, { maxPacketSize: 100 }), {
+    const { service, collector } = await startServer(cleanup, () => new PacketRecorder(echo), {
+      packet: { maxPacketSize: 100 },
       ws: { port: 0 },
       maxSessionCount: 1,
     });

@@ -1,3 +1,4 @@
+import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../../src/net/transport.js';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { describe, it } from 'node:test';
@@ -20,25 +21,25 @@ class RecordingSink implements TransportSink {
   written = 0;
   readonly changed = new Condition();
 
-  transportData(chunk: Buffer): void {
+  [kTransportData](chunk: Buffer): void {
     this.chunks.push(Buffer.from(chunk));
     this.events.push('data');
     this.changed.notify();
   }
-  transportEnd(): void {
+  [kTransportEnd](): void {
     this.events.push('end');
     this.changed.notify();
   }
-  transportError(error: Error): void {
+  [kTransportError](error: Error): void {
     this.errors.push(error);
     this.events.push('error');
     this.changed.notify();
   }
-  transportClosed(): void {
+  [kTransportClosed](): void {
     this.events.push('closed');
     this.changed.notify();
   }
-  transportWritten(error: Error | null | undefined): void {
+  [kTransportWritten](error: Error | null | undefined): void {
     assert.ok(error === undefined || error === null, String(error));
     this.written++;
     this.changed.notify();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HandlerError, InvalidOptionError, MalformedHeaderError, MessageTooLargeError, PacketTooLargeError } from '../../src/core/errors.js';
+import { ServerService } from '../../src/net/server-service.js';
 import { S_CHAT } from '../../src/samples/protocol/packets.js';
 import { PacketRecorder, type PacketBehavior } from '../helpers/packet-recorder.js';
 import { header, packet, PacketReader } from '../helpers/packets.js';
@@ -14,8 +15,8 @@ async function serverAndClient(
   behavior?: PacketBehavior<PacketRecorder>,
   maxPacketSize?: number,
 ): Promise<{ port: number; client: RawClient; session: PacketRecorder; nth: (i: number) => Promise<PacketRecorder> }> {
-  const options = maxPacketSize === undefined ? {} : { maxPacketSize };
-  const { service, collector } = await startServer(cleanup, () => new PacketRecorder(behavior, options));
+  const options = maxPacketSize === undefined ? {} : { packet: { maxPacketSize } };
+  const { service, collector } = await startServer(cleanup, () => new PacketRecorder(behavior), options);
   const client = await RawClient.connect(service.port, { cleanup });
   const session = await collector.nth(0);
   return { port: service.port, client, session, nth: (i) => collector.nth(i) };
@@ -145,9 +146,9 @@ describe('PacketSession receiving', () => {
   });
 
   for (const bad of [3, 0, 65536, 100.5]) {
-    it(`rejects maxPacketSize ${bad} with InvalidOptionError`, () => {
+    it(`rejects packet.maxPacketSize ${bad} with InvalidOptionError`, () => {
       assert.throws(
-        () => new PacketRecorder(undefined, { maxPacketSize: bad }),
+        () => new ServerService({ port: 0, sessionFactory: () => new PacketRecorder(), packet: { maxPacketSize: bad } }),
         (error: unknown) => error instanceof InvalidOptionError && error.code === 'GW_ERR_INVALID_OPTION',
       );
     });

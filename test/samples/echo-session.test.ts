@@ -55,7 +55,7 @@ describe('EchoSession', () => {
 
   it('closes the peer with PACKET_TOO_LARGE for a size above maxPacketSize', async (t) => {
     const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new ObservedEcho(100));
+    const { service, collector } = await startServer(cleanup, () => new ObservedEcho(), { packet: { maxPacketSize: 100 } });
     const client = await RawClient.connect(service.port, { cleanup });
     const session = await collector.nth(0);
     const atLimit = packet(5, Buffer.alloc(96, 1));

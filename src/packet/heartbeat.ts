@@ -1,0 +1,48 @@
+/** Bytes of a heartbeat body: a float64 LE timestamp of the sender's clock, opaque to the receiver. */
+const HEARTBEAT_BODY_SIZE = 8;
+
+/** Internal: the heartbeat timer calls this on its session (a symbol: no name is taken from game code). */
+export const kSendPing: unique symbol = Symbol('gamewire.sendPing');
+
+/** What the heartbeat timer pings. */
+export interface HeartbeatOwner {
+  [kSendPing](): void;
+}
+
+/**
+ * Internal: a PacketSession's heartbeat, made only when pings are on or a pong arrives: the ping timer
+ * (one module-level function, the session passed as its argument: no closure per session) and the
+ * last round trip.
+ */
+export class Heartbeat {
+  #timer: NodeJS.Timeout | undefined;
+  /** Round trip of the last pong, ms; undefined until one came back. */
+  rttMs: number | undefined;
+
+  /** Pings `owner` every `intervalMs`; the timer does not keep the process alive. */
+  start(owner: HeartbeatOwner, intervalMs: number): void {
+    this.#timer = setInterval(ping, intervalMs, owner);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+function ping(owner: HeartbeatOwner): void {
+  owner[kSendPing]();
+}
+
+/** A ping's body: `now` (the sender's clock, ms) as float64 LE; the peer sends it back in its pong. */
+export function pingBody(now: number): Buffer {
+  const body = Buffer.allocUnsafe(HEARTBEAT_BODY_SIZE);
+  body.writeDoubleLE(now, 0);
+  return body;
+}
+
+/** The sender's time a pong carries back, or undefined for a body that is not one of our pings. */
+export function pongSentAt(body: Buffer): number | undefined {
+  return body.length === HEARTBEAT_BODY_SIZE ? body.readDoubleLE(0) : undefined;
+}
