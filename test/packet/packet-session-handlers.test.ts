@@ -57,6 +57,8 @@ describe('PacketSession with a handler table', () => {
 /** Records every batch it is given, and echoes it. */
 class BatchRecorder extends PacketSession {
   readonly batches: [number[], number][] = [];
+  /** traffic.packetsReceived as each onRecvBatch saw it. */
+  readonly countsSeen: number[] = [];
   constructor() {
     super({ batch: true });
   }
@@ -64,6 +66,15 @@ class BatchRecorder extends PacketSession {
     const ids: number[] = [];
     for (const p of new PacketReader().push(packets)) ids.push(p.id);
     this.batches.push([ids, packetCount]);
+    this.countsSeen.push(this.traffic.packetsReceived);
+  }
+}
+
+/** Batch mode with its own admission: every second packet is dropped. */
+class DropEverySecond extends BatchRecorder {
+  #seen = 0;
+  protected override admitPacket(): boolean {
+    return this.#seen++ % 2 === 0;
   }
 }
 
@@ -83,5 +94,29 @@ describe('PacketSession in batch mode', () => {
     await client.waitForBytes(12, 'the pong');
     assert.equal(new PacketReader().push(client.received)[0]?.id, 65535);
     assert.equal(session.traffic.packetsReceived, 4);
+    // Every packet up to the end of a run is counted by the time onRecvBatch sees the run.
+    assert.deepEqual(session.countsSeen, [3, 4]);
+  });
+
+  it('an admitPacket override or a packet rate limit still sees every packet: a dropped one ends the run', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { service, collector } = await startServer(cleanup, () => new DropEverySecond());
+    const client = await RawClient.connect(service.port, { cleanup });
+    const session = await collector.nth(0);
+    await client.write(Buffer.concat([packet(1, 'a'), packet(2, 'b'), packet(3, 'c'), packet(4, 'd')]));
+    await pollUntil(() => session.batches.length === 2 && session.traffic.packetsReceived === 4, 'two batches');
+    assert.deepEqual(session.batches, [
+      [[1], 1],
+      [[3], 1],
+    ]);
+    assert.equal(session.droppedPacketCount, 0, 'dropped by the override, not by the limit');
+
+    const limited = await startServer(cleanup, () => new BatchRecorder(), { packet: { maxPacketsPerSecond: 2 }, rateLimitAction: 'drop' });
+    const other = await RawClient.connect(limited.service.port, { cleanup });
+    const capped = await limited.collector.nth(0);
+    await other.write(Buffer.concat([packet(1, 'a'), packet(2, 'b'), packet(3, 'c'), packet(4, 'd')]));
+    await pollUntil(() => capped.traffic.packetsReceived === 4, 'four packets read');
+    assert.deepEqual(capped.batches, [[[1, 2], 2]]);
+    assert.equal(capped.droppedPacketCount, 2);
   });
 });
