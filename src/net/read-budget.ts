@@ -41,6 +41,10 @@ function endTurn(): void {
 /** Resumes `reader` at the start of the next turn. The caller ensures once per turn. */
 export function resumeNextTurn(reader: BudgetReader): void {
   waiting.push(reader);
+  endTurnSoon();
+}
+
+function endTurnSoon(): void {
   if (!scheduled) {
     scheduled = true;
     setImmediate(endTurn);
@@ -67,6 +71,9 @@ export class ReadBudget {
     if (this.#turn !== turn) {
       this.#turn = turn;
       this.#bytes = 0;
+      // The turn must end even when nobody is paused, or bytes of earlier turns would add up and every
+      // session would stop after each readBudgetBytes it ever read. One setImmediate per turn that reads.
+      endTurnSoon();
     }
     this.#bytes += bytes;
     return this.limit > 0 && this.#bytes >= this.limit;

@@ -29,6 +29,14 @@ describe('ReadBudget', () => {
     assert.equal(budget.charge(999), false, 'a new turn counts from zero');
   });
 
+  it('bytes of earlier turns do not count: 50 turns of 999 bytes never use up a 1000-byte budget', async () => {
+    const budget = new ReadBudget(1000);
+    for (let i = 0; i < 50; i++) {
+      assert.equal(budget.charge(999), false, `turn ${i}`);
+      await nextTurn();
+    }
+  });
+
   it('one read larger than the budget uses it up at once', () => {
     assert.equal(new ReadBudget(64 * 1024).charge(64 * 1024), true);
   });
