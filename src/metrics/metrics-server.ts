@@ -1,11 +1,14 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { ListenError } from '../core/errors.js';
 import type { Service } from '../net/service.js';
 import type { Session } from '../net/session.js';
 import type { Room } from '../room/room.js';
 import { GamewireMetrics } from './gamewire-metrics.js';
+import type { EndpointConfig, EndpointPath, FromEndpoint, ToEndpoint } from './metrics-endpoint-messages.js';
+
+/** The HTTP thread's program, next to this file in dist/. */
+const ENDPOINT_THREAD = new URL('./metrics-endpoint-thread.js', import.meta.url);
 
 /** What a metrics endpoint serves: the Prometheus text and its content type. */
 export interface MetricsSource {
@@ -53,6 +56,11 @@ export interface MetricsServer {
  * Serves `GET /metrics` (Prometheus text format, with prom-client's default Node metrics) and
  * `GET /healthz` (200 `ok` while serving, 503 `closing` once closing) over HTTP.
  *
+ * The HTTP server runs in a worker thread of its own; only the series (`registry.metrics()`) and
+ * `healthy()` are read in the calling thread, once per request. (An HTTP socket in the game's thread
+ * would make V8 drop and recompile the optimized stream code of the game's sockets at the first
+ * scrape: `metrics-endpoint-thread.ts`.)
+ *
  * ```ts
  * const endpoint = await serveMetrics({ port: 9100, services: [service], rooms: [room] });
  * // on shutdown: endpoint.markClosing(); await service.close(); await endpoint.close();
@@ -70,41 +78,50 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
   let closing = false;
   const healthy = options.healthy ?? ((): boolean => true);
 
-  const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      reply(response, 405, 'text/plain', 'method not allowed\n');
-    } else if (path === '/metrics') {
+  const thread = new Worker(ENDPOINT_THREAD, { workerData: { host, port: options.port } satisfies EndpointConfig });
+  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  const answer = (id: number, status: number, contentType: string, body: string): void => {
+    thread.postMessage({ type: 'reply', id, status, contentType, body } satisfies ToEndpoint);
+  };
+  const onRequest = (id: number, path: EndpointPath): void => {
+    if (path === '/metrics') {
       source.metrics().then(
-        (text) => reply(response, 200, source.contentType, text),
+        (text) => answer(id, 200, source.contentType, text),
         (error: unknown) => {
           logger.error({ err: error }, 'metrics scrape failed');
-          reply(response, 500, 'text/plain', 'metrics scrape failed\n');
+          answer(id, 500, 'text/plain', 'metrics scrape failed\n');
         },
       );
-    } else if (path === '/healthz') {
-      const ok = !closing && healthy();
-      reply(response, ok ? 200 : 503, 'text/plain', ok ? 'ok\n' : 'closing\n');
     } else {
-      reply(response, 404, 'text/plain', 'not found: try /metrics or /healthz\n');
+      const ok = !closing && healthy();
+      answer(id, ok ? 200 : 503, 'text/plain', ok ? 'ok\n' : 'closing\n');
     }
   };
 
-  const server: Server = createServer(handle);
-  server.keepAliveTimeout = 5_000;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port: options.port }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (error) {
-    throw new ListenError(host, options.port, error);
-  }
-  server.on('error', (error) => logger.error({ err: error }, 'metrics endpoint error'));
-  const port = (server.address() as AddressInfo).port;
+  thread.on('message', (message: FromEndpoint) => {
+    if (message.type === 'request') onRequest(message.id, message.path);
+    else if (message.type === 'error') logger.error({ err: message.message }, 'metrics endpoint error');
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const fail = (cause: unknown): void => {
+      stop();
+      reject(new ListenError(host, options.port, cause));
+    };
+    const exit = (): void => fail(new Error('the metrics endpoint thread exited'));
+    const started = (message: FromEndpoint): void => {
+      if (message.type === 'listening') {
+        stop();
+        resolve(message.port);
+      } else if (message.type === 'listen-error') {
+        fail(Object.assign(new Error(message.message), { code: message.code }));
+      }
+    };
+    const stop = (): void => {
+      thread.off('error', fail).off('exit', exit).off('message', started);
+    };
+    thread.on('error', fail).on('exit', exit).on('message', started);
+  });
+  thread.on('error', (error) => logger.error({ err: error }, 'metrics endpoint error'));
   let closed: Promise<void> | undefined;
   return {
     host,
@@ -115,16 +132,11 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
     },
     close() {
       closing = true;
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      if (closed === undefined) {
+        thread.postMessage({ type: 'close' } satisfies ToEndpoint); // the thread closes its server and ends
+        closed = exited;
+      }
       return closed;
     },
   };
-}
-
-function reply(response: ServerResponse, status: number, contentType: string, body: string): void {
-  response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
-  response.end(body);
 }
