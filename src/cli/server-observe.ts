@@ -1,5 +1,6 @@
 import type { Logger as PinoLogger } from 'pino';
-import { clusterMetricsSource, shareWorkerMetrics } from '../metrics/cluster-metrics.js';
+import cluster from 'node:cluster';
+import { clusterMetricsSource, registerWorkerSeries, shareWorkerMetrics } from '../metrics/cluster-metrics.js';
 import { GamewireMetrics } from '../metrics/gamewire-metrics.js';
 import { serveMetrics, type MetricsServer, type ServeMetricsOptions } from '../metrics/metrics-server.js';
 import type { Service } from '../net/service.js';
@@ -82,6 +83,7 @@ export async function startObservation(
 export function shareWorkerObservation(service: Service<Session>, observe: ServerObservation | undefined): void {
   if (observe === undefined || (observe.metricsPort === undefined && !observe.stats)) return;
   const metrics = new GamewireMetrics({ services: [service], rooms: observe.rooms ?? [] });
+  registerWorkerSeries(metrics.registry, String(cluster.worker?.id ?? process.pid), () => service.sessionCount);
   shareWorkerMetrics([metrics.registry]);
 }
 

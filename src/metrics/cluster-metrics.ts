@@ -1,4 +1,5 @@
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import { performance } from 'node:perf_hooks';
+import { AggregatorRegistry, Gauge, type Registry } from 'prom-client';
 import type { MetricsSource } from './metrics-server.js';
 
 /**
@@ -22,4 +23,35 @@ export function clusterMetricsSource(): MetricsSource {
     contentType: aggregator.contentType,
     metrics: () => aggregator.clusterMetrics(),
   };
+}
+
+/**
+ * In a node:cluster worker: series told apart by a `worker` label (the worker's id), so that the
+ * primary's sum still shows which worker is full or busy: `gamewire_worker_sessions{worker}` (sessions
+ * open in that worker) and `gamewire_worker_event_loop_utilization{worker}` (the share of time its event
+ * loop was busy since the previous scrape, 0..1). Summed by the primary like every series, they stay
+ * one series per worker because their labels differ.
+ */
+export function registerWorkerSeries(registry: Registry, worker: string, sessions: () => number): void {
+  new Gauge({
+    name: 'gamewire_worker_sessions',
+    help: 'Sessions open now in one worker process.',
+    labelNames: ['worker'],
+    registers: [registry],
+    collect() {
+      this.set({ worker }, sessions());
+    },
+  });
+  let last = performance.eventLoopUtilization();
+  new Gauge({
+    name: 'gamewire_worker_event_loop_utilization',
+    help: "Share of time one worker's event loop was busy since the previous scrape (0..1).",
+    labelNames: ['worker'],
+    registers: [registry],
+    collect() {
+      const now = performance.eventLoopUtilization();
+      this.set({ worker }, performance.eventLoopUtilization(now, last).utilization);
+      last = now;
+    },
+  });
 }

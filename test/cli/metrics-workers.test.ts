@@ -23,6 +23,13 @@ it('echo-server --workers 2 --metrics-port: the primary serves the whole server,
   const clients = await Promise.all(Array.from({ length: 10 }, () => RawClient.connect(port, { cleanup })));
   await waitForSample(read, sampleKey('gamewire_sessions', tcp), (n) => n === 10);
   const before = await read();
+  // Each worker's own series, told apart by worker: two of them, adding up to the server's sessions.
+  const perWorker = [...before].filter(([key]) => key.startsWith('gamewire_worker_sessions{'));
+  assert.equal(perWorker.length, 2, `per-worker series: ${perWorker.map(([key]) => key).join(', ')}`);
+  assert.equal(perWorker.reduce((sum, [, value]) => sum + value, 0), 10);
+  const busy = [...before].filter(([key]) => key.startsWith('gamewire_worker_event_loop_utilization{'));
+  assert.equal(busy.length, 2);
+  for (const [key, value] of busy) assert.ok(value >= 0 && value <= 1, `${key} = ${value}`);
   const burst = Buffer.concat(Array.from({ length: 20 }, (_, i) => packet(i, `packet ${i}`)));
   await Promise.all(clients.map((client) => client.roundTrip(burst)));
   const after = await read();
