@@ -113,3 +113,16 @@ function readString(target: unknown, key: string): string | undefined {
 function cut(text: string): string {
   return text.length <= MAX_DESCRIPTION ? text : `${text.slice(0, MAX_DESCRIPTION - 1)}…`;
 }
+
+/** The errno-style code (`ECONNRESET` …) of a Node.js system error, if it has one. */
+export function errnoCode(error: unknown): string | undefined {
+  try {
+    if (typeof error === 'object' && error !== null && 'code' in error) {
+      const code = (error as { code: unknown }).code;
+      if (typeof code === 'string') return code;
+    }
+  } catch {
+    // a Proxy that throws: no code
+  }
+  return undefined;
+}

@@ -1,4 +1,4 @@
-import { describeType, describeValue, isThenable } from './describe.js';
+import { describeType, describeValue, errnoCode, isThenable } from './describe.js';
 import { DisconnectCode } from './disconnect-code.js';
 
 /**
@@ -332,19 +332,6 @@ export class RateLimitedError extends GamewireError {
     const option = what === 'bytes' ? 'maxBytesPerSecond' : 'maxPacketsPerSecond';
     super('GW_ERR_RATE_LIMITED', `peer sent more than ${limit} ${what} per second (option ${option})`);
   }
-}
-
-/** The errno-style code (`ECONNRESET` …) of a Node.js system error, if it has one. */
-export function errnoCode(error: unknown): string | undefined {
-  try {
-    if (typeof error === 'object' && error !== null && 'code' in error) {
-      const code = (error as { code: unknown }).code;
-      if (typeof code === 'string') return code;
-    }
-  } catch {
-    // a Proxy that throws: no code
-  }
-  return undefined;
 }
 
 function describe(error: unknown): string {

@@ -1,6 +1,7 @@
 import type { TlsOptions } from 'node:tls';
 import { DEFAULTS } from '../core/defaults.js';
-import { errnoCode, ListenError, SessionFactoryError } from '../core/errors.js';
+import { errnoCode } from '../core/describe.js';
+import { ListenError, SessionFactoryError } from '../core/errors.js';
 import { logSafely } from '../core/logger.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { WarningThrottle } from '../core/warning-throttle.js';
