@@ -19,8 +19,10 @@ export interface PacketSink {
 export class PacketScanner {
   /** Largest packet accepted, header included, bytes. */
   readonly maxPacketSize: number;
-  /** Set when the last `scan` stopped at a bad header; cleared by the next scan. */
+  /** Set when the last `scan` or `scanRun` stopped at a bad header; cleared by the next scan. */
   error: MalformedHeaderError | PacketTooLargeError | undefined;
+  /** How many packets the last `scanRun` found. */
+  runCount = 0;
 
   /**
    * @param maxPacketSize - bytes, header included; 4..65535, default 65535.
@@ -55,6 +57,36 @@ export class PacketScanner {
       offset += size;
       if (!sink.onPacketBytes(buffer, start, size, readPacketId(buffer, start))) break;
     }
+    return offset;
+  }
+
+  /**
+   * Finds the run of complete packets with ids below `stopId` that starts at `from`, without a sink
+   * (batch mode hands a run over whole, so it has nothing to do per packet). Returns where the run
+   * ends: at a complete packet whose id is `stopId` or above, at a partial packet, or at a bad header
+   * (`error` set). `runCount` is how many packets the run holds.
+   */
+  scanRun(buffer: Buffer, from: number, stopId: number): number {
+    this.error = undefined;
+    const end = buffer.length;
+    const max = this.maxPacketSize;
+    let offset = from;
+    let count = 0;
+    while (end - offset >= 2) {
+      const size = readPacketSize(buffer, offset);
+      if (size < PACKET_HEADER_SIZE) {
+        this.error = new MalformedHeaderError(size);
+        break;
+      }
+      if (size > max) {
+        this.error = new PacketTooLargeError(size, max);
+        break;
+      }
+      if (end - offset < size || readPacketId(buffer, offset) >= stopId) break;
+      offset += size;
+      count++;
+    }
+    this.runCount = count;
     return offset;
   }
 }

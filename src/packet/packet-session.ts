@@ -15,6 +15,8 @@ import {
   MAX_PACKET_ID,
   MAX_PACKET_SIZE,
   PACKET_HEADER_SIZE,
+  readPacketId,
+  readPacketSize,
   writePacketHeader,
 } from './packet-header.js';
 import { PacketScanner, type PacketSink } from './packet-scanner.js';
@@ -42,6 +44,8 @@ export interface PacketSessionOptions {
 
 // Symbol-keyed private methods: a `#method` would cost every session a brand slot (connection.ts).
 const kFlushRun: unique symbol = Symbol('gamewire.flushRun');
+const kScanRuns: unique symbol = Symbol('gamewire.scanRuns');
+const kHandRun: unique symbol = Symbol('gamewire.handRun');
 const kOnHeartbeat: unique symbol = Symbol('gamewire.onHeartbeat');
 
 /** Internal: one packet found by the scanner, handled by the session that is scanning. */
@@ -62,24 +66,11 @@ const sharedSink: PacketSink = {
 };
 
 /**
- * The sink of a batch-mode session without packet admission (`FAST_BATCH`): a data packet only extends
- * the run, and is counted in `packetsReceived` when the run is handed over, before onRecvBatch sees it.
- * This is all the per-packet work of the echo and broadcast servers: the full `kPacket` (counter,
- * admission, mode checks) cost as much again as the scan itself per packet, which showed in echo at 1000
- * connections with 4 packets a read. A heartbeat takes the full path, which hands the run over first.
- * No game code runs between two data packets of a run, so the session is still open after each.
+ * PacketSession modes: packet by packet; batch mode; and batch mode without packet admission
+ * (`FAST_BATCH`: no rate limit, `admitPacket` not overridden), which finds each run with
+ * `PacketScanner.scanRun` and no call per packet at all. That is all the per-packet work of the echo
+ * and broadcast servers; going through a sink per packet cost as much again as the scan itself.
  */
-const batchSink: PacketSink = {
-  onPacketBytes(buffer, offset, size, id) {
-    if (id >= HEARTBEAT_PING_ID) return (scanning as PacketSession)[kPacket](buffer, offset, size, id);
-    if (runCount === 0) runStart = offset;
-    runEnd = offset + size;
-    runCount++;
-    return true;
-  },
-};
-
-/** PacketSession modes: packet by packet, batch mode, batch mode where a data packet only extends the run. */
 const NOT_BATCH = 0;
 const BATCH = 1;
 const FAST_BATCH = 2;
@@ -111,7 +102,7 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
   #scanner: PacketScanner | undefined;
   /**
    * NOT_BATCH, BATCH, or FAST_BATCH: batch mode without packet admission (no limit, `admitPacket` not
-   * overridden), scanned with `batchSink`; decided when the session opens. One field for both.
+   * overridden), scanned run by run with `scanRun`; decided when the session opens. One field for both.
    */
   #batch: number;
   /** Made when the session opens with `packet.maxPacketsPerSecond`. */
@@ -164,12 +155,50 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
     const count = runCount;
     if (count === 0) return;
     runCount = 0;
-    if (this.#batch === FAST_BATCH) this[kTraffic].packetsReceived += count; // batchSink counts a run here
-    if (!this.connected) return;
+    if (this.connected) this[kHandRun](buffer, runStart, runEnd, count);
+  }
+
+  /** Runs onRecvBatch on `buffer[start..end)`: the buffer itself when the run is all of it (no view made). */
+  [kHandRun](buffer: Buffer, start: number, end: number, count: number): void {
+    let result: unknown;
     try {
-      this.onRecvBatch(buffer.subarray(runStart, runEnd), count);
+      result = this.onRecvBatch(start === 0 && end === buffer.length ? buffer : buffer.subarray(start, end), count);
     } catch (thrown) {
       throw isInstance(thrown, HandlerError) ? thrown : new HandlerError('onRecvBatch', thrown);
+    }
+    // An async onRecvBatch: its rejection ends the session (checked only when something came back).
+    if (result !== undefined) this[kWatchHook]('onRecvBatch', result);
+  }
+
+  /**
+   * FAST_BATCH's scan: each run of data packets goes to onRecvBatch whole, each heartbeat between runs
+   * is answered; every packet is counted in `packetsReceived` before onRecvBatch sees its run.
+   */
+  [kScanRuns](buffer: Buffer, scanner: PacketScanner): number {
+    const end = buffer.length;
+    let offset = 0;
+    for (;;) {
+      const runEnd = scanner.scanRun(buffer, offset, HEARTBEAT_PING_ID);
+      if (runEnd > offset) {
+        const count = scanner.runCount;
+        this[kTraffic].packetsReceived += count;
+        this[kHandRun](buffer, offset, runEnd, count);
+        if (!this.connected) return runEnd;
+        offset = runEnd;
+      }
+      const error = scanner.error;
+      if (error !== undefined) {
+        this.closeWithError(error);
+        return offset;
+      }
+      // The run stopped at a partial packet, or at a whole heartbeat (its header was checked).
+      if (end - offset < PACKET_HEADER_SIZE) return offset;
+      const size = readPacketSize(buffer, offset);
+      if (end - offset < size) return offset;
+      this[kTraffic].packetsReceived++;
+      this[kOnHeartbeat](buffer, offset, size, readPacketId(buffer, offset));
+      offset += size;
+      if (!this.connected) return offset;
     }
   }
 
@@ -286,6 +315,7 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
   /** Final: PacketSession's framing. Override `onRecvPacket` instead. */
   protected override onRecv(buffer: Buffer): number {
     const scanner = (this.#scanner ??= new PacketScanner(this.maxPacketSize));
+    if (this.#batch === FAST_BATCH) return this[kScanRuns](buffer, scanner);
     let consumed: number;
     const previous = scanning;
     const outerStart = runStart;
@@ -294,7 +324,7 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
     scanning = this;
     runCount = 0;
     try {
-      consumed = scanner.scan(buffer, this.#batch === FAST_BATCH ? batchSink : sharedSink);
+      consumed = scanner.scan(buffer, sharedSink);
       if (this.#batch !== NOT_BATCH) this[kFlushRun](buffer);
     } catch (thrown) {
       if (isInstance(thrown, HandlerError) && thrown.hook === 'onRecvBatch') throw thrown;

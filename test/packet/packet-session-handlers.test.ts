@@ -94,8 +94,9 @@ describe('PacketSession in batch mode', () => {
     await client.waitForBytes(12, 'the pong');
     assert.equal(new PacketReader().push(client.received)[0]?.id, 65535);
     assert.equal(session.traffic.packetsReceived, 4);
-    // Every packet up to the end of a run is counted by the time onRecvBatch sees the run.
-    assert.deepEqual(session.countsSeen, [3, 4]);
+    // Every packet up to the end of a run is counted by the time onRecvBatch sees the run (the ping
+    // after the first run is counted when it is answered, after that run).
+    assert.deepEqual(session.countsSeen, [2, 4]);
   });
 
   it('an admitPacket override or a packet rate limit still sees every packet: a dropped one ends the run', async (t) => {
@@ -119,4 +120,72 @@ describe('PacketSession in batch mode', () => {
     assert.deepEqual(capped.batches, [[[1, 2], 2]]);
     assert.equal(capped.droppedPacketCount, 2);
   });
+});
+
+/** Batch mode whose onRecvBatch fails as careless game code does: an `async` one that rejects, or a throw of an odd value. */
+class FailingBatch extends BatchRecorder {
+  constructor(readonly failure: 'reject' | 'reject-null-prototype') {
+    super();
+  }
+  protected override async onRecvBatch(packets: Buffer, packetCount: number): Promise<void> {
+    super.onRecvBatch(packets, packetCount);
+    await Promise.resolve();
+    throw this.failure === 'reject' ? new Error('async batch handler failed') : Object.create(null);
+  }
+}
+
+/** Batch mode that throws synchronously a value no one can turn into a string. */
+class ThrowingBatch extends BatchRecorder {
+  protected override onRecvBatch(): void {
+    throw Object.create(null);
+  }
+}
+
+describe('PacketSession in batch mode, from the sending side', () => {
+  it('delivers the runs before a bad header, answers the ping between them, then ends with MALFORMED_HEADER', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { service, collector } = await startServer(cleanup, () => new BatchRecorder());
+    const client = await RawClient.connect(service.port, { cleanup });
+    const session = await collector.nth(0);
+    const ping = packet(65534, Buffer.alloc(8));
+    const stream = Buffer.concat([packet(1, 'a'), packet(2, 'bb'), ping, packet(3, 'ccc'), Buffer.from([2, 0, 9, 9])]);
+    // A packet split over two reads: the tail of the first read is held back and completed by the second.
+    await client.write(stream.subarray(0, 7));
+    await pollUntil(() => session.batches.length === 1, 'the first run');
+    await client.write(stream.subarray(7));
+    await pollUntil(() => session.disconnectCause !== undefined, 'closed');
+    assert.equal(session.disconnectCause?.code, DisconnectCode.MalformedHeader);
+    assert.deepEqual(session.batches, [
+      [[1], 1],
+      [[2], 1],
+      [[3], 1],
+    ]);
+    assert.equal(session.traffic.packetsReceived, 4);
+    await client.waitForBytes(12, 'the pong');
+    assert.equal(new PacketReader().push(client.received)[0]?.id, 65535);
+  });
+
+  const failures: [string, () => BatchRecorder, RegExp][] = [
+    ['rejects (async)', () => new FailingBatch('reject'), /onRecvBatch rejected: Error: async batch handler failed/],
+    ['rejects with a null-prototype object', () => new FailingBatch('reject-null-prototype'), /onRecvBatch rejected/],
+    ['throws a null-prototype object', () => new ThrowingBatch(), /onRecvBatch threw/],
+  ];
+  for (const [what, makeFailing, reason] of failures) {
+    it(`an onRecvBatch that ${what} ends that session only, with HANDLER_ERROR`, async (t) => {
+      const cleanup = cleanupAfter(t);
+      let made = 0;
+      const { service, collector } = await startServer(cleanup, (): BatchRecorder => (made++ === 0 ? makeFailing() : new BatchRecorder()));
+      const bad = await RawClient.connect(service.port, { cleanup });
+      const failing = await collector.nth(0);
+      const good = await RawClient.connect(service.port, { cleanup });
+      const healthy = await collector.nth(1);
+      await bad.write(packet(1, 'a'));
+      await pollUntil(() => failing.disconnectCause !== undefined, 'the failing session closed');
+      assert.equal(failing.disconnectCause?.code, DisconnectCode.HandlerError);
+      assert.match(String(failing.disconnectCause?.reason), reason);
+      await good.write(packet(2, 'b'));
+      await pollUntil(() => healthy.batches.length === 1, 'the other session still served');
+      assert.equal(healthy.connected, true);
+    });
+  }
 });
