@@ -171,8 +171,8 @@ export abstract class Connection extends InputControl implements TransportSink, 
     this[kClose](disconnectCause(code, error.message, error));
   }
 
-  /** Queues `length` bytes of `buffer` at `offset`; false once closing or cut off. */
-  [kEnqueue](buffer: ArrayBuffer, offset: number, length: number, view: Uint8Array | undefined): boolean {
+  /** Queues `length` bytes, `view` or the range of `buffer` at `offset` (see SendQueue.push); false once closing or cut off. */
+  [kEnqueue](buffer: ArrayBuffer | undefined, offset: number, length: number, view: Uint8Array | undefined): boolean {
     if (this.#state !== 'open') return false;
     if (length === 0) return true;
     const queue = (this.#sendQueue ??= new SendQueue((this.#settings as SessionSettings).maxSendQueuePieces));

@@ -1,4 +1,5 @@
 import type { Transport } from './transport.js';
+import { viewOf } from '../core/buffer-view.js';
 import { DEFAULTS } from '../core/defaults.js';
 
 /** Default `maxSendQueuePieces`: separate buffers one session's queue holds before it joins them. */
@@ -31,10 +32,15 @@ export class SendQueue {
   /** Pieces before this index are joined ones; a join takes the pieces after it. */
   #joined = 0;
   #bytes = 0;
-  /** The last piece, kept out of `#pieces` so an adjacent piece can extend it without allocating. */
-  #run: Uint8Array | undefined;
-  /** Where the run ends in its ArrayBuffer (past `#run` when adjacent pieces extended it). */
-  #runEnd = 0;
+  // The open run: the last piece, kept out of `#pieces` so that an adjacent piece can extend it
+  // without allocating. It is a view as given to `send` (where it lies is asked only when a second
+  // piece comes, since a typed array's `byteOffset` and `buffer` getters are slow calls), or a range
+  // of an ArrayBuffer once located or extended. Empty when both `#runView` and `#runBuffer` are unset.
+  #runView: Uint8Array | undefined;
+  #runBuffer: ArrayBuffer | undefined;
+  #runStart = 0;
+  /** Where the run ends in its ArrayBuffer; -1 while the view has not been located. */
+  #runEnd = -1;
 
   /** @param maxPieces - most separate buffers held before joining; default 1024. */
   constructor(maxPieces = DEFAULT_MAX_SEND_QUEUE_PIECES) {
@@ -46,16 +52,22 @@ export class SendQueue {
     return this.#bytes;
   }
 
-  /** Queues `length` bytes of `buffer` at `offset`; `view` is a ready view of them, if the caller has one. */
-  push(buffer: ArrayBuffer, offset: number, length: number, view: Uint8Array | undefined): void {
-    const run = this.#run;
-    if (run !== undefined && offset === this.#runEnd && buffer === run.buffer) {
-      this.#runEnd += length;
-    } else {
-      if (run !== undefined) this.#closeRun(run);
-      this.#run = view ?? new Uint8Array(buffer, offset, length);
-      this.#runEnd = offset + length;
+  /**
+   * Queues `length` bytes: `view`, or the range of `buffer` at `offset` (the caller gives the range when
+   * it has no view; `buffer` undefined and `offset` -1 when it has only the view).
+   */
+  push(buffer: ArrayBuffer | undefined, offset: number, length: number, view: Uint8Array | undefined): void {
+    if (this.#runView !== undefined || this.#runBuffer !== undefined) {
+      if (this.#extendRun(buffer, offset, length, view)) {
+        this.#bytes += length;
+        return;
+      }
+      this.#closeRun();
     }
+    this.#runView = view;
+    this.#runBuffer = buffer;
+    this.#runStart = offset;
+    this.#runEnd = offset < 0 ? -1 : offset + length;
     this.#bytes += length;
   }
 
@@ -65,7 +77,7 @@ export class SendQueue {
    * transport's backlog after it.
    */
   writeTo(transport: Transport): number {
-    if (this.#run !== undefined) this.#closeRun(this.#run);
+    if (this.#runView !== undefined || this.#runBuffer !== undefined) this.#closeRun();
     const pieces = this.#pieces;
     const count = pieces.length;
     const bytes = this.#bytes;
@@ -84,23 +96,39 @@ export class SendQueue {
 
   /** Separate buffers queued (the open run included). */
   get pieceCount(): number {
-    return this.#pieces.length + (this.#run === undefined ? 0 : 1);
+    return this.#pieces.length + (this.#runView === undefined && this.#runBuffer === undefined ? 0 : 1);
   }
 
   /** Drops everything queued. */
   clear(): void {
     this.#pieces.length = 0;
     this.#joined = 0;
-    this.#run = undefined;
+    this.#runView = undefined;
+    this.#runBuffer = undefined;
     this.#bytes = 0;
   }
 
-  #closeRun(run: Uint8Array): void {
-    const end = this.#runEnd;
-    this.#pieces.push(
-      end === run.byteOffset + run.byteLength ? run : new Uint8Array(run.buffer, run.byteOffset, end - run.byteOffset),
-    );
-    this.#run = undefined;
+  /** True when the piece extends the open run: it starts where the run ends, in the same ArrayBuffer. */
+  #extendRun(buffer: ArrayBuffer | undefined, offset: number, length: number, view: Uint8Array | undefined): boolean {
+    const runView = this.#runView;
+    if (this.#runEnd < 0) {
+      const start = (runView as Uint8Array).byteOffset;
+      this.#runStart = start;
+      this.#runEnd = start + (runView as Uint8Array).length;
+    }
+    if ((offset < 0 ? (view as Uint8Array).byteOffset : offset) !== this.#runEnd) return false;
+    const runBuffer = (this.#runBuffer ??= (runView as Uint8Array).buffer as ArrayBuffer);
+    if ((buffer ?? ((view as Uint8Array).buffer as ArrayBuffer)) !== runBuffer) return false;
+    this.#runEnd += length;
+    this.#runView = undefined; // the view no longer covers the run
+    return true;
+  }
+
+  #closeRun(): void {
+    const runView = this.#runView;
+    this.#pieces.push(runView ?? viewOf(this.#runBuffer as ArrayBuffer, this.#runStart, this.#runEnd - this.#runStart));
+    this.#runView = undefined;
+    this.#runBuffer = undefined;
     if (this.#pieces.length >= this.maxPieces) this.#join();
   }
 

@@ -305,11 +305,12 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
     if (!this.connected) return false;
     const at = sendBufferManager.open(size);
     const bytes = at.bytes;
+    const arrayBuffer = at.arrayBuffer;
     const offset = at.offset;
     writePacketHeader(bytes, offset, size, id);
     bytes.set(body, offset + PACKET_HEADER_SIZE);
     sendBufferManager.commit(size);
-    return this[kSendRange](bytes.buffer as ArrayBuffer, bytes.byteOffset + offset, size);
+    return this[kSendRange](arrayBuffer, offset, size);
   }
 
   /** Final: PacketSession's framing. Override `onRecvPacket` instead. */

@@ -1,8 +1,10 @@
+import { viewOf } from '../core/buffer-view.js';
 import { InvalidOptionError, ServiceStateError } from '../core/errors.js';
 
 /**
- * A chunk of `size` bytes, not zero-filled. In Node a Buffer, because protobufjs's Node writer encodes
- * strings with Buffer methods; a browser has no Buffer and gets a plain Uint8Array.
+ * A chunk of `size` bytes, not zero-filled, at offset 0 of an ArrayBuffer of its own. In Node a
+ * Buffer, because protobufjs's Node writer encodes strings with Buffer methods; a browser has no
+ * Buffer and gets a plain Uint8Array.
  */
 const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(size: number): Uint8Array } }).Buffer;
 const allocChunk: (size: number) => Uint8Array =
@@ -19,6 +21,8 @@ export const DEFAULT_SEND_BUFFER_CHUNK_SIZE = 64 * 1024;
 export interface SendBufferCursor {
   /** The chunk to write into: a Buffer in Node, a Uint8Array in a browser. */
   readonly bytes: Uint8Array;
+  /** The ArrayBuffer under `bytes`; `bytes` starts at its offset 0 (so `offset` is in both). */
+  readonly arrayBuffer: ArrayBuffer;
   /** Where the open SendBuffer starts in `bytes`. */
   readonly offset: number;
   /** Bytes reserved by `open()`. */
@@ -47,9 +51,11 @@ export class SendBufferManager {
   /** Bytes per chunk. */
   readonly chunkSize: number;
   #chunk: Uint8Array;
+  /** The chunk's ArrayBuffer, kept: asking a typed array for its `buffer` is a call into C++. */
+  #chunkBuffer: ArrayBuffer;
   #used = 0;
   #open = false;
-  readonly #cursor: { bytes: Uint8Array; offset: number; size: number };
+  readonly #cursor: { bytes: Uint8Array; arrayBuffer: ArrayBuffer; offset: number; size: number };
 
   /**
    * @param chunkSize - bytes per chunk; default {@link DEFAULT_SEND_BUFFER_CHUNK_SIZE}.
@@ -61,7 +67,8 @@ export class SendBufferManager {
     }
     this.chunkSize = chunkSize;
     this.#chunk = allocChunk(chunkSize);
-    this.#cursor = { bytes: this.#chunk, offset: 0, size: 0 };
+    this.#chunkBuffer = this.#chunk.buffer as ArrayBuffer;
+    this.#cursor = { bytes: this.#chunk, arrayBuffer: this.#chunkBuffer, offset: 0, size: 0 };
   }
 
   /**
@@ -76,14 +83,17 @@ export class SendBufferManager {
     cursor.size = size;
     if (size > this.chunkSize) {
       cursor.bytes = allocChunk(size);
+      cursor.arrayBuffer = cursor.bytes.buffer as ArrayBuffer;
       cursor.offset = 0;
       return cursor;
     }
     if (this.chunkSize - this.#used < size) {
       this.#chunk = allocChunk(this.chunkSize);
+      this.#chunkBuffer = this.#chunk.buffer as ArrayBuffer;
       this.#used = 0;
     }
     cursor.bytes = this.#chunk;
+    cursor.arrayBuffer = this.#chunkBuffer;
     cursor.offset = this.#used;
     return cursor;
   }
@@ -104,7 +114,7 @@ export class SendBufferManager {
 
   /**
    * Ends the open SendBuffer after `written` bytes (at most the size opened) and returns them: the
-   * finished, immutable packet.
+   * finished, immutable packet (a Buffer in Node, which a socket writes without converting it).
    * @throws ServiceStateError if nothing is open or `written` is outside 0..size.
    */
   close(written: number): Uint8Array {
@@ -116,7 +126,7 @@ export class SendBufferManager {
     this.#open = false;
     const bytes = cursor.bytes;
     if (bytes === this.#chunk) this.#used += written;
-    return new Uint8Array(bytes.buffer, bytes.byteOffset + cursor.offset, written);
+    return viewOf(cursor.arrayBuffer, cursor.offset, written);
   }
 
   /**

@@ -22,6 +22,11 @@ function push(queue: SendQueue, bytes: Uint8Array): void {
   queue.push(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, bytes);
 }
 
+/** As `Session.send` queues: the view only, its place in memory not given. */
+function pushView(queue: SendQueue, bytes: Uint8Array): void {
+  queue.push(undefined, -1, bytes.length, bytes);
+}
+
 describe('SendQueue', () => {
   it('ranges adjacent in one buffer stay one piece', () => {
     const queue = new SendQueue();
@@ -29,6 +34,36 @@ describe('SendQueue', () => {
     for (let at = 0; at < 4096; at += 16) queue.push(chunk.buffer, at, 16, undefined);
     assert.equal(queue.pieceCount, 1);
     assert.equal(queue.bytes, 4096);
+  });
+
+  it('views given without their place join the run when they lie right after it in the same memory, and only then', () => {
+    const queue = new SendQueue();
+    const chunk = new ArrayBuffer(64);
+    const other = new ArrayBuffer(64);
+    new Uint8Array(chunk).fill(1);
+    new Uint8Array(other).fill(2);
+    pushView(queue, new Uint8Array(chunk, 0, 8));
+    pushView(queue, new Uint8Array(chunk, 8, 8)); // adjacent: one run
+    queue.push(chunk, 16, 8, undefined); // a range right after it: still one run
+    assert.equal(queue.pieceCount, 1);
+    pushView(queue, new Uint8Array(other, 24, 8)); // where the run ends, but in other memory
+    pushView(queue, new Uint8Array(chunk, 40, 8)); // the first memory, not adjacent
+    assert.equal(queue.pieceCount, 3);
+    assert.equal(queue.bytes, 40);
+    const { transport, writes } = sink();
+    queue.writeTo(transport);
+    assert.deepEqual([...Buffer.concat(writes)], [...Array(24).fill(1), ...Array(8).fill(2), ...Array(8).fill(1)]);
+  });
+
+  it('one view queued alone is written as it is: no copy, no new view', () => {
+    const queue = new SendQueue();
+    const view = Buffer.from('hello');
+    pushView(queue, view);
+    const written: Uint8Array[] = [];
+    const transport = { write: (pieces: readonly Uint8Array[], count: number) => written.push(...pieces.slice(0, count)), bufferedBytes: 0 };
+    queue.writeTo(transport as unknown as TcpTransport);
+    assert.equal(written.length, 1);
+    assert.equal(written[0], view);
   });
 
   it('holds at most maxPieces scattered buffers, joining the newest ones; the bytes and their order are kept', () => {

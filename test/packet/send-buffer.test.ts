@@ -60,6 +60,19 @@ describe('SendBufferManager', () => {
     assert.deepEqual(bytesOf(done), Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
     assert.equal(done.buffer, bytes.buffer);
     assert.equal(done.byteOffset, bytes.byteOffset + offset);
+    assert.equal(at.arrayBuffer, bytes.buffer, 'the cursor names the ArrayBuffer under its bytes');
+  });
+
+  it('in Node a closed SendBuffer is a Buffer (a socket writes it without converting it), with every Buffer method', () => {
+    const manager = new SendBufferManager(1024);
+    const at = manager.open(5);
+    at.bytes.set(Buffer.from('hello'), at.offset);
+    const done = manager.close(5);
+    assert.ok(Buffer.isBuffer(done));
+    assert.equal((done as Buffer).toString('utf8'), 'hello');
+    assert.equal((done as Buffer).subarray(1, 3).toString(), 'el');
+    assert.deepEqual([...done.map((b) => b + 1)], [...Buffer.from('ifmmp')]);
+    assert.equal(Buffer.concat([done, done]).toString(), 'hellohello');
   });
 
   it('open() hands out one cursor object, reused by every open (opening allocates nothing)', () => {
