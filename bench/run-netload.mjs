@@ -7,7 +7,8 @@
 //        [--gamewire-main FILE] [--node PATH] [--dry-run] [--report FILE.jsonl]
 //
 // Each case = one server x one netload config. The server runs pinned to CPU 0 (taskset -c 0),
-// netload pinned to CPU 1; fresh server process and fresh port per run; runs in rep-major order.
+// netload pinned to CPU 1; fresh server process and fresh port per run; runs in rep-major order, each
+// config's servers rotated by one per rep (no server always first).
 // Raw results are appended to bench/results/NAME.jsonl, the report goes to bench/results/NAME.md
 // and to stdout. Plain ESM, node built-ins only; not compiled by tsc. See bench/README.md.
 //
@@ -137,6 +138,24 @@ const CONFIGS = [
   { name: 'bcast c200 k40 r100 s64', mode: 'bcast', conns: 200, drain: 5, args: ['--conns', 200, '--senders', 40, '--rate', 100, '--size', 64, '--drain', 5] },
 ];
 const DEFAULT_CONFIGS = ['echo c100 p16 s32', 'echo c1000 p4 s64', 'bcast c200 k10 r100 s64', 'bcast c1000 k10 r20 s64'];
+
+/**
+ * The cases of one rep: each config's servers in an order rotated by one per rep, so that no server
+ * always runs first (or right after the same neighbour) in a sitting; paired per-rep ratios then
+ * carry no position bias. With 3 servers and 3 reps each server runs once in each position.
+ */
+function rotatedForRep(list, rep) {
+  const out = [];
+  for (let i = 0; i < list.length; ) {
+    let j = i;
+    while (j < list.length && list[j].config === list[i].config) j++;
+    const group = list.slice(i, j);
+    const shift = (rep - 1) % group.length;
+    out.push(...group.slice(shift), ...group.slice(0, shift));
+    i = j;
+  }
+  return out;
+}
 
 function selectCases() {
   const pool = CONFIGS_RX || ONLY_RX || opts.all ? CONFIGS : CONFIGS.filter((c) => DEFAULT_CONFIGS.includes(c.name));
@@ -376,7 +395,7 @@ function report(meta, recs) {
   L.push(`* **Machine:** ${meta.cpuModel}, ${meta.cpuCount} CPUs, ${meta.platform}${serverNode}`);
   L.push(`* **Pinning:** ${meta.pinned ? 'server `taskset -c 0`, netload `taskset -c 1`' : `**unpinned** (${meta.pinNote})`}`);
   L.push(`* **Command:** \`${meta.command}\``);
-  L.push(`* **Runs:** ${meta.reps} rep(s) per case, rep-major; ${meta.warmup} s warmup + ${meta.duration} s window each; fresh server and port per run.`
+  L.push(`* **Runs:** ${meta.reps} rep(s) per case, rep-major, servers rotated per rep; ${meta.warmup} s warmup + ${meta.duration} s window each; fresh server and port per run.`
     + ` Cells: median over runs (min–max); latency = median of each run's percentile. Ratios = ratio of median throughputs.`);
   L.push(`* **Wall time:** ${meta.elapsed != null ? `${meta.elapsed.toFixed(0)} s` : 'n/a'} (estimated ${meta.estimate.toFixed(0)} s, worst case ${meta.worst.toFixed(0)} s)`);
   L.push(`* **Raw results:** \`${meta.jsonl}\` (run id \`${meta.runId}\`)`, '');
@@ -428,15 +447,22 @@ function report(meta, recs) {
     }
     const best = BEST_NODE.filter((s) => Number.isFinite(med(s))).sort((a, b) => med(b) - med(a))[0];
     const unit = bcast ? 'deliveries/s' : 'msgs/s';
+    // Paired: gamewire over `other` within each rep (servers rotate per rep, so no pair has a position
+    // bias); the median and range of those ratios say more than a ratio of medians when runs vary.
+    const paired = (other) => {
+      const at = (srv, rep) => byServer.get(srv)?.find((r) => r.rep === rep && r.json)?.json.recv_per_s;
+      const rs = [...new Set(gw.map((r) => r.rep))].map((rep) => at('gamewire', rep) / at(other, rep)).filter(Number.isFinite);
+      return rs.length < 2 ? '' : ` (paired per rep: median ${median(rs).toFixed(2)}x, ${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}, ${rs.length} reps)`;
+    };
     let line = `* **${c.name}:** gamewire / best of (ref-node-batch, ref-node-batch-imm) = `;
-    line += best ? `**${ratio(med('gamewire'), med(best))}** (${fmtN(med('gamewire'))} vs ${best} ${fmtN(med(best))} ${unit})` : 'n/a (no batched ref-node run)';
+    line += best ? `**${ratio(med('gamewire'), med(best))}** (${fmtN(med('gamewire'))} vs ${best} ${fmtN(med(best))} ${unit})${paired(best)}` : 'n/a (no batched ref-node run)';
     if (bcast && best) {
       const p = (s) => median((byServer.get(s) ?? []).filter((r) => r.json).map((r) => r.json.lat_us.p99));
       line += `; p99 ${us(p('gamewire'))} vs ${us(p(best))}`;
     }
     const bad = gw.filter(badRun);
     line += bad.length ? `; **gamewire NOT clean in ${bad.length}/${gw.length} run(s)**` : `; gamewire clean (0 errors / lost / disconnects in ${gwJ.length} run(s))`;
-    if (Number.isFinite(med('gamewire-base'))) line += `; gamewire / gamewire-base = **${ratio(med('gamewire'), med('gamewire-base'))}**`;
+    if (Number.isFinite(med('gamewire-base'))) line += `; gamewire / gamewire-base = **${ratio(med('gamewire'), med('gamewire-base'))}**${paired('gamewire-base')}`;
     if (Number.isFinite(med('gamewire-metrics'))) {
       line += `; metrics on (scraped every ${SCRAPE_MS / 1000} s) / off = **${ratio(med('gamewire-metrics'), med('gamewire'))}**`;
     }
@@ -543,7 +569,7 @@ async function main() {
   const recs = [];
   let i = 0;
   for (let rep = 1; rep <= REPS; rep++) {
-    for (const k of list) {
+    for (const k of rotatedForRep(list, rep)) {
       if (interrupted) return interrupted === 'SIGINT' ? 130 : 143;
       i++;
       const t1 = Date.now();
