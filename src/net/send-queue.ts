@@ -5,6 +5,10 @@ import { DEFAULTS } from '../core/defaults.js';
 /** Default `maxSendQueuePieces`: separate buffers one session's queue holds before it joins them. */
 export const DEFAULT_MAX_SEND_QUEUE_PIECES = DEFAULTS.maxSendQueuePieces;
 
+const EMPTY = new Uint8Array(0);
+/** The list a single-piece write is handed over in; transports use it only during `write`. */
+const single: Uint8Array[] = [EMPTY];
+
 /**
  * What one session has been asked to send during the current event-loop turn, handed to its transport
  * as one write at the end of the turn (the C++ `_sendQueue` of a gather-send). Pieces that sit next to
@@ -26,8 +30,12 @@ export class SendQueue {
   flushScheduled = false;
   /** Bytes the transport held after the last write or write completion (Node's `writableLength`). */
   backlog = 0;
-  /** Byte counts of writes whose completion is awaited, oldest first. */
-  readonly #inFlight: number[] = [];
+  // Byte counts of the writes whose completion is awaited, oldest first: the oldest in a field (-1 when
+  // none), the rest in an array made when a second write is awaited. Nearly always one write is in
+  // flight, and an array's push and shift at every write of every session were a measurable part of
+  // the flush.
+  #firstInFlight = -1;
+  #moreInFlight: number[] | undefined;
   readonly #pieces: Uint8Array[] = [];
   /** Pieces before this index are joined ones; a join takes the pieces after it. */
   #joined = 0;
@@ -77,21 +85,35 @@ export class SendQueue {
    * transport's backlog after it.
    */
   writeTo(transport: Transport): number {
-    if (this.#runView !== undefined || this.#runBuffer !== undefined) this.#closeRun();
-    const pieces = this.#pieces;
-    const count = pieces.length;
     const bytes = this.#bytes;
-    if (count > 0) {
-      transport.write(pieces, count, bytes);
-      this.#inFlight.push(bytes);
-      this.clear();
+    if (this.#pieces.length === 0) {
+      // One piece, the common case: it goes out through a shared one-element list, so this queue's
+      // own list is not touched at all.
+      if (this.#runView === undefined && this.#runBuffer === undefined) return (this.backlog = transport.bufferedBytes);
+      single[0] = this.#runPiece();
+      transport.write(single, 1, bytes);
+      single[0] = EMPTY; // hold no memory of this session's
+    } else {
+      if (this.#runView !== undefined || this.#runBuffer !== undefined) this.#closeRun();
+      transport.write(this.#pieces, this.#pieces.length, bytes);
     }
+    this.#awaitWrite(bytes);
+    this.clear();
     return (this.backlog = transport.bufferedBytes);
   }
 
   /** The oldest awaited write completed: its byte count (undefined when none was awaited). */
   writeCompleted(): number | undefined {
-    return this.#inFlight.shift();
+    const first = this.#firstInFlight;
+    if (first < 0) return undefined;
+    const more = this.#moreInFlight;
+    this.#firstInFlight = more !== undefined && more.length > 0 ? (more.shift() as number) : -1;
+    return first;
+  }
+
+  #awaitWrite(bytes: number): void {
+    if (this.#firstInFlight < 0) this.#firstInFlight = bytes;
+    else (this.#moreInFlight ??= []).push(bytes);
   }
 
   /** Separate buffers queued (the open run included). */
@@ -101,7 +123,7 @@ export class SendQueue {
 
   /** Drops everything queued. */
   clear(): void {
-    this.#pieces.length = 0;
+    if (this.#pieces.length !== 0) this.#pieces.length = 0; // setting an array's length is a call into C++
     this.#joined = 0;
     this.#runView = undefined;
     this.#runBuffer = undefined;
@@ -124,9 +146,13 @@ export class SendQueue {
     return true;
   }
 
+  /** The open run as one view: the view given, or a view of the range it became. */
+  #runPiece(): Uint8Array {
+    return this.#runView ?? viewOf(this.#runBuffer as ArrayBuffer, this.#runStart, this.#runEnd - this.#runStart);
+  }
+
   #closeRun(): void {
-    const runView = this.#runView;
-    this.#pieces.push(runView ?? viewOf(this.#runBuffer as ArrayBuffer, this.#runStart, this.#runEnd - this.#runStart));
+    this.#pieces.push(this.#runPiece());
     this.#runView = undefined;
     this.#runBuffer = undefined;
     if (this.#pieces.length >= this.maxPieces) this.#join();

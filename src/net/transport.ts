@@ -54,7 +54,8 @@ export interface Transport {
   /**
    * Writes `pieces[0..count)`, `bytes` in all, as ONE write: one TCP write (or writev), one WebSocket
    * binary message. The pieces are not copied unless the transport must; they stay unchanged until
-   * `kTransportWritten`. `sink.transportWritten` runs once for this call.
+   * `kTransportWritten`, which runs once for this call. The list itself is read only during the call
+   * (the caller reuses it).
    */
   write(pieces: readonly Uint8Array[], count: number, bytes: number): void;
   /** Stops reading from the peer (back-pressure); `resume` starts again. Idempotent. */

@@ -66,6 +66,25 @@ describe('SendQueue', () => {
     assert.equal(written[0], view);
   });
 
+  it('awaits every write in order: completions give back the byte count of each write, oldest first', () => {
+    const queue = new SendQueue();
+    const { transport, writes } = sink();
+    const sizes = [3, 5, 7, 11];
+    for (const size of sizes) {
+      pushView(queue, Buffer.alloc(size, size));
+      queue.writeTo(transport);
+    }
+    pushView(queue, Buffer.alloc(2));
+    pushView(queue, Buffer.alloc(4)); // two pieces in one write
+    queue.writeTo(transport);
+    assert.deepEqual(writes.map((w) => w.length), [3, 5, 7, 11, 6]);
+    assert.deepEqual([1, 2, 3, 4, 5].map(() => queue.writeCompleted()), [3, 5, 7, 11, 6]);
+    assert.equal(queue.writeCompleted(), undefined);
+    queue.writeTo(transport); // nothing queued: nothing written, nothing awaited
+    assert.equal(writes.length, 5);
+    assert.equal(queue.writeCompleted(), undefined);
+  });
+
   it('holds at most maxPieces scattered buffers, joining the newest ones; the bytes and their order are kept', () => {
     const queue = new SendQueue();
     queue.maxPieces = 64;
