@@ -62,8 +62,7 @@ export class Session extends Connection {
    * @returns true if queued; false (and nothing happens) once `disconnect` was called or the session closed.
    */
   send(bytes: Uint8Array, packetCount = 1): boolean {
-    // Only the view: where it lies is asked (slow getters) only if a second piece comes this turn.
-    if (!this[kEnqueue](undefined, -1, bytes.length, bytes)) return false;
+    if (!this[kEnqueue](undefined, -1, bytes.length, bytes)) return false; // the view only (SendQueue.push)
     this[kTraffic].packetsSent += packetCount;
     return true;
   }
