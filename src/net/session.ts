@@ -30,7 +30,6 @@ const kReportHandlerError: unique symbol = Symbol('gamewire.reportHandlerError')
  * transport is connected; it is never reused or reopened.
  */
 export class Session extends Connection {
-
   /**
    * The service that owns this session.
    * @throws ServiceStateError if read before the session is attached (for example in a constructor).
