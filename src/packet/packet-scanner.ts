@@ -44,12 +44,8 @@ export class PacketScanner {
     let offset = 0;
     while (end - offset >= 2) {
       const size = readPacketSize(buffer, offset);
-      if (size < PACKET_HEADER_SIZE) {
-        this.error = new MalformedHeaderError(size);
-        return offset;
-      }
-      if (size > max) {
-        this.error = new PacketTooLargeError(size, max);
+      if (size < PACKET_HEADER_SIZE || size > max) {
+        this.error = headerError(size, max);
         return offset;
       }
       if (end - offset < size) break;
@@ -74,12 +70,8 @@ export class PacketScanner {
     let count = 0;
     while (end - offset >= 2) {
       const size = readPacketSize(buffer, offset);
-      if (size < PACKET_HEADER_SIZE) {
-        this.error = new MalformedHeaderError(size);
-        break;
-      }
-      if (size > max) {
-        this.error = new PacketTooLargeError(size, max);
+      if (size < PACKET_HEADER_SIZE || size > max) {
+        this.error = headerError(size, max);
         break;
       }
       if (end - offset < size || readPacketId(buffer, offset) >= stopId) break;
@@ -89,4 +81,9 @@ export class PacketScanner {
     this.runCount = count;
     return offset;
   }
+}
+
+/** Why a header announcing `size` bytes is refused: below the header's own 4 bytes, or above `max`. */
+function headerError(size: number, max: number): MalformedHeaderError | PacketTooLargeError {
+  return size < PACKET_HEADER_SIZE ? new MalformedHeaderError(size) : new PacketTooLargeError(size, max);
 }
