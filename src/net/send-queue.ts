@@ -65,7 +65,7 @@ export class SendQueue {
    * it has no view; `buffer` undefined and `offset` -1 when it has only the view).
    */
   push(buffer: ArrayBuffer | undefined, offset: number, length: number, view: Uint8Array | undefined): void {
-    if (this.#runView !== undefined || this.#runBuffer !== undefined) {
+    if (this.#hasRun()) {
       if (this.#extendRun(buffer, offset, length, view)) {
         this.#bytes += length;
         return;
@@ -89,12 +89,12 @@ export class SendQueue {
     if (this.#pieces.length === 0) {
       // One piece, the common case: it goes out through a shared one-element list, so this queue's
       // own list is not touched at all.
-      if (this.#runView === undefined && this.#runBuffer === undefined) return (this.backlog = transport.bufferedBytes);
+      if (!this.#hasRun()) return (this.backlog = transport.bufferedBytes);
       single[0] = this.#runPiece();
       transport.write(single, 1, bytes);
       single[0] = EMPTY; // hold no memory of this session's
     } else {
-      if (this.#runView !== undefined || this.#runBuffer !== undefined) this.#closeRun();
+      if (this.#hasRun()) this.#closeRun();
       transport.write(this.#pieces, this.#pieces.length, bytes);
     }
     this.#awaitWrite(bytes);
@@ -118,7 +118,7 @@ export class SendQueue {
 
   /** Separate buffers queued (the open run included). */
   get pieceCount(): number {
-    return this.#pieces.length + (this.#runView === undefined && this.#runBuffer === undefined ? 0 : 1);
+    return this.#pieces.length + (this.#hasRun() ? 1 : 0);
   }
 
   /** Drops everything queued. */
@@ -144,6 +144,11 @@ export class SendQueue {
     this.#runEnd += length;
     this.#runView = undefined; // the view no longer covers the run
     return true;
+  }
+
+  /** True while a run is open (a view as given, or a located range). */
+  #hasRun(): boolean {
+    return this.#runView !== undefined || this.#runBuffer !== undefined;
   }
 
   /** The open run as one view: the view given, or a view of the range it became. */
