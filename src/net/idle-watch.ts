@@ -28,11 +28,13 @@ export function nextSilentTicks(silentTicks: number, excused: boolean): number {
 }
 
 /**
- * True when `silentTicks` make the peer idle: more than {@link IDLE_CHECKS} whole tick periods of
- * silence. The first tick after a sign of life can come at once, so it does not count as a period.
+ * True when `silentTicks` make the peer idle: at least {@link IDLE_CHECKS} whole tick periods (one
+ * timeout) of silence. The first tick after a sign of life comes up to a period later (or at once), so
+ * it starts the count and the timeout is over {@link IDLE_CHECKS} ticks after it: 1 to 1.25 timeouts
+ * after the sign of life.
  */
 export function isIdle(silentTicks: number): boolean {
-  return silentTicks > IDLE_CHECKS + 1;
+  return silentTicks > IDLE_CHECKS;
 }
 
 const watches = new Map<number, Set<Iterable<IdleWatched>>>();

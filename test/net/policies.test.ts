@@ -43,16 +43,18 @@ describe('IngressThrottle', () => {
 });
 
 describe('idle watch', () => {
-  it(`a peer is idle after more than ${IDLE_CHECKS} whole tick periods of silence; a sign of life starts the count over`, () => {
-    // A sign of life sets the count to 0; the first tick after it may come at once, so it is not a period.
+  it(`a peer is idle after ${IDLE_CHECKS} whole tick periods of silence (one timeout); a sign of life starts the count over`, () => {
+    // A sign of life sets the count to 0; the first tick after it may come at once or a whole period
+    // later, so the count reaches IDLE_CHECKS + 1 between 1 and 1.25 timeouts after the sign of life.
     let ticks = 0;
-    for (let i = 0; i < IDLE_CHECKS + 1; i++) ticks = nextSilentTicks(ticks, false);
-    assert.equal(isIdle(ticks), false, `${IDLE_CHECKS} whole periods of silence are not idle yet`);
-    assert.equal(isIdle(nextSilentTicks(ticks, false)), true);
+    for (let i = 0; i < IDLE_CHECKS; i++) ticks = nextSilentTicks(ticks, false);
+    assert.equal(isIdle(ticks), false, `${IDLE_CHECKS - 1} whole periods of silence are not idle yet`);
+    ticks = nextSilentTicks(ticks, false);
+    assert.equal(isIdle(ticks), true);
     // A tick while silence is excused (the connection paused its own reading) is like one right after a sign of life.
     ticks = nextSilentTicks(ticks, true);
     assert.equal(ticks, 1);
-    for (let i = 0; i < IDLE_CHECKS; i++) ticks = nextSilentTicks(ticks, false);
+    for (let i = 0; i < IDLE_CHECKS - 1; i++) ticks = nextSilentTicks(ticks, false);
     assert.equal(isIdle(ticks), false);
     assert.equal(isIdle(nextSilentTicks(ticks, false)), true);
   });
