@@ -37,8 +37,8 @@ export const CLI_IDLE_TIMEOUT_MS = 60_000;
 
 /** Usage lines of the flags in {@link serverLimits}, shared by every server command. */
 export const SERVER_LIMIT_USAGE = `  --idle-timeout-ms MS  disconnect a peer that sent nothing for this long, 1..${MAX_TIMER_MS}, 0 = never
-                       (default ${CLI_IDLE_TIMEOUT_MS}); a quiet client keeps itself alive with heartbeat
-                       pings (packet id 65534), which the packet servers answer (id 65535)
+                       (default ${CLI_IDLE_TIMEOUT_MS}); a peer quiet for a quarter to half of it gets a
+                       heartbeat ping (packet id 65534), and one that answers (id 65535) stays
   --max-sessions-per-address N  most sessions from one IP address, 0 = no limit (default 0: players
                        behind one NAT, a mobile carrier, a PC bang, a LAN party, share an address)
   --max-send-queue N   bytes queued for a peer that does not read before it is cut off (default ${DEFAULT_MAX_SEND_QUEUE_BYTES})

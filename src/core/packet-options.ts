@@ -22,9 +22,10 @@ export interface PacketOptions {
    */
   readonly maxPacketsPerSecond?: number;
   /**
-   * Sends a heartbeat ping (id 65534) this often, ms; the peer answers with a pong (id 65535) and
-   * `heartbeatRttMs` holds the round trip. 0 = no pings (pings from the peer are still answered).
-   * Together with the service's `idleTimeoutMs` it finds dead peers. Default 0.
+   * Sends a heartbeat ping (id 65534) this often, ms, whatever else is sent; the peer answers with a
+   * pong (id 65535) and `heartbeatRttMs` holds the round trip. 0 = no timed pings. Not needed to keep
+   * quiet peers connected: with the service's `idleTimeoutMs` on, a PacketSession pings a peer that has
+   * been quiet for a quarter to half of it anyway. Pings from the peer are always answered. Default 0.
    */
   readonly heartbeatIntervalMs?: number;
 }

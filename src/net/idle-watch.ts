@@ -2,20 +2,39 @@
  * Idle detection (Netty's `IdleStateHandler`) with one timer per timeout value for the whole process
  * instead of one per connection: a watch ticks {@link IDLE_CHECKS} times per `idleTimeoutMs` over
  * groups of connections (a service watches its live set, so a connection costs the watch nothing) and
- * asks each connection whether the peer showed a sign of life since. Silence is noticed within 1 to
- * 1.25 timeouts of the last sign of life. What counts as a sign of life (bytes read, write progress)
- * and what excuses silence (the connection paused its own reading) is the connection's to say.
+ * asks each connection whether the peer showed a sign of life since. What counts as a sign of life
+ * (bytes read, write progress) and what excuses silence (the connection paused its own reading) is the
+ * connection's to say.
+ *
+ * With a timeout T, ticking every T/4:
+ * - after 1/4 to 1/2 T of silence the connection is asked to prompt the peer ({@link isKeepaliveDue}:
+ *   a PacketSession sends a heartbeat ping, which a live peer answers), so a peer that only listens
+ *   but answers pings is never idle, and a quiet connection costs one ping per T/4 to T/2;
+ * - after 1 to 1.25 T of silence it is idle ({@link isIdle}) and ends with `IDLE_TIMEOUT`: the peer
+ *   had at least 3/4 T to answer the ping.
  */
 
 /** Ticks per idle timeout. */
 export const IDLE_CHECKS = 4;
 
+/** The tick after a sign of life at which the peer is prompted: the first that follows a whole tick period of silence. */
+export const KEEPALIVE_TICK = 2;
+
 /** Internal: one tick of the idle watch. */
 export const kIdleTick: unique symbol = Symbol('gamewire.idleTick');
 
+/**
+ * Internal: the peer has been silent for a quarter to half of the idle timeout; make it answer. A
+ * PacketSession sends a heartbeat ping; a plain Session (a raw byte stream) has nothing to send.
+ */
+export const kKeepalive: unique symbol = Symbol('gamewire.keepalive');
+
 /** A connection under watch. */
 export interface IdleWatched {
-  /** Called once per tick: counts silence ({@link nextSilentTicks}) and ends the connection when {@link isIdle}. */
+  /**
+   * Called once per tick: counts silence ({@link nextSilentTicks}), prompts the peer when
+   * {@link isKeepaliveDue} and ends the connection when {@link isIdle}.
+   */
   [kIdleTick](): void;
 }
 
@@ -35,6 +54,14 @@ export function nextSilentTicks(silentTicks: number, excused: boolean): number {
  */
 export function isIdle(silentTicks: number): boolean {
   return silentTicks > IDLE_CHECKS;
+}
+
+/**
+ * True when `silentTicks` call for a keepalive prompt: once per silence, at the tick that follows a
+ * whole tick period of it (1/4 to 1/2 of the timeout), never for a peer heard from since the last tick.
+ */
+export function isKeepaliveDue(silentTicks: number): boolean {
+  return silentTicks === KEEPALIVE_TICK;
 }
 
 const watches = new Map<number, Set<Iterable<IdleWatched>>>();

@@ -1,6 +1,6 @@
 import { IdleTimeoutError, RateLimitedError, type GamewireError } from '../core/errors.js';
 import { kFanoutPaused } from './fanout-flow.js';
-import { isIdle, kIdleTick, nextSilentTicks, type IdleWatched } from './idle-watch.js';
+import { isIdle, isKeepaliveDue, kIdleTick, kKeepalive, nextSilentTicks, type IdleWatched } from './idle-watch.js';
 import { IngressThrottle } from './ingress-throttle.js';
 import { kBudgetResume, ReadBudget, resumeNextTurn, type BudgetReader } from './read-budget.js';
 import { kPauseOwnInput } from './send-pressure.js';
@@ -135,11 +135,19 @@ export abstract class InputControl extends ConnectionIdentity implements IdleWat
     // While throttled or held by fan-out flow control, silence is ours, not the peer's. While paused
     // because the peer is behind, write completions (kPeerAlive) show it is alive.
     const excused = (this.#pauseReasons & (PAUSE_THROTTLED | PAUSE_FANOUT)) !== 0;
-    this.#silentTicks = nextSilentTicks(this.#silentTicks, excused);
-    if (isIdle(this.#silentTicks)) {
+    const silentTicks = (this.#silentTicks = nextSilentTicks(this.#silentTicks, excused));
+    if (isIdle(silentTicks)) {
       this[kEndWith](new IdleTimeoutError((this[kSettings] as SessionSettings).idleTimeoutMs));
+    } else if (isKeepaliveDue(silentTicks)) {
+      this[kKeepalive]();
     }
   }
+
+  /**
+   * Internal (idle watch): the peer has been quiet for a quarter to half of `idleTimeoutMs`; prompt it
+   * to answer. Nothing here: a raw byte stream has no packet of its own to send (PacketSession pings).
+   */
+  [kKeepalive](): void {}
 
   /** Internal: the throttle's debt is paid: deliver what it held and read again. */
   [kEndThrottle](): void {

@@ -99,7 +99,14 @@ export interface ServiceOptions<S extends Session> {
    * and bytes from timers pause nobody. Default true.
    */
   readonly pauseReadingWhenUnwritable?: boolean;
-  /** Milliseconds without a byte from a peer before it is disconnected with `IDLE_TIMEOUT`. Default 0 (off). */
+  /**
+   * Milliseconds without a byte from a peer before it is disconnected with `IDLE_TIMEOUT`, noticed 1 to
+   * 1.25 times this after its last byte (dead, half-open and slowloris peers). A PacketSession pings a
+   * peer it has heard nothing from for a quarter to half of it (heartbeat id 65534, no option needed),
+   * so a peer that only listens but answers pings, as docs/protocol.md asks, stays connected; a plain
+   * Session reading raw bytes sends nothing of its own. 1..2^31-1, or 0 = off. Default 0 (the CLI
+   * servers: 60000).
+   */
   readonly idleTimeoutMs?: number;
   /** Bytes per second a peer may send (1 s burst); 0 = unlimited. Default 0. */
   readonly maxBytesPerSecond?: number;

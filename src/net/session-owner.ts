@@ -51,7 +51,7 @@ export interface SessionSettings {
   readonly readBudgetBytes: number;
   /** Stop reading from a peer while its own input keeps its session unwritable. */
   readonly pauseReadingWhenUnwritable: boolean;
-  /** Milliseconds without a byte from the peer before `IDLE_TIMEOUT`; 0 = never. */
+  /** Milliseconds without a byte from the peer before `IDLE_TIMEOUT` (a PacketSession pings a quiet peer first); 0 = never. */
   readonly idleTimeoutMs: number;
   /** Bytes per second the peer may send; 0 = unlimited. */
   readonly maxBytesPerSecond: number;

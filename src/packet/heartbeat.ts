@@ -1,5 +1,5 @@
 /** Bytes of a heartbeat body: a float64 LE timestamp of the sender's clock, opaque to the receiver. */
-const HEARTBEAT_BODY_SIZE = 8;
+export const HEARTBEAT_BODY_SIZE = 8;
 
 /** Internal: the heartbeat timer calls this on its session (a symbol: no name is taken from game code). */
 export const kSendPing: unique symbol = Symbol('gamewire.sendPing');
@@ -35,14 +35,23 @@ function ping(owner: HeartbeatOwner): void {
   owner[kSendPing]();
 }
 
-/** A ping's body: `now` (the sender's clock, ms) as float64 LE; the peer sends it back in its pong. */
-export function pingBody(now: number): Buffer {
-  const body = Buffer.allocUnsafe(HEARTBEAT_BODY_SIZE);
-  body.writeDoubleLE(now, 0);
-  return body;
+/** Scratch for writing a float64 little-endian on any platform: one for the process, never handed out. */
+const scratch = new DataView(new ArrayBuffer(HEARTBEAT_BODY_SIZE));
+const scratchBytes = new Uint8Array(scratch.buffer);
+
+/**
+ * Writes a ping's body at `offset` of `target`: `now` (the sender's clock, ms) as float64 LE; the peer
+ * sends it back in its pong. Allocates nothing.
+ */
+export function writePingBody(target: Uint8Array, offset: number, now: number): void {
+  scratch.setFloat64(0, now, true);
+  target.set(scratchBytes, offset);
 }
 
-/** The sender's time a pong carries back, or undefined for a body that is not one of our pings. */
-export function pongSentAt(body: Buffer): number | undefined {
-  return body.length === HEARTBEAT_BODY_SIZE ? body.readDoubleLE(0) : undefined;
+/**
+ * The sender's time a pong's body carries back (`size` bytes at `offset` of `buffer`), or undefined
+ * for a body that is not one of our pings.
+ */
+export function pongSentAt(buffer: Buffer, offset: number, size: number): number | undefined {
+  return size === HEARTBEAT_BODY_SIZE ? buffer.readDoubleLE(offset) : undefined;
 }

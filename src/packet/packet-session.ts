@@ -6,7 +6,8 @@ import type { DisconnectCause } from '../core/disconnect-cause.js';
 import { DEFAULT_PACKET_SETTINGS, refuseMovedPacketOptions } from '../core/packet-options.js';
 import { kSettings } from '../net/connection.js';
 import { kClosed, kOnOpen, kSendRange, kWatchHook, type SessionSettings } from '../net/session-owner.js';
-import { Heartbeat, kSendPing, pingBody, pongSentAt, type HeartbeatOwner } from './heartbeat.js';
+import { Heartbeat, HEARTBEAT_BODY_SIZE, kSendPing, pongSentAt, writePingBody, type HeartbeatOwner } from './heartbeat.js';
+import { kKeepalive } from '../net/idle-watch.js';
 import { PacketAdmission } from './packet-admission.js';
 import { kTraffic } from '../net/session-traffic.js';
 import {
@@ -95,6 +96,10 @@ export interface PacketDispatcher {
  *   `HANDLER_ERROR` (hook `onRecvPacket`), except a gamewire error that carries its own cause
  *   (`error.disconnectCode`): `UnknownPacketError` (`UNKNOWN_PACKET`) and `BadPacketError`
  *   (`BAD_PACKET`) from a handler table.
+ * - Heartbeats (ids 65534 ping, 65535 pong) never reach `onRecvPacket`: a ping from the peer is
+ *   answered with its body, and a pong gives `heartbeatRttMs`. The session pings on its own every
+ *   `packet.heartbeatIntervalMs`, and, with the service's `idleTimeoutMs` on, once whenever the peer
+ *   has been quiet for a quarter to half of it, so that a peer that only listens stays connected.
  */
 export abstract class PacketSession extends Session implements HeartbeatOwner {
   // Few fields, each made when first needed: ten thousand idle sessions are mostly these objects.
@@ -107,7 +112,7 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
   #batch: number;
   /** Made when the session opens with `packet.maxPacketsPerSecond`. */
   #admission: PacketAdmission | undefined;
-  /** Made when the session opens with `packet.heartbeatIntervalMs`, or when a pong first arrives. */
+  /** Made when the session opens with `packet.heartbeatIntervalMs`, or when a pong first arrives (also one to a keepalive ping). */
   #heartbeat: Heartbeat | undefined;
   readonly #handlers: PacketDispatcher | undefined;
 
@@ -202,7 +207,10 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
     }
   }
 
-  /** Round trip of the last heartbeat, ms; undefined until a pong came back. */
+  /**
+   * Round trip of the last heartbeat this session sent (a timed or a keepalive ping), ms; undefined
+   * until a pong came back.
+   */
   get heartbeatRttMs(): number | undefined {
     return this.#heartbeat?.rttMs;
   }
@@ -248,17 +256,42 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
     super[kClosed](cause);
   }
 
-  /** Internal (the heartbeat timer): one ping, carrying this clock's time for the round trip. */
-  [kSendPing](): void {
-    if (this.connected) this.sendPacket(HEARTBEAT_PING_ID, pingBody(performance.now()));
+  /**
+   * Internal (the idle watch): the peer has said nothing for a quarter to half of `idleTimeoutMs`; a
+   * ping makes a live peer answer, so one that only listens is not cut as idle.
+   */
+  override [kKeepalive](): void {
+    this[kSendPing]();
   }
 
+  /**
+   * Internal (the heartbeat timer, the idle watch): one ping carrying this clock's time for the round
+   * trip, written straight into a SendBuffer (no allocation; heartbeats are not game code's packets,
+   * so an overridden `sendPacket` is not involved).
+   */
+  [kSendPing](): void {
+    if (!this.connected) return;
+    const size = PACKET_HEADER_SIZE + HEARTBEAT_BODY_SIZE;
+    const at = sendBufferManager.open(size);
+    const { bytes, arrayBuffer, offset } = at;
+    writePacketHeader(bytes, offset, size, HEARTBEAT_PING_ID);
+    writePingBody(bytes, offset + PACKET_HEADER_SIZE, performance.now());
+    sendBufferManager.commit(size); // before the send: a hook it runs may send too
+    this[kSendRange](arrayBuffer, offset, size);
+  }
+
+  /** A heartbeat packet from the peer: a ping is answered with its body, a pong's round trip is kept. */
   [kOnHeartbeat](buffer: Buffer, offset: number, size: number, id: number): void {
-    const body = buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size);
     if (id === HEARTBEAT_PING_ID) {
-      this.sendPacket(HEARTBEAT_PONG_ID, body);
+      const at = sendBufferManager.open(size);
+      const { bytes, arrayBuffer } = at;
+      const to = at.offset;
+      writePacketHeader(bytes, to, size, HEARTBEAT_PONG_ID);
+      buffer.copy(bytes, to + PACKET_HEADER_SIZE, offset + PACKET_HEADER_SIZE, offset + size);
+      sendBufferManager.commit(size);
+      this[kSendRange](arrayBuffer, to, size);
     } else {
-      const sentAt = pongSentAt(body);
+      const sentAt = pongSentAt(buffer, offset + PACKET_HEADER_SIZE, size - PACKET_HEADER_SIZE);
       if (sentAt !== undefined) (this.#heartbeat ??= new Heartbeat()).rttMs = performance.now() - sentAt;
     }
   }

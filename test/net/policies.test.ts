@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { ServiceStateError } from '../../src/core/errors.js';
 import { transition } from '../../src/core/state-machine.js';
 import { SESSION_MOVES } from '../../src/net/connection-state.js';
-import { IDLE_CHECKS, isIdle, nextSilentTicks } from '../../src/net/idle-watch.js';
+import { IDLE_CHECKS, isIdle, isKeepaliveDue, KEEPALIVE_TICK, nextSilentTicks } from '../../src/net/idle-watch.js';
 import { IngressThrottle } from '../../src/net/ingress-throttle.js';
 import { writabilityChange } from '../../src/net/write-watermarks.js';
 import { PacketAdmission } from '../../src/packet/packet-admission.js';
@@ -57,6 +57,21 @@ describe('idle watch', () => {
     for (let i = 0; i < IDLE_CHECKS - 1; i++) ticks = nextSilentTicks(ticks, false);
     assert.equal(isIdle(ticks), false);
     assert.equal(isIdle(nextSilentTicks(ticks, false)), true);
+  });
+
+  it('prompts a silent peer once per silence, a whole tick period after its last sign of life, well before it is idle', () => {
+    const due: number[] = [];
+    let ticks = 0;
+    for (let tick = 1; !isIdle(ticks); tick++) {
+      ticks = nextSilentTicks(ticks, false);
+      if (isKeepaliveDue(ticks)) due.push(tick);
+    }
+    assert.deepEqual(due, [KEEPALIVE_TICK], 'one prompt per silence');
+    // The peer has at least this many whole periods to answer before the tick that ends it.
+    assert.ok(IDLE_CHECKS + 1 - KEEPALIVE_TICK >= 3);
+    assert.equal(isKeepaliveDue(nextSilentTicks(0, false)), false, 'never at the first tick: the peer may have spoken just before it');
+    // An excused tick starts the count over, so the prompt comes a period after the excuse ends.
+    assert.equal(isKeepaliveDue(nextSilentTicks(nextSilentTicks(KEEPALIVE_TICK, true), false)), true);
   });
 });
 

@@ -12,6 +12,7 @@ import { makeCertificate, type Pem } from '../helpers/certificate.js';
 import { assertCause, pollUntil, WatchedEcho, WatchedSession } from '../helpers/limits.js';
 import { packet, PacketReader } from '../helpers/packets.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { RecordingSession } from '../helpers/recording-session.js';
 import { makeClient, startServer } from '../helpers/services.js';
 import { cleanupAfter, withTimeout } from '../helpers/wait.js';
 
@@ -107,7 +108,8 @@ describe('TLS', () => {
       tls: { key: tls.key, cert: tls.cert },
       idleTimeoutMs: 200,
     });
-    const client = makeClient(cleanup, () => new WatchedSession(), {
+    // A raw-bytes client: it does not answer the server's keepalive ping, so it is idle.
+    const client = makeClient(cleanup, () => new RecordingSession(), {
       port: server.service.port,
       tls: { ca: tls.cert, servername: 'localhost' },
     });
