@@ -1,6 +1,8 @@
 import { HEARTBEAT_PING_ID, HEARTBEAT_PONG_ID, PACKET_HEADER_SIZE, readPacketId, readPacketSize, writePacketHeader } from '../packet/packet-header.js';
 import type { MessageInit, MessageType } from '../packet/message-type.js';
 import type { PacketPeer } from '../packet/packet-peer.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { checkTimerMs } from '../core/timer-range.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES, describeCloseEvent, fitCloseReason, type ClientDisconnectCause } from '../core/websocket-close.js';
 
 /** The part of the WebSocket API the client uses: the browser's own, Node's global one, or `ws`'s. */
@@ -24,10 +26,26 @@ export interface GameClientOptions {
   readonly WebSocket?: WebSocketConstructor;
   /** Largest batch of packets queued for one message before `send` refuses more, bytes. Default 256 KiB, the largest message a gamewire server accepts by default. */
   readonly maxQueuedBytes?: number;
+  /**
+   * When the client has sent nothing for this long, ms, it sends a heartbeat ping (id 65534), checked
+   * four times per interval: the server hears from it at least every 1.25 intervals even if it never
+   * pings, and the pong gives `heartbeatRttMs`. 0 = no pings of its own (the server's pings are still
+   * answered, which alone keeps a client connected to a gamewire server with an idle timeout).
+   * 1..2^31-1. Default 15000.
+   */
+  readonly keepaliveIntervalMs?: number;
 }
 
 /** Default `maxQueuedBytes` of a GameClient: 256 KiB (a server's default `ws.maxMessageBytes`). */
 export const DEFAULT_CLIENT_MAX_QUEUED_BYTES = DEFAULT_WS_MAX_MESSAGE_BYTES;
+
+/** Default `keepaliveIntervalMs` of a GameClient: 15 s. */
+export const DEFAULT_CLIENT_KEEPALIVE_INTERVAL_MS = DEFAULTS.clientKeepaliveIntervalMs;
+
+/** Checks of the keepalive per interval: a ping leaves 1 to 1.25 intervals after the last send. */
+const KEEPALIVE_CHECKS = 4;
+/** Bytes of a ping's body: the client's clock (performance.now(), ms) as float64 LE. */
+const PING_BODY_SIZE = 8;
 
 const OPEN = 1;
 
@@ -36,8 +54,10 @@ const OPEN = 1;
  * `onRecvPacket(id, body)` and `onDisconnected(cause)`; call `send`/`sendMessage` and
  * `disconnect(reason)`. It speaks the same packets as a TCP client, over a WebSocket: every binary
  * message holds whole packets, and all packets sent in one turn of the event loop leave in one message.
- * Heartbeat pings from the server are answered on their own. No Node built-ins: it runs in a browser
- * as it is, or bundled.
+ * Keepalive is built in (docs/protocol.md, "Heartbeats and keepalive"): the server's heartbeat pings
+ * are answered on their own, and the client pings the server when it has sent nothing for
+ * `keepaliveIntervalMs`, so a player who only watches stays connected. No Node built-ins: it runs in a
+ * browser as it is, or bundled.
  *
  * ```ts
  * class Game extends GameClient {
@@ -50,17 +70,23 @@ const OPEN = 1;
 export class GameClient implements PacketPeer {
   readonly #socket: WebSocketLike;
   readonly #maxQueuedBytes: number;
+  readonly #keepaliveIntervalMs: number;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #flushScheduled = false;
   #connected = false;
   #ended = false;
+  #keepaliveTimer: ReturnType<typeof setInterval> | undefined;
+  /** performance.now() of the last message sent (or of the open). */
+  #lastSentAt = 0;
+  #rttMs: number | undefined;
 
   /** Opens a WebSocket to `url` (e.g. `ws://host:port/ws`); `onConnected` runs once it is open. */
   constructor(url: string, options: GameClientOptions = {}) {
     const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (WebSocketClass === undefined) throw new TypeError('no WebSocket here: pass options.WebSocket (the ws package in Node 20)');
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_CLIENT_MAX_QUEUED_BYTES;
+    this.#keepaliveIntervalMs = checkTimerMs('keepaliveIntervalMs', options.keepaliveIntervalMs ?? DEFAULT_CLIENT_KEEPALIVE_INTERVAL_MS, 1, true);
     const socket = new WebSocketClass(url);
     socket.binaryType = 'arraybuffer';
     socket.onopen = this.#handleOpen;
@@ -73,6 +99,11 @@ export class GameClient implements PacketPeer {
   /** True while the WebSocket is open and `disconnect` was not called. */
   get connected(): boolean {
     return this.#connected;
+  }
+
+  /** Round trip of the client's last heartbeat ping, ms; undefined until a pong came back. */
+  get heartbeatRttMs(): number | undefined {
+    return this.#rttMs;
   }
 
   /**
@@ -104,6 +135,7 @@ export class GameClient implements PacketPeer {
     if (!this.#connected) return;
     this.#flush();
     this.#connected = false;
+    this.#stopKeepalive();
     this.#socket.close(1000, fitCloseReason(reason));
   }
 
@@ -128,13 +160,33 @@ export class GameClient implements PacketPeer {
     const message = queue.length === 1 ? (queue[0] as Uint8Array) : concat(queue, this.#queuedBytes);
     this.#queue = [];
     this.#queuedBytes = 0;
-    if (this.#socket.readyState === OPEN) this.#socket.send(message);
+    if (this.#socket.readyState !== OPEN) return;
+    this.#socket.send(message);
+    this.#lastSentAt = performance.now();
   };
 
   readonly #handleOpen = (): void => {
     this.#connected = true;
+    this.#lastSentAt = performance.now();
+    const interval = this.#keepaliveIntervalMs;
+    if (interval > 0) this.#keepaliveTimer = setInterval(this.#checkKeepalive, Math.max(1, interval / KEEPALIVE_CHECKS));
     this.onConnected();
   };
+
+  readonly #checkKeepalive = (): void => {
+    if (!this.#connected || this.#flushScheduled) return;
+    const now = performance.now();
+    if (now - this.#lastSentAt < this.#keepaliveIntervalMs) return;
+    const ping = new Uint8Array(PACKET_HEADER_SIZE + PING_BODY_SIZE);
+    writePacketHeader(ping, 0, ping.length, HEARTBEAT_PING_ID);
+    new DataView(ping.buffer).setFloat64(PACKET_HEADER_SIZE, now, true);
+    this.send(ping);
+  };
+
+  #stopKeepalive(): void {
+    if (this.#keepaliveTimer !== undefined) clearInterval(this.#keepaliveTimer);
+    this.#keepaliveTimer = undefined;
+  }
 
   readonly #handleMessage = (event: { data: unknown }): void => {
     if (!this.#connected) return;
@@ -152,7 +204,8 @@ export class GameClient implements PacketPeer {
       const body = bytes.subarray(offset + PACKET_HEADER_SIZE, offset + size);
       offset += size;
       if (id === HEARTBEAT_PING_ID) this.#answerPing(body);
-      else if (id !== HEARTBEAT_PONG_ID) this.onRecvPacket(id, body);
+      else if (id === HEARTBEAT_PONG_ID) this.#pong(body);
+      else this.onRecvPacket(id, body);
       if (!this.#connected) return;
     }
   };
@@ -164,8 +217,15 @@ export class GameClient implements PacketPeer {
     this.send(pong);
   }
 
+  /** A pong to one of our pings carries our clock back. */
+  #pong(body: Uint8Array): void {
+    if (body.length !== PING_BODY_SIZE) return;
+    this.#rttMs = performance.now() - new DataView(body.buffer, body.byteOffset, PING_BODY_SIZE).getFloat64(0, true);
+  }
+
   #protocolError(code: 1002 | 1003, reason: string): void {
     this.#connected = false;
+    this.#stopKeepalive();
     this.#socket.close(code, fitCloseReason(reason));
   }
 
@@ -173,6 +233,7 @@ export class GameClient implements PacketPeer {
     if (this.#ended) return;
     this.#ended = true;
     this.#connected = false;
+    this.#stopKeepalive();
     this.#queue = [];
     this.#queuedBytes = 0;
     this.onDisconnected(describeCloseEvent(event.code, event.reason));

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export {
+  DEFAULT_CLIENT_KEEPALIVE_INTERVAL_MS,
   DEFAULT_CLIENT_MAX_QUEUED_BYTES,
   GameClient,
   type GameClientOptions,

@@ -40,6 +40,11 @@ const values = {
   connectTimeoutMs: 5_000,
   /** ClientService `connectConcurrency`. @default 256 */
   connectConcurrency: 256,
+  /**
+   * GameClient `keepaliveIntervalMs`: a browser client that has sent nothing this long pings the
+   * server (well inside the CLI servers' 60 s idle timeout). @default 15000
+   */
+  clientKeepaliveIntervalMs: 15_000,
   /** Room `maxMembers`. @default 1000 */
   roomMaxMembers: 1000,
   /** JobQueue `budgetMs`: longest a drain runs before yielding. @default 64 */

@@ -12,6 +12,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { MessageInit, MessageType } from '../../src/packet/message-type.js';
 import { C_CHAT, C_ENTER_GAME, C_LOGIN, S_CHAT, S_ENTER_GAME } from '../../src/samples/protocol/packets.js';
 import { runCli } from '../helpers/cli.js';
+import { HeartbeatPeer, PING_ID, PONG_ID } from '../helpers/heartbeat-peer.js';
+import { elapse } from '../helpers/limits.js';
 import { packet, PacketReader, type ParsedPacket } from '../helpers/packets.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { Condition, cleanupAfter, type Cleanup } from '../helpers/wait.js';
@@ -35,15 +37,26 @@ const READY = /listening on 127\.0\.0\.1:(\d+).*websocket listening on 127\.0\.0
 const browserMissing = !existsSync(CHROMIUM);
 if (browserMissing && !REQUIRED) console.log(`# SKIP browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
-/** A TCP player speaking the packets directly, in the same room as the pages. */
+/**
+ * A TCP player speaking the packets directly, in the same room as the pages. It answers the server's
+ * heartbeat pings as docs/protocol.md asks (and does nothing else for them).
+ */
 class TcpPlayer {
   readonly packets: ParsedPacket[] = [];
+  pingsAnswered = 0;
   readonly #reader = new PacketReader();
   readonly #changed = new Condition();
 
   constructor(readonly client: RawClient) {
     client.socket.on('data', (chunk: Buffer) => {
-      this.packets.push(...this.#reader.push(chunk));
+      for (const p of this.#reader.push(chunk)) {
+        if (p.id === PING_ID) {
+          client.socket.write(packet(PONG_ID, p.bytes.subarray(4)));
+          this.pingsAnswered++;
+        } else {
+          this.packets.push(p);
+        }
+      }
       this.#changed.notify();
     });
   }
@@ -146,6 +159,48 @@ describe('the chat demo page in Chromium', { skip: browserMissing && !REQUIRED, 
       for (const [name, page] of pages) {
         if (!page.isClosed()) await page.screenshot({ path: join(ARTIFACTS, `chat-demo-${name}.png`) }).catch(() => undefined);
       }
+      throw error;
+    }
+    server.child.kill('SIGTERM');
+    assert.equal(await server.waitForExit(15_000), 0, server.output());
+  });
+
+  it('a page that logs in and only watches stays connected past 4 idle timeouts and still gets chats; a silent socket is cut', async (t) => {
+    assert.ok(!browserMissing, `GAMEWIRE_REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM}`);
+    const IDLE_MS = 1500;
+    const cleanup = cleanupAfter(t);
+    const server = runCli(cleanup, ['chat-server', '--port', '0', '--ws-port', '0', '--idle-timeout-ms', String(IDLE_MS)]);
+    const ready = READY.exec(await server.waitForLine(READY, 15_000)) as RegExpExecArray;
+    const tcpPort = Number(ready[1]);
+    const url = `http://127.0.0.1:${ready[2]}/`;
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    cleanup.add(() => browser.close());
+    let page: Page | undefined;
+    try {
+      page = await openPage(cleanup, browser, url, 'watcher');
+      const loggedInAt = performance.now();
+      // A TCP player that answers the pings (and talks only at the end), and a socket that logs in
+      // and then answers nothing, beside the page.
+      const bot = new TcpPlayer(await RawClient.connect(tcpPort, { cleanup }));
+      await bot.send(C_LOGIN, { account: 'tcp-talker' });
+      await bot.send(C_ENTER_GAME, { playerIndex: 0 });
+      await bot.waitFor(S_ENTER_GAME, (m) => m.success, 'the TCP player to enter');
+      const silent = await HeartbeatPeer.connect(tcpPort, false, cleanup);
+      await silent.send(C_LOGIN.id, C_LOGIN.encodeBody({ account: 'silent' }));
+      const cutAfter = (await silent.untilEnded(3 * IDLE_MS)) - silent.lastWriteAt;
+      assert.ok(cutAfter >= IDLE_MS && cutAfter <= 1.25 * IDLE_MS + 250, `the silent socket was cut ${cutAfter.toFixed(0)} ms after its last byte`);
+      assert.equal(silent.pings.length, 1);
+
+      await elapse(loggedInAt + 4 * IDLE_MS - performance.now());
+      assert.equal(await page.locator('#status').textContent().then((text) => text?.startsWith('connected as')), true, 'the page is still connected');
+      await bot.send(C_CHAT, { msg: 'still watching?', sentAtMs: 1 });
+      await page.locator('#chat-log li', { hasText: 'still watching?' }).waitFor({ timeout: 15_000 });
+      assert.ok(bot.pingsAnswered >= 3, `the TCP player answered ${bot.pingsAnswered} pings`);
+      console.log(`# idle ${IDLE_MS} ms: page connected ${((performance.now() - loggedInAt) / 1000).toFixed(1)} s; a silent socket cut after ${cutAfter.toFixed(0)} ms`);
+    } catch (error) {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      if (page !== undefined && !page.isClosed()) await page.screenshot({ path: join(ARTIFACTS, 'chat-demo-watcher.png') }).catch(() => undefined);
       throw error;
     }
     server.child.kill('SIGTERM');

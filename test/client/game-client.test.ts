@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { GameClient, type ClientDisconnectCause, type WebSocketConstructor } from '../../src/client/index.js';
+import { DEFAULT_CLIENT_KEEPALIVE_INTERVAL_MS, GameClient, type ClientDisconnectCause, type GameClientOptions, type WebSocketConstructor } from '../../src/client/index.js';
 import { describeCloseEvent, fitCloseReason, wsCloseReason } from '../../src/core/websocket-close.js';
 import { C_CHAT, S_CHAT } from '../../src/samples/protocol/packets.js';
+import { elapse, pollUntil, WatchedSession } from '../helpers/limits.js';
+import { startServer } from '../helpers/services.js';
 import { packet, PacketReader, type ParsedPacket } from '../helpers/packets.js';
 import { Condition, cleanupAfter, waitForEvent, type Cleanup } from '../helpers/wait.js';
 
@@ -68,8 +70,8 @@ class RecordingClient extends GameClient {
 
 const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
 
-async function connectedClient(cleanup: Cleanup, url: string): Promise<RecordingClient> {
-  const client = new RecordingClient(url, { WebSocket: NodeWebSocket });
+async function connectedClient(cleanup: Cleanup, url: string, options: GameClientOptions = {}): Promise<RecordingClient> {
+  const client = new RecordingClient(url, { WebSocket: NodeWebSocket, ...options });
   cleanup.add(() => client.disconnect('test over'));
   await client.changed.until(() => client.connectedCount === 1, 'the client to connect');
   return client;
@@ -157,6 +159,74 @@ describe('GameClient (browser client) against a WebSocket server', () => {
     await texted.changed.until(() => texted.cause !== undefined, 'the text client to end');
     await split.changed.until(() => split.cause !== undefined, 'the split client to end');
     assert.deepEqual(split.received, []);
+  });
+});
+
+const PING_ID = 0xfffe;
+const PONG_ID = 0xffff;
+
+describe('GameClient keepalive', () => {
+  it('pings when it has sent nothing for keepaliveIntervalMs, and keeps the round trip of the pong', async (t) => {
+    const INTERVAL = 200;
+    const cleanup = cleanupAfter(t);
+    const { url, peers, changed } = await startWsServer(cleanup);
+    const openedAt = performance.now();
+    const client = await connectedClient(cleanup, url, { keepaliveIntervalMs: INTERVAL });
+    await changed.until(() => peers.length === 1, 'the server side');
+    const peer = peers[0] as WsPeer;
+    await changed.until(() => peer.packets().length >= 1, 'a ping', 10 * INTERVAL);
+    const pingedAfter = performance.now() - openedAt;
+    const [ping] = peer.packets();
+    assert.equal(ping?.id, PING_ID);
+    assert.equal(ping?.size, 12, 'an 8-byte body: the client clock');
+    assert.ok(pingedAfter >= INTERVAL, `pinged ${pingedAfter.toFixed(0)} ms after opening, before ${INTERVAL}`);
+    assert.ok(pingedAfter <= 1.25 * INTERVAL + 150, `pinged only ${pingedAfter.toFixed(0)} ms after opening`);
+    assert.equal(client.heartbeatRttMs, undefined, 'no pong yet');
+    peer.socket.send(packet(PONG_ID, ping.bytes.subarray(4)), { binary: true });
+    await pollUntil(() => client.heartbeatRttMs !== undefined, 'the round trip');
+    const rtt = client.heartbeatRttMs;
+    assert.ok(rtt !== undefined && rtt >= 0 && rtt < 1_000, `heartbeatRttMs ${rtt}`);
+    assert.deepEqual(client.received, [], 'a pong is not game code\'s business');
+  });
+
+  it('a client that keeps sending, or has keepaliveIntervalMs 0, sends no ping', async (t) => {
+    const INTERVAL = 100;
+    const cleanup = cleanupAfter(t);
+    const { url, peers, changed } = await startWsServer(cleanup);
+    const talker = await connectedClient(cleanup, url, { keepaliveIntervalMs: INTERVAL });
+    const quiet = await connectedClient(cleanup, url, { keepaliveIntervalMs: 0 });
+    await changed.until(() => peers.length === 2, 'both server sides');
+    const talk = setInterval(() => talker.send(packet(7, 'move')), INTERVAL / 4);
+    cleanup.add(() => clearInterval(talk));
+    await elapse(5 * INTERVAL);
+    clearInterval(talk);
+    const ids = peers.map((peer) => peer.packets().map((p) => p.id));
+    assert.ok(ids.flat().length >= 10, 'the talker talked');
+    assert.ok(!ids.flat().includes(PING_ID), JSON.stringify(ids));
+    assert.equal(quiet.connected, true);
+  });
+
+  it('refuses a keepaliveIntervalMs that is not a timer delay; 15 s by default', () => {
+    for (const bad of [-1, 1.5, 2 ** 31, Number.NaN]) {
+      assert.throws(() => new RecordingClient('ws://127.0.0.1:1/ws', { WebSocket: NodeWebSocket, keepaliveIntervalMs: bad }), {
+        code: 'GW_ERR_INVALID_OPTION',
+        message: /keepaliveIntervalMs/,
+      });
+    }
+    assert.equal(DEFAULT_CLIENT_KEEPALIVE_INTERVAL_MS, 15_000);
+  });
+
+  it('stays connected to a gamewire server with an idle timeout by answering its pings alone (no pings of its own)', async (t) => {
+    const T = 300;
+    const cleanup = cleanupAfter(t);
+    const { service, collector } = await startServer(cleanup, () => new WatchedSession(), { ws: { port: 0 }, idleTimeoutMs: T });
+    const client = await connectedClient(cleanup, `ws://127.0.0.1:${service.wsPort}/ws`, { keepaliveIntervalMs: 0 });
+    const session = await collector.nth(0);
+    await elapse(5 * T);
+    assert.equal(client.cause, undefined, `ended: ${client.cause?.code}`);
+    assert.equal(session.cause, undefined);
+    assert.equal(typeof session.heartbeatRttMs, 'number', 'the server pinged, the client answered');
+    assert.equal(client.heartbeatRttMs, undefined);
   });
 });
 

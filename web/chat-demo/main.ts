@@ -98,6 +98,8 @@ class DemoClient extends GameClient {
 }
 
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+// Keepalive is GameClient's (its defaults): it answers the server's heartbeat pings and pings the
+// server after 15 s of sending nothing, so a player who only watches is not cut as idle.
 const client = new DemoClient(wsUrl);
 
 canvas.addEventListener('keydown', (event) => {
