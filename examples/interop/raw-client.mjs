@@ -1,7 +1,8 @@
 // A client written from docs/protocol.md and proto/protocol.proto alone: Node's `net` and the
 // protobufjs library, no gamewire code. It logs in, enters the game, chats, and waits for its chat
-// to come back from the room.
-//   node examples/interop/raw-client.mjs [--host 127.0.0.1] [--port 7777] [--message "hi"]
+// to come back from the room. With --idle-ms it then only listens that long (answering the server's
+// heartbeat pings, which is all that keeps it connected) and chats once more before it leaves.
+//   node examples/interop/raw-client.mjs [--host 127.0.0.1] [--port 7777] [--message "hi"] [--idle-ms 0]
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -12,8 +13,13 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '7777' },
     message: { type: 'string', default: 'hello from a client without gamewire' },
+    'idle-ms': { type: 'string', default: '0' },
   },
 });
+const idleMs = Number(values['idle-ms']);
+// Heartbeat packets (docs/protocol.md, "Heartbeats and keepalive"): not messages of the .proto.
+const PING = 65534;
+const PONG = 65535;
 const root = protobuf.loadSync(fileURLToPath(new URL('../../proto/protocol.proto', import.meta.url)));
 const MsgId = root.lookupEnum('protocol.MsgId').values;
 const typeOf = new Map(); // id -> protobuf Type
@@ -22,27 +28,41 @@ for (const [valueName, id] of Object.entries(MsgId)) {
 }
 
 const socket = net.connect({ host: values.host, port: Number(values.port) });
-const timeout = setTimeout(() => fail('no answer within 5 s'), 5000);
+const timeout = setTimeout(() => fail(`no answer within ${5 + idleMs / 1000} s`), 5000 + idleMs);
 
+let idleTimer;
 function fail(why) {
   console.error(`raw-client: ${why}`);
   process.exitCode = 1;
   socket.destroy();
   clearTimeout(timeout);
+  clearTimeout(idleTimer);
+}
+
+function writePacket(id, body) {
+  const header = Buffer.alloc(4);
+  header.writeUInt16LE(4 + body.length, 0); // size: the whole packet, header included
+  header.writeUInt16LE(id, 2);
+  socket.write(Buffer.concat([header, body]));
 }
 
 function send(name, fields) {
   const type = root.lookupType(`protocol.${name}`);
-  const body = type.encode(type.create(fields)).finish();
-  const header = Buffer.alloc(4);
-  header.writeUInt16LE(4 + body.length, 0); // size: the whole packet, header included
-  header.writeUInt16LE(MsgId[`ID_${name}`], 2);
-  socket.write(Buffer.concat([header, body]));
+  writePacket(MsgId[`ID_${name}`], type.encode(type.create(fields)).finish());
   console.log(`-> ${name} ${JSON.stringify(fields)}`);
 }
 
 let me;
+let chatsBack = 0;
+let pingsAnswered = 0;
 function onPacket(id, body) {
+  // Heartbeats first: a ping is answered with its own body, and neither is a message to look up.
+  if (id === PING) {
+    writePacket(PONG, body);
+    pingsAnswered++;
+    return;
+  }
+  if (id === PONG) return;
   const type = typeOf.get(id);
   if (type === undefined) return fail(`unknown packet id ${id}`);
   const message = type.toObject(type.decode(body), { defaults: true });
@@ -55,6 +75,13 @@ function onPacket(id, body) {
     me = message.player.id;
     send('C_CHAT', { msg: values.message, sentAtMs: Date.now() });
   } else if (type.name === 'S_CHAT' && message.playerId === me && message.msg === values.message) {
+    chatsBack++;
+    if (chatsBack === 1 && idleMs > 0) {
+      console.log(`raw-client: listening only, for ${idleMs} ms`);
+      idleTimer = setTimeout(() => send('C_CHAT', { msg: values.message, sentAtMs: Date.now() }), idleMs);
+      return;
+    }
+    if (idleMs > 0) console.log(`raw-client: still connected after ${idleMs} ms of listening; answered ${pingsAnswered} pings`);
     console.log('raw-client: logged in, entered the game, and chatted: OK');
     clearTimeout(timeout);
     socket.end();
@@ -74,3 +101,6 @@ socket.on('data', (chunk) => {
 });
 socket.on('connect', () => send('C_LOGIN', { account: 'interop', token: 'secret' }));
 socket.on('error', (error) => fail(error.message));
+socket.on('end', () => {
+  if (chatsBack < (idleMs > 0 ? 2 : 1)) fail(`the server closed the connection (after ${pingsAnswered} pings answered)`);
+});

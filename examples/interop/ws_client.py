@@ -4,7 +4,9 @@ proto/protocol.proto alone: no gamewire code, no ws, no generated code. Packets 
 [size u16 LE][id u16 LE][protobuf body]; the few messages it needs are encoded by hand.
 
 It logs in, enters the room, says --message, and waits until its own chat comes back and, with
---expect TEXT, until some other player's chat with that text arrives. One JSON line per event.
+--expect TEXT, until some other player's chat with that text arrives. With --idle SECONDS it then
+only listens that long, answering the server's heartbeat pings (all it takes to stay connected), and
+says --message once more before it leaves. One JSON line per event.
 
     python3 examples/interop/ws_client.py --port 8080 --message 'hi from python' --expect 'hi from tcp'
 
@@ -100,12 +102,26 @@ async def play(args):
     async with websockets.connect(f'ws://{args.host}:{args.port}/ws', compression=None) as ws:
         await ws.send(packet(C_LOGIN, field_string(1, args.account)))
         me = None
-        mine_back = False
+        mine_back = 0
         expected = args.expect is None
+        pings = 0
+        idle_over = asyncio.Event()
+
+        async def chat_after_idle():
+            await asyncio.sleep(args.idle)
+            say('idle-over', seconds=args.idle, pingsAnswered=pings)
+            idle_over.set()
+            await ws.send(packet(C_CHAT, field_string(1, args.message) + field_double(2, 2.0)))
+
+        idler = None
         async for message in ws:
             for packet_id, body in packets(message):
+                # Heartbeats first: answer a ping with its own body; neither is a game message.
                 if packet_id == HEARTBEAT_PING:
                     await ws.send(packet(HEARTBEAT_PONG, body))
+                    pings += 1
+                elif packet_id == HEARTBEAT_PONG:
+                    pass
                 elif packet_id == S_LOGIN:
                     say('logged-in')
                     await ws.send(packet(C_ENTER_GAME, field_varint(1, 0)))
@@ -121,13 +137,18 @@ async def play(args):
                     sender = values.get(1, 0)
                     say('chat', playerId=sender, msg=text)
                     if sender == me and text == args.message:
-                        mine_back = True
+                        mine_back += 1
                     elif args.expect is not None and text == args.expect:
                         expected = True
-            if mine_back and expected:
+            if mine_back >= 1 and expected and args.idle > 0 and idler is None:
+                say('idle', seconds=args.idle)
+                idler = asyncio.create_task(chat_after_idle())
+            if mine_back >= (2 if args.idle > 0 else 1) and expected and (args.idle == 0 or idle_over.is_set()):
                 say('done')
                 return 0
-    say('closed-early')
+    if idler is not None:
+        idler.cancel()
+    say('closed-early', code=ws.close_code, reason=ws.close_reason, pingsAnswered=pings)
     return 1
 
 
@@ -138,10 +159,12 @@ def main():
     parser.add_argument('--account', default='python')
     parser.add_argument('--message', default='hello from python')
     parser.add_argument('--expect', help="wait for another player's chat with this text")
+    parser.add_argument('--idle', type=float, default=0.0,
+                        help='after the chats, only listen (answering pings) this many seconds, then chat again')
     parser.add_argument('--timeout', type=float, default=20.0)
     args = parser.parse_args()
     try:
-        return asyncio.run(asyncio.wait_for(play(args), args.timeout))
+        return asyncio.run(asyncio.wait_for(play(args), args.timeout + args.idle))
     except asyncio.TimeoutError:
         say('timeout')
         return 1

@@ -60,3 +60,29 @@ it('a Python websockets client and a TCP client chat in one room', { skip: !avai
   server.child.kill('SIGTERM');
   assert.equal(await server.waitForExit(15_000), 0, server.output());
 });
+
+it('the Python client only listening past 4 idle timeouts stays connected by answering pings', { skip: !available && !REQUIRED, timeout: 40_000 }, async (t) => {
+  assert.ok(available, `GAMEWIRE_REQUIRE_PYTHON_WS=1 but ${PYTHON} cannot import websockets`);
+  const IDLE_MS = 1000;
+  const cleanup = cleanupAfter(t);
+  const server = runCli(cleanup, ['chat-server', '--port', '0', '--ws-port', '0', '--idle-timeout-ms', String(IDLE_MS)]);
+  const wsPort = /websocket listening on 127\.0\.0\.1:(\d+)/.exec(await server.waitForLine(/websocket listening on/, 15_000))?.[1] as string;
+  const python = new CliProcess(
+    spawn(PYTHON, [WS_CLIENT, '--port', wsPort, '--message', 'quiet python', '--idle', String((4 * IDLE_MS) / 1000)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  cleanup.add(async () => {
+    if (!python.exited) python.child.kill('SIGKILL');
+    await python.waitForExit();
+  });
+  assert.equal(await python.waitForExit(30_000), 0, python.output());
+  const events = python.stdoutLines.map((line) => JSON.parse(line) as { event: string; msg?: string; pingsAnswered?: number });
+  assert.deepEqual(events.map((e) => e.event).filter((e) => e !== 'chat'), ['logged-in', 'entered', 'idle', 'idle-over', 'done']);
+  const idleOver = events.find((e) => e.event === 'idle-over');
+  assert.ok((idleOver?.pingsAnswered ?? 0) >= 4, python.output());
+  assert.equal(events.filter((e) => e.event === 'chat' && e.msg === 'quiet python').length, 2, python.output());
+
+  server.child.kill('SIGTERM');
+  assert.equal(await server.waitForExit(15_000), 0, server.output());
+});
