@@ -115,6 +115,26 @@ describe('gamewire broadcast-server and chat-server', () => {
     assert.equal(await server.waitForExit(10_000), 0, server.output());
   });
 
+  for (const [scenario, server] of [['chat', 'chat-server'], ['echo', 'echo-server']] as const) {
+    it(`${scenario} bots quieter than the server's --idle-timeout-ms stay connected: they answer its pings`, { timeout: 40_000 }, async (t) => {
+      const IDLE_MS = 600;
+      const cleanup = cleanupAfter(t);
+      const { cli: serverCli, port } = await startServerCli(cleanup, server, ['--idle-timeout-ms', String(IDLE_MS)]);
+      // A request every 5 idle timeouts, for 10 of them: without the pings each bot would be cut.
+      const dummy = runCli(cleanup, [
+        'dummy-client', '--scenario', scenario, '--port', String(port), '--sessions', '3',
+        '--interval-ms', String(5 * IDLE_MS), '--duration-s', String((10 * IDLE_MS) / 1000),
+      ]);
+      assert.equal(await dummy.waitForExit(30_000), 0, dummy.output());
+      const out = dummy.stdoutLines.join('\n');
+      assert.match(out, /result\s+PASS/, out);
+      assert.match(out, /unanswered requests\s+0/, out);
+      assert.ok(Number(/round trips\s+(\d+)/.exec(out)?.[1]) >= 3, out);
+      serverCli.child.kill('SIGTERM');
+      assert.equal(await serverCli.waitForExit(10_000), 0, serverCli.output());
+    });
+  }
+
   it('dummy-client --scenario nope exits 2 and names the scenario', async (t) => {
     const cli = runCli(cleanupAfter(t), ['dummy-client', '--scenario', 'nope']);
     assert.equal(await cli.waitForExit(10_000), 2, cli.output());
