@@ -5,7 +5,7 @@
  * more freely than the root export.
  * @packageDocumentation
  */
-export { DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE, RecvBuffer } from './core/recv-buffer.js';
+export { MIN_RECV_BUFFER_SIZE, RecvBuffer } from './core/recv-buffer.js';
 export {
   HEARTBEAT_PING_ID,
   HEARTBEAT_PONG_ID,

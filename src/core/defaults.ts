@@ -1,7 +1,7 @@
 /**
  * Every default of gamewire's services, sessions, rooms and job queues in one place (ioredis's
- * `DEFAULT_REDIS_OPTIONS`). Each `DEFAULT_*` constant exported elsewhere is read from here, and the
- * options' TSDoc and `docs/errors.md` state the same values.
+ * `DEFAULT_REDIS_OPTIONS`). It is the one public way to read a default; the modules that apply one
+ * read it from here, and the options' TSDoc and `docs/errors.md` state the same values.
  */
 const values = {
   /** Host a service listens on or connects to. @default '127.0.0.1' */
@@ -40,6 +40,10 @@ const values = {
   connectTimeoutMs: 5_000,
   /** ClientService `connectConcurrency`. @default 256 */
   connectConcurrency: 256,
+  /** `ws.path`: the path of WebSocket upgrade requests. @default '/ws' */
+  wsPath: '/ws',
+  /** `ws.maxMessageBytes`: the largest WebSocket message, bytes (it may carry several packets). @default 262144 */
+  wsMaxMessageBytes: 256 * 1024,
   /** Room `maxMembers`. @default 1000 */
   roomMaxMembers: 1000,
   /** JobQueue `budgetMs`: longest a drain runs before yielding. @default 64 */
