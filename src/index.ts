@@ -2,8 +2,11 @@
  * gamewire: the network core of a game server for Node.js, shaped like the C++ IOCP ServerCore.
  * This file is the everyday public surface: services, sessions, options and their defaults
  * (`DEFAULTS`), causes and errors, rooms and job queues, and the runtime that `gen-packets` output
- * imports. The byte-level building blocks are in `gamewire/internals`, the sample servers' sessions
- * in `gamewire/samples`, the load tester in `gamewire/loadtest`.
+ * imports. It loads no heavy dependency: the ws package only when a service is given `ws`, and
+ * Redis never (workers and rooms over processes are `gamewire/cluster`). The byte-level building
+ * blocks are in `gamewire/internals`, the sample servers' sessions in `gamewire/samples`, the load
+ * tester in `gamewire/loadtest`, Prometheus metrics in `gamewire/metrics`, the browser client in
+ * `gamewire/client`.
  * @packageDocumentation
  */
 export { DisconnectCode, type DisconnectCause } from './core/disconnect-cause.js';
@@ -57,11 +60,4 @@ export { PacketSession, type PacketDispatcher, type PacketSessionOptions } from 
 export * from './packet/protocol-runtime.js';
 export { JobQueue, type Job, type JobQueueOptions, type JobTimer } from './jobs/job-queue.js';
 export { Room, type BroadcastOptions, type RoomOptions } from './room/room.js';
-export { IdSequence, useIdBlock } from './core/id-sequence.js';
-export { runWorkers, resolveWorkerCount } from './cluster/run-workers.js';
-export { ClusterRoom } from './cluster/cluster-room.js';
-export { RoomDirectory } from './cluster/room-directory.js';
-export type { RoomBus, RoomBusListener, RoomBusMessage } from './cluster/room-bus.js';
-export { RedisRoomBus, REDIS_PREFIX, type RedisBusStats, type RedisBusTuning } from './cluster/redis-room-bus.js';
-export { PRESENCE_TTL_MS, RedisPresence, type RoomPresence } from './cluster/redis-presence.js';
-export type { ClusterServer, ClusterTotals, RunWorkersOptions, WorkerContext, WorkerServer } from './cluster/worker-types.js';
+export { IdSequence } from './core/id-sequence.js';

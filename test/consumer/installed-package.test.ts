@@ -1,11 +1,13 @@
 /**
  * The package as a user gets it: `npm pack`, installed into a fresh project of its own, used only
- * through `gamewire`, `gamewire/loadtest` and the `gamewire` bin. One install for all subtests.
+ * through its entry points (`gamewire`, `gamewire/loadtest`, ...) and the `gamewire` bin. One
+ * install for all subtests.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadedPackagesScript, parseLoadedPackages } from '../helpers/loaded-packages.js';
 import { ConsumerProject } from './consumer-project.js';
 
 const INSTALL_TIMEOUT_MS = 180_000;
@@ -87,6 +89,17 @@ describe('the packed package installed into a fresh project', { timeout: INSTALL
     const result = await installed().run(process.execPath, ['--input-type=module', '-e', script], STEP_TIMEOUT_MS);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'function,function,function,function 1004');
+  });
+
+  it("import('gamewire') loads neither ioredis nor ws; 'gamewire/cluster' is what loads ioredis", async () => {
+    const body = "await import('gamewire'); loaded('root'); await import('gamewire/cluster');";
+    const result = await installed().run(process.execPath, ['--input-type=module', '-e', loadedPackagesScript(body)], STEP_TIMEOUT_MS);
+    assert.equal(result.code, 0, result.stderr);
+    const root = parseLoadedPackages(result.stdout, 'root');
+    assert.ok(root.includes('protobufjs'), `the listing sees the packages the root does load: ${root.join(', ')}`);
+    assert.equal(root.includes('ioredis'), false, root.join(', '));
+    assert.equal(root.includes('ws'), false, root.join(', '));
+    assert.ok(parseLoadedPackages(result.stdout).includes('ioredis'));
   });
 
   it('every entry of the exports map imports in Node (a new entry is covered without a change here)', async () => {
