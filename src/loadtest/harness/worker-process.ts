@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { loadBot } from './bot-loader.js';
+import { loadBot } from '../bots/bot-loader.js';
 import { BotRunner, type DrainResult } from './bot-runner.js';
 import { isParentMessage, type ParentMessage, type WorkerConfig, type WorkerMessage } from './ipc-messages.js';
 

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
-import { BotRunner } from '../../src/loadtest/bot-runner.js';
-import { echoBot } from '../../src/loadtest/echo-bot.js';
-import type { WorkerConfig } from '../../src/loadtest/ipc-messages.js';
-import { LatencyAccumulator } from '../../src/loadtest/latency-histogram.js';
-import { runLoadTest } from '../../src/loadtest/run-load-test.js';
-import { PacketRecorder } from '../helpers/packet-recorder.js';
-import { freePort, startServer } from '../helpers/services.js';
-import { cleanupAfter } from '../helpers/wait.js';
+import { BotRunner } from '../../../src/loadtest/harness/bot-runner.js';
+import { echoBot } from '../../../src/loadtest/bots/echo-bot.js';
+import type { WorkerConfig } from '../../../src/loadtest/harness/ipc-messages.js';
+import { LatencyAccumulator } from '../../../src/loadtest/harness/latency-histogram.js';
+import { runLoadTest } from '../../../src/loadtest/harness/run-load-test.js';
+import { PacketRecorder } from '../../helpers/packet-recorder.js';
+import { freePort, startServer } from '../../helpers/services.js';
+import { cleanupAfter } from '../../helpers/wait.js';
 
 /** A server that echoes two packets per session and closes the session on the third. */
 function dropOnThirdPacket(): PacketRecorder {

@@ -14,7 +14,7 @@
  * ```
  * A worker whose IPC channel closes (the parent died) stops at once and exits.
  */
-import type { BotOptions } from './bot.js';
+import type { BotOptions } from '../bots/bot.js';
 import type { EncodedLatency } from './latency-histogram.js';
 
 /** What one worker runs: its share of the sessions and the rest of the run's settings. */

@@ -1,5 +1,5 @@
 import { byteSize, countsByName, latency } from './format.js';
-import type { LoadTestReport } from './load-test-report.js';
+import type { LoadTestReport } from '../harness/load-test-report.js';
 
 /**
  * The end-of-run summary printed on stdout: settings, counts with their per-second averages, the

@@ -1,11 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { InvalidOptionError } from '../core/errors.js';
-import { checkInteger, checkNumber } from '../core/options.js';
-import { MAX_TIMER_MS } from '../core/timer-range.js';
-import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../packet/packet-header.js';
-import { DEFAULT_CONNECT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_MS } from '../net/client-service.js';
-import { DEFAULT_HOST } from '../net/service.js';
-import type { BotDefinition, BotOptions } from './bot.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { InvalidOptionError } from '../../core/errors.js';
+import { checkInteger, checkNumber } from '../../core/options.js';
+import { MAX_TIMER_MS } from '../../core/timer-range.js';
+import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../../packet/packet-header.js';
+import type { BotDefinition, BotOptions } from '../bots/bot.js';
 import type { WorkerConfig } from './ipc-messages.js';
 
 /** Default number of sessions of a load test. */
@@ -103,12 +102,12 @@ export function resolveLoadTestConfig(options: LoadTestOptions, bot: BotDefiniti
   return {
     bot: options.bot ?? 'echo',
     botName: bot.name,
-    host: options.host ?? DEFAULT_HOST,
+    host: options.host ?? DEFAULTS.host,
     port: whole('port', options.port, 1, 65535),
     transport: transportOf(options.transport),
     sessions,
     rampPerSecond: positive('rampPerSecond', options.rampPerSecond ?? 0),
-    connectConcurrency: whole('connectConcurrency', options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY, 1),
+    connectConcurrency: whole('connectConcurrency', options.connectConcurrency ?? DEFAULTS.connectConcurrency, 1),
     durationMs: whole('durationMs', options.durationMs ?? DEFAULT_LOADTEST_DURATION_MS, 0, MAX_TIMER_MS),
     workers: Math.min(sessions, whole('workers', options.workers ?? availableParallelism(), 1)),
     botOptions: {
@@ -120,7 +119,7 @@ export function resolveLoadTestConfig(options: LoadTestOptions, bot: BotDefiniti
     reconnect: options.reconnect ?? true,
     // Timers: within Node's range (a reconnect delay doubles up to 16 times its value).
     reconnectDelayMs: whole('reconnectDelayMs', options.reconnectDelayMs ?? DEFAULT_RECONNECT_DELAY_MS, 1, Math.floor(MAX_TIMER_MS / 16)),
-    connectTimeoutMs: whole('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1, MAX_TIMER_MS),
+    connectTimeoutMs: whole('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, 1, MAX_TIMER_MS),
     drainTimeoutMs: whole('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, 0, MAX_TIMER_MS),
   };
 }

@@ -1,7 +1,7 @@
-import type { DisconnectCause } from '../core/disconnect-cause.js';
+import type { DisconnectCause } from '../../core/disconnect-cause.js';
 import { performance } from 'node:perf_hooks';
-import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../packet/packet-header.js';
-import { PacketSession } from '../packet/packet-session.js';
+import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../../packet/packet-header.js';
+import { PacketSession } from '../../packet/packet-session.js';
 import { defineBot, type BotContext } from './bot.js';
 
 /** Packet id of the echo bot's requests (the same as the dummy client's). */

@@ -1,6 +1,6 @@
 import { byteSize, compactCount, latency } from './format.js';
-import type { LoadTestProgress } from './run-load-test.js';
-import type { LoadTestPoint } from './run-aggregator.js';
+import type { LoadTestProgress } from '../harness/run-load-test.js';
+import type { LoadTestPoint } from '../harness/run-aggregator.js';
 
 /** Where the live view writes: a stream, a TTY or not. */
 export interface LiveViewOutput {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { WorkerSnapshot } from '../../src/loadtest/ipc-messages.js';
-import { encodeLatency, newLatencyHistogram, recordLatency, type EncodedLatency } from '../../src/loadtest/latency-histogram.js';
-import { errorCount, RunAggregator } from '../../src/loadtest/run-aggregator.js';
-import { planWorkers, resolveLoadTestConfig } from '../../src/loadtest/load-test-config.js';
-import { echoBot } from '../../src/loadtest/echo-bot.js';
+import type { WorkerSnapshot } from '../../../src/loadtest/harness/ipc-messages.js';
+import { encodeLatency, newLatencyHistogram, recordLatency, type EncodedLatency } from '../../../src/loadtest/harness/latency-histogram.js';
+import { errorCount, RunAggregator } from '../../../src/loadtest/harness/run-aggregator.js';
+import { planWorkers, resolveLoadTestConfig } from '../../../src/loadtest/harness/load-test-config.js';
+import { echoBot } from '../../../src/loadtest/bots/echo-bot.js';
 
 function histogramOf(values: readonly number[]): EncodedLatency {
   const histogram = newLatencyHistogram();

@@ -1,7 +1,7 @@
-import type { DisconnectCause } from '../core/disconnect-cause.js';
-import { PACKET_HEADER_SIZE } from '../packet/packet-header.js';
-import { PacketSession } from '../packet/packet-session.js';
-import { C_CHAT, C_ENTER_GAME, C_LOGIN, createClientHandlers } from '../samples/protocol/packets.js';
+import type { DisconnectCause } from '../../core/disconnect-cause.js';
+import { PACKET_HEADER_SIZE } from '../../packet/packet-header.js';
+import { PacketSession } from '../../packet/packet-session.js';
+import { C_CHAT, C_ENTER_GAME, C_LOGIN, createClientHandlers } from '../../samples/protocol/packets.js';
 import { defineBot, type BotContext } from './bot.js';
 
 /**

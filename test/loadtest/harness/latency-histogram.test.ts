@@ -9,8 +9,8 @@ import {
   summarizeLatency,
   type EncodedLatency,
   type LatencyHistogram,
-} from '../../src/loadtest/latency-histogram.js';
-import { mulberry32 } from '../helpers/packets.js';
+} from '../../../src/loadtest/harness/latency-histogram.js';
+import { mulberry32 } from '../../helpers/packets.js';
 
 const PERCENTILES = [0, 1, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 99.999, 100];
 

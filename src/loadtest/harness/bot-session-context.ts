@@ -1,4 +1,4 @@
-import type { BotContext, BotOptions } from './bot.js';
+import type { BotContext, BotOptions } from '../bots/bot.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 /** What the contexts of one worker share: the metrics, the stopping flag and the worker's in-flight total. */

@@ -1,4 +1,4 @@
-import type { Session } from '../net/session.js';
+import type { Session } from '../../net/session.js';
 
 /**
  * The options every bot of a run is given. The harness fills them from the command line

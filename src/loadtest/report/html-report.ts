@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { byteSize, countsByName, latency } from './format.js';
-import type { LoadTestReport } from './load-test-report.js';
+import type { LoadTestReport } from '../harness/load-test-report.js';
 import { REPORT_PAGE_SCRIPT } from './report-page-script.js';
 
 /** Id of the `<script type="application/json">` block holding the report data in the page. */

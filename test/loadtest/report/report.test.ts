@@ -3,16 +3,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { echoBot } from '../../src/loadtest/echo-bot.js';
-import { renderHtmlReport, REPORT_DATA_ELEMENT_ID, writeHtmlReport } from '../../src/loadtest/html-report.js';
-import { encodeLatency, newLatencyHistogram, recordLatency } from '../../src/loadtest/latency-histogram.js';
-import { LiveView, type LiveViewOutput } from '../../src/loadtest/live-view.js';
-import { resolveLoadTestConfig } from '../../src/loadtest/load-test-config.js';
-import { buildReport, writeJsonReport, type LoadTestReport } from '../../src/loadtest/load-test-report.js';
-import { RunAggregator, type LoadTestPoint } from '../../src/loadtest/run-aggregator.js';
-import type { LoadTestProgress } from '../../src/loadtest/run-load-test.js';
-import { summaryTable } from '../../src/loadtest/summary-table.js';
-import { cleanupAfter } from '../helpers/wait.js';
+import { echoBot } from '../../../src/loadtest/bots/echo-bot.js';
+import { renderHtmlReport, REPORT_DATA_ELEMENT_ID, writeHtmlReport } from '../../../src/loadtest/report/html-report.js';
+import { encodeLatency, newLatencyHistogram, recordLatency } from '../../../src/loadtest/harness/latency-histogram.js';
+import { LiveView, type LiveViewOutput } from '../../../src/loadtest/report/live-view.js';
+import { resolveLoadTestConfig } from '../../../src/loadtest/harness/load-test-config.js';
+import { buildReport, writeJsonReport, type LoadTestReport } from '../../../src/loadtest/harness/load-test-report.js';
+import { RunAggregator, type LoadTestPoint } from '../../../src/loadtest/harness/run-aggregator.js';
+import type { LoadTestProgress } from '../../../src/loadtest/harness/run-load-test.js';
+import { summaryTable } from '../../../src/loadtest/report/summary-table.js';
+import { cleanupAfter } from '../../helpers/wait.js';
 
 /** A report of a made-up 3-second run of 2 workers. */
 function sampleReport(message = 'Hello World'): LoadTestReport {

@@ -4,15 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defineBot } from '../../src/loadtest/bot.js';
-import { BotRunner } from '../../src/loadtest/bot-runner.js';
-import type { WorkerConfig } from '../../src/loadtest/ipc-messages.js';
-import type { Session } from '../../src/net/session.js';
-import { PacketSession } from '../../src/packet/packet-session.js';
-import { EchoSession } from '../../src/samples/echo-session.js';
-import { pollUntil } from '../helpers/limits.js';
-import { startServer } from '../helpers/services.js';
-import { cleanupAfter, Condition } from '../helpers/wait.js';
+import { defineBot } from '../../../src/loadtest/bots/bot.js';
+import { BotRunner } from '../../../src/loadtest/harness/bot-runner.js';
+import type { WorkerConfig } from '../../../src/loadtest/harness/ipc-messages.js';
+import type { Session } from '../../../src/net/session.js';
+import { PacketSession } from '../../../src/packet/packet-session.js';
+import { EchoSession } from '../../../src/samples/echo-session.js';
+import { pollUntil } from '../../helpers/limits.js';
+import { startServer } from '../../helpers/services.js';
+import { cleanupAfter, Condition } from '../../helpers/wait.js';
 
 function config(port: number): WorkerConfig {
   return {

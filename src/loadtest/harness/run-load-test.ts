@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CLOSE_GRACE_MS } from '../net/service.js';
-import { loadBot, resolveBotSpec } from './bot-loader.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { loadBot, resolveBotSpec } from '../bots/bot-loader.js';
 import { isWorkerMessage, type ParentMessage, type WorkerConfig, type WorkerMessage } from './ipc-messages.js';
 import { planWorkers, resolveLoadTestConfig, type LoadTestConfig, type LoadTestOptions } from './load-test-config.js';
 import { buildReport, type LoadTestReport } from './load-test-report.js';
@@ -12,7 +12,7 @@ const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.js', import.meta.url)
 /** How long the workers may take to start and load the bot, ms. */
 const READY_TIMEOUT_MS = 30_000;
 /** Beyond the drain timeout, how long the workers may take to close their sessions before being killed, ms. */
-const EXIT_MARGIN_MS = DEFAULT_CLOSE_GRACE_MS + 10_000;
+const EXIT_MARGIN_MS = DEFAULTS.closeGraceMs + 10_000;
 
 /** The run so far, as the live view sees it with each point. */
 export interface LoadTestProgress {
