@@ -8,6 +8,7 @@
  * tester in `gamewire/loadtest`, Prometheus metrics in `gamewire/metrics`, the browser client in
  * `gamewire/client`.
  * @packageDocumentation
+ * @module gamewire
  */
 export { DisconnectCode, type DisconnectCause } from './core/disconnect-cause.js';
 export {
@@ -39,9 +40,16 @@ export { silentLogger, type Logger } from './core/logger.js';
 export { DEFAULTS } from './core/defaults.js';
 export { Session, type SessionState } from './net/session.js';
 export type { SessionTraffic } from './net/session-traffic.js';
-export { REFUSAL_REASONS, type RefusalReason, type ServiceCountersView } from './net/service-counters.js';
+export {
+  REFUSAL_REASONS,
+  type RefusalReason,
+  type ServiceCountersView,
+  type TransportCountersView,
+} from './net/service-counters.js';
 export { DEBUG_SESSION_ENV } from './net/session-log.js';
-export type { ServiceType, SessionOwner } from './net/session-owner.js';
+export type { RateLimitAction, ServiceType, SessionOwner } from './net/session-owner.js';
+export type { TransportKind } from './net/transport.js';
+export type { PacketOptions } from './core/packet-options.js';
 export { Service, type ServiceOptions, type ServiceState, type SessionFactory } from './net/service.js';
 export { ServerService, type ServerServiceOptions } from './net/server-service.js';
 export type { WebSocketListenOptions } from './net/ws-listener.js';

@@ -4,6 +4,7 @@
  * documented and tested, but they are not the everyday API and may change between minor versions
  * more freely than the root export.
  * @packageDocumentation
+ * @module gamewire/internals
  */
 export { MIN_RECV_BUFFER_SIZE, RecvBuffer } from './core/recv-buffer.js';
 export {

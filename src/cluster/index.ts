@@ -4,6 +4,7 @@
  * over all of them, relayed through the primary (IPC) or, with `redis`, through Redis between
  * servers. A separate entry so that `import 'gamewire'` never loads the Redis client: this one does.
  * @packageDocumentation
+ * @module gamewire/cluster
  */
 export { runWorkers, resolveWorkerCount } from './run-workers.js';
 export type { ClusterServer, ClusterTotals, RunWorkersOptions, WorkerContext, WorkerServer } from './worker-types.js';

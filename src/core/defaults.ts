@@ -1,8 +1,3 @@
-/**
- * Every default of gamewire's services, sessions, rooms and job queues in one place (ioredis's
- * `DEFAULT_REDIS_OPTIONS`). It is the one public way to read a default; the modules that apply one
- * read it from here, and the options' TSDoc and `docs/errors.md` state the same values.
- */
 const values = {
   /** Host a service listens on or connects to. @default '127.0.0.1' */
   host: '127.0.0.1',
@@ -50,5 +45,10 @@ const values = {
   jobBudgetMs: 64,
 };
 
-/** The defaults, frozen; see each field. */
-export const DEFAULTS: { readonly [K in keyof typeof values]: (typeof values)[K] } = Object.freeze(values);
+/**
+ * Every default of gamewire's services, sessions, rooms and job queues in one place, frozen (as
+ * ioredis's `DEFAULT_REDIS_OPTIONS`): the one public way to read a default. The modules that apply
+ * one read it from here, and the options' TSDoc and `docs/errors.md` state the same values.
+ * @namespace
+ */
+export const DEFAULTS = Object.freeze(values);

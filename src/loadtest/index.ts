@@ -7,6 +7,7 @@
  * A bot module default-exports a {@link BotDefinition}; its sessions are gamewire Sessions (usually
  * `PacketSession` subclasses, imported from `gamewire`) that report to their {@link BotContext}.
  * @packageDocumentation
+ * @module gamewire/loadtest
  */
 export { defineBot, type BotContext, type BotDefinition, type BotOptions } from './bots/bot.js';
 export { BotLoadError, BUILT_IN_BOTS } from './bots/bot-loader.js';
@@ -33,4 +34,4 @@ export {
 } from './harness/load-test-report.js';
 export { writeHtmlReport } from './report/html-report.js';
 export { summaryTable } from './report/summary-table.js';
-export type { LatencySummary } from './harness/latency-histogram.js';
+export type { LatencySummary, PercentilePoint } from './harness/latency-histogram.js';
