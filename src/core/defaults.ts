@@ -48,7 +48,7 @@ const values = {
 /**
  * Every default of gamewire's services, sessions, rooms and job queues in one place, frozen (as
  * ioredis's `DEFAULT_REDIS_OPTIONS`): the one public way to read a default. The modules that apply
- * one read it from here, and the options' TSDoc and `docs/errors.md` state the same values.
+ * one read it from here, and the options' TSDoc and `docs/limits.md` state the same values.
  * @namespace
  */
 export const DEFAULTS = Object.freeze(values);
