@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// bench/fanout-flow.mjs - the three fan-out scenarios of issue 10, against the real CLI servers:
+// bench/fanout-flow.mjs - three fan-out scenarios (a flood, senders sharing, stuck peers) against the real CLI servers:
 //
 //   chat    chat-server, 19 players that read continuously and 1 that floods C_MOVE as fast as its
 //           socket takes it: readers cut off, what they got, how fast the flood went through;

@@ -5,7 +5,7 @@
 //  - messages:    makeSendBuffer (encode into a SendBuffer) and decode per sample message
 // Each case: warm-up, then `rounds` timed rounds; prints the median. Pin it: taskset -c 1 node bench/micro.mjs
 import { parseArgs } from 'node:util';
-import { PacketScanner, SendBufferManager, writePacketHeader } from '../dist/src/index.js';
+import { PacketScanner, SendBufferManager, writePacketHeader } from '../dist/src/internals.js';
 import * as P from '../dist/src/samples/protocol/packets.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, only: { type: 'string' } } });

@@ -1,6 +1,7 @@
 // A game server on every core, with one lobby over all of them (and over every server sharing a
 // Redis with REDIS_URL=redis://host:6379). The same file runs as the primary and as each worker.
-import { PacketSession, runWorkers, ServerService, type ClusterRoom } from 'gamewire';
+import { PacketSession, ServerService } from 'gamewire';
+import { runWorkers, type ClusterRoom } from 'gamewire/cluster';
 
 class Player extends PacketSession {
   constructor(private readonly lobby: ClusterRoom<Player>) {

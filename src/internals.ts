@@ -4,8 +4,9 @@
  * documented and tested, but they are not the everyday API and may change between minor versions
  * more freely than the root export.
  * @packageDocumentation
+ * @module gamewire/internals
  */
-export { DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE, RecvBuffer } from './core/recv-buffer.js';
+export { MIN_RECV_BUFFER_SIZE, RecvBuffer } from './core/recv-buffer.js';
 export {
   HEARTBEAT_PING_ID,
   HEARTBEAT_PONG_ID,

@@ -3,17 +3,17 @@ import { parseArgs } from 'node:util';
 import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../packet/packet-header.js';
 import { DEFAULT_CONNECT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_MS } from '../net/client-service.js';
 import { DEFAULT_HOST } from '../net/service.js';
-import { writeHtmlReport } from '../loadtest/html-report.js';
-import { LiveView } from '../loadtest/live-view.js';
+import { writeHtmlReport } from '../loadtest/report/html-report.js';
+import { LiveView } from '../loadtest/report/live-view.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_LOADTEST_DURATION_MS,
   DEFAULT_LOADTEST_SESSIONS,
   DEFAULT_RECONNECT_DELAY_MS,
-} from '../loadtest/load-test-config.js';
-import { writeJsonReport } from '../loadtest/load-test-report.js';
-import { runLoadTest } from '../loadtest/run-load-test.js';
-import { summaryTable } from '../loadtest/summary-table.js';
+} from '../loadtest/harness/load-test-config.js';
+import { writeJsonReport } from '../loadtest/harness/load-test-report.js';
+import { runLoadTest } from '../loadtest/harness/run-load-test.js';
+import { summaryTable } from '../loadtest/report/summary-table.js';
 import { intFlag, UsageError, type Command } from './command.js';
 
 const usage = `gamewire loadtest [options]

@@ -4,6 +4,7 @@
  * imports is re-exported, so generated packets work through this entry alone
  * (`gamewire gen-packets proto --out src --runtime gamewire/client`).
  * @packageDocumentation
+ * @module gamewire/client
  */
 export {
   DEFAULT_CLIENT_KEEPALIVE_INTERVAL_MS,

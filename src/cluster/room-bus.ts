@@ -20,7 +20,7 @@ export type RoomBusListener = (message: RoomBusMessage) => void;
 
 /**
  * The link between the processes that have members in the same rooms: the cluster primary over IPC
- * ({@link IpcRoomBus}), or Redis pub/sub ({@link RedisRoomBus}).
+ * (`IpcRoomBus`), or Redis pub/sub ({@link RedisRoomBus}).
  */
 export interface RoomBus {
   /** This process's id on the bus (unique across workers and servers). */

@@ -1,8 +1,3 @@
-/**
- * Every default of gamewire's services, sessions, rooms and job queues in one place (ioredis's
- * `DEFAULT_REDIS_OPTIONS`). Each `DEFAULT_*` constant exported elsewhere is read from here, and the
- * options' TSDoc and `docs/errors.md` state the same values.
- */
 const values = {
   /** Host a service listens on or connects to. @default '127.0.0.1' */
   host: '127.0.0.1',
@@ -45,11 +40,20 @@ const values = {
    * server (well inside the CLI servers' 60 s idle timeout). @default 15000
    */
   clientKeepaliveIntervalMs: 15_000,
+  /** `ws.path`: the path of WebSocket upgrade requests. @default '/ws' */
+  wsPath: '/ws',
+  /** `ws.maxMessageBytes`: the largest WebSocket message, bytes (it may carry several packets). @default 262144 */
+  wsMaxMessageBytes: 256 * 1024,
   /** Room `maxMembers`. @default 1000 */
   roomMaxMembers: 1000,
   /** JobQueue `budgetMs`: longest a drain runs before yielding. @default 64 */
   jobBudgetMs: 64,
 };
 
-/** The defaults, frozen; see each field. */
-export const DEFAULTS: { readonly [K in keyof typeof values]: (typeof values)[K] } = Object.freeze(values);
+/**
+ * Every default of gamewire's services, sessions, rooms and job queues in one place, frozen (as
+ * ioredis's `DEFAULT_REDIS_OPTIONS`): the one public way to read a default. The modules that apply
+ * one read it from here, and the options' TSDoc and `docs/limits.md` state the same values.
+ * @namespace
+ */
+export const DEFAULTS = Object.freeze(values);

@@ -8,8 +8,7 @@ let currentBlock = 0;
  * Increasing ids that stay unique across the processes of a server and across servers: the id space
  * of `maxBits` bits is cut into blocks of `2^blockBits` ids, and each process uses the block it was
  * given ({@link useIdBlock}: the cluster primary gives every worker it starts a fresh block, or
- * Redis `INCR` does with `--redis`). A lone process uses block 0, so its ids are 1, 2, 3, ... as
- * before.
+ * Redis `INCR` does with `--redis`). A lone process uses block 0, so its ids are 1, 2, 3, ...
  *
  * ```ts
  * const playerIds = new IdSequence({ blockBits: 20, maxBits: 32 }); // fits a uint32 field

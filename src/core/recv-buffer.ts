@@ -21,7 +21,7 @@ export class RecvBuffer {
   #writePos = 0;
 
   /**
-   * @param capacity - bytes; default {@link DEFAULT_RECV_BUFFER_SIZE}.
+   * @param capacity - bytes; default `DEFAULTS.recvBufferSize` (65536).
    * @throws InvalidOptionError if `capacity` is not an integer of at least {@link MIN_RECV_BUFFER_SIZE}.
    */
   constructor(capacity: number = DEFAULT_RECV_BUFFER_SIZE) {

@@ -1,3 +1,4 @@
+import { DEFAULTS } from './defaults.js';
 import { DisconnectCode } from './disconnect-cause.js';
 
 /**
@@ -30,7 +31,7 @@ export const MAX_CLOSE_REASON_BYTES = 123;
  * Default largest WebSocket message, bytes: a message may carry several whole packets. A server closes
  * a longer one with 1009 (`ws.maxMessageBytes`), and the browser client never batches more into one.
  */
-export const DEFAULT_WS_MAX_MESSAGE_BYTES = 256 * 1024;
+export const DEFAULT_WS_MAX_MESSAGE_BYTES = DEFAULTS.wsMaxMessageBytes;
 
 /**
  * `text` cut, by its UTF-8 bytes, to the 123 a close frame can carry (with `...` when cut): a longer

@@ -2,6 +2,7 @@
  * gamewire/metrics: Prometheus metrics for gamewire servers (prom-client). Services and sessions keep
  * plain-number counters; the series read them when scraped. See `docs/metrics.md`.
  * @packageDocumentation
+ * @module gamewire/metrics
  */
 export {
   GamewireMetrics,

@@ -6,7 +6,7 @@ import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
 import { TcpConnector } from './tcp-connector.js';
 import type { Transport } from './transport.js';
-import { WebSocketConnector, type WebSocketConnectOptions } from './ws-connector.js';
+import type { WebSocketConnectOptions } from './ws-connector.js';
 
 /** Default `connectTimeoutMs` of a ClientService. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = DEFAULTS.connectTimeoutMs;
@@ -41,6 +41,46 @@ interface Connector {
 }
 
 /**
+ * A connector made on the first attempt: the WebSocket connector, and with it the ws package, is
+ * loaded only by a ClientService given `ws`, so `import 'gamewire'` stays light for TCP clients.
+ * Attempts waiting for it count as pending, and `abortAll` ends them too.
+ */
+class LazyConnector implements Connector {
+  readonly #make: () => Promise<Connector>;
+  #making: Promise<Connector> | undefined;
+  #made: Connector | undefined;
+  #waiting = 0;
+  #aborts = 0;
+
+  constructor(make: () => Promise<Connector>) {
+    this.#make = make;
+  }
+
+  get pendingCount(): number {
+    return this.#waiting + (this.#made?.pendingCount ?? 0);
+  }
+
+  async connect<T>(onConnected: (transport: Transport) => T | Error): Promise<T> {
+    if (this.#made === undefined) {
+      const aborts = this.#aborts;
+      this.#waiting++;
+      try {
+        this.#made = await (this.#making ??= this.#make());
+      } finally {
+        this.#waiting--;
+      }
+      if (aborts !== this.#aborts) throw new ServiceStateError('connection attempt aborted: service closing');
+    }
+    return this.#made.connect(onConnected);
+  }
+
+  abortAll(): void {
+    this.#aborts++;
+    this.#made?.abortAll();
+  }
+}
+
+/**
  * The C++ `ClientService`: opens sessions to `host:port` (dummy clients, bots, server-to-server
  * links). `start()` opens `maxSessionCount` of them; `connect()` opens one more while below the limit.
  */
@@ -62,7 +102,10 @@ export class ClientService<S extends Session = Session> extends Service<S> {
     this.#connector =
       options.ws === undefined
         ? new TcpConnector({ host: this.host, port: this.port, timeoutMs, tls: options.tls })
-        : new WebSocketConnector({ ...options.ws, host: this.host, port: this.port, timeoutMs });
+        : new LazyConnector(async () => {
+            const { WebSocketConnector } = await import('./ws-connector.js');
+            return new WebSocketConnector({ ...options.ws, host: this.host, port: this.port, timeoutMs });
+          });
   }
 
   /** Connection attempts in progress. */

@@ -1,5 +1,5 @@
 /**
- * The seed's gather-send (`_sendRegistered`), on one event loop: a session that is sent to registers
+ * The C++ ServerCore's gather-send (`_sendRegistered`), on one event loop: a session that is sent to registers
  * itself here once, and all registered sessions flush together in one `setImmediate` callback, after
  * every I/O callback of the current loop turn has run. Whatever game code sends to one session during
  * one turn therefore leaves in one write.

@@ -68,7 +68,7 @@ export class SendPressure {
     if (this.writable) this.update(queued);
     // Whose input fills this queue stops reading: another session's (held until this one drains), or
     // this session's own (an echo-style peer that does not read its replies). A member filled by others
-    // keeps reading: pausing it would starve it as a sender (issue 10, "senders starve each other").
+    // keeps reading: pausing it would starve it as a sender, and peers that all send would starve each other.
     if (fedByOther) this.flow.hold((source as PressuredConnection)[kFlowState]());
     else if (source === self && settings.pauseReadingWhenUnwritable) self[kPauseOwnInput]();
     return true;

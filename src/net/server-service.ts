@@ -10,7 +10,8 @@ import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
 import type { Listener, ListenerOwner } from './listener.js';
 import { TcpListener } from './tcp-listener.js';
-import { DEFAULT_WS_MAX_MESSAGE_BYTES, WebSocketListener, type WebSocketListenOptions } from './ws-listener.js';
+import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
+import type { WebSocketListener, WebSocketListenOptions } from './ws-listener.js';
 import type { Transport } from './transport.js';
 import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
@@ -84,8 +85,10 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   readonly #maxPerAddress: number;
   readonly #perAddress = new Map<string, number>();
   readonly #tls: TlsOptions | undefined;
-  /** Where connections come from: the TCP (or TLS) listener, and any added with {@link addListener}. */
+  /** Where connections come from: the TCP (or TLS) listener, then the WebSocket one (from `start()`). */
   readonly #listeners: Listener[] = [];
+  /** The `ws` option, checked, until `start()` makes its listener. */
+  readonly #wsOptions: { readonly options: WebSocketListenOptions; readonly maxMessageBytes: number } | undefined;
   #ws: WebSocketListener | undefined;
   readonly #owner: ListenerOwner;
   #refused = 0;
@@ -130,7 +133,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     if (ws !== undefined) {
       checkInteger('ws.port', ws.port, 0, 65535);
       const maxMessageBytes = checkInteger('ws.maxMessageBytes', ws.maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES, 64);
-      this.#ws = this.addListener((owner) => new WebSocketListener(ws, maxMessageBytes, owner, host)) as WebSocketListener;
+      this.#wsOptions = { options: ws, maxMessageBytes };
     }
   }
 
@@ -142,17 +145,6 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   /** The transport label of the TCP listener's sessions. */
   get #tcpTransport(): string {
     return this.#tls === undefined ? 'tcp' : 'tls';
-  }
-
-  /**
-   * Internal: adds a listener made with `make` (given the owner every listener hands its connections
-   * to), started and closed with the service: one ServerService can accept TCP and WebSocket at once.
-   * Call before `start()`.
-   */
-  addListener(make: (owner: ListenerOwner) => Listener): Listener {
-    const listener = make(this.#owner);
-    this.#listeners.push(listener);
-    return listener;
   }
 
   /** True when the service serves TLS. */
@@ -196,6 +188,11 @@ export class ServerService<S extends Session = Session> extends Service<S> {
    * @throws ServiceStateError when called twice.
    */
   async start(): Promise<void> {
+    // The WebSocket listener (and with it the ws package) is loaded only by a service given `ws`, so
+    // `import 'gamewire'` stays light for TCP servers. Loaded before the state check so that no await
+    // separates it from making the listener: a close() meanwhile makes this start() throw instead.
+    const ws = this.#wsOptions;
+    const webSocket = ws === undefined ? undefined : { ...ws, module: await import('./ws-listener.js') };
     this.beginStart();
     this.#fileLimit = openFileLimit();
     this.#fdCapacity = connectionCapacity(this.#fileLimit);
@@ -209,8 +206,13 @@ export class ServerService<S extends Session = Session> extends Service<S> {
           'connections past it are refused; raise ulimit -n to serve more',
       );
     }
-    const [tcp, ...others] = this.#listeners as [Listener, ...Listener[]];
     try {
+      if (webSocket !== undefined) {
+        const { module, options, maxMessageBytes } = webSocket;
+        this.#ws = new module.WebSocketListener(options, maxMessageBytes, this.#owner, this.host);
+        this.#listeners.push(this.#ws);
+      }
+      const [tcp, ...others] = this.#listeners as [Listener, ...Listener[]];
       this.currentPort = await tcp.listen();
       for (const listener of others) await listener.listen();
     } catch (error) {

@@ -140,13 +140,13 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   readonly maxSessionCount: number;
   /** Where this service and its sessions log. */
   protected readonly logger: Logger;
-  /** Per-session settings handed to every attached session. */
+  /** @internal Per-session settings handed to every attached session. */
   protected readonly sessionSettings: SessionSettings;
   /** Port as configured; ServerService replaces it with the bound port. */
   protected currentPort: number;
   /** Lifecycle state. */
   protected serviceState: ServiceState = 'idle';
-  /** Monitoring counters, plain numbers (see {@link counters}). */
+  /** @internal Monitoring counters, plain numbers (see {@link counters}). */
   protected readonly serviceCounters = new ServiceCounters();
 
   readonly #sessionFactory: SessionFactory<S>;
@@ -255,6 +255,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
    * Makes a session with the factory and attaches `transport` to it (any transport: TCP, TLS,
    * WebSocket). Returns the error (and destroys the transport, counting it in `factoryFailureCount`) when the factory throws or returns something that is
    * not a new, unattached Session of this installation; the live set is not touched then.
+   * @internal
    */
   protected adopt(transport: Transport): S | SessionFactoryError {
     let made: unknown;

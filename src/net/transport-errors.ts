@@ -2,7 +2,7 @@ import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/d
 import { errnoCode } from '../core/describe.js';
 import { SocketError } from '../core/errors.js';
 
-/** Socket errors that are an ordinary end of a connection, as in the seed's `HandleError`. */
+/** Socket errors that are an ordinary end of a connection, as in the C++ ServerCore's `HandleError`. */
 const ORDINARY_SOCKET_ERRORS: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /**

@@ -4,8 +4,10 @@ import type { DisconnectCause } from '../core/disconnect-cause.js';
  * How a connection's bytes arrive and leave, whatever carries them: TCP, TLS over TCP, or WebSocket.
  * A connection core (the Session underneath) drives exactly one transport and hears back through a
  * {@link TransportSink}. Transports know nothing of packets, sessions or limits; sessions know nothing of
- * sockets. Internal: not exported from the package root.
+ * sockets. Internal: only TransportKind is exported from the package root.
  */
+
+/** What carries a session: `tcp`, `tls` (TLS over TCP), `ws` or `wss` (WebSocket, over TLS for `wss`). */
 export type TransportKind = 'tcp' | 'tls' | 'ws' | 'wss';
 
 /**

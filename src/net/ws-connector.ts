@@ -1,5 +1,6 @@
 import { WebSocket } from 'ws';
 import { ConnectError, ConnectTimeoutError, ServiceStateError } from '../core/errors.js';
+import { DEFAULTS } from '../core/defaults.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
 import type { Transport } from './transport.js';
 import { WebSocketTransport } from './ws-transport.js';
@@ -45,7 +46,7 @@ export class WebSocketConnector {
   connect<T>(onConnected: (transport: Transport) => T | Error): Promise<T> {
     const { host, port, timeoutMs, path, tls, perMessageDeflate, maxMessageBytes } = this.#options;
     const secure = tls !== undefined;
-    const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}${path ?? '/ws'}`;
+    const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}${path ?? DEFAULTS.wsPath}`;
     const socket = new WebSocket(url, {
       maxPayload: maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES,
       perMessageDeflate: perMessageDeflate ?? false,

@@ -4,13 +4,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ListenError } from '../core/errors.js';
+import { DEFAULTS } from '../core/defaults.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
 import type { Listener, ListenerOwner } from './listener.js';
 import { WebSocketTransport } from './ws-transport.js';
 
 export { DEFAULT_WS_MAX_MESSAGE_BYTES };
 /** Default path WebSocket upgrades are accepted at. */
-export const DEFAULT_WS_PATH = '/ws';
+export const DEFAULT_WS_PATH = DEFAULTS.wsPath;
 /** Default time a connection may take to send its upgrade request, ms (an HTTP slowloris bound). */
 export const DEFAULT_WS_UPGRADE_TIMEOUT_MS = 10_000;
 

@@ -31,7 +31,7 @@ export class PacketEchoSession extends PacketSession {
   }
 }
 
-/** The seed's GameSession: echoes bytes exactly as they come, with no framing. */
+/** The C++ course's GameSession: echoes bytes exactly as they come, with no framing. */
 export class RawEchoSession extends Session {
   protected override onRecv(buffer: Buffer): number {
     this.send(Buffer.from(buffer));

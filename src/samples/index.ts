@@ -3,6 +3,7 @@
  * service, or extend: the echo GameServer (`echo-server`), the broadcast server (`broadcast-server`)
  * and the chat game (`chat-server`) with its generated protocol.
  * @packageDocumentation
+ * @module gamewire/samples
  */
 export { EchoSession, PacketEchoSession, RawEchoSession } from './echo-session.js';
 export { BroadcastSession } from './broadcast-session.js';

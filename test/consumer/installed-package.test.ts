@@ -1,11 +1,14 @@
 /**
  * The package as a user gets it: `npm pack`, installed into a fresh project of its own, used only
- * through `gamewire`, `gamewire/loadtest` and the `gamewire` bin. One install for all subtests.
+ * through its entry points (`gamewire`, `gamewire/loadtest`, ...) and the `gamewire` bin. One
+ * install for all subtests.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadedPackagesScript, parseLoadedPackages } from '../helpers/loaded-packages.js';
+import { REPO_ROOT } from '../helpers/protos.js';
 import { ConsumerProject } from './consumer-project.js';
 
 const INSTALL_TIMEOUT_MS = 180_000;
@@ -48,7 +51,7 @@ describe('the packed package installed into a fresh project', { timeout: INSTALL
     await project?.dispose();
   });
 
-  it('runs nothing at install time, and every link of its markdown files resolves inside it', () => {
+  it('runs nothing at install time; every link of its markdown files resolves inside it, benchmark results in the repository', () => {
     const p = installed();
     const packageJson = JSON.parse(readFileSync(join(p.installed, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
     for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) {
@@ -56,13 +59,23 @@ describe('the packed package installed into a fresh project', { timeout: INSTALL
     }
     const pages = readdirSync(p.installed, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.md'));
     assert.ok(pages.includes('README.md') && pages.includes(join('docs', 'protocol.md')), pages.join(', '));
+    // Benchmark reports are not shipped (bench/results/ is measurement data, not the product): a link
+    // to one must resolve in the repository the package was packed from.
     const missing: string[] = [];
+    let resultLinks = 0;
     for (const page of pages) {
       for (const target of relativeLinks(readFileSync(join(p.installed, page), 'utf8'))) {
-        if (!existsSync(join(p.installed, dirname(page), target))) missing.push(`${page} -> ${target}`);
+        const path = join(dirname(page), target);
+        if (path.startsWith(join('bench', 'results'))) {
+          resultLinks++;
+          if (existsSync(join(p.installed, path)) || !existsSync(join(REPO_ROOT, path))) missing.push(`${page} -> ${target} (a result)`);
+        } else if (!existsSync(join(p.installed, path))) {
+          missing.push(`${page} -> ${target}`);
+        }
       }
     }
-    assert.deepEqual(missing, [], 'links to files not in the package');
+    assert.deepEqual(missing, [], 'links to files not in the package, or results shipped or missing from the repository');
+    assert.ok(resultLinks > 0, 'the performance pages link their reports');
   });
 
   it("imports ServerService, PacketSession, Room from 'gamewire' and the harness from 'gamewire/loadtest'", async () => {
@@ -87,6 +100,17 @@ describe('the packed package installed into a fresh project', { timeout: INSTALL
     const result = await installed().run(process.execPath, ['--input-type=module', '-e', script], STEP_TIMEOUT_MS);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'function,function,function,function 1004');
+  });
+
+  it("import('gamewire') loads neither ioredis nor ws; 'gamewire/cluster' is what loads ioredis", async () => {
+    const body = "await import('gamewire'); loaded('root'); await import('gamewire/cluster');";
+    const result = await installed().run(process.execPath, ['--input-type=module', '-e', loadedPackagesScript(body)], STEP_TIMEOUT_MS);
+    assert.equal(result.code, 0, result.stderr);
+    const root = parseLoadedPackages(result.stdout, 'root');
+    assert.ok(root.includes('protobufjs'), `the listing sees the packages the root does load: ${root.join(', ')}`);
+    assert.equal(root.includes('ioredis'), false, root.join(', '));
+    assert.equal(root.includes('ws'), false, root.join(', '));
+    assert.ok(parseLoadedPackages(result.stdout).includes('ioredis'));
   });
 
   it('every entry of the exports map imports in Node (a new entry is covered without a change here)', async () => {

@@ -116,6 +116,26 @@ describe('ClientService failures', () => {
     assert.equal(client.service.connectingCount, 0);
   });
 
+  it('with ws, attempts waiting for the WebSocket connector to load count as connecting, and close() ends them before any connects', async (t) => {
+    const cleanup = cleanupAfter(t);
+    // Nothing listens there: an attempt that went ahead after close() would fail with ECONNREFUSED.
+    const client = makeClient(cleanup, () => new RecordingSession(), { port: await freePort(), ws: {}, maxSessionCount: 3 });
+    const started = client.service.start();
+    assert.equal(client.service.connectingCount, 3);
+    await withTimeout(client.service.close(), 'close() while the connector loads');
+    const error = await started.then(
+      () => assert.fail('start() resolved'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof ClientStartError, String(error));
+    assert.equal(error.failures.length, 3);
+    for (const failure of error.failures) {
+      assert.ok(failure instanceof ServiceStateError, String(failure));
+      assert.match(failure.message, /aborted: service closing/);
+    }
+    assert.equal(client.service.connectingCount, 0);
+  });
+
   it('rejects out-of-range options with InvalidOptionError', () => {
     for (const override of [{ connectTimeoutMs: 0 }, { connectConcurrency: 0 }, { maxSessionCount: 0 }, { port: -1 }]) {
       assert.throws(

@@ -4,17 +4,13 @@ import { describe, it } from 'node:test';
 import { InvalidOptionError } from '../../src/core/errors.js';
 import { ServerService } from '../../src/net/server-service.js';
 import { Session } from '../../src/net/session.js';
-import {
-  DEFAULT_MAX_SEND_QUEUE_PIECES,
-  DEFAULT_READ_BUDGET_BYTES,
-  DEFAULT_STALL_TIMEOUT_MS,
-} from '../../src/index.js';
+import { DEFAULTS } from '../../src/index.js';
 
 describe('flow-control options', () => {
   it('have the documented defaults', () => {
-    assert.equal(DEFAULT_STALL_TIMEOUT_MS, 2_000);
-    assert.equal(DEFAULT_READ_BUDGET_BYTES, 65_536);
-    assert.equal(DEFAULT_MAX_SEND_QUEUE_PIECES, 1024);
+    assert.equal(DEFAULTS.stallTimeoutMs, 2_000);
+    assert.equal(DEFAULTS.readBudgetBytes, 65_536);
+    assert.equal(DEFAULTS.maxSendQueuePieces, 1024);
   });
 
   it('reject values out of range, stallTimeoutMs past what a Node timer takes included', () => {

@@ -9,8 +9,8 @@ import { InvalidOptionError, SessionFactoryError } from '../../src/core/errors.j
 import type { Logger } from '../../src/core/logger.js';
 import { MAX_TIMER_MS } from '../../src/core/timer-range.js';
 import { JobQueue } from '../../src/jobs/job-queue.js';
-import { echoBot } from '../../src/loadtest/echo-bot.js';
-import { resolveLoadTestConfig } from '../../src/loadtest/load-test-config.js';
+import { echoBot } from '../../src/loadtest/bots/echo-bot.js';
+import { resolveLoadTestConfig } from '../../src/loadtest/harness/load-test-config.js';
 import { ClientService } from '../../src/net/client-service.js';
 import { ServerService } from '../../src/net/server-service.js';
 import { Session } from '../../src/net/session.js';

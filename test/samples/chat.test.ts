@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import type { DisconnectCause } from '../../src/core/disconnect-cause.js';
 import type { MessageInit, MessageType } from '../../src/packet/message-type.js';
 import { ChatRoom as SampleChatRoom } from '../../src/samples/chat/chat-room.js';
-import type { BotContext } from '../../src/loadtest/bot.js';
-import { ChatLoadBotSession } from '../../src/loadtest/chat-bot.js';
+import type { BotContext } from '../../src/loadtest/bots/bot.js';
+import { ChatLoadBotSession } from '../../src/loadtest/bots/chat-bot.js';
 import { CHAT_MAX_BYTES, CHAT_ROOM_ID, chatServerHandlers } from '../../src/samples/chat/chat-server-handlers.js';
 import { ChatSession } from '../../src/samples/chat/chat-session.js';
 import {

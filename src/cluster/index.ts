@@ -1,0 +1,16 @@
+/**
+ * gamewire/cluster: one server on every core, and rooms over processes and machines. `runWorkers`
+ * starts the game's setup in node:cluster workers (or in the one process); `ClusterRoom` is one room
+ * over all of them, relayed through the primary (IPC) or, with `redis`, through Redis between
+ * servers. A separate entry so that `import 'gamewire'` never loads the Redis client: this one does.
+ * @packageDocumentation
+ * @module gamewire/cluster
+ */
+export { runWorkers, resolveWorkerCount } from './run-workers.js';
+export type { ClusterServer, ClusterTotals, RunWorkersOptions, WorkerContext, WorkerServer } from './worker-types.js';
+export { ClusterRoom } from './cluster-room.js';
+export { RoomDirectory } from './room-directory.js';
+export type { RoomBus, RoomBusListener, RoomBusMessage } from './room-bus.js';
+export { RedisRoomBus, REDIS_PREFIX, type RedisBusStats, type RedisBusTuning } from './redis-room-bus.js';
+export { PRESENCE_TTL_MS, RedisPresence, type RoomPresence } from './redis-presence.js';
+export { useIdBlock } from '../core/id-sequence.js';
