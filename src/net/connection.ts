@@ -14,12 +14,15 @@ import { SendQueue } from './send-queue.js';
 import { kBaseLogger, kContextLogger, kDebug } from './connection-identity.js';
 import { kTraffic } from './session-traffic.js';
 import { kAddCloseListener, kAttach, kClose, kClosed, kDeliver, kDestroy, kOpened, kRemoveCloseListener, kSessionClosed } from './session-owner.js';
+import { kConnectionLost, kControlPacket, kResumed } from './session-owner.js';
 import { kWritableChanged, kWritten, type CloseListener, type SessionHost, type SessionSettings } from './session-owner.js';
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from './transport.js';
+import { kTransportResumed, kTransportSuspended } from './transport.js';
 import type { Transport, TransportKind, TransportSink } from './transport.js';
 import { kCutOff, kPendingBytes, kWritabilityChanged, SendPressure, type PressuredConnection } from './send-pressure.js';
 import { InputControl, kAdmitInput, kEndWith, kInputOpened, kInputRead, kPauseTransport } from './input-control.js';
 import { kPeerAlive, kReceive, kSetPaused, kSettings, kStopPausing, PAUSE_UNWRITABLE } from './input-control.js';
+import { kIdleTick } from './idle-watch.js';
 
 export { kContextLogger, kDebug, kEndWith, kSettings };
 /** Internal members the Session layer uses, symbol-keyed so that no name is taken from game code. */
@@ -58,9 +61,19 @@ export abstract class Connection extends InputControl implements TransportSink, 
     return this.#state;
   }
 
-  /** True while the session is open: `send` queues bytes and `onRecv` receives them. */
+  /**
+   * True while the session is open: `send` queues bytes and `onRecv` receives them. Also true while a
+   * resumable session is `suspended` (its connection dropped, its client may come back): `send` keeps
+   * queueing for the client, and nothing is received.
+   */
   get connected(): boolean {
-    return this.#state === 'open';
+    const state = this.#state;
+    return state === 'open' || state === 'suspended';
+  }
+
+  /** True once the peer asked for resume (docs/resume.md): this session survives a dropped connection. */
+  get resumable(): boolean {
+    return this.#transport?.resumable === true;
   }
 
   /** The peer's IP address (kept after the connection closes); empty before the session is attached. */
@@ -124,6 +137,8 @@ export abstract class Connection extends InputControl implements TransportSink, 
   abstract [kWritten](bytes: number): void;
   abstract [kWritableChanged](writable: boolean): void;
   abstract [kClosed](cause: DisconnectCause): void;
+  abstract [kConnectionLost](cause: DisconnectCause): void;
+  abstract [kResumed](): void;
 
   /** Internal: called once by the owning service with the connected transport. */
   [kAttach](transport: Transport, settings: SessionSettings): void {
@@ -138,7 +153,11 @@ export abstract class Connection extends InputControl implements TransportSink, 
 
   /** Internal: begins a graceful close with `cause` (ignored if already closing or closed). */
   [kClose](cause: DisconnectCause): void {
-    if (!this[kMoveTo]('open', 'closing')) return;
+    if (!this[kMoveTo]('open', 'closing')) {
+      // Suspended (resume): there is no connection to flush to; it ends now with this cause.
+      if (this.#state === 'suspended') this[kDestroy](cause);
+      return;
+    }
     this.#cause = cause;
     this[kFlush]();
     this.#pressure?.release(); // sends now return false: nothing more will come to drain
@@ -167,13 +186,15 @@ export abstract class Connection extends InputControl implements TransportSink, 
   /** Ends this connection because of `error`, a limit crossed or a protocol error, with `code`. */
   [kEndWith](error: GamewireError): void {
     const code = error.disconnectCode ?? DisconnectCode.HandlerError;
+    // A silent peer of a resumable session is a dropped connection: it is suspended, not ended.
+    if (code === DisconnectCode.IdleTimeout && this.#transport?.lose?.(disconnectCause(code, error.message, error)) === true) return;
     this[kDebug]({ code, err: error }, 'session protocol error');
     this[kClose](disconnectCause(code, error.message, error));
   }
 
   /** Queues `length` bytes, `view` or the range of `buffer` at `offset` (see SendQueue.push); false once closing or cut off. */
   [kEnqueue](buffer: ArrayBuffer | undefined, offset: number, length: number, view: Uint8Array | undefined): boolean {
-    if (this.#state !== 'open') return false;
+    if (this.#state !== 'open' && this.#state !== 'suspended') return false;
     if (length === 0) return true;
     const queue = (this.#sendQueue ??= new SendQueue((this.#settings as SessionSettings).maxSendQueuePieces));
     queue.push(buffer, offset, length, view);
@@ -270,6 +291,34 @@ export abstract class Connection extends InputControl implements TransportSink, 
     this.#settings?.host[kSessionClosed](this, cause);
   }
 
+  /** Internal (TransportSink, resume): the connection dropped; the session waits for its client. */
+  [kTransportSuspended](cause: DisconnectCause): void {
+    if (!this[kMoveTo]('open', 'suspended')) return;
+    this.#recvBuffer?.reset(); // a packet cut by the drop is not counted: the peer sends it again
+    this[kStopPausing](); // drops what the ingress throttle held, for the same reason
+    const queue = this.#sendQueue;
+    if (queue !== undefined) queue.backlog = 0;
+    this.#pressure?.progress(queue?.bytes ?? 0);
+    this[kConnectionLost](cause);
+  }
+
+  /** Internal (TransportSink, resume): a new connection carries the session again. */
+  [kTransportResumed](): void {
+    if (!this[kMoveTo]('suspended', 'open')) return;
+    this[kPeerAlive]();
+    this[kResumed]();
+  }
+
+  /** Internal (PacketSession): a resume packet arrived; the (resumable) transport handles it. */
+  [kControlPacket](id: number, body: Buffer): void {
+    this.#transport?.control?.(id, body);
+  }
+
+  /** Internal (idle watch): a suspended session has no peer to watch; its grace period governs it. */
+  override [kIdleTick](): void {
+    if (this.#state !== 'suspended') super[kIdleTick]();
+  }
+
   /** Internal (send-pressure.ts): queued and transport backlog bytes now. */
   [kPendingBytes](): number {
     return (this.#sendQueue?.bytes ?? 0) + (this.#transport?.bufferedBytes ?? 0);
@@ -284,6 +333,8 @@ export abstract class Connection extends InputControl implements TransportSink, 
   /** Internal (send-pressure.ts): destroys a peer that does not read; the sessions it held read again. */
   [kCutOff](cause: DisconnectCause): void {
     this[kDebug]({ queued: this[kPendingBytes](), cause: cause.code }, cause.reason);
+    // Resumable: a peer that stopped reading may be a dead link; suspend, keeping what is queued.
+    if (this.#transport?.lose?.(cause) === true) return;
     const queue = this.#sendQueue;
     if (queue !== undefined) {
       queue.clear();

@@ -13,6 +13,9 @@ import { TcpListener } from './tcp-listener.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
 import type { WebSocketListener, WebSocketListenOptions } from './ws-listener.js';
 import type { Transport } from './transport.js';
+import { resolveServerResume, type ServerResumeOptions } from '../core/resume/resume-options.js';
+import { ResumeGates } from './resume/resume-gate.js';
+import type { ResumeCountersView } from './resume/resume-registry.js';
 import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
@@ -65,6 +68,15 @@ export interface ServerServiceOptions<S extends Session> extends ServiceOptions<
    * Default: none.
    */
   readonly ws?: WebSocketListenOptions;
+  /**
+   * Sessions that survive a dropped connection (docs/resume.md): a client that asks for it (HELLO,
+   * docs/protocol.md) gets a session that is `suspended` for `graceMs` when its connection drops, in its
+   * rooms, and resumes on a new connection (TCP or WebSocket) with every packet it missed, exactly once
+   * and in order. `{}` takes every default: `graceMs` 30000, `maxReplayBytes` 1048576, `helloTimeoutMs`
+   * 5000, `maxResumesPerSecond` 1000. With it, sessions are made at the client's first packet (see
+   * `helloTimeoutMs`). Default: off (no change on the wire, no cost per session).
+   */
+  readonly resume?: ServerResumeOptions;
 }
 
 /**
@@ -99,6 +111,8 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   #fdCapacity = Number.POSITIVE_INFINITY;
   readonly #fullWarning = new WarningThrottle();
   readonly #fdWarning = new WarningThrottle();
+  /** With `resume`: the connections waiting for their first packet, and the resumable sessions. */
+  readonly #resume: ResumeGates | undefined;
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ServerServiceOptions<S>) {
@@ -129,6 +143,16 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     const logger = this.logger;
     const onError = this.#handleListenerError;
     this.#listeners.push(new TcpListener(this.#owner, { host, port: this.port, backlog: this.#backlog, tls, logger, onError }));
+    const resume = resolveServerResume(options.resume);
+    this.#resume =
+      resume === undefined
+        ? undefined
+        : new ResumeGates(resume, {
+            sessionRefusal: (address) => this.#refusal(address, true),
+            refused: (address, why, transport) => this.#refuse(address, why, transport),
+            adoptGated: (transport) => this.#adoptNow(transport),
+            moved: (from, to) => this.#moved(from, to),
+          });
     const ws = options.ws;
     if (ws !== undefined) {
       checkInteger('ws.port', ws.port, 0, 65535);
@@ -175,6 +199,11 @@ export class ServerService<S extends Session = Session> extends Service<S> {
    */
   get refusedCount(): number {
     return this.#refused;
+  }
+
+  /** Resume counts (docs/resume.md); undefined without the `resume` option. */
+  get resumeCounters(): ResumeCountersView | undefined {
+    return this.#resume?.registry.view;
   }
 
   /** Connections accepted into sessions since start. */
@@ -224,6 +253,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   }
 
   protected stopOpening(): Promise<void> {
+    this.#resume?.closeAll();
     return Promise.all(this.#listeners.map((listener) => listener.close())).then(() => undefined);
   }
 
@@ -233,7 +263,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     if (this.sessionCount >= this.maxSessionCount) return 'at maxSessionCount';
     // Past the open-file limit the OS would drop connections unseen; refusing them is seen and counted.
     // A new TLS connection may instead push out a handshake (the gate decides), so those are not counted then.
-    const handshakes = countHandshakes ? this.#pendingHandshakes() : 0;
+    const handshakes = (countHandshakes ? this.#pendingHandshakes() : 0) + (this.#resume?.pendingCount ?? 0);
     if (this.sessionCount + handshakes >= this.#fdCapacity) return 'at the open-file limit';
     if (this.#maxPerAddress > 0) {
       let handshaking = 0;
@@ -256,21 +286,51 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     else this.#perAddress.set(address, count);
   }
 
-  /** Every listener's connections come here: refused, or made a session. */
+  /**
+   * Every listener's connections come here: refused, or made a session. With `resume`, a connection
+   * first waits for its first packet (a RESUME makes no new session): only closing and the open-file
+   * limit refuse it now, and connections waiting are bounded by `maxSessionCount`.
+   */
   #admit(transport: Transport): void {
     const address = transport.remoteAddress;
-    const why = this.#refusal(address, true);
+    const gates = this.#resume;
+    const why =
+      gates === undefined
+        ? this.#refusal(address, true)
+        : this.closing
+          ? 'service closing'
+          : gates.pendingCount >= this.maxSessionCount
+            ? 'at maxSessionCount'
+            : this.sessionCount + gates.pendingCount + this.#pendingHandshakes() >= this.#fdCapacity
+              ? 'at the open-file limit'
+              : undefined;
     if (why !== undefined) {
       transport.destroy();
       this.#refuse(address, why, transport.kind);
       return;
     }
+    if (gates !== undefined) gates.admit(transport);
+    else this.#adoptNow(transport);
+  }
+
+  /** A resumed session now comes from `to`: its count per address moves with it. */
+  #moved(from: string, to: string): void {
+    if (this.#maxPerAddress === 0 || from === to) return;
+    const count = (this.#perAddress.get(from) ?? 1) - 1;
+    if (count <= 0) this.#perAddress.delete(from);
+    else this.#perAddress.set(from, count);
+    this.#perAddress.set(to, this.sessionCountFrom(to) + 1);
+  }
+
+  /** Makes the session of an admitted connection; false when the session factory failed. */
+  #adoptNow(transport: Transport): boolean {
+    const address = transport.remoteAddress;
     this.#accepted++;
     this.serviceCounters.accepted(transport.kind);
     const session = this.adopt(transport);
-    if (!(session instanceof SessionFactoryError) && this.#maxPerAddress > 0) {
-      this.#perAddress.set(address, this.sessionCountFrom(address) + 1);
-    }
+    if (session instanceof SessionFactoryError) return false;
+    if (this.#maxPerAddress > 0) this.#perAddress.set(address, this.sessionCountFrom(address) + 1);
+    return true;
   }
 
   /** Counts a connection closed at once, and warns (rate-limited) when a limit turned it away. */

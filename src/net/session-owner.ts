@@ -101,4 +101,10 @@ export const kWritten: unique symbol = Symbol('gamewire.written');
 export const kWritableChanged: unique symbol = Symbol('gamewire.writableChanged');
 /** Internal: the connection closed with this cause (onDisconnected). */
 export const kClosed: unique symbol = Symbol('gamewire.closed');
+/** Internal: a resumable session's connection dropped; it is suspended (onConnectionLost). */
+export const kConnectionLost: unique symbol = Symbol('gamewire.connectionLost');
+/** Internal: a suspended session's client is back (onResumed). */
+export const kResumed: unique symbol = Symbol('gamewire.resumed');
+/** Internal (PacketSession): a resume packet (ids 65520..65533) arrived; the transport handles it. */
+export const kControlPacket: unique symbol = Symbol('gamewire.controlPacket');
 

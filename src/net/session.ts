@@ -5,6 +5,7 @@ import { logSafely, type Logger } from '../core/logger.js';
 import { Connection, kContextLogger, kEndWith, kEnqueue, kHost } from './connection.js';
 import { kTraffic, type SessionTraffic } from './session-traffic.js';
 import { kClose, kClosed, kDeliver, kOnOpen, kOpened, kSendRange, kWatchHook, kWritableChanged, kWritten, type SessionOwner } from './session-owner.js';
+import { kConnectionLost, kResumed } from './session-owner.js';
 export type { SessionState } from './connection-state.js';
 
 // Symbol-keyed private methods: a `#method` would cost every session a brand slot (connection.ts).
@@ -98,6 +99,22 @@ export class Session extends Connection {
     void writable;
   }
 
+  /**
+   * Hook (resume, docs/resume.md): the connection of a resumable session dropped; it is `suspended`
+   * for the grace period, still in its rooms, and what `send` queues is kept for its client. `cause`
+   * says how the connection was lost (`CONNECTION_RESET`, `IDLE_TIMEOUT`, ...). `onResumed` follows
+   * when the client is back; `onDisconnected` if it does not come back.
+   */
+  protected onConnectionLost(cause: DisconnectCause): void {
+    void cause;
+  }
+
+  /**
+   * Hook (resume): the client of a suspended session is back on a new connection (possibly over another
+   * transport) and has been sent everything it missed.
+   */
+  protected onResumed(): void {}
+
   /** Hook: the session ended, with the cause. Runs exactly once, last. */
   protected onDisconnected(cause: DisconnectCause): void {
     void cause;
@@ -157,6 +174,24 @@ export class Session extends Connection {
       this[kWatchHook]('onWritableChanged', this.onWritableChanged(writable));
     } catch (error) {
       this[kFailHook]('onWritableChanged', error);
+    }
+  }
+
+  /** Internal (connection core, resume): the connection dropped and the session is suspended. */
+  [kConnectionLost](cause: DisconnectCause): void {
+    try {
+      this[kWatchHook]('onConnectionLost', this.onConnectionLost(cause));
+    } catch (error) {
+      this[kFailHook]('onConnectionLost', error);
+    }
+  }
+
+  /** Internal (connection core, resume): the session's client is back. */
+  [kResumed](): void {
+    try {
+      this[kWatchHook]('onResumed', this.onResumed());
+    } catch (error) {
+      this[kFailHook]('onResumed', error);
     }
   }
 

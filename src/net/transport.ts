@@ -23,6 +23,10 @@ export const kTransportEnd: unique symbol = Symbol('gamewire.transportEnd');
 export const kTransportError: unique symbol = Symbol('gamewire.transportError');
 export const kTransportClosed: unique symbol = Symbol('gamewire.transportClosed');
 export const kTransportWritten: unique symbol = Symbol('gamewire.transportWritten');
+/** Resume (net/resume/): the transport lost its connection and keeps the session suspended. */
+export const kTransportSuspended: unique symbol = Symbol('gamewire.transportSuspended');
+/** Resume (net/resume/): a new connection carries the suspended session again. */
+export const kTransportResumed: unique symbol = Symbol('gamewire.transportResumed');
 
 export interface TransportSink {
   /**
@@ -71,4 +75,15 @@ export interface Transport {
   end(cause: DisconnectCause): void;
   /** Closes at once; queued bytes are dropped. `kTransportClosed` follows. */
   destroy(): void;
+
+  // Resume (net/resume/resume-transport.ts): only a resumable transport has these.
+  /** True when the session survives the loss of this transport's connection (the peer asked for resume). */
+  readonly resumable?: boolean;
+  /**
+   * The connection gave up on its peer (idle, stalled): a resumable transport drops the connection and
+   * suspends the session instead (true); false when the session must end.
+   */
+  lose?(cause: DisconnectCause): boolean;
+  /** A resume packet (ids 65520..65533) arrived in the session's stream; `body` is valid during the call. */
+  control?(id: number, body: Buffer): void;
 }

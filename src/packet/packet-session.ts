@@ -5,7 +5,8 @@ import { isInstance } from '../core/describe.js';
 import type { DisconnectCause } from '../core/disconnect-cause.js';
 import { DEFAULT_PACKET_SETTINGS, refuseMovedPacketOptions } from '../core/packet-options.js';
 import { kSettings } from '../net/connection.js';
-import { kClosed, kOnOpen, kSendRange, kWatchHook, type SessionSettings } from '../net/session-owner.js';
+import { kClosed, kControlPacket, kOnOpen, kSendRange, kWatchHook, type SessionSettings } from '../net/session-owner.js';
+import { FIRST_RESERVED_ID } from '../core/resume/resume-wire.js';
 import { Heartbeat, HEARTBEAT_BODY_SIZE, kSendPing, pongSentAt, writePingBody, type HeartbeatOwner } from './heartbeat.js';
 import { kKeepalive } from '../net/idle-watch.js';
 import { PacketAdmission } from './packet-admission.js';
@@ -129,7 +130,7 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
     this[kTraffic].packetsReceived++;
     const admitted = this.admitPacket();
     if (this.#batch !== NOT_BATCH) {
-      if (admitted && id < HEARTBEAT_PING_ID) {
+      if (admitted && id < FIRST_RESERVED_ID) {
         if (runCount === 0) runStart = offset;
         runEnd = offset + size;
         runCount++;
@@ -138,7 +139,7 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
       this[kFlushRun](buffer); // a heartbeat or a dropped packet ends the run
     }
     if (!admitted) return this.connected;
-    if (id >= HEARTBEAT_PING_ID) this[kOnHeartbeat](buffer, offset, size, id);
+    if (id >= FIRST_RESERVED_ID) this[kOnHeartbeat](buffer, offset, size, id);
     else {
       const result: unknown = this.onRecvPacket(id, buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size));
       // An async onRecvPacket: its rejection ends the session (checked only when something came back).
@@ -183,7 +184,7 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
     const end = buffer.length;
     let offset = 0;
     for (;;) {
-      const runEnd = scanner.scanRun(buffer, offset, HEARTBEAT_PING_ID);
+      const runEnd = scanner.scanRun(buffer, offset, FIRST_RESERVED_ID);
       if (runEnd > offset) {
         const count = scanner.runCount;
         this[kTraffic].packetsReceived += count;
@@ -280,9 +281,14 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
     this[kSendRange](arrayBuffer, offset, size);
   }
 
-  /** A heartbeat packet from the peer: a ping is answered with its body, a pong's round trip is kept. */
+  /**
+   * A packet of the transport's own (ids 65520..65535): a ping is answered with its body, a pong's round
+   * trip is kept; a resume packet goes to the (resumable) transport, and is ignored by any other.
+   */
   [kOnHeartbeat](buffer: Buffer, offset: number, size: number, id: number): void {
-    if (id === HEARTBEAT_PING_ID) {
+    if (id < HEARTBEAT_PING_ID) {
+      this[kControlPacket](id, buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size));
+    } else if (id === HEARTBEAT_PING_ID) {
       const at = sendBufferManager.open(size);
       const { bytes, arrayBuffer } = at;
       const to = at.offset;
