@@ -29,6 +29,7 @@ export {
   SendStalledError,
   SessionFactoryError,
   UnknownPacketError,
+  WebSocketProtocolError,
   type GamewireErrorCode,
 } from './core/errors.js';
 export { silentLogger, type Logger } from './core/logger.js';

@@ -235,14 +235,20 @@ export abstract class Connection extends InputControl implements TransportSink, 
     this[kWritten](bytes);
   }
 
-  /** Internal (TransportSink): the peer ended its side. */
-  [kTransportEnd](): void {
-    // allowHalfOpen is off, so Node ends our side after flushing what the socket holds.
+  /**
+   * Internal (TransportSink): the peer ended its side, `leaving` for good (a WebSocket close frame). The
+   * session is closing: it takes no more sends and holds no sender; what is queued is dropped. A peer
+   * that left while behind (unwritable) will not read what the socket holds: it is destroyed now.
+   */
+  [kTransportEnd](leaving?: boolean): void {
+    // TCP: allowHalfOpen is off, so Node ends our side after flushing what the socket holds.
     if (!this[kMoveTo]('open', 'closing')) return;
-    this.#cause = disconnectCause(DisconnectCode.PeerClosed, 'peer closed the connection');
+    this.#cause = disconnectCause(DisconnectCode.PeerClosed, leaving === true ? 'peer closed the WebSocket' : 'peer closed the connection');
     this.#sendQueue?.clear();
+    const behind = this.#pressure?.writable === false;
     this.#pressure?.release();
-    this[kStartLingerTimer]();
+    if (leaving === true && behind) this.#transport?.destroy();
+    else this[kStartLingerTimer]();
   }
 
   /** Internal (TransportSink): a transport error; transportClosed follows. */
@@ -250,6 +256,7 @@ export abstract class Connection extends InputControl implements TransportSink, 
     if (this.#cause !== undefined && this.#state !== 'open') return;
     const { cause, unexpected } = causeOfTransportError(error);
     if (unexpected) this[kContextLogger].warn({ err: error }, 'session socket error');
+    else if (cause.error !== undefined) this[kDebug]({ code: cause.code, err: error }, 'session protocol error');
     this.#cause = cause;
   }
 

@@ -28,8 +28,11 @@ export interface TransportSink {
    * WebSocket, one binary message is one chunk and holds whole packets only.
    */
   [kTransportData](chunk: Buffer): void;
-  /** The peer ended its side in an orderly way (TCP FIN, a WebSocket close frame). */
-  [kTransportEnd](): void;
+  /**
+   * The peer ended its side in an orderly way: TCP FIN, or (`leaving` true) a WebSocket close frame,
+   * after which nothing sent to it is read as data.
+   */
+  [kTransportEnd](leaving?: boolean): void;
   /** A transport error; `kTransportClosed` follows. Ordinary resets carry their errno `code`. */
   [kTransportError](error: Error): void;
   /** The transport is fully closed; nothing follows. Called exactly once. */

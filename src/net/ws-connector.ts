@@ -1,8 +1,9 @@
-import { WebSocket } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { ConnectError, ConnectTimeoutError, ServiceStateError } from '../core/errors.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
 import type { Transport } from './transport.js';
-import { WebSocketTransport } from './ws-transport.js';
+import { TransportWebSocket, WebSocketTransport } from './ws-transport.js';
 
 /** Where a ClientService opens WebSocket sessions. */
 export interface WebSocketConnectOptions {
@@ -12,7 +13,10 @@ export interface WebSocketConnectOptions {
   readonly tls?: { readonly rejectUnauthorized?: boolean; readonly ca?: string | Buffer };
   /** Compress messages (permessage-deflate). Default false. */
   readonly perMessageDeflate?: boolean;
-  /** Largest message accepted from the server, bytes. Default 262144. */
+  /**
+   * Largest message, bytes, both ways: a longer one from the server closes the session with 1009, and
+   * longer writes leave as several messages, split between packets. Default 262144.
+   */
   readonly maxMessageBytes?: number;
 }
 
@@ -30,7 +34,7 @@ export interface WebSocketConnectorOptions extends WebSocketConnectOptions {
  */
 export class WebSocketConnector {
   readonly #options: WebSocketConnectorOptions;
-  readonly #connecting = new Set<WebSocket>();
+  readonly #connecting = new Set<TransportWebSocket>();
 
   constructor(options: WebSocketConnectorOptions) {
     this.#options = options;
@@ -46,14 +50,20 @@ export class WebSocketConnector {
     const { host, port, timeoutMs, path, tls, perMessageDeflate, maxMessageBytes } = this.#options;
     const secure = tls !== undefined;
     const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}${path ?? '/ws'}`;
-    const socket = new WebSocket(url, {
-      maxPayload: maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES,
+    const maxPayload = maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES;
+    const socket = new TransportWebSocket(url, {
+      maxPayload,
       perMessageDeflate: perMessageDeflate ?? false,
       handshakeTimeout: timeoutMs,
       skipUTF8Validation: true,
       ...(tls ?? {}),
     });
     this.#connecting.add(socket);
+    // The TCP (or TLS) socket under the WebSocket, so that the transport sees the server's FIN.
+    let raw: Socket | undefined;
+    socket.once('upgrade', (response: IncomingMessage) => {
+      raw = response.socket;
+    });
     return new Promise<T>((resolve, reject) => {
       const settle = (): void => {
         this.#connecting.delete(socket);
@@ -62,7 +72,7 @@ export class WebSocketConnector {
       };
       const onOpen = (): void => {
         settle();
-        const result = onConnected(new WebSocketTransport(socket, secure, host, port));
+        const result = onConnected(new WebSocketTransport(socket, secure, host, port, maxPayload, raw));
         if (result instanceof Error) reject(result);
         else resolve(result);
       };

@@ -6,7 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ListenError } from '../core/errors.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
 import type { Listener, ListenerOwner } from './listener.js';
-import { WebSocketTransport } from './ws-transport.js';
+import { TransportWebSocket, WebSocketTransport } from './ws-transport.js';
 
 export { DEFAULT_WS_MAX_MESSAGE_BYTES };
 /** Default path WebSocket upgrades are accepted at. */
@@ -24,7 +24,12 @@ export interface WebSocketListenOptions {
   readonly path?: string;
   /** Serve `wss://`: the key and certificate and any other `https.createServer` option. */
   readonly tls?: TlsOptions;
-  /** Largest message accepted, bytes: it may hold several whole packets. Past it: close 1009. Default 262144. */
+  /**
+   * Largest WebSocket message, bytes, both ways: a message carries one or more whole packets. A peer's
+   * longer message closes its session with 1009 (`PACKET_TOO_LARGE`); what is sent to a session in
+   * one turn leaves as several messages, split between packets, when it is longer. Default 262144
+   * (256 KiB, what gamewire's clients and many others accept).
+   */
   readonly maxMessageBytes?: number;
   /** Compress messages (permessage-deflate). Costs latency and CPU per message. Default false. */
   readonly perMessageDeflate?: boolean;
@@ -62,6 +67,7 @@ export class WebSocketListener implements Listener {
       perMessageDeflate: options.perMessageDeflate ?? false,
       clientTracking: false,
       skipUTF8Validation: true, // text messages are refused anyway
+      WebSocket: TransportWebSocket,
     });
     const onRequest = options.onRequest ?? notFound;
     this.#server = options.tls === undefined ? createHttpServer(onRequest) : createHttpsServer(options.tls, onRequest);
@@ -141,7 +147,7 @@ export class WebSocketListener implements Listener {
     }
     const port = socket.remotePort ?? 0;
     this.#wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-      this.#owner.admit(new WebSocketTransport(ws, this.secure, address, port));
+      this.#owner.admit(new WebSocketTransport(ws, this.secure, address, port, this.#maxPayload, socket));
     });
   };
 }
