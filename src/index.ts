@@ -37,7 +37,8 @@ export { DEFAULT_RECV_BUFFER_SIZE } from './core/recv-buffer.js';
 export { DEFAULTS } from './core/defaults.js';
 export { Session, type SessionState } from './net/session.js';
 export type { SessionTraffic } from './net/session-traffic.js';
-export { REFUSAL_REASONS, type RefusalReason, type ServiceCountersView } from './net/service-counters.js';
+export type { ServiceCountersView } from './net/service-counters.js';
+export { REFUSAL_REASONS, type RefusalReason } from './net/refusal.js';
 export { DEBUG_SESSION_ENV } from './net/session-log.js';
 export type { ServiceType, SessionOwner } from './net/session-owner.js';
 export {
@@ -61,7 +62,7 @@ export {
   ServerService,
   type ServerServiceOptions,
 } from './net/server-service.js';
-export { DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULT_WS_PATH, type WebSocketListenOptions } from './net/ws-listener.js';
+export { DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULT_WS_PATH, DEFAULT_WS_UPGRADE_TIMEOUT_MS, type WebSocketListenOptions } from './net/ws-listener.js';
 export type { WebSocketConnectOptions } from './net/ws-connector.js';
 export { MAX_TIMER_MS } from './core/timer-range.js';
 export {

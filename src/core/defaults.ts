@@ -36,6 +36,11 @@ const values = {
   maxPendingHandshakesPerAddress: 16,
   /** TLS `handshakeTimeout`, ms (Node's own is 120 s). @default 10000 */
   tlsHandshakeTimeoutMs: 10_000,
+  /**
+   * `ws.upgradeTimeoutMs`: how long a connection to the WebSocket port may take, from its first byte,
+   * to finish its upgrade (and, for `wss://`, its TLS handshake). @default 5000
+   */
+  wsUpgradeTimeoutMs: 5_000,
   /** ClientService `connectTimeoutMs`. @default 5000 */
   connectTimeoutMs: 5_000,
   /** ClientService `connectConcurrency`. @default 256 */

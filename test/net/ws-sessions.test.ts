@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { GameClient, type ClientDisconnectCause, type WebSocketConstructor } from '../../src/client/index.js';
+import { ServerService } from '../../src/net/server-service.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../../src/net/ws-listener.js';
 import { Room } from '../../src/room/room.js';
 import { pollUntil } from '../helpers/limits.js';
@@ -208,5 +209,44 @@ describe('WebSocket details', () => {
     assert.equal(disconnects.get('SOCKET_ERROR') ?? 0, 0);
     assert.deepEqual(warnings, []);
     assert.equal(protocolDebug, TEXT + INVALID);
+  });
+
+  it('allowedOrigins: another origin is answered 403, counted ws_origin and warned; the page itself, a listed origin and a client without Origin get in', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const logger = new MemoryLogger();
+    const { service } = await startServer(cleanup, () => new PacketRecorder(echo), {
+      ws: { port: 0, allowedOrigins: ['https://Game.Example.com/'] },
+      logger,
+    });
+    const url = `ws://127.0.0.1:${service.wsPort}/ws`;
+    const status = async (origin?: string): Promise<number> => {
+      const socket = new WebSocket(url, origin === undefined ? {} : { origin });
+      socket.on('error', () => undefined);
+      cleanup.add(() => socket.terminate());
+      const settled = await Promise.race([
+        waitForEvent(socket, 'open').then(() => 101),
+        waitForEvent<[unknown, { statusCode: number }]>(socket, 'unexpected-response').then(([, response]) => response.statusCode),
+      ]);
+      socket.terminate();
+      return settled;
+    };
+    assert.equal(await status('https://evil.example'), 403);
+    assert.equal(await status('null'), 403);
+    assert.equal(await status('https://game.example.com'), 101);
+    assert.equal(await status(`http://127.0.0.1:${service.wsPort}`), 101, 'the page served by this port');
+    assert.equal(await status(), 101, 'no Origin: not a browser');
+    assert.equal(service.counters.refused.ws_origin, 2);
+    assert.equal(service.refusedCount, 2);
+    const warning = logger.at('warn').find((line) => line.message.includes('origin not allowed'));
+    assert.match(warning?.message ?? '', /ws\.allowedOrigins.*--ws-allowed-origins/);
+
+    const open = await startServer(cleanup, () => new PacketRecorder(echo), { ws: { port: 0, allowedOrigins: ['*'] } });
+    const any = new WebSocket(`ws://127.0.0.1:${open.service.wsPort}/ws`, { origin: 'https://evil.example' });
+    cleanup.add(() => any.terminate());
+    await waitForEvent(any, 'open');
+    assert.throws(
+      () => new ServerService({ port: 0, sessionFactory: () => new PacketRecorder(), ws: { port: 0, allowedOrigins: ['game.example.com'] } }),
+      { code: 'GW_ERR_INVALID_OPTION', message: /ws\.allowedOrigins/ },
+    );
   });
 });
