@@ -45,6 +45,11 @@ const values = {
   connectTimeoutMs: 5_000,
   /** ClientService `connectConcurrency`. @default 256 */
   connectConcurrency: 256,
+  /**
+   * `runWorkers` `workerCloseTimeoutMs`: how long the primary waits for a worker to close (its
+   * `closeGraceMs`, then its rooms and Redis) before it kills the worker. @default 10000
+   */
+  workerCloseTimeoutMs: 10_000,
   /** Room `maxMembers`. @default 1000 */
   roomMaxMembers: 1000,
   /** JobQueue `budgetMs`: longest a drain runs before yielding. @default 64 */
