@@ -235,11 +235,7 @@ export abstract class Connection extends InputControl implements TransportSink, 
     this[kWritten](bytes);
   }
 
-  /**
-   * Internal (TransportSink): the peer ended its side, `leaving` for good (a WebSocket close frame). The
-   * session is closing: it takes no more sends and holds no sender; what is queued is dropped. A peer
-   * that left while behind (unwritable) will not read what the socket holds: it is destroyed now.
-   */
+  /** Internal (TransportSink): the peer ended its side; one `leaving` (a WebSocket close frame) while behind is destroyed now. */
   [kTransportEnd](leaving?: boolean): void {
     // TCP: allowHalfOpen is off, so Node ends our side after flushing what the socket holds.
     if (!this[kMoveTo]('open', 'closing')) return;

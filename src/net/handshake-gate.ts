@@ -221,6 +221,7 @@ function serverTlsSocket(raw: Socket, tls: PendingTls): TLSSocket {
     requestCert: options.requestCert ?? false,
     rejectUnauthorized: options.rejectUnauthorized ?? false,
     ...(options.ALPNProtocols === undefined ? {} : { ALPNProtocols: options.ALPNProtocols }),
+    ...(options.SNICallback === undefined ? {} : { SNICallback: options.SNICallback }),
   });
 }
 
