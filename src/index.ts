@@ -62,7 +62,7 @@ export {
   ServerService,
   type ServerServiceOptions,
 } from './net/server-service.js';
-export { DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULT_WS_PATH, DEFAULT_WS_UPGRADE_TIMEOUT_MS, type WebSocketListenOptions } from './net/ws-listener.js';
+export { DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULT_WS_PATH, type WebSocketListenOptions } from './net/ws-listener.js';
 export type { WebSocketConnectOptions } from './net/ws-connector.js';
 export { MAX_TIMER_MS } from './core/timer-range.js';
 export {
