@@ -56,7 +56,7 @@ export interface Transport {
   open(sink: TransportSink): void;
   /**
    * Writes `pieces[0..count)`, `bytes` in all, as ONE write: one TCP write (or writev), one WebSocket
-   * binary message. The pieces are not copied unless the transport must; they stay unchanged until
+   * binary message (several, split between packets, past the message limit). The pieces are not copied unless the transport must; they stay unchanged until
    * `kTransportWritten`, which runs once for this call. The list itself is read only during the call
    * (the caller reuses it).
    */
