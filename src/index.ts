@@ -40,12 +40,8 @@ export { silentLogger, type Logger } from './core/logger.js';
 export { DEFAULTS } from './core/defaults.js';
 export { Session, type SessionState } from './net/session.js';
 export type { SessionTraffic } from './net/session-traffic.js';
-export {
-  REFUSAL_REASONS,
-  type RefusalReason,
-  type ServiceCountersView,
-  type TransportCountersView,
-} from './net/service-counters.js';
+export type { ServiceCountersView, TransportCountersView } from './net/service-counters.js';
+export { REFUSAL_REASONS, type RefusalReason } from './net/refusal.js';
 export { DEBUG_SESSION_ENV } from './net/session-log.js';
 export type { RateLimitAction, ServiceType, SessionOwner } from './net/session-owner.js';
 export type { TransportKind } from './net/transport.js';

@@ -1,5 +1,4 @@
-import { REFUSAL_REASONS, type RefusalReason } from '../net/service-counters.js';
-import { ServerService } from '../net/server-service.js';
+import { REFUSAL_REASONS, type RefusalReason } from '../net/refusal.js';
 import type { Service } from '../net/service.js';
 import type { Session } from '../net/session.js';
 import { kTraffic } from '../net/session-traffic.js';
@@ -77,7 +76,6 @@ export function snapshotServices(services: Iterable<Service<Session>>): Map<stri
     // the service's, shared by all its transports, so it is shown once, there.
     const main = snapshotOf(transportOf(service));
     main.sessionLimit += service.maxSessionCount;
-    if (service instanceof ServerService) main.refused.tls_handshake += service.tlsFailureCount;
     for (const [transport, counters] of service.counters.byTransport) {
       const snap = snapshotOf(transport);
       snap.accepted += counters.accepted;

@@ -235,14 +235,16 @@ export abstract class Connection extends InputControl implements TransportSink, 
     this[kWritten](bytes);
   }
 
-  /** Internal (TransportSink): the peer ended its side. */
-  [kTransportEnd](): void {
-    // allowHalfOpen is off, so Node ends our side after flushing what the socket holds.
+  /** Internal (TransportSink): the peer ended its side; one `leaving` (a WebSocket close frame) while behind is destroyed now. */
+  [kTransportEnd](leaving?: boolean): void {
+    // TCP: allowHalfOpen is off, so Node ends our side after flushing what the socket holds.
     if (!this[kMoveTo]('open', 'closing')) return;
-    this.#cause = disconnectCause(DisconnectCode.PeerClosed, 'peer closed the connection');
+    this.#cause = disconnectCause(DisconnectCode.PeerClosed, leaving === true ? 'peer closed the WebSocket' : 'peer closed the connection');
     this.#sendQueue?.clear();
+    const behind = this.#pressure?.writable === false;
     this.#pressure?.release();
-    this[kStartLingerTimer]();
+    if (leaving === true && behind) this.#transport?.destroy();
+    else this[kStartLingerTimer]();
   }
 
   /** Internal (TransportSink): a transport error; transportClosed follows. */
@@ -250,6 +252,7 @@ export abstract class Connection extends InputControl implements TransportSink, 
     if (this.#cause !== undefined && this.#state !== 'open') return;
     const { cause, unexpected } = causeOfTransportError(error);
     if (unexpected) this[kContextLogger].warn({ err: error }, 'session socket error');
+    else if (cause.error !== undefined) this[kDebug]({ code: cause.code, err: error }, 'session protocol error');
     this.#cause = cause;
   }
 

@@ -1,32 +1,38 @@
-import type { Transport } from './transport.js';
+import type { HandshakeGate } from './handshake-gate.js';
+import type { Refusal } from './refusal.js';
+import type { Transport, TransportKind } from './transport.js';
+
+/**
+ * Where a new connection stands when its listener asks whether to refuse it: about to start its TLS
+ * handshake (`tlsHandshake`), just accepted on the WebSocket port (`wsUpgrade`: a full server answers
+ * its upgrade request 503 later, so `maxSessionCount` is not checked yet), or about to become a
+ * session (`session`).
+ */
+export type AdmissionStage = 'tlsHandshake' | 'wsUpgrade' | 'session';
 
 /**
  * What a listener asks of the service that owns it. A ServerService owns one or more listeners (TCP
- * or TLS now, WebSocket next), and every one hands its connections to the same `admit`.
+ * or TLS, WebSocket), and every one hands its connections to the same `admit`.
  */
 export interface ListenerOwner {
-  /** Why a new connection from `address` must be refused now (counting handshakes in progress or not), or undefined. */
-  refusal(address: string, countHandshakes: boolean): string | undefined;
-  /** Counts and warns about a connection refused for `why`; the listener has closed it. `transport`: its kind, default the service's TCP one. */
-  refused(address: string, why: string, transport?: string): void;
-  /** True while sessions plus `pendingHandshakes` leave room for one more connection. */
-  hasRoom(pendingHandshakes: number): boolean;
+  /** The connections that are not sessions yet (TLS handshakes, WebSocket upgrades), one budget for all listeners. */
+  readonly gate: HandshakeGate;
+  /** Why a new connection from `address` must be refused now, at `stage`, or undefined. */
+  refusal(address: string, stage: AdmissionStage): Refusal | undefined;
+  /** Counts and warns about a connection of `transport` turned away for `refusal`; the listener has closed it. */
+  refused(address: string, refusal: Refusal, transport: TransportKind): void;
   /** A connection is ready: refuse it or make it a session. */
   admit(transport: Transport): void;
+  /** An error of a listening socket (EMFILE on accept, for example): must not crash the process. */
+  listenerError(error: Error, transport: TransportKind): void;
 }
 
 /** One way a ServerService accepts connections. */
 export interface Listener {
   /** The bound port, once listening. */
   readonly port: number;
-  /** Connections still in a handshake (TLS, WebSocket upgrade): not sessions yet, but counted. */
-  readonly pendingHandshakeCount: number;
-  /** Handshakes that failed, timed out or were dropped to make room. */
-  readonly handshakeFailureCount: number;
-  /** Handshakes in progress from `address`. */
-  pendingFrom(address: string): number;
   /** Starts listening; resolves with the bound port. Rejects when it cannot listen. */
   listen(): Promise<number>;
-  /** Stops accepting and ends handshakes in progress; resolves once closed. */
+  /** Stops accepting; resolves once every connection it accepted has closed (the service closes them). */
   close(): Promise<void>;
 }

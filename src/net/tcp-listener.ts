@@ -1,32 +1,28 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket, type TlsOptions } from 'node:tls';
 import { logSafely, type Logger } from '../core/logger.js';
 import type { Listener, ListenerOwner } from './listener.js';
 import { TcpTransport } from './tcp-transport.js';
-import { HandshakeGate, type HandshakeLimits } from './tls-handshakes.js';
 
 /** Where and how a {@link TcpListener} listens. */
 export interface TcpListenerOptions {
   readonly host: string;
   readonly port: number;
   readonly backlog: number;
-  /** Serve TLS with these options (and the handshake limits); plain TCP when undefined. */
-  readonly tls?: { readonly options: TlsOptions; readonly limits: HandshakeLimits } | undefined;
+  /** Serve TLS with these options, each handshake done within `timeoutMs`; plain TCP when undefined. */
+  readonly tls?: { readonly options: TlsOptions; readonly timeoutMs: number } | undefined;
   readonly logger: Logger;
-  /** Errors after listening (EMFILE on accept, for example): must not crash the process. */
-  readonly onError: (error: Error) => void;
 }
 
 /**
  * Accepts TCP (or TLS over TCP) connections and hands each to its owner as a {@link TcpTransport}.
  * TLS sockets are made here from accepted TCP sockets (the public TLSSocket API), so that a connection
- * is refused before its handshake, a handshake has a deadline, and close() ends handshakes in progress
- * (tls-handshakes.ts).
+ * is refused before its handshake, and its handshake is held by the service's gate (handshake-gate.ts):
+ * bounded, with a deadline, ended when the service closes.
  */
 export class TcpListener implements Listener {
   readonly #owner: ListenerOwner;
   readonly #options: TcpListenerOptions;
-  readonly #handshakes: HandshakeGate | undefined;
   #context: SecureContext | undefined;
   #server: Server | undefined;
   #port: number;
@@ -35,24 +31,10 @@ export class TcpListener implements Listener {
     this.#owner = owner;
     this.#options = options;
     this.#port = options.port;
-    const tls = options.tls;
-    this.#handshakes = tls === undefined ? undefined : new HandshakeGate(tls.limits, tls.options, options.logger);
   }
 
   get port(): number {
     return this.#port;
-  }
-
-  get pendingHandshakeCount(): number {
-    return this.#handshakes?.size ?? 0;
-  }
-
-  get handshakeFailureCount(): number {
-    return this.#handshakes?.failureCount ?? 0;
-  }
-
-  pendingFrom(address: string): number {
-    return this.#handshakes?.pendingFrom(address) ?? 0;
   }
 
   async listen(): Promise<number> {
@@ -72,13 +54,12 @@ export class TcpListener implements Listener {
       this.#server = undefined;
       throw error;
     }
-    server.on('error', options.onError);
+    server.on('error', this.#listenerError);
     this.#port = (server.address() as AddressInfo).port;
     return this.#port;
   }
 
   close(): Promise<void> {
-    this.#handshakes?.destroyAll();
     const server = this.#server;
     if (server === undefined || !server.listening) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
@@ -89,25 +70,30 @@ export class TcpListener implements Listener {
   };
 
   readonly #handshake = (raw: Socket): void => {
-    const gate = this.#handshakes as HandshakeGate;
     const address = raw.remoteAddress ?? '';
     const owner = this.#owner;
-    const why = owner.refusal(address, false) ?? (gate.addressFull(address) ? 'at maxPendingHandshakesPerAddress' : undefined);
-    if (why !== undefined) {
+    const refusal = owner.refusal(address, 'tlsHandshake');
+    if (refusal !== undefined) {
       raw.on('error', ignoreError);
       raw.destroy();
-      owner.refused(address, why);
+      owner.refused(address, refusal, 'tls');
       return;
     }
-    gate.start(raw, this.#context as SecureContext, () => owner.hasRoom(gate.size), this.#secure);
+    const tls = this.#options.tls as NonNullable<TcpListenerOptions['tls']>;
+    owner.gate.hold(raw, 'tls', tls.timeoutMs, { context: this.#context as SecureContext, options: tls.options }, this.#secure);
   };
 
-  readonly #secure = (socket: Socket): void => {
+  readonly #secure = (socket: TLSSocket): void => {
+    if (!this.#owner.gate.release(socket)) return;
     try {
       this.#owner.admit(new TcpTransport(socket));
     } catch (error) {
       logSafely(this.#options.logger, 'error', { err: error }, 'admitting a TLS connection failed');
     }
+  };
+
+  readonly #listenerError = (error: Error): void => {
+    this.#owner.listenerError(error, this.#options.tls === undefined ? 'tcp' : 'tls');
   };
 }
 

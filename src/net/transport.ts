@@ -30,8 +30,11 @@ export interface TransportSink {
    * WebSocket, one binary message is one chunk and holds whole packets only.
    */
   [kTransportData](chunk: Buffer): void;
-  /** The peer ended its side in an orderly way (TCP FIN, a WebSocket close frame). */
-  [kTransportEnd](): void;
+  /**
+   * The peer ended its side in an orderly way: TCP FIN, or (`leaving` true) a WebSocket close frame,
+   * after which nothing sent to it is read as data.
+   */
+  [kTransportEnd](leaving?: boolean): void;
   /** A transport error; `kTransportClosed` follows. Ordinary resets carry their errno `code`. */
   [kTransportError](error: Error): void;
   /** The transport is fully closed; nothing follows. Called exactly once. */
@@ -55,7 +58,7 @@ export interface Transport {
   open(sink: TransportSink): void;
   /**
    * Writes `pieces[0..count)`, `bytes` in all, as ONE write: one TCP write (or writev), one WebSocket
-   * binary message. The pieces are not copied unless the transport must; they stay unchanged until
+   * binary message (several, split between packets, past the message limit). The pieces are not copied unless the transport must; they stay unchanged until
    * `kTransportWritten`, which runs once for this call. The list itself is read only during the call
    * (the caller reuses it).
    */

@@ -1,9 +1,10 @@
-import { WebSocket } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { ConnectError, ConnectTimeoutError, ServiceStateError } from '../core/errors.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
 import type { Transport } from './transport.js';
-import { WebSocketTransport } from './ws-transport.js';
+import { TransportWebSocket, WebSocketTransport } from './ws-transport.js';
 
 /** Where a ClientService opens WebSocket sessions. */
 export interface WebSocketConnectOptions {
@@ -13,7 +14,10 @@ export interface WebSocketConnectOptions {
   readonly tls?: { readonly rejectUnauthorized?: boolean; readonly ca?: string | Buffer };
   /** Compress messages (permessage-deflate). Default false. */
   readonly perMessageDeflate?: boolean;
-  /** Largest message accepted from the server, bytes. Default 262144. */
+  /**
+   * Largest message, bytes, both ways: a longer one from the server closes the session with 1009, and
+   * longer writes leave as several messages, split between packets. Default 262144.
+   */
   readonly maxMessageBytes?: number;
 }
 
@@ -31,7 +35,7 @@ export interface WebSocketConnectorOptions extends WebSocketConnectOptions {
  */
 export class WebSocketConnector {
   readonly #options: WebSocketConnectorOptions;
-  readonly #connecting = new Set<WebSocket>();
+  readonly #connecting = new Set<TransportWebSocket>();
 
   constructor(options: WebSocketConnectorOptions) {
     this.#options = options;
@@ -47,14 +51,20 @@ export class WebSocketConnector {
     const { host, port, timeoutMs, path, tls, perMessageDeflate, maxMessageBytes } = this.#options;
     const secure = tls !== undefined;
     const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}${path ?? DEFAULTS.wsPath}`;
-    const socket = new WebSocket(url, {
-      maxPayload: maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES,
+    const maxPayload = maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES;
+    const socket = new TransportWebSocket(url, {
+      maxPayload,
       perMessageDeflate: perMessageDeflate ?? false,
       handshakeTimeout: timeoutMs,
       skipUTF8Validation: true,
       ...(tls ?? {}),
     });
     this.#connecting.add(socket);
+    // The TCP (or TLS) socket under the WebSocket, so that the transport sees the server's FIN.
+    let raw: Socket | undefined;
+    socket.once('upgrade', (response: IncomingMessage) => {
+      raw = response.socket;
+    });
     return new Promise<T>((resolve, reject) => {
       const settle = (): void => {
         this.#connecting.delete(socket);
@@ -63,7 +73,7 @@ export class WebSocketConnector {
       };
       const onOpen = (): void => {
         settle();
-        const result = onConnected(new WebSocketTransport(socket, secure, host, port));
+        const result = onConnected(new WebSocketTransport(socket, secure, host, port, maxPayload, raw));
         if (result instanceof Error) reject(result);
         else resolve(result);
       };

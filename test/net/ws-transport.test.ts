@@ -6,7 +6,10 @@ import { WebSocket } from 'ws';
 import { disconnectCause } from '../../src/core/disconnect-cause.js';
 import { WebSocketProtocolError } from '../../src/core/errors.js';
 import type { TransportSink } from '../../src/net/transport.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { HandshakeGate } from '../../src/net/handshake-gate.js';
 import type { ListenerOwner } from '../../src/net/listener.js';
+import type { Refusal } from '../../src/net/refusal.js';
 import type { Transport } from '../../src/net/transport.js';
 import { WebSocketConnector } from '../../src/net/ws-connector.js';
 import { WebSocketListener } from '../../src/net/ws-listener.js';
@@ -49,33 +52,37 @@ class RecordingSink implements TransportSink {
 interface Server {
   listener: WebSocketListener;
   transports: Array<{ transport: Transport; sink: RecordingSink }>;
-  refusedWhy: string[];
+  refusedWhy: Refusal[];
   changed: Condition;
   url: string;
 }
 
-async function startListener(cleanup: Cleanup, refusal?: string): Promise<Server> {
+async function startListener(cleanup: Cleanup, refusal?: Refusal): Promise<Server> {
   const transports: Server['transports'] = [];
-  const refusedWhy: string[] = [];
+  const refusedWhy: Refusal[] = [];
   const changed = new Condition();
+  const refused = (_address: string, why: Refusal): void => {
+    refusedWhy.push(why);
+    changed.notify();
+  };
+  const gate = new HandshakeGate({ maxPending: 16, maxPendingPerAddress: 16 }, { hasRoom: () => true, refused }, silentLogger);
   const host: ListenerOwner = {
-    refusal: () => refusal,
-    refused: (_address, why) => {
-      refusedWhy.push(why);
-      changed.notify();
-    },
-    hasRoom: () => true,
+    gate,
+    refusal: (_address, stage) => (stage === 'session' ? refusal : undefined),
+    refused,
     admit: (transport) => {
       const sink = new RecordingSink();
       transport.open(sink);
       transports.push({ transport, sink });
       changed.notify();
     },
+    listenerError: (error) => assert.fail(error),
   };
   const listener = new WebSocketListener({ port: 0 }, 1024, host, '127.0.0.1');
   await listener.listen();
   cleanup.add(async () => {
     for (const { transport } of transports) transport.destroy();
+    gate.destroyAll();
     await listener.close();
   });
   return { listener, transports, refusedWhy, changed, url: `ws://127.0.0.1:${listener.port}/ws` };
@@ -166,13 +173,13 @@ describe('WebSocketTransport and WebSocketListener', () => {
 
   it('answers 503 when the service refuses, 404 off the path; connectWebSocket opens a client transport', async (t) => {
     const cleanup = cleanupAfter(t);
-    const full = await startListener(cleanup, 'at maxSessionCount');
+    const full = await startListener(cleanup, 'maxSessions');
     const refused = new WebSocket(full.url);
     const [, response] = await waitForEvent<[unknown, { statusCode: number }]>(refused, 'unexpected-response');
     assert.equal(response.statusCode, 503);
     refused.on('error', () => {}); // terminate() while connecting reports an error
     refused.terminate();
-    assert.deepEqual(full.refusedWhy, ['at maxSessionCount']);
+    assert.deepEqual(full.refusedWhy, ['maxSessions']);
 
     const server = await startListener(cleanup);
     const status = await new Promise<number>((resolve, reject) => {
