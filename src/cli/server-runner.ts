@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../core/defaults.js';
 import { readFileSync } from 'node:fs';
 import type { Logger as PinoLogger } from 'pino';
 import type { Session } from '../net/session.js';
@@ -11,7 +12,8 @@ import { defaultMaxSessions, openFileLimit, RESERVED_FDS } from '../net/file-lim
 import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { createCliLogger } from './cli-logger.js';
 import type { ServerServiceOptions } from '../net/server-service.js';
-import { DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULT_WS_UPGRADE_TIMEOUT_MS, originPolicy, type WebSocketListenOptions } from '../net/ws-listener.js';
+import type { WebSocketListenOptions } from '../net/ws-listener.js';
+import { originPolicy } from '../net/ws-origins.js';
 import { intFlag, UsageError } from './command.js';
 import { OBSERVE_FLAGS, OBSERVE_USAGE, observeSettings, type ObserveFlagValues, type ObserveSettings } from './server-observe.js';
 
@@ -47,9 +49,9 @@ export const SERVER_LIMIT_USAGE = `  --idle-timeout-ms MS  disconnect a peer tha
   --tls-key FILE       the PEM private key for --tls-cert
   --ws-port N          also serve WebSocket sessions (browsers) on this port, upgrades at /ws
                        (0 = any free port); wss:// with --tls-cert/--tls-key; off by default. A
-                       connection there must finish its upgrade within ${DEFAULT_WS_UPGRADE_TIMEOUT_MS} ms and counts
+                       connection there must finish its upgrade within ${DEFAULTS.wsUpgradeTimeoutMs} ms and counts
                        against --max-pending-handshakes until then; a WebSocket message carries whole
-                       packets (each at most --max-packet) and is at most ${DEFAULT_WS_MAX_MESSAGE_BYTES} bytes both ways
+                       packets (each at most --max-packet) and is at most ${DEFAULTS.wsMaxMessageBytes} bytes both ways
   --ws-allowed-origins LIST  browser pages allowed to connect to --ws-port besides the page it serves
                        itself, comma-separated origins (https://game.example.com), or '*' for any;
                        others are answered 403 (default: none; clients that send no Origin, such

@@ -13,6 +13,7 @@ import { REFUSALS, type Refusal, type RefusalLimits } from './refusal.js';
 import { TcpListener } from './tcp-listener.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
 import type { WebSocketListener, WebSocketListenOptions } from './ws-listener.js';
+import { originPolicy } from './ws-origins.js';
 import type { Transport, TransportKind } from './transport.js';
 import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
@@ -152,6 +153,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
       checkInteger('ws.port', ws.port, 0, 65535);
       // At least one largest packet, so that every packet fits in a message both ways.
       const maxMessageBytes = checkInteger('ws.maxMessageBytes', ws.maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULTS.maxPacketSize);
+      originPolicy(ws.allowedOrigins); // checked now: the listener itself is made by start()
       this.#wsOptions = { options: { ...ws, upgradeTimeoutMs: this.#limits.wsUpgradeTimeoutMs }, maxMessageBytes };
     }
   }

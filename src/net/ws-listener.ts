@@ -3,10 +3,11 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { createSecureContext, type SecureContext, type TLSSocket, type TlsOptions } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULTS } from '../core/defaults.js';
-import { InvalidOptionError, ListenError } from '../core/errors.js';
+import { ListenError } from '../core/errors.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
 import type { Listener, ListenerOwner } from './listener.js';
 import type { Refusal } from './refusal.js';
+import { originAllowed, originPolicy, type OriginPolicy } from './ws-origins.js';
 import { TransportWebSocket, WebSocketTransport } from './ws-transport.js';
 
 export { DEFAULT_WS_MAX_MESSAGE_BYTES };
@@ -52,45 +53,6 @@ export interface WebSocketListenOptions {
   readonly allowedOrigins?: readonly string[];
 }
 
-/** The `allowedOrigins` a listener checks: normalized origins, or `*` for any. */
-export type OriginPolicy = ReadonlySet<string> | '*';
-
-/**
- * `allowedOrigins` checked and normalized (`https://Game.example.com/` → `https://game.example.com`).
- * @throws InvalidOptionError for an entry that is not `*` or an origin.
- */
-export function originPolicy(allowed: readonly string[] | undefined): OriginPolicy {
-  if (allowed === undefined) return new Set();
-  if (!Array.isArray(allowed)) throw new InvalidOptionError('ws.allowedOrigins', allowed, "an array of origins like 'https://game.example.com', or ['*']");
-  if (allowed.includes('*')) return '*';
-  const origins = new Set<string>();
-  for (const entry of allowed) {
-    let origin = 'null';
-    try {
-      origin = new URL(String(entry)).origin;
-    } catch {
-      // reported below
-    }
-    if (origin === 'null') throw new InvalidOptionError('ws.allowedOrigins', entry, "an origin like 'https://game.example.com', or '*'");
-    origins.add(origin);
-  }
-  return origins;
-}
-
-/** True when the upgrade `request` may open a session under `policy`. */
-export function originAllowed(request: IncomingMessage, policy: OriginPolicy): boolean {
-  const origin = request.headers.origin;
-  if (origin === undefined || policy === '*') return true;
-  let parsed: URL;
-  try {
-    parsed = new URL(origin);
-  } catch {
-    return false; // `null` (a sandboxed page, a file) or garbage
-  }
-  if (policy.has(parsed.origin)) return true;
-  const host = request.headers.host;
-  return host !== undefined && parsed.host === host.toLowerCase();
-}
 
 /**
  * Accepts connections on the WebSocket port, holds each in the service's gate (handshake-gate.ts)
