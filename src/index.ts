@@ -35,9 +35,9 @@ export { silentLogger, type Logger } from './core/logger.js';
 export { DEFAULT_RECV_BUFFER_SIZE } from './core/recv-buffer.js';
 export { DEFAULTS } from './core/defaults.js';
 export { Session, type SessionState } from './net/session.js';
-export type { SessionTraffic } from './net/session-traffic.js';
+export type { SessionTraffic } from './net/connection/session-traffic.js';
 export { REFUSAL_REASONS, type RefusalReason, type ServiceCountersView } from './net/service-counters.js';
-export { DEBUG_SESSION_ENV } from './net/session-log.js';
+export { DEBUG_SESSION_ENV } from './net/connection/session-log.js';
 export type { ServiceType, SessionOwner } from './net/session-owner.js';
 export {
   DEFAULT_CLOSE_GRACE_MS,
@@ -60,8 +60,8 @@ export {
   ServerService,
   type ServerServiceOptions,
 } from './net/server-service.js';
-export { DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULT_WS_PATH, type WebSocketListenOptions } from './net/ws-listener.js';
-export type { WebSocketConnectOptions } from './net/ws-connector.js';
+export { DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULT_WS_PATH, type WebSocketListenOptions } from './net/listen/ws-listener.js';
+export type { WebSocketConnectOptions } from './net/listen/ws-connector.js';
 export { MAX_TIMER_MS } from './core/timer-range.js';
 export {
   ClientService,

@@ -1,7 +1,7 @@
 /**
  * The session whose input is being handled right now: set by a session around its `onRecv`, and by a
  * JobQueue around each job queued while some input was being handled. Fan-out flow control charges
- * the bytes queued for other sessions to it (`src/net/fanout-flow.ts`). An opaque token here, so
+ * the bytes queued for other sessions to it (`src/net/limits/fanout-flow.ts`). An opaque token here, so
  * that the job layer needs nothing from the net layer.
  */
 export type InputSource = object;

@@ -2,7 +2,7 @@ import { REFUSAL_REASONS, type RefusalReason } from '../net/service-counters.js'
 import { ServerService } from '../net/server-service.js';
 import type { Service } from '../net/service.js';
 import type { Session } from '../net/session.js';
-import { kTraffic } from '../net/session-traffic.js';
+import { kTraffic } from '../net/connection/session-traffic.js';
 import { PacketSession } from '../packet/packet-session.js';
 import type { Room } from '../room/room.js';
 

@@ -4,9 +4,9 @@ import { ClientStartError, ConnectError, GamewireError, ServiceStateError } from
 import { checkTimerMs } from '../core/timer-range.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
-import { TcpConnector } from './tcp-connector.js';
-import type { Transport } from './transport.js';
-import { WebSocketConnector, type WebSocketConnectOptions } from './ws-connector.js';
+import { TcpConnector } from './listen/tcp-connector.js';
+import type { Transport } from './transport/transport.js';
+import { WebSocketConnector, type WebSocketConnectOptions } from './listen/ws-connector.js';
 
 /** Default `connectTimeoutMs` of a ClientService. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = DEFAULTS.connectTimeoutMs;

@@ -5,18 +5,18 @@ import { ListenError, SessionFactoryError } from '../core/errors.js';
 import { logSafely } from '../core/logger.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { WarningThrottle } from '../core/warning-throttle.js';
-import { connectionCapacity, openFileLimit, RESERVED_FDS } from './file-limit.js';
+import { connectionCapacity, openFileLimit, RESERVED_FDS } from './listen/file-limit.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
-import type { Listener, ListenerOwner } from './listener.js';
-import { TcpListener } from './tcp-listener.js';
-import { DEFAULT_WS_MAX_MESSAGE_BYTES, WebSocketListener, type WebSocketListenOptions } from './ws-listener.js';
-import type { Transport } from './transport.js';
+import type { Listener, ListenerOwner } from './listen/listener.js';
+import { TcpListener } from './listen/tcp-listener.js';
+import { DEFAULT_WS_MAX_MESSAGE_BYTES, WebSocketListener, type WebSocketListenOptions } from './listen/ws-listener.js';
+import type { Transport } from './transport/transport.js';
 import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
   DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
-} from './tls-handshakes.js';
+} from './listen/handshake-gate.js';
 
 export { DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS };
 

@@ -1,4 +1,4 @@
-import { TrafficCounters, type SessionTraffic } from './session-traffic.js';
+import { TrafficCounters, type SessionTraffic } from './connection/session-traffic.js';
 
 /**
  * Why a server refused a connection, as counted for monitoring:

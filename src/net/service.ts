@@ -8,14 +8,14 @@ import { DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE } from '../core/recv-buf
 import { checkTimerMs } from '../core/timer-range.js';
 import { checkInteger, checkOneOf } from '../core/options.js';
 import { refuseMovedPacketOptions, resolvePacketOptions, type PacketOptions } from '../core/packet-options.js';
-import { DEFAULT_STALL_TIMEOUT_MS } from './fanout-flow.js';
-import { unwatchIdle, watchIdle } from './idle-watch.js';
-import { DEFAULT_READ_BUDGET_BYTES } from './read-budget.js';
-import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './send-queue.js';
+import { DEFAULT_STALL_TIMEOUT_MS } from './limits/fanout-flow.js';
+import { unwatchIdle, watchIdle } from './limits/idle-watch.js';
+import { DEFAULT_READ_BUDGET_BYTES } from './limits/read-budget.js';
+import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './connection/send-queue.js';
 import { Session } from './session.js';
 import { ServiceCounters, type ServiceCountersView } from './service-counters.js';
-import type { Transport } from './transport.js';
-import { kTraffic } from './session-traffic.js';
+import type { Transport } from './transport/transport.js';
+import { kTraffic } from './connection/session-traffic.js';
 import {
   kAttach,
   kClose,

@@ -2,10 +2,10 @@ import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/d
 import { BadConsumedCountError, HandlerError, ServiceStateError, type GamewireError } from '../core/errors.js';
 import { catchRejection, isInstance, isThenable } from '../core/describe.js';
 import { logSafely, type Logger } from '../core/logger.js';
-import { Connection, kContextLogger, kEndWith, kEnqueue, kHost } from './connection.js';
-import { kTraffic, type SessionTraffic } from './session-traffic.js';
+import { Connection, kContextLogger, kEndWith, kEnqueue, kHost } from './connection/connection.js';
+import { kTraffic, type SessionTraffic } from './connection/session-traffic.js';
 import { kClose, kClosed, kDeliver, kOnOpen, kOpened, kSendRange, kWatchHook, kWritableChanged, kWritten, type SessionOwner } from './session-owner.js';
-export type { SessionState } from './connection-state.js';
+export type { SessionState } from './connection/connection-state.js';
 
 // Symbol-keyed private methods: a `#method` would cost every session a brand slot (connection.ts).
 const kFailHook: unique symbol = Symbol('gamewire.failHook');

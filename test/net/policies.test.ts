@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ServiceStateError } from '../../src/core/errors.js';
 import { transition } from '../../src/core/state-machine.js';
-import { SESSION_MOVES } from '../../src/net/connection-state.js';
-import { IDLE_CHECKS, isIdle, isKeepaliveDue, KEEPALIVE_TICK, nextSilentTicks } from '../../src/net/idle-watch.js';
-import { IngressThrottle } from '../../src/net/ingress-throttle.js';
-import { writabilityChange } from '../../src/net/write-watermarks.js';
+import { SESSION_MOVES } from '../../src/net/connection/connection-state.js';
+import { IDLE_CHECKS, isIdle, isKeepaliveDue, KEEPALIVE_TICK, nextSilentTicks } from '../../src/net/limits/idle-watch.js';
+import { IngressThrottle } from '../../src/net/limits/ingress-throttle.js';
+import { writabilityChange } from '../../src/net/limits/write-watermarks.js';
 import { PacketAdmission } from '../../src/packet/packet-admission.js';
 
 describe('write water marks', () => {

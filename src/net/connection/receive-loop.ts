@@ -1,4 +1,4 @@
-import type { RecvBuffer } from '../core/recv-buffer.js';
+import type { RecvBuffer } from '../../core/recv-buffer.js';
 
 /** Internal: presents a view to onRecv; returns the consumed count, or -1 once the connection stopped. */
 export const kDeliverView: unique symbol = Symbol('gamewire.deliverView');

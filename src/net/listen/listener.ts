@@ -1,4 +1,11 @@
-import type { Transport } from './transport.js';
+/*
+ * net/listen/: how a connection is obtained. Listeners accept (TcpListener for TCP and TLS,
+ * WebSocketListener for ws and wss, the Listener contract in this file), connectors open
+ * (TcpConnector, WebSocketConnector); the handshake gate bounds TLS handshakes in progress and
+ * file-limit.ts reads the descriptor limit. Each hands a connected Transport to its service.
+ * May import: core/, net/transport/.
+ */
+import type { Transport } from '../transport/transport.js';
 
 /**
  * What a listener asks of the service that owns it. A ServerService owns one or more listeners (TCP

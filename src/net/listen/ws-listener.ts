@@ -3,10 +3,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ListenError } from '../core/errors.js';
-import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
+import { ListenError } from '../../core/errors.js';
+import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../../core/websocket-close.js';
 import type { Listener, ListenerOwner } from './listener.js';
-import { WebSocketTransport } from './ws-transport.js';
+import { WebSocketTransport } from '../transport/ws-transport.js';
 
 export { DEFAULT_WS_MAX_MESSAGE_BYTES };
 /** Default path WebSocket upgrades are accepted at. */

@@ -1,9 +1,9 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
-import { logSafely, type Logger } from '../core/logger.js';
+import { logSafely, type Logger } from '../../core/logger.js';
 import type { Listener, ListenerOwner } from './listener.js';
-import { TcpTransport } from './tcp-transport.js';
-import { HandshakeGate, type HandshakeLimits } from './tls-handshakes.js';
+import { TcpTransport } from '../transport/tcp-transport.js';
+import { HandshakeGate, type HandshakeLimits } from './handshake-gate.js';
 
 /** Where and how a {@link TcpListener} listens. */
 export interface TcpListenerOptions {

@@ -1,17 +1,17 @@
-import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../../src/net/transport.js';
+import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../../../src/net/transport/transport.js';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { disconnectCause } from '../../src/core/disconnect-cause.js';
-import { WebSocketProtocolError } from '../../src/core/errors.js';
-import type { TransportSink } from '../../src/net/transport.js';
-import type { ListenerOwner } from '../../src/net/listener.js';
-import type { Transport } from '../../src/net/transport.js';
-import { WebSocketConnector } from '../../src/net/ws-connector.js';
-import { WebSocketListener } from '../../src/net/ws-listener.js';
-import { packet } from '../helpers/packets.js';
-import { Condition, cleanupAfter, waitForEvent, type Cleanup } from '../helpers/wait.js';
+import { disconnectCause } from '../../../src/core/disconnect-cause.js';
+import { WebSocketProtocolError } from '../../../src/core/errors.js';
+import type { TransportSink } from '../../../src/net/transport/transport.js';
+import type { ListenerOwner } from '../../../src/net/listen/listener.js';
+import type { Transport } from '../../../src/net/transport/transport.js';
+import { WebSocketConnector } from '../../../src/net/listen/ws-connector.js';
+import { WebSocketListener } from '../../../src/net/listen/ws-listener.js';
+import { packet } from '../../helpers/packets.js';
+import { Condition, cleanupAfter, waitForEvent, type Cleanup } from '../../helpers/wait.js';
 
 /** Records what a transport tells its connection. */
 class RecordingSink implements TransportSink {

@@ -1,4 +1,4 @@
-import { DEFAULTS } from '../core/defaults.js';
+import { DEFAULTS } from '../../core/defaults.js';
 
 /**
  * Fan-out flow control: the bytes one session's input causes to be queued for others are charged to

@@ -1,4 +1,4 @@
-import { TokenBucket } from '../core/token-bucket.js';
+import { TokenBucket } from '../../core/token-bucket.js';
 
 /**
  * The ingress byte limit, `maxBytesPerSecond` (1 s burst). Over it, `rateLimitAction: 'disconnect'`

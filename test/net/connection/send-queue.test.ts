@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { Socket } from 'node:net';
-import { SendQueue } from '../../src/net/send-queue.js';
-import { TcpTransport } from '../../src/net/tcp-transport.js';
+import { SendQueue } from '../../../src/net/connection/send-queue.js';
+import { TcpTransport } from '../../../src/net/transport/tcp-transport.js';
 
 /** A TcpTransport over a stand-in socket that keeps every buffer written to it. */
 function sink(): { transport: TcpTransport; writes: Buffer[] } {

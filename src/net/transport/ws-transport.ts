@@ -1,7 +1,7 @@
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from './transport.js';
-import type { DisconnectCause } from '../core/disconnect-cause.js';
-import { WebSocketProtocolError } from '../core/errors.js';
-import { WS_CLOSE_CODE, wsCloseReason } from '../core/websocket-close.js';
+import type { DisconnectCause } from '../../core/disconnect-cause.js';
+import { WebSocketProtocolError } from '../../core/errors.js';
+import { WS_CLOSE_CODE, wsCloseReason } from '../../core/websocket-close.js';
 import type { Transport, TransportKind, TransportSink } from './transport.js';
 
 /** Bytes of a packet header; the size field is its first u16 LE. Repeated here: net sits below packet. */

@@ -1,5 +1,5 @@
-import { sessionIds } from '../core/id-sequence.js';
-import { silentLogger, type Logger } from '../core/logger.js';
+import { sessionIds } from '../../core/id-sequence.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
 import { debugEnabled, isDebugSession, sessionContextLogger } from './session-log.js';
 import { kTraffic, TrafficCounters } from './session-traffic.js';
 

@@ -1,6 +1,6 @@
-import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
-import { errnoCode } from '../core/describe.js';
-import { SocketError } from '../core/errors.js';
+import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../core/disconnect-cause.js';
+import { errnoCode } from '../../core/describe.js';
+import { SocketError } from '../../core/errors.js';
 
 /** Socket errors that are an ordinary end of a connection, as in the seed's `HandleError`. */
 const ORDINARY_SOCKET_ERRORS: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);

@@ -1,4 +1,4 @@
-import type { StateMoves } from '../core/state-machine.js';
+import type { StateMoves } from '../../core/state-machine.js';
 
 /** Lifecycle of a session. It only moves forward: `connecting → open → closing → closed`. */
 export type SessionState = 'connecting' | 'open' | 'closing' | 'closed';

@@ -1,8 +1,8 @@
-import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
-import { SendQueueOverflowError, SendStalledError } from '../core/errors.js';
-import { currentInputSource } from '../core/input-source.js';
+import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../core/disconnect-cause.js';
+import { SendQueueOverflowError, SendStalledError } from '../../core/errors.js';
+import { currentInputSource } from '../../core/input-source.js';
 import { cutsOffOverCap, FanoutFlow, kFlowState, msUntilStalled, type FlowParty } from './fanout-flow.js';
-import type { SessionSettings } from './session-owner.js';
+import type { SessionSettings } from '../session-owner.js';
 import { writabilityChange } from './write-watermarks.js';
 
 /** Internal: bytes queued for the peer now (in gamewire and in the transport). */

@@ -1,8 +1,8 @@
 import { WebSocket } from 'ws';
-import { ConnectError, ConnectTimeoutError, ServiceStateError } from '../core/errors.js';
-import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
-import type { Transport } from './transport.js';
-import { WebSocketTransport } from './ws-transport.js';
+import { ConnectError, ConnectTimeoutError, ServiceStateError } from '../../core/errors.js';
+import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../../core/websocket-close.js';
+import type { Transport } from '../transport/transport.js';
+import { WebSocketTransport } from '../transport/ws-transport.js';
 
 /** Where a ClientService opens WebSocket sessions. */
 export interface WebSocketConnectOptions {

@@ -1,6 +1,6 @@
-import type { DisconnectCause } from '../core/disconnect-cause.js';
-import { logSafely, type Logger } from '../core/logger.js';
-import type { CloseListener } from './session-owner.js';
+import type { DisconnectCause } from '../../core/disconnect-cause.js';
+import { logSafely, type Logger } from '../../core/logger.js';
+import type { CloseListener } from '../session-owner.js';
 
 /** Removes `listener` from `list` (nothing when it is not there). */
 export function removeCloseListener(list: CloseListener[] | undefined, listener: CloseListener): void {

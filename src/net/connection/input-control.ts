@@ -1,10 +1,10 @@
-import { IdleTimeoutError, RateLimitedError, type GamewireError } from '../core/errors.js';
-import { kFanoutPaused } from './fanout-flow.js';
-import { isIdle, isKeepaliveDue, kIdleTick, kKeepalive, nextSilentTicks, type IdleWatched } from './idle-watch.js';
-import { IngressThrottle } from './ingress-throttle.js';
-import { kBudgetResume, ReadBudget, resumeNextTurn, type BudgetReader } from './read-budget.js';
-import { kPauseOwnInput } from './send-pressure.js';
-import type { SessionSettings } from './session-owner.js';
+import { IdleTimeoutError, RateLimitedError, type GamewireError } from '../../core/errors.js';
+import { kFanoutPaused } from '../limits/fanout-flow.js';
+import { isIdle, isKeepaliveDue, kIdleTick, kKeepalive, nextSilentTicks, type IdleWatched } from '../limits/idle-watch.js';
+import { IngressThrottle } from '../limits/ingress-throttle.js';
+import { kBudgetResume, ReadBudget, resumeNextTurn, type BudgetReader } from '../limits/read-budget.js';
+import { kPauseOwnInput } from '../limits/send-pressure.js';
+import type { SessionSettings } from '../session-owner.js';
 import { ConnectionIdentity } from './connection-identity.js';
 
 /** Why reading is paused, as bits: the peer is behind on its own replies (`pauseReadingWhenUnwritable`). */

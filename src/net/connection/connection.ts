@@ -1,23 +1,29 @@
-import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/disconnect-cause.js';
-import { RecvBufferOverflowError, ServiceStateError, type GamewireError } from '../core/errors.js';
-import { causeOfTransportError } from './transport-errors.js';
-import { swapInputSource } from '../core/input-source.js';
-import type { Logger } from '../core/logger.js';
+/*
+ * net/connection/: the connection core under Session, and the small pieces only it uses: the state
+ * moves, the receive loop, the send queue and its per-turn flush, close listeners, traffic counters
+ * and the session's log context. It drives one Transport and calls the limits.
+ * May import: core/, net/transport/, net/limits/, net/session-owner.ts.
+ */
+import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../core/disconnect-cause.js';
+import { RecvBufferOverflowError, ServiceStateError, type GamewireError } from '../../core/errors.js';
+import { causeOfTransportError } from '../transport/transport-errors.js';
+import { swapInputSource } from '../../core/input-source.js';
+import type { Logger } from '../../core/logger.js';
 import { removeCloseListener, runCloseListeners } from './close-listeners.js';
-import { RecvBuffer } from '../core/recv-buffer.js';
-import { transition } from '../core/state-machine.js';
+import { RecvBuffer } from '../../core/recv-buffer.js';
+import { transition } from '../../core/state-machine.js';
 import { SESSION_MOVES, type SessionState } from './connection-state.js';
-import { kFlowState, type FanoutFlow, type FlowParty } from './fanout-flow.js';
+import { kFlowState, type FanoutFlow, type FlowParty } from '../limits/fanout-flow.js';
 import { kFlush, scheduleFlush, type Flushable } from './flush-scheduler.js';
 import { kDeliverView, kRecvOverflow, receiveChunk, type Receiver } from './receive-loop.js';
 import { SendQueue } from './send-queue.js';
 import { kBaseLogger, kContextLogger, kDebug } from './connection-identity.js';
 import { kTraffic } from './session-traffic.js';
-import { kAddCloseListener, kAttach, kClose, kClosed, kDeliver, kDestroy, kOpened, kRemoveCloseListener, kSessionClosed } from './session-owner.js';
-import { kWritableChanged, kWritten, type CloseListener, type SessionHost, type SessionSettings } from './session-owner.js';
-import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from './transport.js';
-import type { Transport, TransportKind, TransportSink } from './transport.js';
-import { kCutOff, kPendingBytes, kWritabilityChanged, SendPressure, type PressuredConnection } from './send-pressure.js';
+import { kAddCloseListener, kAttach, kClose, kClosed, kDeliver, kDestroy, kOpened, kRemoveCloseListener, kSessionClosed } from '../session-owner.js';
+import { kWritableChanged, kWritten, type CloseListener, type SessionHost, type SessionSettings } from '../session-owner.js';
+import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../transport/transport.js';
+import type { Transport, TransportKind, TransportSink } from '../transport/transport.js';
+import { kCutOff, kPendingBytes, kWritabilityChanged, SendPressure, type PressuredConnection } from '../limits/send-pressure.js';
 import { InputControl, kAdmitInput, kEndWith, kInputOpened, kInputRead, kPauseTransport } from './input-control.js';
 import { kPeerAlive, kReceive, kSetPaused, kSettings, kStopPausing, PAUSE_UNWRITABLE } from './input-control.js';
 

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
-import { ConnectError, ConnectTimeoutError, ServiceStateError } from '../core/errors.js';
-import { TcpTransport } from './tcp-transport.js';
+import { ConnectError, ConnectTimeoutError, ServiceStateError } from '../../core/errors.js';
+import { TcpTransport } from '../transport/tcp-transport.js';
 
 /** Where and how a {@link TcpConnector} connects. */
 export interface TcpConnectorOptions {

@@ -1,4 +1,4 @@
-import { DEFAULTS } from '../core/defaults.js';
+import { DEFAULTS } from '../../core/defaults.js';
 
 /**
  * The read budget: a session that has read `readBudgetBytes` in one event-loop turn stops reading

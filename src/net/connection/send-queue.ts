@@ -1,6 +1,6 @@
-import type { Transport } from './transport.js';
-import { viewOf } from '../core/buffer-view.js';
-import { DEFAULTS } from '../core/defaults.js';
+import type { Transport } from '../transport/transport.js';
+import { viewOf } from '../../core/buffer-view.js';
+import { DEFAULTS } from '../../core/defaults.js';
 
 /** Default `maxSendQueuePieces`: separate buffers one session's queue holds before it joins them. */
 export const DEFAULT_MAX_SEND_QUEUE_PIECES = DEFAULTS.maxSendQueuePieces;

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
-import { DEFAULTS } from '../core/defaults.js';
+import { DEFAULTS } from '../../core/defaults.js';
 import { TLSSocket, type SecureContext, type TlsOptions } from 'node:tls';
-import { logSafely, type Logger } from '../core/logger.js';
+import { logSafely, type Logger } from '../../core/logger.js';
 
 /** Default `maxPendingHandshakes`: TLS connections handshaking at once, over all addresses. */
 export const DEFAULT_MAX_PENDING_HANDSHAKES = DEFAULTS.maxPendingHandshakes;

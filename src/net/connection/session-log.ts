@@ -1,4 +1,4 @@
-import { silentLogger, type Logger } from '../core/logger.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
 
 /**
  * Environment variable naming sessions whose debug traces are logged whatever the log level: a

@@ -1,6 +1,6 @@
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from './transport.js';
 import type { Socket } from 'node:net';
-import type { DisconnectCause } from '../core/disconnect-cause.js';
+import type { DisconnectCause } from '../../core/disconnect-cause.js';
 import type { Transport, TransportKind, TransportSink } from './transport.js';
 
 /** Outgoing bytes of one write up to this size are joined into one buffer; above it, one writev. */

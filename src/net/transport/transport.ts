@@ -1,4 +1,10 @@
-import type { DisconnectCause } from '../core/disconnect-cause.js';
+/*
+ * net/transport/: how a connection's bytes arrive and leave. The Transport contract (this file),
+ * TcpTransport (net.Socket, TLSSocket), WebSocketTransport (ws) and the mapping of socket errors to
+ * disconnect causes (transport-errors.ts). Knows nothing of sessions, packets or limits.
+ * May import: core/ only.
+ */
+import type { DisconnectCause } from '../../core/disconnect-cause.js';
 
 /**
  * How a connection's bytes arrive and leave, whatever carries them: TCP, TLS over TCP, or WebSocket.
