@@ -5,48 +5,99 @@
  * May import: core/, net/transport/, net/limits/, net/session-owner.ts.
  */
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../core/disconnect-cause.js';
-import { RecvBufferOverflowError, ServiceStateError, type GamewireError } from '../../core/errors.js';
+import { IdleTimeoutError, RateLimitedError, RecvBufferOverflowError, ServiceStateError, type GamewireError } from '../../core/errors.js';
 import { causeOfTransportError } from '../transport/transport-errors.js';
+import { sessionIds } from '../../core/id-sequence.js';
 import { swapInputSource } from '../../core/input-source.js';
-import type { Logger } from '../../core/logger.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
 import { removeCloseListener, runCloseListeners } from './close-listeners.js';
 import { RecvBuffer } from '../../core/recv-buffer.js';
 import { transition } from '../../core/state-machine.js';
 import { SESSION_MOVES, type SessionState } from './connection-state.js';
-import { kFlowState, type FanoutFlow, type FlowParty } from '../limits/fanout-flow.js';
+import { kFanoutPaused, kFlowState, type FanoutFlow, type FlowParty } from '../limits/fanout-flow.js';
 import { kFlush, scheduleFlush, type Flushable } from './flush-scheduler.js';
 import { kDeliverView, kRecvOverflow, receiveChunk, type Receiver } from './receive-loop.js';
 import { SendQueue } from './send-queue.js';
-import { kBaseLogger, kContextLogger, kDebug } from './connection-identity.js';
-import { kTraffic } from './session-traffic.js';
+import { debugEnabled, isDebugSession, sessionContextLogger } from './session-log.js';
+import { kTraffic, TrafficCounters } from './session-traffic.js';
 import { kAddCloseListener, kAttach, kClose, kClosed, kDeliver, kDestroy, kOpened, kRemoveCloseListener, kSessionClosed } from '../session-owner.js';
 import { kWritableChanged, kWritten, type CloseListener, type SessionHost, type SessionSettings } from '../session-owner.js';
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../transport/transport.js';
 import type { Transport, TransportKind, TransportSink } from '../transport/transport.js';
-import { kCutOff, kPendingBytes, kWritabilityChanged, SendPressure, type PressuredConnection } from '../limits/send-pressure.js';
-import { InputControl, kAdmitInput, kEndWith, kInputOpened, kInputRead, kPauseTransport } from './input-control.js';
-import { kPeerAlive, kReceive, kSetPaused, kSettings, kStopPausing, PAUSE_UNWRITABLE } from './input-control.js';
+import { kCutOff, kPauseOwnInput, kPendingBytes, kWritabilityChanged, SendPressure, type PressuredConnection } from '../limits/send-pressure.js';
+import { isIdle, isKeepaliveDue, kIdleTick, kKeepalive, nextSilentTicks, type IdleWatched } from '../limits/idle-watch.js';
+import { IngressThrottle } from '../limits/ingress-throttle.js';
+import { kBudgetResume, ReadBudget, resumeNextTurn, type BudgetReader } from '../limits/read-budget.js';
 
-export { kContextLogger, kDebug, kEndWith, kSettings };
+/** Internal: the logger with the connection's `remote` and `transport` bound, made on first use. */
+export const kContextLogger: unique symbol = Symbol('gamewire.contextLogger');
+/** Internal: the settings the owner gave, once attached. */
+export const kSettings: unique symbol = Symbol('gamewire.settings');
+/** Internal: ends the connection with a typed error (its `disconnectCode`). */
+export const kEndWith: unique symbol = Symbol('gamewire.endWith');
 /** Internal members the Session layer uses, symbol-keyed so that no name is taken from game code. */
 export const kHost: unique symbol = Symbol('gamewire.host');
 export const kEnqueue: unique symbol = Symbol('gamewire.enqueue');
 // Private methods are symbol-keyed, not `#name`: a class with a `#method` gives every instance a
 // brand slot, and a server holds tens of thousands of these.
+const kDebug: unique symbol = Symbol('gamewire.debug');
 const kLingerTimedOut: unique symbol = Symbol('gamewire.lingerTimedOut');
 const kSendPressure: unique symbol = Symbol('gamewire.sendPressure');
 const kStartLingerTimer: unique symbol = Symbol('gamewire.startLingerTimer');
 const kMoveTo: unique symbol = Symbol('gamewire.moveTo');
+const kAdmitInput: unique symbol = Symbol('gamewire.admitInput');
+const kReceive: unique symbol = Symbol('gamewire.receive');
+const kInputRead: unique symbol = Symbol('gamewire.inputRead');
+const kSetPaused: unique symbol = Symbol('gamewire.setPaused');
+const kStopPausing: unique symbol = Symbol('gamewire.stopPausing');
+const kEndThrottle: unique symbol = Symbol('gamewire.endThrottle');
+
+/** Why reading is paused, as bits: the peer is behind on its own replies (`pauseReadingWhenUnwritable`). */
+const PAUSE_UNWRITABLE = 1;
+/** Throttled by `maxBytesPerSecond` ('drop'). */
+const PAUSE_THROTTLED = 2;
+/** Read its `readBudgetBytes` this turn; resumes next turn. */
+const PAUSE_BUDGET = 4;
+/** Its input pushed other sessions above their high mark; resumes when they drain (fanout-flow.ts). */
+const PAUSE_FANOUT = 8;
 
 /**
- * Internal: the connection core under {@link Session}. It drives one {@link Transport} and is its sink:
- * the state machine, the receive loop over a RecvBuffer, the send queue flushed once per turn, the
- * graceful-close timer and close listeners. Limits are small policies it calls (write water marks and
- * the send cap in send-pressure.ts, ingress-throttle.ts, idle-watch.ts, read-budget.ts,
- * fanout-flow.ts); each acts on it through pause/resume and close. Listeners are methods and
- * module-level functions: a connection holds no closure of its own until its first write.
+ * Internal: the connection core under {@link Session}, one class a byte can be followed through. It
+ * drives one {@link Transport} and is its sink.
+ *
+ * A read: the transport hands a chunk to `kTransportData`; the ingress throttle (if any) admits it;
+ * `kReceive` makes this connection the current input source and runs the receive loop
+ * (receive-loop.ts), which presents the bytes to onRecv (`kDeliverView`, then Session's `kDeliver`);
+ * the read budget may pause reading until the next turn. A send: `kEnqueue` queues the bytes in the
+ * SendQueue and registers one flush per turn (flush-scheduler.ts); `kFlush` hands them to the
+ * transport in one write, and `kTransportWritten` runs onSend. Above the high water mark, send pressure
+ * (send-pressure.ts, with write-watermarks.ts and fanout-flow.ts) makes it unwritable.
+ *
+ * Reading is paused for a set of reasons, a bit each (`PAUSE_*`; the transport pauses with the first
+ * and resumes with the last), by the limits: the read budget, the ingress throttle, fan-out flow
+ * control and the connection's own unwritable replies. The idle watch (idle-watch.ts) asks each tick
+ * whether the peer showed a sign of life. Each limit acts only through these pauses and a close.
+ *
+ * A server holds tens of thousands of these, mostly idle: listeners are methods and module-level
+ * functions (no closure of its own until its first write), nothing is kept that can be asked of the
+ * shared settings, and what only some connections need (traffic counters, context logger, RecvBuffer,
+ * SendQueue, send pressure, throttle, read budget) is made on first use.
  */
-export abstract class Connection extends InputControl implements TransportSink, Flushable, FlowParty, PressuredConnection, Receiver {
+export abstract class Connection
+  implements TransportSink, Flushable, FlowParty, PressuredConnection, Receiver, IdleWatched, BudgetReader
+{
+  /** Unique, increasing id: unique across the workers of a server and the servers of a Redis too (see IdSequence). */
+  readonly id: number = sessionIds.next();
+  #traffic: TrafficCounters | undefined;
+  #contextLogger: Logger | undefined;
+  #pauseReasons = 0;
+  /**
+   * Idle-watch ticks since the peer last showed it is alive (a read, or a write completion while it is
+   * behind): a sign of life sets it to 0, so counting costs one store per read.
+   */
+  #silentTicks = 0;
+  #throttle: IngressThrottle | undefined;
+  #readBudget: ReadBudget | undefined;
   #state: SessionState = 'connecting';
   #transport: Transport | undefined;
   #settings: SessionSettings | undefined;
@@ -119,9 +170,30 @@ export abstract class Connection extends InputControl implements TransportSink, 
     return this.#settings;
   }
 
-  /** Internal: the owner's logger, once attached. */
-  get [kBaseLogger](): Logger | undefined {
-    return this.#settings?.logger;
+  /** Internal: what this session moved, in plain numbers; made on first use (an idle session has none). */
+  get [kTraffic](): TrafficCounters {
+    return (this.#traffic ??= new TrafficCounters());
+  }
+
+  /**
+   * Internal: the service's logger with `sessionId`, `remote` and `transport` bound (silent before
+   * attach), made on first use: a connection that logs nothing makes no child logger.
+   */
+  get [kContextLogger](): Logger {
+    const base = this.#settings?.logger;
+    if (base === undefined) return silentLogger;
+    if (this.#contextLogger === undefined) {
+      const bindings = { sessionId: this.id, remote: `${this.remoteAddress}:${this.remotePort}`, transport: this.transport };
+      this.#contextLogger = sessionContextLogger(base, bindings, isDebugSession(this.id, this.remoteAddress, this.remotePort));
+    }
+    return this.#contextLogger;
+  }
+
+  /** A debug trace, built only when it can be seen (whether GAMEWIRE_DEBUG_SESSION names it is asked, not stored). */
+  [kDebug](fields: object, message: string): void {
+    const base = this.#settings?.logger;
+    if (base === undefined || (!isDebugSession(this.id, this.remoteAddress, this.remotePort) && !debugEnabled(base))) return;
+    this[kContextLogger].debug(fields, message);
   }
 
   /** Internal upcalls to the hooks, implemented by Session. */
@@ -136,7 +208,9 @@ export abstract class Connection extends InputControl implements TransportSink, 
     if (this.#settings !== undefined) throw new ServiceStateError(`session ${this.id} is already attached`);
     this.#transport = transport;
     this.#settings = settings;
-    this[kInputOpened](settings);
+    if (settings.maxBytesPerSecond > 0) {
+      this.#throttle = new IngressThrottle(settings.maxBytesPerSecond, settings.rateLimitAction === 'drop', performance.now());
+    }
     this[kMoveTo]('connecting', 'open');
     transport.open(this);
     this[kOpened]();
@@ -176,6 +250,8 @@ export abstract class Connection extends InputControl implements TransportSink, 
     this[kDebug]({ code, err: error }, 'session protocol error');
     this[kClose](disconnectCause(code, error.message, error));
   }
+
+  // Sending: queued, flushed once per turn in one write, completed; send pressure above the high mark.
 
   /** Queues `length` bytes, `view` or the range of `buffer` at `offset` (see SendQueue.push); false once closing or cut off. */
   [kEnqueue](buffer: ArrayBuffer | undefined, offset: number, length: number, view: Uint8Array | undefined): boolean {
@@ -218,15 +294,6 @@ export abstract class Connection extends InputControl implements TransportSink, 
     if (backlog > (this.#settings as SessionSettings).sendHighWaterMark) this[kSendPressure]().update(backlog + queue.bytes);
   }
 
-  /** Internal (TransportSink): bytes arrived. */
-  [kTransportData](chunk: Buffer): void {
-    if (this.#state !== 'open') return; // closing: drain and drop, so the peer's FIN is seen
-    this[kTraffic].bytesReceived += chunk.length;
-    if (!this[kAdmitInput](chunk)) return;
-    this[kReceive](chunk);
-    this[kInputRead](chunk.length);
-  }
-
   /** Internal (TransportSink): one write was handed to the kernel. */
   [kTransportWritten](error: Error | null | undefined): void {
     const queue = this.#sendQueue;
@@ -235,11 +302,13 @@ export abstract class Connection extends InputControl implements TransportSink, 
     const backlog = (queue.backlog = this.#transport?.bufferedBytes ?? 0);
     const pressure = this.#pressure;
     if (pressure !== undefined && !pressure.writable) {
-      this[kPeerAlive]();
+      this.#silentTicks = 0; // a write completed while the peer is behind: it is alive
       pressure.progress(backlog + queue.bytes);
     }
     this[kWritten](bytes);
   }
+
+  // Ending: the peer's end, a transport error, the close; then what send pressure calls.
 
   /** Internal (TransportSink): the peer ended its side. */
   [kTransportEnd](): void {
@@ -299,10 +368,41 @@ export abstract class Connection extends InputControl implements TransportSink, 
     this[kDestroy](cause);
   }
 
-  /** Internal (input-control.ts): pauses or resumes the transport's reading. */
-  [kPauseTransport](paused: boolean): void {
-    if (paused) this.#transport?.pause();
-    else this.#transport?.resume();
+  // Reading, in the order a chunk goes: admitted by the throttle, presented to onRecv by the receive
+  // loop, charged to the read budget. Then the pause reasons the limits set, and the idle watch.
+
+  /** Internal (TransportSink): bytes arrived. */
+  [kTransportData](chunk: Buffer): void {
+    if (this.#state !== 'open') return; // closing: drain and drop, so the peer's FIN is seen
+    this[kTraffic].bytesReceived += chunk.length;
+    if (!this[kAdmitInput](chunk)) return;
+    this[kReceive](chunk);
+    this[kInputRead](chunk.length);
+  }
+
+  /** `chunk` was read; true to receive it now, false when the throttle held it or ended the connection. */
+  [kAdmitInput](chunk: Buffer): boolean {
+    this.#silentTicks = 0;
+    const throttle = this.#throttle;
+    if (throttle === undefined) return true;
+    const verdict = throttle.admit(chunk, performance.now());
+    if (verdict === 'pass') return true;
+    if (verdict === 'over') {
+      this[kEndWith](new RateLimitedError('bytes', (this.#settings as SessionSettings).maxBytesPerSecond));
+    } else if (verdict > 0) {
+      this[kSetPaused](PAUSE_THROTTLED, true);
+      setTimeout(endThrottle, verdict, this).unref();
+    }
+    return false;
+  }
+
+  /** The throttle's debt is paid: deliver what it held and read again. */
+  [kEndThrottle](): void {
+    for (const chunk of this.#throttle?.release() ?? []) {
+      if (!this.connected) break;
+      this[kReceive](chunk);
+    }
+    this[kSetPaused](PAUSE_THROTTLED, false);
   }
 
   /** Presents `chunk` to onRecv with this session as the current input source (fanout-flow.ts). */
@@ -327,6 +427,69 @@ export abstract class Connection extends InputControl implements TransportSink, 
     this[kEndWith](new RecvBufferOverflowError(capacity));
   }
 
+  /** `bytes` were received; past the read budget, reading waits for the next turn (fairness). */
+  [kInputRead](bytes: number): void {
+    const limit = (this.#settings as SessionSettings).readBudgetBytes;
+    if (limit === 0) return;
+    // Made on the first bytes: an idle connection holds none.
+    if ((this.#readBudget ??= new ReadBudget(limit)).charge(bytes) && this.connected) {
+      this[kSetPaused](PAUSE_BUDGET, true);
+      resumeNextTurn(this);
+    }
+  }
+
+  /** Internal (read-budget.ts): a new turn began; this connection may read again. */
+  [kBudgetResume](): void {
+    this[kSetPaused](PAUSE_BUDGET, false);
+  }
+
+  /** Internal (fanout-flow.ts): members this connection's input fed are above their high mark (true), or drained (false). */
+  [kFanoutPaused](paused: boolean): void {
+    if (this.connected) this[kSetPaused](PAUSE_FANOUT, paused);
+  }
+
+  /** Internal (send-pressure.ts): its own input fills its queue; stop reading until it drains. */
+  [kPauseOwnInput](): void {
+    this[kSetPaused](PAUSE_UNWRITABLE, true);
+  }
+
+  /** Sets or clears one pause reason; the transport pauses with the first and resumes with the last. */
+  [kSetPaused](reason: number, paused: boolean): void {
+    const before = this.#pauseReasons;
+    const after = paused ? before | reason : before & ~reason;
+    this.#pauseReasons = after;
+    if (before === 0 && after !== 0) this.#transport?.pause();
+    else if (before !== 0 && after === 0 && this.connected) this.#transport?.resume();
+  }
+
+  /** A closing connection reads (and drops) again, so that the peer's FIN is seen. */
+  [kStopPausing](): void {
+    this.#throttle?.release();
+    if (this.#pauseReasons === 0) return;
+    this.#pauseReasons = 0;
+    this.#transport?.resume();
+  }
+
+  /** Internal (idle-watch.ts): one tick; silence past the timeout ends the connection. */
+  [kIdleTick](): void {
+    if (!this.connected) return;
+    // While throttled or held by fan-out flow control, silence is ours, not the peer's. While paused
+    // because the peer is behind, write completions show it is alive.
+    const excused = (this.#pauseReasons & (PAUSE_THROTTLED | PAUSE_FANOUT)) !== 0;
+    const silentTicks = (this.#silentTicks = nextSilentTicks(this.#silentTicks, excused));
+    if (isIdle(silentTicks)) {
+      this[kEndWith](new IdleTimeoutError((this.#settings as SessionSettings).idleTimeoutMs));
+    } else if (isKeepaliveDue(silentTicks)) {
+      this[kKeepalive]();
+    }
+  }
+
+  /**
+   * Internal (idle watch): the peer has been quiet for a quarter to half of `idleTimeoutMs`; prompt it
+   * to answer. Nothing here: a raw byte stream has no packet of its own to send (PacketSession pings).
+   */
+  [kKeepalive](): void {}
+
   [kStartLingerTimer](): void {
     if (this.#lingerTimer !== undefined) return;
     this.#lingerTimer = setTimeout(lingerTimeout, (this.#settings as SessionSettings).disconnectTimeoutMs, this);
@@ -350,6 +513,10 @@ export abstract class Connection extends InputControl implements TransportSink, 
 
 function lingerTimeout(connection: Connection): void {
   connection[kLingerTimedOut]();
+}
+
+function endThrottle(connection: Connection): void {
+  connection[kEndThrottle]();
 }
 
 
