@@ -15,17 +15,8 @@ import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './connection/send-queue.js';
 import { Session } from './session.js';
 import { ServiceCounters, type ServiceCountersView } from './service-counters.js';
 import type { Transport } from './transport/transport.js';
-import { kTraffic } from './connection/session-traffic.js';
-import {
-  kAttach,
-  kClose,
-  kDestroy,
-  kSessionClosed,
-  type RateLimitAction,
-  type ServiceType,
-  type SessionHost,
-  type SessionSettings,
-} from './session-owner.js';
+import type { RateLimitAction, ServiceType, SessionHost, SessionSettings } from './session-owner.js';
+import { kAttach, kClose, kDestroy, kSessionClosed, kTraffic } from './symbols.js';
 
 /** Default host of a service: IPv4 loopback. */
 export const DEFAULT_HOST = DEFAULTS.host;

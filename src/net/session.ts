@@ -2,9 +2,11 @@ import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/d
 import { BadConsumedCountError, HandlerError, ServiceStateError, type GamewireError } from '../core/errors.js';
 import { catchRejection, isInstance, isThenable } from '../core/describe.js';
 import { logSafely, type Logger } from '../core/logger.js';
-import { Connection, kContextLogger, kEndWith, kEnqueue, kHost } from './connection/connection.js';
-import { kTraffic, type SessionTraffic } from './connection/session-traffic.js';
-import { kClose, kClosed, kDeliver, kOnOpen, kOpened, kSendRange, kWatchHook, kWritableChanged, kWritten, type SessionOwner } from './session-owner.js';
+import { Connection } from './connection/connection.js';
+import type { SessionTraffic } from './connection/session-traffic.js';
+import type { SessionOwner } from './session-owner.js';
+import { kClose, kContextLogger, kEndWith, kEnqueue, kHost, kSendRange, kTraffic } from './symbols.js';
+import { kClosed, kDeliver, kOnOpen, kOpened, kWatchHook, kWritableChanged, kWritten } from './symbols.js';
 export type { SessionState } from './connection/connection-state.js';
 
 // Symbol-keyed private methods: a `#method` would cost every session a brand slot (connection.ts).

@@ -2,7 +2,7 @@
  * net/connection/: the connection core under Session, and the small pieces only it uses: the state
  * moves, the receive loop, the send queue and its per-turn flush, close listeners, traffic counters
  * and the session's log context. It drives one Transport and calls the limits.
- * May import: core/, net/transport/, net/limits/, net/session-owner.ts.
+ * May import: core/, net/transport/, net/limits/, net/symbols.ts, net/session-owner.ts.
  */
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../core/disconnect-cause.js';
 import { IdleTimeoutError, RateLimitedError, RecvBufferOverflowError, ServiceStateError, type GamewireError } from '../../core/errors.js';
@@ -14,30 +14,25 @@ import { removeCloseListener, runCloseListeners } from './close-listeners.js';
 import { RecvBuffer } from '../../core/recv-buffer.js';
 import { transition } from '../../core/state-machine.js';
 import { SESSION_MOVES, type SessionState } from './connection-state.js';
-import { kFanoutPaused, kFlowState, type FanoutFlow, type FlowParty } from '../limits/fanout-flow.js';
-import { kFlush, scheduleFlush, type Flushable } from './flush-scheduler.js';
-import { kDeliverView, kRecvOverflow, receiveChunk, type Receiver } from './receive-loop.js';
+import type { FanoutFlow, FlowParty } from '../limits/fanout-flow.js';
+import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import { receiveChunk, type Receiver } from './receive-loop.js';
 import { SendQueue } from './send-queue.js';
 import { debugEnabled, isDebugSession, sessionContextLogger } from './session-log.js';
-import { kTraffic, TrafficCounters } from './session-traffic.js';
-import { kAddCloseListener, kAttach, kClose, kClosed, kDeliver, kDestroy, kOpened, kRemoveCloseListener, kSessionClosed } from '../session-owner.js';
-import { kWritableChanged, kWritten, type CloseListener, type SessionHost, type SessionSettings } from '../session-owner.js';
-import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../transport/transport.js';
+import { TrafficCounters } from './session-traffic.js';
+import type { CloseListener, SessionHost, SessionSettings } from '../session-owner.js';
 import type { Transport, TransportKind, TransportSink } from '../transport/transport.js';
-import { kCutOff, kPauseOwnInput, kPendingBytes, kWritabilityChanged, SendPressure, type PressuredConnection } from '../limits/send-pressure.js';
-import { isIdle, isKeepaliveDue, kIdleTick, kKeepalive, nextSilentTicks, type IdleWatched } from '../limits/idle-watch.js';
+import { SendPressure, type PressuredConnection } from '../limits/send-pressure.js';
+import { isIdle, isKeepaliveDue, nextSilentTicks, type IdleWatched } from '../limits/idle-watch.js';
 import { IngressThrottle } from '../limits/ingress-throttle.js';
-import { kBudgetResume, ReadBudget, resumeNextTurn, type BudgetReader } from '../limits/read-budget.js';
+import { ReadBudget, resumeNextTurn, type BudgetReader } from '../limits/read-budget.js';
+import { kAddCloseListener, kAttach, kClose, kDestroy, kRemoveCloseListener, kSessionClosed, kSettings } from '../symbols.js';
+import { kClosed, kDeliver, kOpened, kWritableChanged, kWritten } from '../symbols.js';
+import { kContextLogger, kEndWith, kEnqueue, kHost, kTraffic } from '../symbols.js';
+import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../symbols.js';
+import { kBudgetResume, kCutOff, kDeliverView, kFanoutPaused, kFlowState, kFlush, kIdleTick, kKeepalive } from '../symbols.js';
+import { kPauseOwnInput, kPendingBytes, kRecvOverflow, kWritabilityChanged } from '../symbols.js';
 
-/** Internal: the logger with the connection's `remote` and `transport` bound, made on first use. */
-export const kContextLogger: unique symbol = Symbol('gamewire.contextLogger');
-/** Internal: the settings the owner gave, once attached. */
-export const kSettings: unique symbol = Symbol('gamewire.settings');
-/** Internal: ends the connection with a typed error (its `disconnectCode`). */
-export const kEndWith: unique symbol = Symbol('gamewire.endWith');
-/** Internal members the Session layer uses, symbol-keyed so that no name is taken from game code. */
-export const kHost: unique symbol = Symbol('gamewire.host');
-export const kEnqueue: unique symbol = Symbol('gamewire.enqueue');
 // Private methods are symbol-keyed, not `#name`: a class with a `#method` gives every instance a
 // brand slot, and a server holds tens of thousands of these.
 const kDebug: unique symbol = Symbol('gamewire.debug');
@@ -518,5 +513,4 @@ function lingerTimeout(connection: Connection): void {
 function endThrottle(connection: Connection): void {
   connection[kEndThrottle]();
 }
-
 

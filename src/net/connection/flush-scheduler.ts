@@ -1,11 +1,10 @@
+import { kFlush } from '../symbols.js';
 /**
  * The seed's gather-send (`_sendRegistered`), on one event loop: a session that is sent to registers
  * itself here once, and all registered sessions flush together in one `setImmediate` callback, after
  * every I/O callback of the current loop turn has run. Whatever game code sends to one session during
  * one turn therefore leaves in one write.
  */
-/** Internal: flushes a connection's send queue (a symbol, so no name is taken from game code). */
-export const kFlush: unique symbol = Symbol('gamewire.flush');
 
 export interface Flushable {
   /** Writes everything queued for the peer. Called at most once per registration. */

@@ -1,9 +1,5 @@
 import type { RecvBuffer } from '../../core/recv-buffer.js';
-
-/** Internal: presents a view to onRecv; returns the consumed count, or -1 once the connection stopped. */
-export const kDeliverView: unique symbol = Symbol('gamewire.deliverView');
-/** Internal: the RecvBuffer is full and onRecv consumed nothing (`RECV_BUFFER_OVERFLOW`). */
-export const kRecvOverflow: unique symbol = Symbol('gamewire.recvOverflow');
+import { kDeliverView, kRecvOverflow } from '../symbols.js';
 
 /** What the receive loop needs of a connection. */
 export interface Receiver {

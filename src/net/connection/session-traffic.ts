@@ -31,6 +31,3 @@ export class TrafficCounters implements SessionTraffic {
     this.packetsSent += other.packetsSent;
   }
 }
-
-/** Internal: a session's {@link TrafficCounters}, symbol-keyed so only the library counts into them. */
-export const kTraffic: unique symbol = Symbol('gamewire.traffic');

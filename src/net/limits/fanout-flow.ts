@@ -1,4 +1,5 @@
 import { DEFAULTS } from '../../core/defaults.js';
+import { kFanoutPaused, kFlowState } from '../symbols.js';
 
 /**
  * Fan-out flow control: the bytes one session's input causes to be queued for others are charged to
@@ -12,11 +13,6 @@ import { DEFAULTS } from '../../core/defaults.js';
  * nothing of sockets, so the policy is tested alone. The session whose input is being handled comes
  * from `src/core/input-source.ts`.
  */
-
-/** Internal: a session's flow state, made on first use. */
-export const kFlowState: unique symbol = Symbol('gamewire.flowState');
-/** Internal: pauses (true) or resumes (false) a session's reading for fan-out flow control. */
-export const kFanoutPaused: unique symbol = Symbol('gamewire.fanoutPaused');
 
 /** What the policy needs of a session. */
 export interface FlowParty {

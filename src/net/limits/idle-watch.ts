@@ -1,3 +1,4 @@
+import { kIdleTick } from '../symbols.js';
 /**
  * Idle detection (Netty's `IdleStateHandler`) with one timer per timeout value for the whole process
  * instead of one per connection: a watch ticks {@link IDLE_CHECKS} times per `idleTimeoutMs` over
@@ -19,15 +20,6 @@ export const IDLE_CHECKS = 4;
 
 /** The tick after a sign of life at which the peer is prompted: the first that follows a whole tick period of silence. */
 export const KEEPALIVE_TICK = 2;
-
-/** Internal: one tick of the idle watch. */
-export const kIdleTick: unique symbol = Symbol('gamewire.idleTick');
-
-/**
- * Internal: the peer has been silent for a quarter to half of the idle timeout; make it answer. A
- * PacketSession sends a heartbeat ping; a plain Session (a raw byte stream) has nothing to send.
- */
-export const kKeepalive: unique symbol = Symbol('gamewire.keepalive');
 
 /** A connection under watch. */
 export interface IdleWatched {

@@ -1,4 +1,5 @@
 import { DEFAULTS } from '../../core/defaults.js';
+import { kBudgetResume } from '../symbols.js';
 
 /**
  * The read budget: a session that has read `readBudgetBytes` in one event-loop turn stops reading
@@ -10,9 +11,6 @@ import { DEFAULTS } from '../../core/defaults.js';
  * together, in the order they used up their budget, from one `setImmediate` (after this turn's I/O
  * callbacks and flushes); each counts from zero again in the new turn.
  */
-
-/** Internal: tells a session paused by its budget that a new turn began. */
-export const kBudgetResume: unique symbol = Symbol('gamewire.budgetResume');
 
 /** A session paused by its budget: told to read again in the next turn. */
 export interface BudgetReader {

@@ -1,18 +1,10 @@
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../core/disconnect-cause.js';
 import { SendQueueOverflowError, SendStalledError } from '../../core/errors.js';
 import { currentInputSource } from '../../core/input-source.js';
-import { cutsOffOverCap, FanoutFlow, kFlowState, msUntilStalled, type FlowParty } from './fanout-flow.js';
+import { cutsOffOverCap, FanoutFlow, msUntilStalled, type FlowParty } from './fanout-flow.js';
 import type { SessionSettings } from '../session-owner.js';
 import { writabilityChange } from './write-watermarks.js';
-
-/** Internal: bytes queued for the peer now (in gamewire and in the transport). */
-export const kPendingBytes: unique symbol = Symbol('gamewire.pendingBytes');
-/** Internal: writability changed (the connection resumes its own reading when writable, runs the hook). */
-export const kWritabilityChanged: unique symbol = Symbol('gamewire.writabilityChanged');
-/** Internal: its own input fills its queue: stop reading until it is writable again. */
-export const kPauseOwnInput: unique symbol = Symbol('gamewire.pauseOwnInput');
-/** Internal: the peer does not read: drop what is queued and destroy with `cause`. */
-export const kCutOff: unique symbol = Symbol('gamewire.cutOff');
+import { kCutOff, kFlowState, kPauseOwnInput, kPendingBytes, kWritabilityChanged } from '../symbols.js';
 
 /** What send pressure needs of a connection. */
 export interface PressuredConnection extends FlowParty {

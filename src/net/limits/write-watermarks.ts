@@ -1,9 +1,10 @@
 /**
  * Write water marks (Netty's `WriteBufferWaterMark`): a connection stops being `writable` once more
  * than `high` bytes are queued for its peer (in gamewire and in the transport) and is writable again
- * once they drain to `low`. The send cap on top (`maxSendQueueBytes`, and `maxSendQueuePieces` in the
- * SendQueue) and the stall check are in fanout-flow.ts, which decides whom to slow and whom to cut
- * off. Pure: no sockets, no timers; the connection calls it after each send and write completion.
+ * once they drain to `low`. Send pressure (send-pressure.ts) applies them, with the send cap on top
+ * (`maxSendQueueBytes`, and `maxSendQueuePieces` in the SendQueue) and the stall check; fanout-flow.ts
+ * says whom to slow and whom to cut off. Pure: no sockets, no timers; called after each send and
+ * write completion.
  */
 
 /** The water marks of one connection, bytes. */

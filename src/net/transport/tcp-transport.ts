@@ -1,4 +1,4 @@
-import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from './transport.js';
+import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../symbols.js';
 import type { Socket } from 'node:net';
 import type { DisconnectCause } from '../../core/disconnect-cause.js';
 import type { Transport, TransportKind, TransportSink } from './transport.js';

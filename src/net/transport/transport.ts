@@ -2,9 +2,10 @@
  * net/transport/: how a connection's bytes arrive and leave. The Transport contract (this file),
  * TcpTransport (net.Socket, TLSSocket), WebSocketTransport (ws) and the mapping of socket errors to
  * disconnect causes (transport-errors.ts). Knows nothing of sessions, packets or limits.
- * May import: core/ only.
+ * May import: core/, net/symbols.ts.
  */
 import type { DisconnectCause } from '../../core/disconnect-cause.js';
+import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../symbols.js';
 
 /**
  * How a connection's bytes arrive and leave, whatever carries them: TCP, TLS over TCP, or WebSocket.
@@ -18,16 +19,6 @@ export type TransportKind = 'tcp' | 'tls' | 'ws' | 'wss';
  * What a transport tells its connection. Methods on one object (the connection), not closures per
  * connection: a transport keeps one reference to its sink and calls these as events happen.
  */
-/**
- * What a transport calls on its connection. Symbol-keyed: a game's Session subclass may name its own
- * methods anything (`kTransportData`, `flush`) without taking over the connection's.
- */
-export const kTransportData: unique symbol = Symbol('gamewire.transportData');
-export const kTransportEnd: unique symbol = Symbol('gamewire.transportEnd');
-export const kTransportError: unique symbol = Symbol('gamewire.transportError');
-export const kTransportClosed: unique symbol = Symbol('gamewire.transportClosed');
-export const kTransportWritten: unique symbol = Symbol('gamewire.transportWritten');
-
 export interface TransportSink {
   /**
    * Bytes arrived. The chunk is the transport's to reuse once this returns (copy what you keep). Over

@@ -1,4 +1,4 @@
-import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from './transport.js';
+import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../symbols.js';
 import type { DisconnectCause } from '../../core/disconnect-cause.js';
 import { WebSocketProtocolError } from '../../core/errors.js';
 import { WS_CLOSE_CODE, wsCloseReason } from '../../core/websocket-close.js';

@@ -1,7 +1,8 @@
 /** The fan-out flow-control policy on its own, without sockets: who holds whom, and who is cut off. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cutsOffOverCap, FanoutFlow, kFanoutPaused, kFlowState, msUntilStalled, type FlowParty } from '../../../src/net/limits/fanout-flow.js';
+import { cutsOffOverCap, FanoutFlow, msUntilStalled, type FlowParty } from '../../../src/net/limits/fanout-flow.js';
+import { kFanoutPaused, kFlowState } from '../../../src/net/symbols.js';
 
 /** A party that records every pause and resume it is told. */
 class Party implements FlowParty {

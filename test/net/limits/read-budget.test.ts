@@ -1,7 +1,8 @@
 /** The per-turn read budget on its own, without sockets. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { kBudgetResume, ReadBudget, resumeNextTurn, type BudgetReader } from '../../../src/net/limits/read-budget.js';
+import { ReadBudget, resumeNextTurn, type BudgetReader } from '../../../src/net/limits/read-budget.js';
+import { kBudgetResume } from '../../../src/net/symbols.js';
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

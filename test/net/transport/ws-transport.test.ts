@@ -1,4 +1,3 @@
-import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../../../src/net/transport/transport.js';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { describe, it } from 'node:test';
@@ -12,6 +11,7 @@ import { WebSocketConnector } from '../../../src/net/listen/ws-connector.js';
 import { WebSocketListener } from '../../../src/net/listen/ws-listener.js';
 import { packet } from '../../helpers/packets.js';
 import { Condition, cleanupAfter, waitForEvent, type Cleanup } from '../../helpers/wait.js';
+import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../../../src/net/symbols.js';
 
 /** Records what a transport tells its connection. */
 class RecordingSink implements TransportSink {
