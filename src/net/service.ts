@@ -61,7 +61,7 @@ export interface ServiceOptions<S extends Session> {
   /**
    * Bytes queued for a peer (in gamewire and in the socket) past which the session is destroyed with
    * `SEND_QUEUE_OVERFLOW`: a peer that stops reading cannot grow the server's memory. Bytes caused by
-   * another session's input (a broadcast from its `onRecv` or from a room job it queued) cut off only
+   * another session's reads (a broadcast from its `onRecv` or from a room job it queued) cut off only
    * a peer that made no write progress for `stallTimeoutMs`: flow control pauses their source instead.
    * Default 1 MiB.
    */
@@ -74,7 +74,7 @@ export interface ServiceOptions<S extends Session> {
   readonly maxSendQueuePieces?: number;
   /**
    * A session above its `sendHighWaterMark` whose writes make no progress for this long is destroyed
-   * with `SEND_STALLED`: its peer has stopped reading. It holds the sessions whose input fed it (their
+   * with `SEND_STALLED`: its peer has stopped reading. It holds the sessions whose reads fed it (their
    * reading paused) at most this long. 1..2^31-1 ms. Default 2000.
    */
   readonly stallTimeoutMs?: number;
@@ -84,9 +84,9 @@ export interface ServiceOptions<S extends Session> {
    */
   readonly readBudgetBytes?: number;
   /**
-   * Stop reading from a peer while its own input (the replies to it) keeps its session unwritable, so
+   * Stop reading from a peer while its own reads (the replies to them) keep its session unwritable, so
    * an echo-style peer that never reads only fills TCP, not the server's memory; resume at the low
-   * water mark. Bytes fed by other sessions' input pause those sessions instead (fan-out flow control),
+   * water mark. Bytes fed by other sessions' reads pause those sessions instead (fan-out flow control),
    * and bytes from timers pause nobody. Default true.
    */
   readonly pauseReadingWhenUnwritable?: boolean;

@@ -55,7 +55,7 @@ export interface SessionSettings {
   readonly stallTimeoutMs: number;
   /** Bytes a session reads per event-loop turn before it waits for the next; 0 = unlimited. */
   readonly readBudgetBytes: number;
-  /** Stop reading from a peer while its own input keeps its session unwritable. */
+  /** Stop reading from a peer while its own reads keep its session unwritable. */
   readonly pauseReadingWhenUnwritable: boolean;
   /** Milliseconds without a byte from the peer before `IDLE_TIMEOUT` (a PacketSession pings a quiet peer first); 0 = never. */
   readonly idleTimeoutMs: number;

@@ -67,7 +67,7 @@ export const kTransportClosed: unique symbol = Symbol('gamewire.transportClosed'
 /** Internal: one write was handed to the kernel (or failed). */
 export const kTransportWritten: unique symbol = Symbol('gamewire.transportWritten');
 
-// What the receive loop and the flush scheduler call on the connection (connection/).
+// What the read loop and the flush scheduler call on the connection (connection/).
 
 /** Internal: presents a view to onRecv; returns the consumed count, or -1 once the connection stopped. */
 export const kDeliverView: unique symbol = Symbol('gamewire.deliverView');
@@ -95,7 +95,7 @@ export const kFanoutPaused: unique symbol = Symbol('gamewire.fanoutPaused');
 export const kPendingBytes: unique symbol = Symbol('gamewire.pendingBytes');
 /** Internal: writability changed (the connection resumes its own reading when writable, runs the hook). */
 export const kWritabilityChanged: unique symbol = Symbol('gamewire.writabilityChanged');
-/** Internal: its own input fills its queue: stop reading until it is writable again. */
-export const kPauseOwnInput: unique symbol = Symbol('gamewire.pauseOwnInput');
+/** Internal: its own reads fill its queue: stop reading until it is writable again. */
+export const kPauseOwnReading: unique symbol = Symbol('gamewire.pauseOwnReading');
 /** Internal: the peer does not read: drop what is queued and destroy with `cause`. */
 export const kCutOff: unique symbol = Symbol('gamewire.cutOff');

@@ -1,6 +1,6 @@
 /*
  * net/connection/: the connection core under Session, and the small pieces only it uses: the state
- * moves, the receive loop, the send queue and its per-turn flush, close listeners, traffic counters
+ * moves, the read loop, the send queue and its per-turn flush, close listeners, traffic counters
  * and the session's log context. It drives one Transport and calls the limits.
  * May import: core/, net/transport/, net/limits/, net/symbols.ts, net/session-owner.ts.
  */
@@ -8,7 +8,7 @@ import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../cor
 import { IdleTimeoutError, RateLimitedError, RecvBufferOverflowError, ServiceStateError, type GamewireError } from '../../core/errors.js';
 import { causeOfTransportError } from '../transport/transport-errors.js';
 import { sessionIds } from '../../core/id-sequence.js';
-import { swapInputSource } from '../../core/input-source.js';
+import { swapReadSource } from '../../core/read-source.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { removeCloseListener, runCloseListeners } from './close-listeners.js';
 import { RecvBuffer } from '../../core/recv-buffer.js';
@@ -16,7 +16,7 @@ import { transition } from '../../core/state-machine.js';
 import { SESSION_MOVES, type SessionState } from './connection-state.js';
 import type { FanoutFlow, FlowParty } from '../limits/fanout-flow.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
-import { receiveChunk, type Receiver } from './receive-loop.js';
+import { runReadLoop, type ReadSink } from './read-loop.js';
 import { SendQueue } from './send-queue.js';
 import { debugEnabled, isDebugSession, sessionContextLogger } from './session-log.js';
 import { TrafficCounters } from './session-traffic.js';
@@ -24,14 +24,14 @@ import type { CloseListener, SessionHost, SessionSettings } from '../session-own
 import type { Transport, TransportKind, TransportSink } from '../transport/transport.js';
 import { SendPressure, type PressuredConnection } from '../limits/send-pressure.js';
 import { isIdle, isKeepaliveDue, nextSilentTicks, type IdleWatched } from '../limits/idle-watch.js';
-import { IngressThrottle } from '../limits/ingress-throttle.js';
+import { ReadThrottle } from '../limits/read-throttle.js';
 import { ReadBudget, resumeNextTurn, type BudgetReader } from '../limits/read-budget.js';
 import { kAddCloseListener, kAttach, kClose, kDestroy, kRemoveCloseListener, kSessionClosed, kSettings } from '../symbols.js';
 import { kClosed, kDeliver, kOpened, kWritableChanged, kWritten } from '../symbols.js';
 import { kContextLogger, kEndWith, kEnqueue, kHost, kTraffic } from '../symbols.js';
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../symbols.js';
 import { kBudgetResume, kCutOff, kDeliverView, kFanoutPaused, kFlowState, kFlush, kIdleTick, kKeepalive } from '../symbols.js';
-import { kPauseOwnInput, kPendingBytes, kRecvOverflow, kWritabilityChanged } from '../symbols.js';
+import { kPauseOwnReading, kPendingBytes, kRecvOverflow, kWritabilityChanged } from '../symbols.js';
 
 // Private methods are symbol-keyed, not `#name`: a class with a `#method` gives every instance a
 // brand slot, and a server holds tens of thousands of these.
@@ -40,11 +40,11 @@ const kLingerTimedOut: unique symbol = Symbol('gamewire.lingerTimedOut');
 const kSendPressure: unique symbol = Symbol('gamewire.sendPressure');
 const kStartLingerTimer: unique symbol = Symbol('gamewire.startLingerTimer');
 const kMoveTo: unique symbol = Symbol('gamewire.moveTo');
-const kAdmitInput: unique symbol = Symbol('gamewire.admitInput');
-const kReceive: unique symbol = Symbol('gamewire.receive');
-const kInputRead: unique symbol = Symbol('gamewire.inputRead');
-const kSetPaused: unique symbol = Symbol('gamewire.setPaused');
-const kStopPausing: unique symbol = Symbol('gamewire.stopPausing');
+const kAdmitRead: unique symbol = Symbol('gamewire.admitRead');
+const kRunReadLoop: unique symbol = Symbol('gamewire.runReadLoop');
+const kChargeReadBudget: unique symbol = Symbol('gamewire.chargeReadBudget');
+const kSetReadPaused: unique symbol = Symbol('gamewire.setReadPaused');
+const kResumeReading: unique symbol = Symbol('gamewire.resumeReading');
 const kEndThrottle: unique symbol = Symbol('gamewire.endThrottle');
 
 /** Why reading is paused, as bits: the peer is behind on its own replies (`pauseReadingWhenUnwritable`). */
@@ -53,23 +53,23 @@ const PAUSE_UNWRITABLE = 1;
 const PAUSE_THROTTLED = 2;
 /** Read its `readBudgetBytes` this turn; resumes next turn. */
 const PAUSE_BUDGET = 4;
-/** Its input pushed other sessions above their high mark; resumes when they drain (fanout-flow.ts). */
+/** Its reads pushed other sessions above their high mark; resumes when they drain (fanout-flow.ts). */
 const PAUSE_FANOUT = 8;
 
 /**
  * Internal: the connection core under {@link Session}, one class a byte can be followed through. It
  * drives one {@link Transport} and is its sink.
  *
- * A read: the transport hands a chunk to `kTransportData`; the ingress throttle (if any) admits it;
- * `kReceive` makes this connection the current input source and runs the receive loop
- * (receive-loop.ts), which presents the bytes to onRecv (`kDeliverView`, then Session's `kDeliver`);
+ * A read: the transport hands a chunk to `kTransportData`; the read throttle (if any) admits it;
+ * `kRunReadLoop` makes this connection the current read source and runs the read loop
+ * (read-loop.ts), which presents the bytes to onRecv (`kDeliverView`, then Session's `kDeliver`);
  * the read budget may pause reading until the next turn. A send: `kEnqueue` queues the bytes in the
  * SendQueue and registers one flush per turn (flush-scheduler.ts); `kFlush` hands them to the
  * transport in one write, and `kTransportWritten` runs onSend. Above the high water mark, send pressure
  * (send-pressure.ts, with write-watermarks.ts and fanout-flow.ts) makes it unwritable.
  *
  * Reading is paused for a set of reasons, a bit each (`PAUSE_*`; the transport pauses with the first
- * and resumes with the last), by the limits: the read budget, the ingress throttle, fan-out flow
+ * and resumes with the last), by the limits: the read budget, the read throttle, fan-out flow
  * control and the connection's own unwritable replies. The idle watch (idle-watch.ts) asks each tick
  * whether the peer showed a sign of life. Each limit acts only through these pauses and a close.
  *
@@ -79,7 +79,7 @@ const PAUSE_FANOUT = 8;
  * SendQueue, send pressure, throttle, read budget) is made on first use.
  */
 export abstract class Connection
-  implements TransportSink, Flushable, FlowParty, PressuredConnection, Receiver, IdleWatched, BudgetReader
+  implements TransportSink, Flushable, FlowParty, PressuredConnection, ReadSink, IdleWatched, BudgetReader
 {
   /** Unique, increasing id: unique across the workers of a server and the servers of a Redis too (see IdSequence). */
   readonly id: number = sessionIds.next();
@@ -91,7 +91,7 @@ export abstract class Connection
    * behind): a sign of life sets it to 0, so counting costs one store per read.
    */
   #silentTicks = 0;
-  #throttle: IngressThrottle | undefined;
+  #throttle: ReadThrottle | undefined;
   #readBudget: ReadBudget | undefined;
   #state: SessionState = 'connecting';
   #transport: Transport | undefined;
@@ -143,7 +143,7 @@ export abstract class Connection
   /**
    * False while more than `sendHighWaterMark` bytes are queued for the peer, until the queue drains to
    * `sendLowWaterMark`. Game code can skip optional traffic (position updates) while it is false;
-   * `onWritableChanged` tells when it changes. Sends caused by another session's input are slowed by
+   * `onWritableChanged` tells when it changes. Sends caused by another session's reads are slowed by
    * gamewire itself (that session stops reading meanwhile); sends from timers and ticks are not.
    */
   get writable(): boolean {
@@ -204,7 +204,7 @@ export abstract class Connection
     this.#transport = transport;
     this.#settings = settings;
     if (settings.maxBytesPerSecond > 0) {
-      this.#throttle = new IngressThrottle(settings.maxBytesPerSecond, settings.rateLimitAction === 'drop', performance.now());
+      this.#throttle = new ReadThrottle(settings.maxBytesPerSecond, settings.rateLimitAction === 'drop', performance.now());
     }
     this[kMoveTo]('connecting', 'open');
     transport.open(this);
@@ -219,7 +219,7 @@ export abstract class Connection
     this.#pressure?.release(); // sends now return false: nothing more will come to drain
     this.#transport?.end(cause);
     this[kStartLingerTimer]();
-    this[kStopPausing]();
+    this[kResumeReading]();
   }
 
   /** Internal: destroys the transport now; `onDisconnected` follows with the recorded cause or `cause`. */
@@ -347,7 +347,7 @@ export abstract class Connection
 
   /** Internal (send-pressure.ts): writability changed; the hook runs. */
   [kWritabilityChanged](writable: boolean): void {
-    if (writable) this[kSetPaused](PAUSE_UNWRITABLE, false);
+    if (writable) this[kSetReadPaused](PAUSE_UNWRITABLE, false);
     this[kWritableChanged](writable);
   }
 
@@ -363,20 +363,20 @@ export abstract class Connection
     this[kDestroy](cause);
   }
 
-  // Reading, in the order a chunk goes: admitted by the throttle, presented to onRecv by the receive
+  // Reading, in the order a chunk goes: admitted by the throttle, presented to onRecv by the read
   // loop, charged to the read budget. Then the pause reasons the limits set, and the idle watch.
 
   /** Internal (TransportSink): bytes arrived. */
   [kTransportData](chunk: Buffer): void {
     if (this.#state !== 'open') return; // closing: drain and drop, so the peer's FIN is seen
     this[kTraffic].bytesReceived += chunk.length;
-    if (!this[kAdmitInput](chunk)) return;
-    this[kReceive](chunk);
-    this[kInputRead](chunk.length);
+    if (!this[kAdmitRead](chunk)) return;
+    this[kRunReadLoop](chunk);
+    this[kChargeReadBudget](chunk.length);
   }
 
-  /** `chunk` was read; true to receive it now, false when the throttle held it or ended the connection. */
-  [kAdmitInput](chunk: Buffer): boolean {
+  /** `chunk` was read; true to deliver it now, false when the throttle held it or ended the connection. */
+  [kAdmitRead](chunk: Buffer): boolean {
     this.#silentTicks = 0;
     const throttle = this.#throttle;
     if (throttle === undefined) return true;
@@ -385,7 +385,7 @@ export abstract class Connection
     if (verdict === 'over') {
       this[kEndWith](new RateLimitedError('bytes', (this.#settings as SessionSettings).maxBytesPerSecond));
     } else if (verdict > 0) {
-      this[kSetPaused](PAUSE_THROTTLED, true);
+      this[kSetReadPaused](PAUSE_THROTTLED, true);
       setTimeout(endThrottle, verdict, this).unref();
     }
     return false;
@@ -395,61 +395,61 @@ export abstract class Connection
   [kEndThrottle](): void {
     for (const chunk of this.#throttle?.release() ?? []) {
       if (!this.connected) break;
-      this[kReceive](chunk);
+      this[kRunReadLoop](chunk);
     }
-    this[kSetPaused](PAUSE_THROTTLED, false);
+    this[kSetReadPaused](PAUSE_THROTTLED, false);
   }
 
-  /** Presents `chunk` to onRecv with this session as the current input source (fanout-flow.ts). */
-  [kReceive](chunk: Buffer): void {
-    const previous = swapInputSource(this);
+  /** Runs the read loop over `chunk` with this session as the current read source (fanout-flow.ts). */
+  [kRunReadLoop](chunk: Buffer): void {
+    const previous = swapReadSource(this);
     try {
       // The RecvBuffer is made on the first bytes: an idle connection holds none.
-      receiveChunk(this, (this.#recvBuffer ??= new RecvBuffer((this.#settings as SessionSettings).recvBufferSize)), chunk);
+      runReadLoop(this, (this.#recvBuffer ??= new RecvBuffer((this.#settings as SessionSettings).recvBufferSize)), chunk);
     } finally {
-      swapInputSource(previous);
+      swapReadSource(previous);
     }
   }
 
-  /** Internal (receive-loop.ts): runs onRecv on `view`; the consumed count, or -1 once the session stopped. */
+  /** Internal (read-loop.ts): runs onRecv on `view`; the consumed count, or -1 once the session stopped. */
   [kDeliverView](view: Buffer): number {
     const consumed = this[kDeliver](view);
     return consumed < 0 || this.#state !== 'open' ? -1 : consumed;
   }
 
-  /** Internal (receive-loop.ts): the RecvBuffer is full and onRecv consumed nothing. */
+  /** Internal (read-loop.ts): the RecvBuffer is full and onRecv consumed nothing. */
   [kRecvOverflow](capacity: number): void {
     this[kEndWith](new RecvBufferOverflowError(capacity));
   }
 
-  /** `bytes` were received; past the read budget, reading waits for the next turn (fairness). */
-  [kInputRead](bytes: number): void {
+  /** `bytes` were read; past the read budget, reading waits for the next turn (fairness). */
+  [kChargeReadBudget](bytes: number): void {
     const limit = (this.#settings as SessionSettings).readBudgetBytes;
     if (limit === 0) return;
     // Made on the first bytes: an idle connection holds none.
     if ((this.#readBudget ??= new ReadBudget(limit)).charge(bytes) && this.connected) {
-      this[kSetPaused](PAUSE_BUDGET, true);
+      this[kSetReadPaused](PAUSE_BUDGET, true);
       resumeNextTurn(this);
     }
   }
 
   /** Internal (read-budget.ts): a new turn began; this connection may read again. */
   [kBudgetResume](): void {
-    this[kSetPaused](PAUSE_BUDGET, false);
+    this[kSetReadPaused](PAUSE_BUDGET, false);
   }
 
-  /** Internal (fanout-flow.ts): members this connection's input fed are above their high mark (true), or drained (false). */
+  /** Internal (fanout-flow.ts): members this connection's reads fed are above their high mark (true), or drained (false). */
   [kFanoutPaused](paused: boolean): void {
-    if (this.connected) this[kSetPaused](PAUSE_FANOUT, paused);
+    if (this.connected) this[kSetReadPaused](PAUSE_FANOUT, paused);
   }
 
-  /** Internal (send-pressure.ts): its own input fills its queue; stop reading until it drains. */
-  [kPauseOwnInput](): void {
-    this[kSetPaused](PAUSE_UNWRITABLE, true);
+  /** Internal (send-pressure.ts): its own reads fill its queue; stop reading until it drains. */
+  [kPauseOwnReading](): void {
+    this[kSetReadPaused](PAUSE_UNWRITABLE, true);
   }
 
   /** Sets or clears one pause reason; the transport pauses with the first and resumes with the last. */
-  [kSetPaused](reason: number, paused: boolean): void {
+  [kSetReadPaused](reason: number, paused: boolean): void {
     const before = this.#pauseReasons;
     const after = paused ? before | reason : before & ~reason;
     this.#pauseReasons = after;
@@ -458,7 +458,7 @@ export abstract class Connection
   }
 
   /** A closing connection reads (and drops) again, so that the peer's FIN is seen. */
-  [kStopPausing](): void {
+  [kResumeReading](): void {
     this.#throttle?.release();
     if (this.#pauseReasons === 0) return;
     this.#pauseReasons = 0;

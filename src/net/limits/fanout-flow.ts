@@ -2,7 +2,7 @@ import { DEFAULTS } from '../../core/defaults.js';
 import { kFanoutPaused, kFlowState } from '../symbols.js';
 
 /**
- * Fan-out flow control: the bytes one session's input causes to be queued for others are charged to
+ * Fan-out flow control: the bytes one session's reads cause to be queued for others are charged to
  * that session. When they push a member above its `sendHighWaterMark`, the member holds the feeding
  * session (its reading pauses: TCP pushes back on its peer) until the member drains to its
  * `sendLowWaterMark` or is gone. A member is cut off only when it is stuck: no write progress for
@@ -10,8 +10,8 @@ import { kFanoutPaused, kFlowState } from '../symbols.js';
  * nothing can slow down, or while making no progress (`SEND_QUEUE_OVERFLOW`).
  *
  * Sessions own a {@link FanoutFlow} only once they are involved (made on first use); this file knows
- * nothing of sockets, so the policy is tested alone. The session whose input is being handled comes
- * from `src/core/input-source.ts`.
+ * nothing of sockets, so the policy is tested alone. The session whose read is being handled comes
+ * from `src/core/read-source.ts`.
  */
 
 /** What the policy needs of a session. */
@@ -29,7 +29,7 @@ export const DEFAULT_STALL_TIMEOUT_MS = DEFAULTS.stallTimeoutMs;
 export class FanoutFlow {
   /** The session. */
   readonly party: FlowParty;
-  /** As a source: members holding it (above their high mark since its input fed them). */
+  /** As a source: members holding it (above their high mark since its reads fed them). */
   waitingOn = 0;
   /** As a member: performance.now() of its last write progress, or of going above its high mark. */
   progressAt = 0;
@@ -45,7 +45,7 @@ export class FanoutFlow {
     return this.#held?.size ?? 0;
   }
 
-  /** As a member above its high mark: `source`'s input fed it, so `source` waits until it drains. */
+  /** As a member above its high mark: `source`'s reads fed it, so `source` waits until it drains. */
   hold(source: FanoutFlow): void {
     const held = (this.#held ??= new Set());
     if (held.has(source)) return;
@@ -66,7 +66,7 @@ export class FanoutFlow {
 
 /**
  * Whether a member whose queue just went past `maxSendQueueBytes` is cut off (`SEND_QUEUE_OVERFLOW`).
- * `paced`: the bytes come from input that flow control slows down (another session's, or the
+ * `paced`: the bytes come from reads that flow control slows down (another session's, or the
  * member's own while `pauseReadingWhenUnwritable`); such bytes cut off only a member making no
  * progress. Bytes from timers or ticks have nothing to slow down, and the cap bounds the memory.
  */

@@ -1,17 +1,17 @@
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../core/disconnect-cause.js';
 import { SendQueueOverflowError, SendStalledError } from '../../core/errors.js';
-import { currentInputSource } from '../../core/input-source.js';
+import { currentReadSource } from '../../core/read-source.js';
 import { cutsOffOverCap, FanoutFlow, msUntilStalled, type FlowParty } from './fanout-flow.js';
 import type { SessionSettings } from '../session-owner.js';
 import { writabilityChange } from './write-watermarks.js';
-import { kCutOff, kFlowState, kPauseOwnInput, kPendingBytes, kWritabilityChanged } from '../symbols.js';
+import { kCutOff, kFlowState, kPauseOwnReading, kPendingBytes, kWritabilityChanged } from '../symbols.js';
 
 /** What send pressure needs of a connection. */
 export interface PressuredConnection extends FlowParty {
   readonly connected: boolean;
   [kPendingBytes](): number;
   [kWritabilityChanged](writable: boolean): void;
-  [kPauseOwnInput](): void;
+  [kPauseOwnReading](): void;
   [kCutOff](cause: DisconnectCause): void;
 }
 
@@ -40,13 +40,13 @@ export class SendPressure {
 
   /**
    * A send left `queued` bytes, more than the high mark: the connection goes unwritable and holds the
-   * connection whose input fed it, or is cut off past `maxSendQueueBytes` when nothing can slow the
+   * connection whose reads fed it, or is cut off past `maxSendQueueBytes` when nothing can slow the
    * bytes down or it makes no progress. False when cut off.
    */
   aboveHigh(queued: number): boolean {
     const settings = this.#settings;
     const self = this.#connection;
-    const source = currentInputSource();
+    const source = currentReadSource();
     const fedByOther = source !== self && isOpenParty(source);
     if (queued > settings.maxSendQueueBytes) {
       const paced = fedByOther || (source === self && settings.pauseReadingWhenUnwritable);
@@ -58,11 +58,11 @@ export class SendPressure {
       }
     }
     if (this.writable) this.update(queued);
-    // Whose input fills this queue stops reading: another session's (held until this one drains), or
+    // Whose reads fill this queue stops reading: another session's (held until this one drains), or
     // this session's own (an echo-style peer that does not read its replies). A member filled by others
     // keeps reading: pausing it would starve it as a sender (issue 10, "senders starve each other").
     if (fedByOther) this.flow.hold((source as PressuredConnection)[kFlowState]());
-    else if (source === self && settings.pauseReadingWhenUnwritable) self[kPauseOwnInput]();
+    else if (source === self && settings.pauseReadingWhenUnwritable) self[kPauseOwnReading]();
     return true;
   }
 

@@ -1,13 +1,13 @@
 import { TokenBucket } from '../../core/token-bucket.js';
 
 /**
- * The ingress byte limit, `maxBytesPerSecond` (1 s burst). Over it, `rateLimitAction: 'disconnect'`
+ * The read throttle: the byte limit on reads, `maxBytesPerSecond` (1 s burst). Over it, `rateLimitAction: 'disconnect'`
  * ends the connection (`RATE_LIMITED`); `'drop'` cannot drop bytes from a stream without breaking its
  * framing, so it throttles instead: the chunk is charged (the bucket goes into debt) and held, reading
  * pauses, and the held chunks are delivered once the debt is paid. Made only for connections that
  * have the limit; knows nothing of sockets (the connection pauses and resumes its transport).
  */
-export class IngressThrottle {
+export class ReadThrottle {
   readonly #bucket: TokenBucket;
   readonly #throttle: boolean;
   /** Chunks held back while throttled; undefined when not throttled. */
