@@ -44,7 +44,6 @@ const kAdmitRead: unique symbol = Symbol('gamewire.admitRead');
 const kRunReadLoop: unique symbol = Symbol('gamewire.runReadLoop');
 const kChargeReadBudget: unique symbol = Symbol('gamewire.chargeReadBudget');
 const kSetReadPaused: unique symbol = Symbol('gamewire.setReadPaused');
-const kResumeReading: unique symbol = Symbol('gamewire.resumeReading');
 const kEndThrottle: unique symbol = Symbol('gamewire.endThrottle');
 
 /** Why reading is paused, as bits: the peer is behind on its own replies (`pauseReadingWhenUnwritable`). */
@@ -57,26 +56,15 @@ const PAUSE_BUDGET = 4;
 const PAUSE_FANOUT = 8;
 
 /**
- * Internal: the connection core under {@link Session}, one class a byte can be followed through. It
- * drives one {@link Transport} and is its sink.
+ * Internal: the connection core under {@link Session}. It drives one {@link Transport} and is its sink:
+ * the state machine, the read loop over a RecvBuffer, the send queue flushed once per turn, the
+ * graceful-close timer and close listeners. Limits are small policies it calls (write water marks and
+ * the send cap in send-pressure.ts, read-throttle.ts, idle-watch.ts, read-budget.ts,
+ * fanout-flow.ts); each acts on it through pause/resume and close. Listeners are methods and
+ * module-level functions: a connection holds no closure of its own until its first write.
  *
- * A read: the transport hands a chunk to `kTransportData`; the read throttle (if any) admits it;
- * `kRunReadLoop` makes this connection the current read source and runs the read loop
- * (read-loop.ts), which presents the bytes to onRecv (`kDeliverView`, then Session's `kDeliver`);
- * the read budget may pause reading until the next turn. A send: `kEnqueue` queues the bytes in the
- * SendQueue and registers one flush per turn (flush-scheduler.ts); `kFlush` hands them to the
- * transport in one write, and `kTransportWritten` runs onSend. Above the high water mark, send pressure
- * (send-pressure.ts, with write-watermarks.ts and fanout-flow.ts) makes it unwritable.
- *
- * Reading is paused for a set of reasons, a bit each (`PAUSE_*`; the transport pauses with the first
- * and resumes with the last), by the limits: the read budget, the read throttle, fan-out flow
- * control and the connection's own unwritable replies. The idle watch (idle-watch.ts) asks each tick
- * whether the peer showed a sign of life. Each limit acts only through these pauses and a close.
- *
- * A server holds tens of thousands of these, mostly idle: listeners are methods and module-level
- * functions (no closure of its own until its first write), nothing is kept that can be asked of the
- * shared settings, and what only some connections need (traffic counters, context logger, RecvBuffer,
- * SendQueue, send pressure, throttle, read budget) is made on first use.
+ * One class a byte can be followed through: reading, the reasons reading is paused (a `PAUSE_*` bit
+ * each) and the idle count are here too; what only some connections need is made on first use.
  */
 export abstract class Connection
   implements TransportSink, Flushable, FlowParty, PressuredConnection, ReadSink, IdleWatched, BudgetReader
@@ -219,7 +207,12 @@ export abstract class Connection
     this.#pressure?.release(); // sends now return false: nothing more will come to drain
     this.#transport?.end(cause);
     this[kStartLingerTimer]();
-    this[kResumeReading]();
+    // Read (and drop) again, so that the peer's FIN is seen.
+    this.#throttle?.release();
+    if (this.#pauseReasons !== 0) {
+      this.#pauseReasons = 0;
+      this.#transport?.resume();
+    }
   }
 
   /** Internal: destroys the transport now; `onDisconnected` follows with the recorded cause or `cause`. */
@@ -455,14 +448,6 @@ export abstract class Connection
     this.#pauseReasons = after;
     if (before === 0 && after !== 0) this.#transport?.pause();
     else if (before !== 0 && after === 0 && this.connected) this.#transport?.resume();
-  }
-
-  /** A closing connection reads (and drops) again, so that the peer's FIN is seen. */
-  [kResumeReading](): void {
-    this.#throttle?.release();
-    if (this.#pauseReasons === 0) return;
-    this.#pauseReasons = 0;
-    this.#transport?.resume();
   }
 
   /** Internal (idle-watch.ts): one tick; silence past the timeout ends the connection. */

@@ -9,15 +9,15 @@ export interface ReadSink {
 
 /**
  * The read loop of the C++ `OnRecv`: presents `chunk`, after any tail held back in `recvBuffer`, to
- * the sink until it is consumed or held back. With nothing held back the chunk itself is presented,
+ * the receiver until it is consumed or held back. With nothing held back the chunk itself is presented,
  * without a copy; only an unconsumed tail is copied into the RecvBuffer. No I/O, no allocation.
  */
-export function runReadLoop(sink: ReadSink, recvBuffer: RecvBuffer, chunk: Buffer): void {
+export function runReadLoop(receiver: ReadSink, recvBuffer: RecvBuffer, chunk: Buffer): void {
   let offset = 0;
   while (offset < chunk.length) {
     if (recvBuffer.isEmpty) {
       const view = offset === 0 ? chunk : chunk.subarray(offset);
-      const consumed = sink[kDeliverView](view);
+      const consumed = receiver[kDeliverView](view);
       if (consumed < 0) return;
       offset += consumed;
       const rest = chunk.length - offset;
@@ -28,14 +28,14 @@ export function runReadLoop(sink: ReadSink, recvBuffer: RecvBuffer, chunk: Buffe
       }
       // A tail too big to hold back: present it again while onRecv makes progress, as a C++
       // RecvBuffer would after reading at most its free space.
-      if (consumed === 0) return sink[kRecvOverflow](recvBuffer.capacity);
+      if (consumed === 0) return receiver[kRecvOverflow](recvBuffer.capacity);
       continue;
     }
     offset += recvBuffer.append(chunk, offset);
-    const consumed = sink[kDeliverView](recvBuffer.data());
+    const consumed = receiver[kDeliverView](recvBuffer.data());
     if (consumed < 0) return;
     recvBuffer.onRead(consumed);
     recvBuffer.clean();
-    if (recvBuffer.freeSize === 0 && consumed === 0) return sink[kRecvOverflow](recvBuffer.capacity);
+    if (recvBuffer.freeSize === 0 && consumed === 0) return receiver[kRecvOverflow](recvBuffer.capacity);
   }
 }
