@@ -7,13 +7,13 @@ import { MAX_TIMER_MS } from '../core/timer-range.js';
 import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
-} from '../net/handshake-gate.js';
-import { defaultMaxSessions, openFileLimit, RESERVED_FDS } from '../net/file-limit.js';
+} from '../net/listen/handshake-gate.js';
+import { defaultMaxSessions, openFileLimit, RESERVED_FDS } from '../net/listen/file-limit.js';
 import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { createCliLogger } from './cli-logger.js';
 import type { ServerServiceOptions } from '../net/server-service.js';
-import type { WebSocketListenOptions } from '../net/ws-listener.js';
-import { originPolicy } from '../net/ws-origins.js';
+import type { WebSocketListenOptions } from '../net/listen/ws-listener.js';
+import { originPolicy } from '../net/listen/ws-origins.js';
 import { intFlag, UsageError } from './command.js';
 import { OBSERVE_FLAGS, OBSERVE_USAGE, observeSettings, type ObserveFlagValues, type ObserveSettings } from './server-observe.js';
 

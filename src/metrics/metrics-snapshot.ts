@@ -1,9 +1,9 @@
-import { REFUSAL_REASONS, type RefusalReason } from '../net/refusal.js';
+import { REFUSAL_REASONS, type RefusalReason } from '../net/listen/refusal.js';
 import type { Service } from '../net/service.js';
 import type { Session } from '../net/session.js';
-import { kTraffic } from '../net/session-traffic.js';
 import { PacketSession } from '../packet/packet-session.js';
 import type { Room } from '../room/room.js';
+import { kTraffic } from '../net/symbols.js';
 
 /** Disconnect causes that mean a slow consumer was evicted (`SEND_STALLED` once the flow work lands). */
 export const EVICTION_CAUSES: ReadonlySet<string> = new Set(['SEND_QUEUE_OVERFLOW', 'SEND_STALLED']);

@@ -5,23 +5,23 @@ import { ListenError, SessionFactoryError } from '../core/errors.js';
 import { logSafely } from '../core/logger.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { WarningThrottle } from '../core/warning-throttle.js';
-import { connectionCapacity, openFileLimit, RESERVED_FDS } from './file-limit.js';
+import { connectionCapacity, openFileLimit, RESERVED_FDS } from './listen/file-limit.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
-import type { AdmissionStage, Listener, ListenerOwner } from './listener.js';
-import { REFUSALS, type Refusal, type RefusalLimits } from './refusal.js';
-import { TcpListener } from './tcp-listener.js';
+import type { AdmissionStage, Listener, ListenerOwner } from './listen/listener.js';
+import { REFUSALS, type Refusal, type RefusalLimits } from './listen/refusal.js';
+import { TcpListener } from './listen/tcp-listener.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
-import type { WebSocketListener, WebSocketListenOptions } from './ws-listener.js';
-import { originPolicy } from './ws-origins.js';
-import type { Transport, TransportKind } from './transport.js';
+import type { WebSocketListener, WebSocketListenOptions } from './listen/ws-listener.js';
+import { originPolicy } from './listen/ws-origins.js';
+import type { Transport, TransportKind } from './transport/transport.js';
 import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
   DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
   HandshakeGate,
   type PendingKind,
-} from './handshake-gate.js';
+} from './listen/handshake-gate.js';
 
 export { DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS };
 
@@ -207,7 +207,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     // `import 'gamewire'` stays light for TCP servers. Loaded before the state check so that no await
     // separates it from making the listener: a close() meanwhile makes this start() throw instead.
     const ws = this.#wsOptions;
-    const webSocket = ws === undefined ? undefined : { ...ws, module: await import('./ws-listener.js') };
+    const webSocket = ws === undefined ? undefined : { ...ws, module: await import('./listen/ws-listener.js') };
     this.beginStart();
     this.#fileLimit = openFileLimit();
     this.#fdCapacity = connectionCapacity(this.#fileLimit);

@@ -1,5 +1,5 @@
-import { REFUSAL_REASONS, type RefusalReason } from './refusal.js';
-import { TrafficCounters, type SessionTraffic } from './session-traffic.js';
+import { REFUSAL_REASONS, type RefusalReason } from './listen/refusal.js';
+import { TrafficCounters, type SessionTraffic } from './connection/session-traffic.js';
 
 /** Monitoring counters of a service, plain numbers updated as things happen. See `Service.counters`. */
 export interface ServiceCountersView {

@@ -4,12 +4,9 @@ import { Session } from '../net/session.js';
 import { isInstance } from '../core/describe.js';
 import type { DisconnectCause } from '../core/disconnect-cause.js';
 import { DEFAULT_PACKET_SETTINGS, refuseMovedPacketOptions } from '../core/packet-options.js';
-import { kSettings } from '../net/connection.js';
-import { kClosed, kOnOpen, kSendRange, kWatchHook, type SessionSettings } from '../net/session-owner.js';
+import type { SessionSettings } from '../net/session-owner.js';
 import { Heartbeat, HEARTBEAT_BODY_SIZE, kSendPing, pongSentAt, writePingBody, type HeartbeatOwner } from './heartbeat.js';
-import { kKeepalive } from '../net/idle-watch.js';
 import { PacketAdmission } from './packet-admission.js';
-import { kTraffic } from '../net/session-traffic.js';
 import {
   HEARTBEAT_PING_ID,
   HEARTBEAT_PONG_ID,
@@ -22,6 +19,7 @@ import {
 } from './packet-header.js';
 import { PacketScanner, type PacketSink } from './packet-scanner.js';
 import { sendBufferManager } from './send-buffer.js';
+import { kClosed, kKeepalive, kOnOpen, kSendRange, kSettings, kTraffic, kWatchHook } from '../net/symbols.js';
 
 /**
  * Options of a {@link PacketSession}. Its packet limits (`maxPacketSize`, `maxPacketsPerSecond`,

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { GameClient, type ClientDisconnectCause, type WebSocketConstructor } from '../../src/client/index.js';
 import { ServerService } from '../../src/net/server-service.js';
-import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../../src/net/ws-listener.js';
+import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../../src/net/listen/ws-listener.js';
 import { Room } from '../../src/room/room.js';
 import { pollUntil } from '../helpers/limits.js';
 import { MemoryLogger } from '../helpers/memory-logger.js';

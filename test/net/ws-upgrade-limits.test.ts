@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { REFUSAL_REASONS, REFUSALS } from '../../src/net/refusal.js';
+import { REFUSAL_REASONS, REFUSALS } from '../../src/net/listen/refusal.js';
 import { ServerService } from '../../src/net/server-service.js';
 import { Session } from '../../src/net/session.js';
 import { PacketRecorder } from '../helpers/packet-recorder.js';
