@@ -51,12 +51,24 @@ class FakeSocket extends EventEmitter {
 const read = Buffer.alloc(SIZE * DEPTH);
 for (let p = 0; p < DEPTH; p++) { read.writeUInt16LE(SIZE, p * SIZE); read.writeUInt16LE(1, p * SIZE + 2); }
 
+/** The first of `paths` (newest layout first) that exists under `dir`: the trees compared may predate a move. */
+async function importFirst(dir, ...paths) {
+  for (const file of paths) {
+    try {
+      return await import(`${dir}/${file}`);
+    } catch (error) {
+      if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    }
+  }
+  return {};
+}
+
 async function setup(dir) {
   const Sessions = await import(`${dir}/samples/echo-session.js`);
-  const { kAttach } = await import(`${dir}/net/session-owner.js`);
+  const { kAttach } = await importFirst(dir, 'net/symbols.js', 'net/session-owner.js');
   const { silentLogger } = await import(`${dir}/core/logger.js`);
-  let TcpTransport;
-  try { ({ TcpTransport } = await import(`${dir}/net/tcp-transport.js`)); } catch { /* before the Transport layer */ }
+  // undefined before the Transport layer
+  const { TcpTransport } = await importFirst(dir, 'net/transport/tcp-transport.js', 'net/tcp-transport.js');
   let defaults = {};
   try { ({ DEFAULTS: defaults } = await import(`${dir}/core/defaults.js`)); } catch { /* before one DEFAULTS object */ }
   const host = { type: 'server', host: '127.0.0.1', port: 1, sessionCount: SESSIONS, maxSessionCount: SESSIONS, closing: false };

@@ -39,21 +39,17 @@ export {
 export { silentLogger, type Logger } from './core/logger.js';
 export { DEFAULTS } from './core/defaults.js';
 export { Session, type SessionState } from './net/session.js';
-export type { SessionTraffic } from './net/session-traffic.js';
-export {
-  REFUSAL_REASONS,
-  type RefusalReason,
-  type ServiceCountersView,
-  type TransportCountersView,
-} from './net/service-counters.js';
-export { DEBUG_SESSION_ENV } from './net/session-log.js';
+export type { SessionTraffic } from './net/connection/session-traffic.js';
+export type { ServiceCountersView, TransportCountersView } from './net/service-counters.js';
+export { REFUSAL_REASONS, type RefusalReason } from './net/listen/refusal.js';
+export { DEBUG_SESSION_ENV } from './net/connection/session-log.js';
 export type { RateLimitAction, ServiceType, SessionOwner } from './net/session-owner.js';
-export type { TransportKind } from './net/transport.js';
+export type { TransportKind } from './net/transport/transport.js';
 export type { PacketOptions } from './core/packet-options.js';
 export { Service, type ServiceOptions, type ServiceState, type SessionFactory } from './net/service.js';
 export { ServerService, type ServerServiceOptions } from './net/server-service.js';
-export type { WebSocketListenOptions } from './net/ws-listener.js';
-export type { WebSocketConnectOptions } from './net/ws-connector.js';
+export type { WebSocketListenOptions } from './net/listen/ws-listener.js';
+export type { WebSocketConnectOptions } from './net/listen/ws-connector.js';
 export { MAX_TIMER_MS } from './core/timer-range.js';
 export { ClientService, type ClientServiceOptions } from './net/client-service.js';
 export {

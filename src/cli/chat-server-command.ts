@@ -19,7 +19,8 @@ Options:
   --host HOST          address to listen on (default ${DEFAULT_HOST})
   --port PORT          port to listen on, 0 for any free one (default 7777)
   --max-sessions N     most sessions (and room members) at once (default: ulimit -n less 64)
-  --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535)
+  --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535); over
+                       WebSocket the same limit, for each packet of a message (see --ws-port)
 ${SERVER_LIMIT_USAGE}
 ${CLUSTER_USAGE}
   -h, --help           show this help

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../core/defaults.js';
 import { readFileSync } from 'node:fs';
 import type { Logger as PinoLogger } from 'pino';
 import type { Session } from '../net/session.js';
@@ -6,12 +7,13 @@ import { MAX_TIMER_MS } from '../core/timer-range.js';
 import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
-} from '../net/tls-handshakes.js';
-import { defaultMaxSessions, openFileLimit, RESERVED_FDS } from '../net/file-limit.js';
+} from '../net/listen/handshake-gate.js';
+import { defaultMaxSessions, openFileLimit, RESERVED_FDS } from '../net/listen/file-limit.js';
 import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { createCliLogger } from './cli-logger.js';
 import type { ServerServiceOptions } from '../net/server-service.js';
-import type { WebSocketListenOptions } from '../net/ws-listener.js';
+import type { WebSocketListenOptions } from '../net/listen/ws-listener.js';
+import { originPolicy } from '../net/listen/ws-origins.js';
 import { intFlag, UsageError } from './command.js';
 import { OBSERVE_FLAGS, OBSERVE_USAGE, observeSettings, type ObserveFlagValues, type ObserveSettings } from './server-observe.js';
 
@@ -29,6 +31,7 @@ export const SERVER_FLAGS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'ws-port': { type: 'string' },
+  'ws-allowed-origins': { type: 'string' },
   ...OBSERVE_FLAGS,
 } as const;
 
@@ -45,11 +48,19 @@ export const SERVER_LIMIT_USAGE = `  --idle-timeout-ms MS  disconnect a peer tha
   --tls-cert FILE      serve TLS with this PEM certificate (with --tls-key)
   --tls-key FILE       the PEM private key for --tls-cert
   --ws-port N          also serve WebSocket sessions (browsers) on this port, upgrades at /ws
-                       (0 = any free port); wss:// with --tls-cert/--tls-key; off by default
-  --max-pending-handshakes N  TLS connections handshaking at once; when full the oldest is dropped
-                       (default: a quarter of --max-sessions, at most ${DEFAULT_MAX_PENDING_HANDSHAKES})
-  --max-pending-handshakes-per-address N  TLS handshakes at once from one address; more are refused
-                       (default ${DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS})
+                       (0 = any free port); wss:// with --tls-cert/--tls-key; off by default. A
+                       connection there must finish its upgrade within ${DEFAULTS.wsUpgradeTimeoutMs} ms and counts
+                       against --max-pending-handshakes until then; a WebSocket message carries whole
+                       packets (each at most --max-packet) and is at most ${DEFAULTS.wsMaxMessageBytes} bytes both ways
+  --ws-allowed-origins LIST  browser pages allowed to connect to --ws-port besides the page it serves
+                       itself, comma-separated origins (https://game.example.com), or '*' for any;
+                       others are answered 403 (default: none; clients that send no Origin, such
+                       as bots and native clients, are always allowed)
+  --max-pending-handshakes N  connections in their TLS handshake or before their WebSocket upgrade,
+                       at once; when full a silent one is dropped for the new one (default: a
+                       quarter of --max-sessions, at most ${DEFAULT_MAX_PENDING_HANDSHAKES})
+  --max-pending-handshakes-per-address N  such connections at once from one address; more are
+                       refused (default ${DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS})
 ${OBSERVE_USAGE}
 --max-sessions defaults to the open-file limit (ulimit -n) less ${RESERVED_FDS}: each session holds a file
 descriptor, and past the limit the kernel refuses connections without a word.`;
@@ -59,6 +70,7 @@ export interface ServerFlagValues extends ObserveFlagValues {
   host?: string | undefined;
   port?: string | undefined;
   'ws-port'?: string | undefined;
+  'ws-allowed-origins'?: string | undefined;
   'max-sessions'?: string | undefined;
   'max-packet'?: string | undefined;
   'idle-timeout-ms'?: string | undefined;
@@ -110,9 +122,22 @@ export function wsOption(
   onRequest?: WebSocketListenOptions['onRequest'],
 ): WebSocketListenOptions | undefined {
   const wsPort = values['ws-port'];
-  if (wsPort === undefined) return undefined;
+  const origins = values['ws-allowed-origins'];
+  if (wsPort === undefined) {
+    if (origins !== undefined) throw new UsageError('--ws-allowed-origins needs --ws-port');
+    return undefined;
+  }
+  const allowedOrigins = origins === undefined ? undefined : origins.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  if (allowedOrigins !== undefined) {
+    try {
+      originPolicy(allowedOrigins);
+    } catch {
+      throw new UsageError(`--ws-allowed-origins takes origins like https://game.example.com, comma-separated, or '*'; got '${origins}'`);
+    }
+  }
   return {
     port: intFlag('ws-port', wsPort, 0, 0, 65535),
+    ...(allowedOrigins === undefined ? {} : { allowedOrigins }),
     ...(tls === undefined ? {} : { tls }),
     ...(onRequest === undefined ? {} : { onRequest }),
   };

@@ -21,6 +21,8 @@ export interface ClusterPrimaryOptions {
   readonly workers: number;
   /** The whole server's session limit, split over the workers; undefined leaves it to the workers. */
   readonly maxSessionCount: number | undefined;
+  /** How long close() waits for a worker before it kills it, ms. */
+  readonly closeTimeoutMs: number;
   readonly logger: Logger;
   readonly hub: RoomHub;
   /** More environment for every worker. */
@@ -89,16 +91,27 @@ export class ClusterPrimary {
     }
   }
 
-  /** Tells every worker to close gracefully and resolves once all have exited. */
+  /**
+   * Tells every worker to close gracefully and resolves once all have exited; a worker still running
+   * `closeTimeoutMs` later (stopped, stuck in a loop) is killed, so the server exits in its grace period.
+   */
   async close(): Promise<ClusterTotals> {
     this.#closing = true;
-    const exits = this.#slots.map((slot) => {
+    const { closeTimeoutMs, logger } = this.#options;
+    const exits = this.#slots.map((slot, index) => {
       const worker = slot.worker;
       if (worker === undefined || worker.isDead()) return Promise.resolve();
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       if (worker.isConnected()) worker.send({ gw: GW, type: 'close' } satisfies ToWorker);
       else worker.process.kill('SIGTERM');
-      return exited;
+      const deadline = setTimeout(() => {
+        logger.error(
+          { worker: index, pid: worker.process.pid, closeTimeoutMs },
+          `worker ${index} did not close within ${closeTimeoutMs} ms; killing it (what its sessions had queued is lost)`,
+        );
+        worker.process.kill('SIGKILL');
+      }, closeTimeoutMs);
+      return exited.finally(() => clearTimeout(deadline));
     });
     await Promise.all(exits);
     return { accepted: this.#accepted, refused: this.#refused };

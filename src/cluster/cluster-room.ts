@@ -1,8 +1,9 @@
 import type { Session } from '../net/session.js';
-import { kAddCloseListener, kRemoveCloseListener, type CloseListener } from '../net/session-owner.js';
+import type { CloseListener } from '../net/session-owner.js';
 import type { MessageInit, MessageType } from '../packet/message-type.js';
 import { Room, type BroadcastOptions, type RoomOptions } from '../room/room.js';
 import type { RoomBus, RoomBusMessage } from './room-bus.js';
+import { kAddCloseListener, kRemoveCloseListener } from '../net/symbols.js';
 
 /**
  * A {@link Room} whose members may be on several processes (the workers of one server, or servers

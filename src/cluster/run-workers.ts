@@ -1,6 +1,8 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { DEFAULTS } from '../core/defaults.js';
 import { InvalidOptionError } from '../core/errors.js';
+import { checkTimerMs } from '../core/timer-range.js';
 import { useIdBlock } from '../core/id-sequence.js';
 import { silentLogger } from '../core/logger.js';
 import { ClusterPrimary } from './cluster-primary.js';
@@ -45,6 +47,7 @@ export async function runWorkers(options: RunWorkersOptions): Promise<ClusterSer
   const logger = options.logger ?? silentLogger;
   if (cluster.isWorker) return runClusterWorker(options.setup, logger);
   const workers = resolveWorkerCount(options.workers);
+  checkTimerMs('workerCloseTimeoutMs', options.workerCloseTimeoutMs ?? DEFAULTS.workerCloseTimeoutMs, 1);
   if (options.workerBus === 'redis' && options.redis === undefined) throw new InvalidOptionError('workerBus', 'redis', "'ipc' without a redis URL");
   const perWorker = options.workerBus === 'redis' && workers > 1;
   const redis = options.redis === undefined || perWorker ? undefined : await RedisRoomBus.connect(options.redis, logger);
@@ -98,6 +101,7 @@ async function runPrimary(options: RunWorkersOptions, workers: number, redis: Re
   const primary = new ClusterPrimary({
     workers,
     maxSessionCount: options.maxSessionCount,
+    closeTimeoutMs: options.workerCloseTimeoutMs ?? DEFAULTS.workerCloseTimeoutMs,
     logger: options.logger ?? silentLogger,
     hub: new RoomHub(redis, options.logger),
     ...(options.workerBus === 'redis' && options.redis !== undefined ? { workerEnv: { [WORKER_ENV.redis]: options.redis } } : {}),

@@ -73,6 +73,13 @@ export interface RunWorkersOptions {
    * needs `redis`; for measuring the Redis path on one machine).
    */
   readonly workerBus?: 'ipc' | 'redis';
+  /**
+   * How long the primary's `close()` waits for each worker to close gracefully before it kills it
+   * (SIGKILL; logged at error): a stopped or stuck worker cannot keep the server from exiting within
+   * its grace period. Default 10000 ms (a worker's `closeGraceMs`, 5000 by default, and time to close
+   * its rooms and Redis).
+   */
+  readonly workerCloseTimeoutMs?: number;
   /** Where the cluster logs (worker deaths, Redis state). Default: silent. */
   readonly logger?: Logger;
   /** Makes this worker's service; runs in every worker (or in the one process), never in the primary. */

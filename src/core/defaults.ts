@@ -31,6 +31,11 @@ const values = {
   maxPendingHandshakesPerAddress: 16,
   /** TLS `handshakeTimeout`, ms (Node's own is 120 s). @default 10000 */
   tlsHandshakeTimeoutMs: 10_000,
+  /**
+   * `ws.upgradeTimeoutMs`: how long a connection to the WebSocket port may take, from its first byte,
+   * to finish its upgrade (and, for `wss://`, its TLS handshake). @default 5000
+   */
+  wsUpgradeTimeoutMs: 5_000,
   /** ClientService `connectTimeoutMs`. @default 5000 */
   connectTimeoutMs: 5_000,
   /** ClientService `connectConcurrency`. @default 256 */
@@ -44,6 +49,11 @@ const values = {
   wsPath: '/ws',
   /** `ws.maxMessageBytes`: the largest WebSocket message, bytes (it may carry several packets). @default 262144 */
   wsMaxMessageBytes: 256 * 1024,
+  /**
+   * `runWorkers` `workerCloseTimeoutMs`: how long the primary waits for a worker to close (its
+   * `closeGraceMs`, then its rooms and Redis) before it kills the worker. @default 10000
+   */
+  workerCloseTimeoutMs: 10_000,
   /** `resume.graceMs`: how long a suspended session waits for its client, ms. @default 30000 */
   resumeGraceMs: 30_000,
   /** `resume.maxReplayBytes`: bytes sent and not acknowledged a resumable session keeps. @default 1048576 */

@@ -2,7 +2,7 @@ import { InvalidOptionError } from '../core/errors.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { MAX_TIMER_MS } from '../core/timer-range.js';
 import { catchRejection } from '../core/describe.js';
-import { currentInputSource, swapInputSource, type InputSource } from '../core/input-source.js';
+import { currentReadSource, swapReadSource, type ReadSource } from '../core/read-source.js';
 import { logSafely, silentLogger, type Logger } from '../core/logger.js';
 import { scheduleDrain, type Drainable } from './global-queue.js';
 
@@ -43,8 +43,8 @@ export class JobQueue implements Drainable {
   /** Time budget per drain, ms. */
   readonly budgetMs: number;
   #jobs: Job[] = [];
-  /** The input source current when each job was queued (parallel to #jobs): its sends are charged to it. */
-  #sources: Array<InputSource | undefined> = [];
+  /** The read source current when each job was queued (parallel to #jobs): its sends are charged to it. */
+  #sources: Array<ReadSource | undefined> = [];
   #head = 0;
   #inLine = false;
   #running = false;
@@ -74,7 +74,7 @@ export class JobQueue implements Drainable {
   /** Queues `job` to run after every job already queued (C++ `DoAsync`). */
   doAsync(job: Job): void {
     this.#jobs.push(job);
-    this.#sources.push(currentInputSource());
+    this.#sources.push(currentReadSource());
     if (!this.#inLine && !this.#running) {
       this.#inLine = true;
       scheduleDrain(this);
@@ -119,12 +119,12 @@ export class JobQueue implements Drainable {
   drain(deadline: number): boolean {
     this.#inLine = false;
     this.#running = true;
-    const outerSource = currentInputSource();
+    const outerSource = currentReadSource();
     try {
       while (this.#head < this.#jobs.length) {
         const job = this.#jobs[this.#head] as Job;
         this.#jobs[this.#head] = noop; // let the job's closure be collected
-        swapInputSource(this.#sources[this.#head]);
+        swapReadSource(this.#sources[this.#head]);
         this.#sources[this.#head] = undefined;
         this.#head++;
         try {
@@ -145,7 +145,7 @@ export class JobQueue implements Drainable {
       return true;
     } finally {
       this.#running = false;
-      swapInputSource(outerSource);
+      swapReadSource(outerSource);
     }
   }
 

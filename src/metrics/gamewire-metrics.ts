@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DisconnectCode } from '../core/disconnect-cause.js';
-import { REFUSAL_REASONS } from '../net/service-counters.js';
+import { REFUSAL_REASONS } from '../net/listen/refusal.js';
 import type { Service } from '../net/service.js';
 import type { Session } from '../net/session.js';
 import type { Room } from '../room/room.js';

@@ -1,10 +1,9 @@
-import { REFUSAL_REASONS, type RefusalReason } from '../net/service-counters.js';
-import { ServerService } from '../net/server-service.js';
+import { REFUSAL_REASONS, type RefusalReason } from '../net/listen/refusal.js';
 import type { Service } from '../net/service.js';
 import type { Session } from '../net/session.js';
-import { kTraffic } from '../net/session-traffic.js';
 import { PacketSession } from '../packet/packet-session.js';
 import type { Room } from '../room/room.js';
+import { kTraffic } from '../net/symbols.js';
 
 /** Disconnect causes that mean a slow consumer was evicted (`SEND_STALLED` once the flow work lands). */
 export const EVICTION_CAUSES: ReadonlySet<string> = new Set(['SEND_QUEUE_OVERFLOW', 'SEND_STALLED']);
@@ -77,7 +76,6 @@ export function snapshotServices(services: Iterable<Service<Session>>): Map<stri
     // the service's, shared by all its transports, so it is shown once, there.
     const main = snapshotOf(transportOf(service));
     main.sessionLimit += service.maxSessionCount;
-    if (service instanceof ServerService) main.refused.tls_handshake += service.tlsFailureCount;
     for (const [transport, counters] of service.counters.byTransport) {
       const snap = snapshotOf(transport);
       snap.accepted += counters.accepted;

@@ -4,9 +4,9 @@ import { ClientStartError, ConnectError, GamewireError, ServiceStateError } from
 import { checkTimerMs } from '../core/timer-range.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
-import { TcpConnector } from './tcp-connector.js';
-import type { Transport } from './transport.js';
-import type { WebSocketConnectOptions } from './ws-connector.js';
+import { TcpConnector } from './listen/tcp-connector.js';
+import type { Transport } from './transport/transport.js';
+import type { WebSocketConnectOptions } from './listen/ws-connector.js';
 
 /** Default `connectTimeoutMs` of a ClientService. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = DEFAULTS.connectTimeoutMs;
@@ -103,7 +103,7 @@ export class ClientService<S extends Session = Session> extends Service<S> {
       options.ws === undefined
         ? new TcpConnector({ host: this.host, port: this.port, timeoutMs, tls: options.tls })
         : new LazyConnector(async () => {
-            const { WebSocketConnector } = await import('./ws-connector.js');
+            const { WebSocketConnector } = await import('./listen/ws-connector.js');
             return new WebSocketConnector({ ...options.ws, host: this.host, port: this.port, timeoutMs });
           });
   }

@@ -5,14 +5,16 @@ import { ListenError, SessionFactoryError } from '../core/errors.js';
 import { logSafely } from '../core/logger.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { WarningThrottle } from '../core/warning-throttle.js';
-import { connectionCapacity, openFileLimit, RESERVED_FDS } from './file-limit.js';
+import { connectionCapacity, openFileLimit, RESERVED_FDS } from './listen/file-limit.js';
 import type { Session } from './session.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
-import type { Listener, ListenerOwner } from './listener.js';
-import { TcpListener } from './tcp-listener.js';
+import type { AdmissionStage, Listener, ListenerOwner } from './listen/listener.js';
+import { REFUSALS, type Refusal, type RefusalLimits } from './listen/refusal.js';
+import { TcpListener } from './listen/tcp-listener.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
-import type { WebSocketListener, WebSocketListenOptions } from './ws-listener.js';
-import type { Transport } from './transport.js';
+import type { WebSocketListener, WebSocketListenOptions } from './listen/ws-listener.js';
+import { originPolicy } from './listen/ws-origins.js';
+import type { Transport, TransportKind } from './transport/transport.js';
 import { resolveServerResume, type ServerResumeOptions } from '../core/resume/resume-options.js';
 import { ResumeGates } from './resume/resume-gate.js';
 import type { ResumeCountersView } from './resume/resume-registry.js';
@@ -20,7 +22,9 @@ import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
   DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
-} from './tls-handshakes.js';
+  HandshakeGate,
+  type PendingKind,
+} from './listen/handshake-gate.js';
 
 export { DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS };
 
@@ -40,9 +44,10 @@ export interface ServerServiceOptions<S extends Session> extends ServiceOptions<
   /** Kernel accept queue length for `listen()`. Default 511. */
   readonly backlog?: number;
   /**
-   * Most live sessions (and TLS handshakes) from one remote IP address; more are refused like past
-   * `maxSessionCount`. 0 = no limit. Default 0 (off): players behind one NAT (a mobile carrier, a PC
-   * bang, a LAN party) share one address, so a low cap locks real players out.
+   * Most live sessions (and connections still in their TLS handshake or WebSocket upgrade) from one
+   * remote IP address; more are refused like past `maxSessionCount`. 0 = no limit. Default 0 (off):
+   * players behind one NAT (a mobile carrier, a PC bang, a LAN party) share one address, so a low cap
+   * locks real players out.
    */
   readonly maxSessionsPerAddress?: number;
   /**
@@ -53,19 +58,21 @@ export interface ServerServiceOptions<S extends Session> extends ServiceOptions<
    */
   readonly tls?: TlsOptions;
   /**
-   * TLS only: most connections handshaking at once. When it is reached (or handshakes plus sessions
-   * reach `maxSessionCount`) the oldest handshake is dropped to make room for the new one, so a flood
-   * of silent connections cannot lock real clients out or run the process out of file descriptors.
-   * Default 128.
+   * Most connections that are not sessions yet, held at once: TLS connections in their handshake and
+   * connections to the WebSocket port before their upgrade. Each holds a file descriptor from its
+   * first byte. When it is reached (or these plus the sessions reach the open-file limit, or for TLS
+   * `maxSessionCount`) one of them is dropped to make room for the new one, a silent one first, so a
+   * flood of silent connections cannot lock real clients out or run the process out of file
+   * descriptors. Default 128.
    */
   readonly maxPendingHandshakes?: number;
-  /** TLS only: most connections handshaking at once from one IP address; more are refused. Default 16. */
+  /** Most such connections at once from one IP address; more are refused. Default 16 (at most `maxPendingHandshakes`). */
   readonly maxPendingHandshakesPerAddress?: number;
   /**
    * Also serve WebSocket sessions (browsers): `{ port, path }` (`path` default `/ws`; `tls` for
    * `wss://`; `onRequest` answers other HTTP requests, e.g. a game page; `maxMessageBytes` default
-   * 262144). The same limits, hooks and causes as TCP; every binary message carries whole packets.
-   * Default: none.
+   * 262144; `upgradeTimeoutMs` default 5000; `allowedOrigins`). The same limits, hooks and causes as
+   * TCP; every binary message carries whole packets. See {@link WebSocketListenOptions}. Default: none.
    */
   readonly ws?: WebSocketListenOptions;
   /**
@@ -83,7 +90,8 @@ export interface ServerServiceOptions<S extends Session> extends ServiceOptions<
  * The C++ `ServerService` with its `Listener`: listens on `host:port` and makes a session for each
  * accepted connection while fewer than `maxSessionCount` are live. A connection past the limit is
  * closed at once and counted in `refusedCount`; the live sessions are not disturbed, and once one
- * leaves, the next connection is accepted again.
+ * leaves, the next connection is accepted again. Why a connection is turned away is one row of
+ * `REFUSALS` (refusal.ts): counted under its reason, warned about with the option to change.
  *
  * ```ts
  * const service = new ServerService({ port: 7777, sessionFactory: () => new GameSession() });
@@ -103,14 +111,17 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   readonly #wsOptions: { readonly options: WebSocketListenOptions; readonly maxMessageBytes: number } | undefined;
   #ws: WebSocketListener | undefined;
   readonly #owner: ListenerOwner;
+  /** Connections not yet sessions, over every listener. */
+  readonly #gate: HandshakeGate;
+  readonly #limits: Omit<RefusalLimits, 'fileLimit'>;
   #refused = 0;
   #accepted = 0;
   /** Open-file limit read at start(); undefined when unknown. */
   #fileLimit: number | undefined;
-  /** Connections the open-file limit allows (sessions plus TLS handshakes); Infinity when unknown. */
+  /** Connections the open-file limit allows (sessions plus those held in the gate); Infinity when unknown. */
   #fdCapacity = Number.POSITIVE_INFINITY;
-  readonly #fullWarning = new WarningThrottle();
-  readonly #fdWarning = new WarningThrottle();
+  /** One warning throttle per refusal row, made on its first warning. */
+  readonly #warnings = new Map<Refusal, WarningThrottle>();
   /** With `resume`: the connections waiting for their first packet, and the resumable sessions. */
   readonly #resume: ResumeGates | undefined;
 
@@ -122,53 +133,58 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     this.#tls = options.tls;
     const maxPending = checkInteger('maxPendingHandshakes', options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES, 1);
     const perAddress = options.maxPendingHandshakesPerAddress ?? Math.min(DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, maxPending);
-    const tls =
-      options.tls === undefined
-        ? undefined
-        : {
-            options: options.tls,
-            limits: {
-              maxPending,
-              maxPendingPerAddress: checkInteger('maxPendingHandshakesPerAddress', perAddress, 1, maxPending),
-              timeoutMs: checkTimerMs('tls.handshakeTimeout', options.tls.handshakeTimeout ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, 1),
-            },
-          };
-    this.#owner = {
-      refusal: (address, countHandshakes) => this.#refusal(address, countHandshakes),
-      refused: (address, why, transport) => this.#refuse(address, why, transport ?? this.#tcpTransport),
-      hasRoom: (pending) => this.sessionCount + pending < Math.min(this.maxSessionCount, this.#fdCapacity),
-      admit: (transport) => this.#admit(transport),
+    const maxPendingPerAddress = checkInteger('maxPendingHandshakesPerAddress', perAddress, 1, maxPending);
+    const tlsTimeoutMs = checkTimerMs('tls.handshakeTimeout', options.tls?.handshakeTimeout ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, 1);
+    const ws = options.ws;
+    this.#limits = {
+      maxSessionCount: this.maxSessionCount,
+      maxSessionsPerAddress: this.#maxPerAddress,
+      maxPendingHandshakes: maxPending,
+      maxPendingHandshakesPerAddress: maxPendingPerAddress,
+      tlsHandshakeTimeoutMs: tlsTimeoutMs,
+      wsUpgradeTimeoutMs: checkTimerMs('ws.upgradeTimeoutMs', ws?.upgradeTimeoutMs ?? DEFAULTS.wsUpgradeTimeoutMs, 1),
+      wsPath: ws?.path ?? DEFAULTS.wsPath,
     };
-    const host = this.host;
-    const logger = this.logger;
-    const onError = this.#handleListenerError;
-    this.#listeners.push(new TcpListener(this.#owner, { host, port: this.port, backlog: this.#backlog, tls, logger, onError }));
+    this.#gate = new HandshakeGate(
+      { maxPending, maxPendingPerAddress },
+      {
+        hasRoom: (pending, kind) => this.#hasRoom(pending, kind),
+        refused: (address, refusal, kind) => this.#refuse(address, refusal, kind),
+      },
+      this.logger,
+    );
+    this.#owner = {
+      gate: this.#gate,
+      refusal: (address, stage) => this.#refusal(address, stage),
+      refused: (address, refusal, transport) => this.#refuse(address, refusal, transport),
+      admit: (transport) => this.#admit(transport),
+      listenerError: (error, transport) => this.#listenerError(error, transport),
+    };
     const resume = resolveServerResume(options.resume);
     this.#resume =
       resume === undefined
         ? undefined
         : new ResumeGates(resume, {
-            sessionRefusal: (address) => this.#refusal(address, true),
-            refused: (address, why, transport) => this.#refuse(address, why, transport),
+            sessionRefusal: (address) => this.#refusal(address, 'session'),
+            refused: (address, refusal, transport) => this.#refuse(address, refusal, transport),
             adoptGated: (transport) => this.#adoptNow(transport),
             moved: (from, to) => this.#moved(from, to),
           });
-    const ws = options.ws;
+    const tls = options.tls === undefined ? undefined : { options: options.tls, timeoutMs: tlsTimeoutMs };
+    const host = this.host;
+    this.#listeners.push(new TcpListener(this.#owner, { host, port: this.port, backlog: this.#backlog, tls, logger: this.logger }));
     if (ws !== undefined) {
       checkInteger('ws.port', ws.port, 0, 65535);
-      const maxMessageBytes = checkInteger('ws.maxMessageBytes', ws.maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES, 64);
-      this.#wsOptions = { options: ws, maxMessageBytes };
+      // At least one largest packet, so that every packet fits in a message both ways.
+      const maxMessageBytes = checkInteger('ws.maxMessageBytes', ws.maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULTS.maxPacketSize);
+      originPolicy(ws.allowedOrigins); // checked now: the listener itself is made by start()
+      this.#wsOptions = { options: { ...ws, upgradeTimeoutMs: this.#limits.wsUpgradeTimeoutMs }, maxMessageBytes };
     }
   }
 
   /** The WebSocket port once started (the real one, also for port 0); undefined without `ws`. */
   get wsPort(): number | undefined {
     return this.#ws === undefined || this.#ws.port === 0 ? undefined : this.#ws.port;
-  }
-
-  /** The transport label of the TCP listener's sessions. */
-  get #tcpTransport(): string {
-    return this.#tls === undefined ? 'tcp' : 'tls';
   }
 
   /** True when the service serves TLS. */
@@ -178,24 +194,23 @@ export class ServerService<S extends Session = Session> extends Service<S> {
 
   /** TLS connections that failed before a session was made (bad handshake, timeout, dropped to make room). */
   get tlsFailureCount(): number {
-    return (this.#listeners[0] as Listener).handshakeFailureCount;
+    return this.serviceCounters.refused.tls_handshake;
   }
 
-  /** TLS handshakes in progress now. */
+  /** Connections to the WebSocket port closed before their upgrade (timeout, dropped to make room, closed, bad request). */
+  get wsUpgradeFailureCount(): number {
+    return this.serviceCounters.refused.ws_upgrade;
+  }
+
+  /** Connections not sessions yet, now: TLS handshakes and WebSocket upgrades in progress. */
   get pendingHandshakeCount(): number {
-    return this.#pendingHandshakes();
-  }
-
-  #pendingHandshakes(): number {
-    let pending = 0;
-    for (const listener of this.#listeners) pending += listener.pendingHandshakeCount;
-    return pending;
+    return this.#gate.size;
   }
 
   /**
    * Connections closed at once because `maxSessionCount` sessions were live, an address was at its
-   * limit, the service was closing, or (counted once per failed accept) the process was out of file
-   * descriptors (`EMFILE`/`ENFILE`).
+   * limit, the service was closing, the open-file limit was reached (counted once per failed accept
+   * when the OS said so: `EMFILE`/`ENFILE`), or a WebSocket upgrade was refused (404, 403, 503).
    */
   get refusedCount(): number {
     return this.#refused;
@@ -221,7 +236,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     // `import 'gamewire'` stays light for TCP servers. Loaded before the state check so that no await
     // separates it from making the listener: a close() meanwhile makes this start() throw instead.
     const ws = this.#wsOptions;
-    const webSocket = ws === undefined ? undefined : { ...ws, module: await import('./ws-listener.js') };
+    const webSocket = ws === undefined ? undefined : { ...ws, module: await import('./listen/ws-listener.js') };
     this.beginStart();
     this.#fileLimit = openFileLimit();
     this.#fdCapacity = connectionCapacity(this.#fileLimit);
@@ -252,25 +267,38 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     this.logger.debug({ host: this.host, port: this.currentPort }, 'listening');
   }
 
+  /** Ends every connection not yet a session at once, then stops every listener. */
   protected stopOpening(): Promise<void> {
+    this.#gate.destroyAll();
     this.#resume?.closeAll();
     return Promise.all(this.#listeners.map((listener) => listener.close())).then(() => undefined);
   }
 
-  /** Why a connection from `address` must be refused now, or undefined to accept it. */
-  #refusal(address: string, countHandshakes: boolean): string | undefined {
-    if (this.closing) return 'service closing';
-    if (this.sessionCount >= this.maxSessionCount) return 'at maxSessionCount';
+  /** Why a connection from `address` must be refused now, at `stage`, or undefined to go on. */
+  #refusal(address: string, stage: AdmissionStage): Refusal | undefined {
+    if (this.closing) return 'closing';
+    // The WebSocket port answers a full server's upgrade request with 503 once it has read it.
+    if (stage !== 'wsUpgrade' && this.sessionCount >= this.maxSessionCount) return 'maxSessions';
+    const gate = this.#gate;
     // Past the open-file limit the OS would drop connections unseen; refusing them is seen and counted.
-    // A new TLS connection may instead push out a handshake (the gate decides), so those are not counted then.
-    const handshakes = (countHandshakes ? this.#pendingHandshakes() : 0) + (this.#resume?.pendingCount ?? 0);
-    if (this.sessionCount + handshakes >= this.#fdCapacity) return 'at the open-file limit';
-    if (this.#maxPerAddress > 0) {
-      let handshaking = 0;
-      for (const listener of this.#listeners) handshaking += listener.pendingFrom(address);
-      if (this.sessionCountFrom(address) + handshaking >= this.#maxPerAddress) return 'at maxSessionsPerAddress';
+    // A connection about to be held may instead push a held one out (the gate decides), so held ones
+    // are not counted then.
+    const waiting = this.#resume?.pendingCount ?? 0;
+    if (this.sessionCount + waiting + (stage === 'session' ? gate.size : 0) >= this.#fdCapacity) return 'fileLimit';
+    if (this.#maxPerAddress > 0 && this.sessionCountFrom(address) + gate.pendingFrom(address) >= this.#maxPerAddress) {
+      return 'sessionsPerAddress';
     }
+    if (stage !== 'session' && gate.addressFull(address)) return 'pendingPerAddress';
     return undefined;
+  }
+
+  /**
+   * True while the sessions plus `pending` held connections leave room for one more of `kind`: within
+   * the open-file limit, and for TLS (whose handshakes become sessions) within `maxSessionCount`.
+   */
+  #hasRoom(pending: number, kind: PendingKind): boolean {
+    const limit = kind === 'tls' ? Math.min(this.maxSessionCount, this.#fdCapacity) : this.#fdCapacity;
+    return this.sessionCount + pending < limit;
   }
 
   /** Live sessions from `address` (a remote IP). */
@@ -288,25 +316,26 @@ export class ServerService<S extends Session = Session> extends Service<S> {
 
   /**
    * Every listener's connections come here: refused, or made a session. With `resume`, a connection
-   * first waits for its first packet (a RESUME makes no new session): only closing and the open-file
-   * limit refuse it now, and connections waiting are bounded by `maxSessionCount`.
+   * first waits for its first packet (a RESUME makes no new session, so a full server still takes
+   * back its suspended players): only closing and the open-file limit refuse it now, and the
+   * connections waiting are bounded by `maxSessionCount`.
    */
   #admit(transport: Transport): void {
     const address = transport.remoteAddress;
     const gates = this.#resume;
-    const why =
+    const refusal =
       gates === undefined
-        ? this.#refusal(address, true)
+        ? this.#refusal(address, 'session')
         : this.closing
-          ? 'service closing'
+          ? 'closing'
           : gates.pendingCount >= this.maxSessionCount
-            ? 'at maxSessionCount'
-            : this.sessionCount + gates.pendingCount + this.#pendingHandshakes() >= this.#fdCapacity
-              ? 'at the open-file limit'
+            ? 'maxSessions'
+            : this.sessionCount + gates.pendingCount + this.#gate.size >= this.#fdCapacity
+              ? 'fileLimit'
               : undefined;
-    if (why !== undefined) {
+    if (refusal !== undefined) {
       transport.destroy();
-      this.#refuse(address, why, transport.kind);
+      this.#refuse(address, refusal, transport.kind);
       return;
     }
     if (gates !== undefined) gates.admit(transport);
@@ -333,48 +362,38 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     return true;
   }
 
-  /** Counts a connection closed at once, and warns (rate-limited) when a limit turned it away. */
-  #refuse(address: string, why: string, transport: string): void {
-    this.#refused++;
-    this.serviceCounters.refusedFor(why, transport);
-    this.logger.debug({ live: this.sessionCount, refused: this.#refused, address }, `connection refused: ${why}`);
-    if (this.closing) return;
-    const count = this.#fullWarning.count(performance.now());
+  /**
+   * Counts a connection of `transport` turned away for `refusal` under its reason, and warns
+   * (at once, then at most every 10 s per row) when its row names something to change.
+   */
+  #refuse(address: string, refusal: Refusal, transport: TransportKind): void {
+    const row = REFUSALS[refusal];
+    const refused = row.kind === 'refused';
+    if (refused) this.#refused++;
+    this.serviceCounters.refusedFor(row.reason, transport);
+    this.logger.debug({ live: this.sessionCount, refused: this.#refused, address, transport }, `connection ${row.kind}: ${row.text}`);
+    if (this.closing || row.advice === undefined) return;
+    let throttle = this.#warnings.get(refusal);
+    if (throttle === undefined) this.#warnings.set(refusal, (throttle = new WarningThrottle()));
+    const count = throttle.count(performance.now());
     if (count === 0) return;
-    const raise =
-      why === 'at maxSessionCount'
-        ? `raise option maxSessionCount (${this.maxSessionCount}; gamewire CLI: --max-sessions)`
-        : why === 'at maxSessionsPerAddress'
-          ? `raise option maxSessionsPerAddress (${this.#maxPerAddress}), or 0 for no limit`
-          : why === 'at the open-file limit'
-            ? `raise the open-file limit (ulimit -n, now ${this.#fileLimit}; ${RESERVED_FDS} are kept for the process)`
-            : 'raise option maxPendingHandshakesPerAddress';
     logSafely(
       this.logger,
       'warn',
-      { live: this.sessionCount, refusedSinceLastWarning: count, refused: this.#refused, reason: why },
-      `refusing connections: ${why}; ${count} refused since the last warning; ${raise}`,
+      { live: this.sessionCount, [refused ? 'refusedSinceLastWarning' : 'droppedSinceLastWarning']: count, refused: this.#refused, reason: row.reason, transport },
+      `${refused ? 'refusing' : 'dropping'} connections: ${row.text}; ${count} ${row.kind} since the last warning; ` +
+        row.advice({ ...this.#limits, fileLimit: this.#fileLimit }),
     );
   }
 
-  readonly #handleListenerError = (error: Error): void => {
+  #listenerError(error: Error, transport: TransportKind): void {
     const code = errnoCode(error);
     if (code !== 'EMFILE' && code !== 'ENFILE') {
-      logSafely(this.logger, 'error', { err: error }, 'listener error');
+      logSafely(this.logger, 'error', { err: error, transport }, 'listener error');
       return;
     }
     // Node reports an accept that failed for lack of file descriptors here; libuv has already closed
     // the waiting connections, so the peers see a reset.
-    this.#refused++;
-    this.serviceCounters.emfile(this.#tcpTransport);
-    const count = this.#fdWarning.count(performance.now());
-    if (count === 0) return;
-    logSafely(
-      this.logger,
-      'warn',
-      { code, live: this.sessionCount, failedAcceptsSinceLastWarning: count, refused: this.#refused },
-      `out of file descriptors (${code}): ${count} accepts failed since the last warning and connections were dropped; ` +
-        `raise the open-file limit (ulimit -n) or lower maxSessionCount (${this.maxSessionCount}; gamewire CLI: --max-sessions)`,
-    );
-  };
+    this.#refuse('', 'acceptFailed', transport);
+  }
 }

@@ -8,24 +8,15 @@ import { DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE } from '../core/recv-buf
 import { checkTimerMs } from '../core/timer-range.js';
 import { checkInteger, checkOneOf } from '../core/options.js';
 import { refuseMovedPacketOptions, resolvePacketOptions, type PacketOptions } from '../core/packet-options.js';
-import { DEFAULT_STALL_TIMEOUT_MS } from './fanout-flow.js';
-import { unwatchIdle, watchIdle } from './idle-watch.js';
-import { DEFAULT_READ_BUDGET_BYTES } from './read-budget.js';
-import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './send-queue.js';
+import { DEFAULT_STALL_TIMEOUT_MS } from './limits/fanout-flow.js';
+import { unwatchIdle, watchIdle } from './limits/idle-watch.js';
+import { DEFAULT_READ_BUDGET_BYTES } from './limits/read-budget.js';
+import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './connection/send-queue.js';
 import { Session } from './session.js';
 import { ServiceCounters, type ServiceCountersView } from './service-counters.js';
-import type { Transport } from './transport.js';
-import { kTraffic } from './session-traffic.js';
-import {
-  kAttach,
-  kClose,
-  kDestroy,
-  kSessionClosed,
-  type RateLimitAction,
-  type ServiceType,
-  type SessionHost,
-  type SessionSettings,
-} from './session-owner.js';
+import type { Transport } from './transport/transport.js';
+import type { RateLimitAction, ServiceType, SessionHost, SessionSettings } from './session-owner.js';
+import { kAttach, kClose, kDestroy, kSessionClosed, kTraffic } from './symbols.js';
 
 /** Default host of a service: IPv4 loopback. */
 export const DEFAULT_HOST = DEFAULTS.host;
@@ -70,7 +61,7 @@ export interface ServiceOptions<S extends Session> {
   /**
    * Bytes queued for a peer (in gamewire and in the socket) past which the session is destroyed with
    * `SEND_QUEUE_OVERFLOW`: a peer that stops reading cannot grow the server's memory. Bytes caused by
-   * another session's input (a broadcast from its `onRecv` or from a room job it queued) cut off only
+   * another session's reads (a broadcast from its `onRecv` or from a room job it queued) cut off only
    * a peer that made no write progress for `stallTimeoutMs`: flow control pauses their source instead.
    * Default 1 MiB.
    */
@@ -83,7 +74,7 @@ export interface ServiceOptions<S extends Session> {
   readonly maxSendQueuePieces?: number;
   /**
    * A session above its `sendHighWaterMark` whose writes make no progress for this long is destroyed
-   * with `SEND_STALLED`: its peer has stopped reading. It holds the sessions whose input fed it (their
+   * with `SEND_STALLED`: its peer has stopped reading. It holds the sessions whose reads fed it (their
    * reading paused) at most this long. 1..2^31-1 ms. Default 2000.
    */
   readonly stallTimeoutMs?: number;
@@ -93,9 +84,9 @@ export interface ServiceOptions<S extends Session> {
    */
   readonly readBudgetBytes?: number;
   /**
-   * Stop reading from a peer while its own input (the replies to it) keeps its session unwritable, so
+   * Stop reading from a peer while its own reads (the replies to them) keep its session unwritable, so
    * an echo-style peer that never reads only fills TCP, not the server's memory; resume at the low
-   * water mark. Bytes fed by other sessions' input pause those sessions instead (fan-out flow control),
+   * water mark. Bytes fed by other sessions' reads pause those sessions instead (fan-out flow control),
    * and bytes from timers pause nobody. Default true.
    */
   readonly pauseReadingWhenUnwritable?: boolean;

@@ -1,6 +1,12 @@
+/*
+ * The types a session and the service that owns it share: the public ones (SessionOwner, ServiceType,
+ * RateLimitAction) and the internal contract (SessionSettings, SessionHost, CloseListener). Types only;
+ * the internal symbols are in symbols.ts. Imports nothing of net/ but types; any file may import it.
+ */
 import type { Logger } from '../core/logger.js';
 import type { DisconnectCause } from '../core/disconnect-cause.js';
 import type { PacketSettings } from '../core/packet-options.js';
+import type { kSessionClosed } from './symbols.js';
 
 /** Whether a service accepts connections (`server`) or opens them (`client`). */
 export type ServiceType = 'server' | 'client';
@@ -49,7 +55,7 @@ export interface SessionSettings {
   readonly stallTimeoutMs: number;
   /** Bytes a session reads per event-loop turn before it waits for the next; 0 = unlimited. */
   readonly readBudgetBytes: number;
-  /** Stop reading from a peer while its own input keeps its session unwritable. */
+  /** Stop reading from a peer while its own reads keep its session unwritable. */
   readonly pauseReadingWhenUnwritable: boolean;
   /** Milliseconds without a byte from the peer before `IDLE_TIMEOUT` (a PacketSession pings a quiet peer first); 0 = never. */
   readonly idleTimeoutMs: number;
@@ -66,45 +72,5 @@ export interface SessionHost extends SessionOwner {
   [kSessionClosed](session: object, cause: DisconnectCause): void;
 }
 
-/** Internal: a session tells its owner it has closed (after its onDisconnected ran). */
-export const kSessionClosed: unique symbol = Symbol('gamewire.sessionClosed');
-/** Internal: attaches a connected socket to a fresh session. Symbol-keyed so it stays off the public API. */
-export const kAttach: unique symbol = Symbol('gamewire.attach');
-/** Internal: begins a graceful close with the given cause. */
-export const kClose: unique symbol = Symbol('gamewire.close');
-/** Internal: destroys the socket at once, keeping the recorded cause. */
-export const kDestroy: unique symbol = Symbol('gamewire.destroy');
-
-/** Internal: registers a function called once after `onDisconnected` (used by Room to drop members). */
-export const kAddCloseListener: unique symbol = Symbol('gamewire.addCloseListener');
-/** Internal: removes a function registered with {@link kAddCloseListener}. */
-export const kRemoveCloseListener: unique symbol = Symbol('gamewire.removeCloseListener');
-
-/** Internal: queues `length` bytes of `buffer` at `offset` for the peer, like `send`, without a view. */
-export const kSendRange: unique symbol = Symbol('gamewire.sendRange');
-
-/** Internal: called once when the session opens, before onConnected (PacketSession starts heartbeats). */
-export const kOnOpen: unique symbol = Symbol('gamewire.onOpen');
-
-export { kWatchHook } from '../core/watch-hook.js';
-
 /** Internal: what a close listener receives. */
 export type CloseListener = (session: object, cause: DisconnectCause) => void;
-
-/** Internal upcalls of the connection core to the Session layer (hooks), symbol-keyed to stay off the API. */
-export const kOpened: unique symbol = Symbol('gamewire.opened');
-/** Internal: presents a view to onRecv; returns the consumed count or -1 when the hook failed. */
-export const kDeliver: unique symbol = Symbol('gamewire.deliver');
-/** Internal: a write of this many bytes completed (onSend). */
-export const kWritten: unique symbol = Symbol('gamewire.written');
-/** Internal: writability changed (onWritableChanged). */
-export const kWritableChanged: unique symbol = Symbol('gamewire.writableChanged');
-/** Internal: the connection closed with this cause (onDisconnected). */
-export const kClosed: unique symbol = Symbol('gamewire.closed');
-/** Internal: a resumable session's connection dropped; it is suspended (onConnectionLost). */
-export const kConnectionLost: unique symbol = Symbol('gamewire.connectionLost');
-/** Internal: a suspended session's client is back (onResumed). */
-export const kResumed: unique symbol = Symbol('gamewire.resumed');
-/** Internal (PacketSession): a resume packet (ids 65520..65533) arrived; the transport handles it. */
-export const kControlPacket: unique symbol = Symbol('gamewire.controlPacket');
-

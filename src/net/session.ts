@@ -2,11 +2,13 @@ import { DisconnectCode, disconnectCause, type DisconnectCause } from '../core/d
 import { BadConsumedCountError, HandlerError, ServiceStateError, type GamewireError } from '../core/errors.js';
 import { catchRejection, isInstance, isThenable } from '../core/describe.js';
 import { logSafely, type Logger } from '../core/logger.js';
-import { Connection, kContextLogger, kEndWith, kEnqueue, kHost } from './connection.js';
-import { kTraffic, type SessionTraffic } from './session-traffic.js';
-import { kClose, kClosed, kDeliver, kOnOpen, kOpened, kSendRange, kWatchHook, kWritableChanged, kWritten, type SessionOwner } from './session-owner.js';
-import { kConnectionLost, kResumed } from './session-owner.js';
-export type { SessionState } from './connection-state.js';
+import { Connection } from './connection/connection.js';
+import type { SessionTraffic } from './connection/session-traffic.js';
+import type { SessionOwner } from './session-owner.js';
+import { kClose, kContextLogger, kEndWith, kEnqueue, kHost, kSendRange, kTraffic } from './symbols.js';
+import { kClosed, kDeliver, kOnOpen, kOpened, kWatchHook, kWritableChanged, kWritten } from './symbols.js';
+import { kConnectionLost, kResumed } from './symbols.js';
+export type { SessionState } from './connection/connection-state.js';
 
 // Symbol-keyed private methods: a `#method` would cost every session a brand slot (connection.ts).
 const kFailHook: unique symbol = Symbol('gamewire.failHook');
@@ -23,7 +25,7 @@ const kReportHandlerError: unique symbol = Symbol('gamewire.reportHandlerError')
  * - Everything passed to `send()` during one event-loop turn leaves in one write, in order.
  * - A hook that throws disconnects this session only, with cause `HANDLER_ERROR`; nothing else is
  *   affected. A hook may be `async`: it is not awaited, and a rejection ends the session the same way.
- * - Flow control: it reads at most `readBudgetBytes` per turn; what its input makes other sessions
+ * - Flow control: it reads at most `readBudgetBytes` per turn; what its reads make other sessions
  *   queue past their high water mark pauses its reading until they drain (fanout-flow.ts); it is cut
  *   off only when its own peer is stuck (`SEND_STALLED`, `SEND_QUEUE_OVERFLOW`).
  *
@@ -178,7 +180,7 @@ export class Session extends Connection {
   }
 
   /** Internal (connection core, resume): the connection dropped and the session is suspended. */
-  [kConnectionLost](cause: DisconnectCause): void {
+    [kConnectionLost](cause: DisconnectCause): void {
     try {
       this[kWatchHook]('onConnectionLost', this.onConnectionLost(cause));
     } catch (error) {

@@ -4,13 +4,9 @@ import { Session } from '../net/session.js';
 import { isInstance } from '../core/describe.js';
 import type { DisconnectCause } from '../core/disconnect-cause.js';
 import { DEFAULT_PACKET_SETTINGS, refuseMovedPacketOptions } from '../core/packet-options.js';
-import { kSettings } from '../net/connection.js';
-import { kClosed, kControlPacket, kOnOpen, kSendRange, kWatchHook, type SessionSettings } from '../net/session-owner.js';
-import { FIRST_RESERVED_ID } from '../core/resume/resume-wire.js';
+import type { SessionSettings } from '../net/session-owner.js';
 import { Heartbeat, HEARTBEAT_BODY_SIZE, kSendPing, pongSentAt, writePingBody, type HeartbeatOwner } from './heartbeat.js';
-import { kKeepalive } from '../net/idle-watch.js';
 import { PacketAdmission } from './packet-admission.js';
-import { kTraffic } from '../net/session-traffic.js';
 import {
   HEARTBEAT_PING_ID,
   HEARTBEAT_PONG_ID,
@@ -23,6 +19,8 @@ import {
 } from './packet-header.js';
 import { PacketScanner, type PacketSink } from './packet-scanner.js';
 import { sendBufferManager } from './send-buffer.js';
+import { kClosed, kControlPacket, kKeepalive, kOnOpen, kSendRange, kSettings, kTraffic, kWatchHook } from '../net/symbols.js';
+import { FIRST_RESERVED_ID } from '../core/resume/resume-wire.js';
 
 /**
  * Options of a {@link PacketSession}. Its packet limits (`maxPacketSize`, `maxPacketsPerSecond`,
@@ -97,7 +95,8 @@ export interface PacketDispatcher {
  *   `HANDLER_ERROR` (hook `onRecvPacket`), except a gamewire error that carries its own cause
  *   (`error.disconnectCode`): `UnknownPacketError` (`UNKNOWN_PACKET`) and `BadPacketError`
  *   (`BAD_PACKET`) from a handler table.
- * - Heartbeats (ids 65534 ping, 65535 pong) never reach `onRecvPacket`: a ping from the peer is
+ * - Heartbeats (ids 65534 ping, 65535 pong) and resume packets (65520..65533, docs/resume.md) never
+ *   reach `onRecvPacket`: a ping from the peer is
  *   answered with its body, and a pong gives `heartbeatRttMs`. The session pings on its own every
  *   `packet.heartbeatIntervalMs`, and, with the service's `idleTimeoutMs` on, once whenever the peer
  *   has been quiet for a quarter to half of it, so that a peer that only listens stays connected.

@@ -5,8 +5,9 @@ import { checkInteger } from '../core/options.js';
 import { MAX_TIMER_MS } from '../core/timer-range.js';
 import { JobQueue, type JobQueueOptions } from '../jobs/job-queue.js';
 import type { Session } from '../net/session.js';
-import { kAddCloseListener, kRemoveCloseListener, type CloseListener } from '../net/session-owner.js';
+import type { CloseListener } from '../net/session-owner.js';
 import type { MessageInit, MessageType } from '../packet/message-type.js';
+import { kAddCloseListener, kRemoveCloseListener } from '../net/symbols.js';
 
 /** Default `maxMembers` of a Room. */
 export const DEFAULT_ROOM_MAX_MEMBERS = DEFAULTS.roomMaxMembers;

@@ -8,153 +8,20 @@
  *   are refused, counted and warned about at once, instead of dropped by the OS unseen.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as connectTls } from 'node:tls';
 import { describe, it } from 'node:test';
 import { makeCertificate } from '../helpers/certificate.js';
-import { CliProcess, MAIN_JS } from '../helpers/cli.js';
+import { fdCount, FloodCounts, rssBytes, startUnderUlimit, tcpRoundTrip, tlsRoundTrip, withRetries } from '../helpers/flood.js';
 import { openFileLimit } from '../helpers/limits.js';
-import { packet } from '../helpers/packets.js';
-import { cleanupAfter, Condition, withTimeout, type Cleanup } from '../helpers/wait.js';
+import { cleanupAfter } from '../helpers/wait.js';
 
 const FILE_LIMIT = 256;
 /** Source addresses of the flood (127.0.0.2 ...): many, so the per-address limit alone cannot stop it. */
 const FLOOD_ADDRESSES = 100;
 const PER_ADDRESS = 15;
 const LEGIT_ROUNDS = 10;
-
-function fdCount(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
-}
-
-function rssBytes(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kb) * 1024;
-}
-
-/** Opens a silent TCP connection from `localAddress`; counts what happens to it. */
-class FloodCounts {
-  connected = 0;
-  closedByServer = 0;
-  failed = 0;
-  readonly sockets: Socket[] = [];
-  readonly changed = new Condition();
-
-  /** @param onChange - runs at every connect and close (the test samples the server there). */
-  constructor(private readonly onChange: () => void) {}
-
-  open(port: number, localAddress: string): void {
-    const socket = connect({ host: '127.0.0.1', port, localAddress });
-    this.sockets.push(socket);
-    let connected = false;
-    socket.on('connect', () => {
-      connected = true;
-      this.connected++;
-      this.onChange();
-      this.changed.notify();
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      if (connected) this.closedByServer++;
-      else this.failed++;
-      this.onChange();
-      this.changed.notify();
-    });
-  }
-
-  get settled(): number {
-    return this.connected + this.failed;
-  }
-}
-
-/** One TLS client round trip: connect, handshake, send a packet, get it echoed, close. Resolves with ms. */
-async function legitRoundTrip(port: number, ca: Buffer): Promise<number> {
-  const started = performance.now();
-  const socket = connectTls({ host: '127.0.0.1', port, ca, servername: 'localhost' });
-  try {
-    const sent = packet(7, 'legit player');
-    const echoed = await withTimeout(
-      new Promise<Buffer>((resolve, reject) => {
-        let got = Buffer.alloc(0);
-        socket.once('secureConnect', () => socket.write(sent));
-        socket.on('data', (chunk: Buffer) => {
-          got = Buffer.concat([got, chunk]);
-          if (got.length >= sent.length) resolve(got);
-        });
-        socket.once('error', reject);
-        socket.once('close', () => reject(new Error('closed before the echo')));
-      }),
-      'a legitimate TLS round trip',
-      10_000,
-    );
-    assert.deepEqual(echoed, sent);
-    return performance.now() - started;
-  } finally {
-    socket.destroy();
-  }
-}
-
-/** Starts `echo-server --port 0 ...args` under `ulimit -n fileLimit`; killed by `cleanup` if still running. */
-async function startUnderUlimit(cleanup: Cleanup, fileLimit: number, args: readonly string[]) {
-  const child = spawn(
-    'bash',
-    ['-c', `ulimit -n ${fileLimit} && exec "$@"`, 'bash', process.execPath, MAIN_JS, 'echo-server', '--port', '0', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GAMEWIRE_LOG_LEVEL: 'info' } },
-  );
-  const cli = new CliProcess(child);
-  cleanup.add(async () => {
-    if (!cli.exited) {
-      child.kill('SIGKILL');
-      await cli.waitForExit();
-    }
-  });
-  const ready = await cli.waitForLine(/listening on [^ ]+:\d+/);
-  const port = Number(/listening on [^ ]+:(\d+)/.exec(ready)?.[1]);
-  const maxSessions = Number(/"maxSessionCount":(\d+)/.exec(ready)?.[1]);
-  return { cli, child, port, maxSessions, pid: child.pid as number, ready };
-}
-
-/** A TLS round trip that a game client retries (up to `attempts`); resolves with the attempts used. */
-async function servedWithRetries(port: number, ca: Buffer, attempts: number): Promise<number> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await legitRoundTrip(port, ca);
-      return attempt;
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-    }
-  }
-}
-
-/** A plain echo round trip, retried (the first may race sessions closing); resolves with the attempts used. */
-async function plainServed(cleanup: Cleanup, port: number, attempts: number): Promise<number> {
-  const sent = packet(9, 'a real player');
-  for (let attempt = 1; ; attempt++) {
-    const socket = connect({ host: '127.0.0.1', port });
-    cleanup.add(() => socket.destroy());
-    try {
-      const echoed = await withTimeout(
-        new Promise<Buffer>((resolve, reject) => {
-          socket.once('connect', () => socket.write(sent));
-          socket.once('data', resolve);
-          socket.once('error', reject);
-          socket.once('close', () => reject(new Error('closed before the echo')));
-        }),
-        'a plain echo round trip',
-      );
-      assert.deepEqual(echoed, sent);
-      return attempt;
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-    } finally {
-      socket.destroy();
-    }
-  }
-}
 
 describe('floods under a small ulimit -n', () => {
   it('fds and memory stay bounded, no EMFILE, and a legitimate TLS client is served', async (t) => {
@@ -166,12 +33,12 @@ describe('floods under a small ulimit -n', () => {
     const pem = makeCertificate(dir);
     if (typeof pem === 'string') return t.skip(pem);
 
-    const { cli, child, port, maxSessions, pid } = await startUnderUlimit(cleanup, FILE_LIMIT, [
+    const { cli, port, maxSessions, pid } = await startUnderUlimit(cleanup, FILE_LIMIT, [
       '--tls-cert', pem.certFile, '--tls-key', pem.keyFile,
     ]);
     assert.ok(port > 0 && maxSessions === FILE_LIMIT - 64, `--max-sessions defaults to ulimit -n less 64: ${maxSessions}`);
 
-    await legitRoundTrip(port, pem.cert);
+    await tlsRoundTrip(port, pem.cert);
     const baseFds = fdCount(pid);
     const baseRss = rssBytes(pid);
     let maxFds = baseFds;
@@ -194,7 +61,7 @@ describe('floods under a small ulimit -n', () => {
     // Legitimate clients while the flood holds its connections: served at the first attempt.
     const times: number[] = [];
     for (let round = 0; round < LEGIT_ROUNDS; round++) {
-      times.push(await legitRoundTrip(port, pem.cert));
+      times.push(await tlsRoundTrip(port, pem.cert));
       sample();
     }
     // Each racing a fresh burst of the flood, a client inside a burst larger than the gate may be
@@ -202,7 +69,7 @@ describe('floods under a small ulimit -n', () => {
     const attempts: number[] = [];
     for (let round = 0; round < LEGIT_ROUNDS; round++) {
       wave();
-      attempts.push(await servedWithRetries(port, pem.cert, 5));
+      attempts.push(await withRetries(5, () => tlsRoundTrip(port, pem.cert)));
       sample();
     }
     sample();
@@ -220,7 +87,7 @@ describe('floods under a small ulimit -n', () => {
     assert.ok(maxRss - baseRss < 128 * 1048576, `RSS grew by ${((maxRss - baseRss) / 1048576).toFixed(1)} MB`);
 
     flood.sockets.forEach((socket) => socket.destroy());
-    child.kill('SIGTERM');
+    cli.child.kill('SIGTERM');
     assert.equal(await cli.waitForExit(15_000), 0, cli.output());
   });
 
@@ -243,7 +110,7 @@ describe('floods under a small ulimit -n', () => {
     assert.equal(flood.connected - flood.closedByServer, capacity, 'exactly the capacity is held');
     assert.ok(fds < fileLimit, `fds ${fds} stay under the limit`);
     flood.sockets.forEach((socket) => socket.destroy());
-    const used = await plainServed(cleanup, port, 5);
+    const used = await withRetries(5, () => tcpRoundTrip(port));
     t.diagnostic(`a real player is served once the flood is gone (attempt ${used})`);
     cli.child.kill('SIGTERM');
     assert.equal(await cli.waitForExit(15_000), 0, cli.output());

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultMaxSessions, FALLBACK_MAX_SESSIONS, openFileLimit, parseLimitsFile, RESERVED_FDS } from '../../src/net/file-limit.js';
+import { defaultMaxSessions, FALLBACK_MAX_SESSIONS, openFileLimit, parseLimitsFile, RESERVED_FDS } from '../../src/net/listen/file-limit.js';
 import { UsageError } from '../../src/cli/command.js';
 import { CLI_IDLE_TIMEOUT_MS, serverSetup } from '../../src/cli/server-runner.js';
 import { runCli } from '../helpers/cli.js';

@@ -6,7 +6,10 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
+import { DEFAULTS } from '../../src/core/defaults.js';
 import { runCli, type CliProcess } from '../helpers/cli.js';
+import { fdCount } from '../helpers/flood.js';
+import { pollUntil } from '../helpers/limits.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { cleanupAfter, Condition, type Cleanup } from '../helpers/wait.js';
 
@@ -145,4 +148,39 @@ describe('signals to a server command', () => {
     assert.ok(performance.now() - before < 2_000, 'at once, not after the 5 s close');
     assert.ok(cli.stdoutLines.some((line) => line.includes('SIGINT again while closing: exiting now')), cli.output());
   });
+});
+
+describe('SIGTERM with a silent connection to the WebSocket port', () => {
+  for (const workers of ['1', '2']) {
+    it(`--workers ${workers}: the process exits within the close grace, whatever the peer does`, async (t) => {
+      const cleanup = cleanupAfter(t);
+      const cli = runCli(cleanup, ['echo-server', '--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--workers', workers]);
+      const line = await cli.waitForLine(/listening on [^ ]+:\d+/, 20_000);
+      const wsPort = Number(/"wsPort":(\d+)/.exec(line)?.[1]);
+      assert.ok(wsPort > 0, line);
+      const pids = JSON.parse(/"workerPids":(\[[\d,]*\])/.exec(line)?.[1] ?? '[]') as number[];
+      const fds = (): number => pids.reduce((n, pid) => n + fdCount(pid), 0);
+      const before = fds();
+      // A port scanner or a load balancer's TCP check: connects and says nothing, never closes.
+      const silent = connect({ host: '127.0.0.1', port: wsPort });
+      const closed = new Condition();
+      let closedByServer = false;
+      silent.on('error', () => undefined);
+      silent.on('close', () => {
+        closedByServer = true;
+        closed.notify();
+      });
+      cleanup.add(() => silent.destroy());
+      await new Promise<void>((resolve) => silent.once('connect', () => resolve()));
+      // The process serving it has accepted it (with workers, the primary hands it over first).
+      await pollUntil(() => fds() > before, 'the silent connection to be accepted');
+      const signalled = performance.now();
+      cli.child.kill('SIGTERM');
+      assert.equal(await cli.waitForExit(DEFAULTS.closeGraceMs + 5_000), 0, cli.output());
+      const exitMs = performance.now() - signalled;
+      await closed.until(() => closedByServer, 'the silent connection to be closed by the server');
+      t.diagnostic(`--workers ${workers}: SIGTERM to exit ${exitMs.toFixed(0)} ms with a silent connection to the WebSocket port (close grace ${DEFAULTS.closeGraceMs} ms)`);
+      assert.ok(exitMs < DEFAULTS.closeGraceMs, `exited ${exitMs.toFixed(0)} ms after SIGTERM`);
+    });
+  }
 });

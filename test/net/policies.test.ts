@@ -1,12 +1,12 @@
-/** The connection's policies alone, without sockets: water marks, ingress throttle, idle silence, packet admission, state moves. */
+/** The connection's policies alone, without sockets: water marks, read throttle, idle silence, packet admission, state moves. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ServiceStateError } from '../../src/core/errors.js';
 import { transition } from '../../src/core/state-machine.js';
-import { SESSION_MOVES } from '../../src/net/connection-state.js';
-import { IDLE_CHECKS, isIdle, isKeepaliveDue, KEEPALIVE_TICK, nextSilentTicks } from '../../src/net/idle-watch.js';
-import { IngressThrottle } from '../../src/net/ingress-throttle.js';
-import { writabilityChange } from '../../src/net/write-watermarks.js';
+import { SESSION_MOVES } from '../../src/net/connection/connection-state.js';
+import { IDLE_CHECKS, isIdle, isKeepaliveDue, KEEPALIVE_TICK, nextSilentTicks } from '../../src/net/limits/idle-watch.js';
+import { ReadThrottle } from '../../src/net/limits/read-throttle.js';
+import { writabilityChange } from '../../src/net/limits/write-watermarks.js';
 import { PacketAdmission } from '../../src/packet/packet-admission.js';
 
 describe('write water marks', () => {
@@ -19,15 +19,15 @@ describe('write water marks', () => {
   });
 });
 
-describe('IngressThrottle', () => {
+describe('ReadThrottle', () => {
   it("'disconnect': past the burst a chunk is over the limit", () => {
-    const throttle = new IngressThrottle(100, false, 0);
+    const throttle = new ReadThrottle(100, false, 0);
     assert.equal(throttle.admit(Buffer.alloc(100), 0), 'pass');
     assert.equal(throttle.admit(Buffer.alloc(1), 0), 'over');
   });
 
   it("'drop': past the burst the chunk is held, later chunks too, and released in order once the debt is paid", () => {
-    const throttle = new IngressThrottle(100, true, 0);
+    const throttle = new ReadThrottle(100, true, 0);
     assert.equal(throttle.admit(Buffer.alloc(100), 0), 'pass');
     const a = Buffer.from([1]);
     const b = Buffer.from([2]);

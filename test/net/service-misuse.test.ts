@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidOptionError, SessionFactoryError } from '../../src/core/errors.js';
-import type { Logger } from '../../src/core/logger.js';
 import { MAX_TIMER_MS } from '../../src/core/timer-range.js';
 import { JobQueue } from '../../src/jobs/job-queue.js';
 import { echoBot } from '../../src/loadtest/bots/echo-bot.js';
@@ -20,31 +19,7 @@ import { EchoSession } from '../../src/samples/echo-session.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startServer } from '../helpers/services.js';
 import { cleanupAfter, Condition } from '../helpers/wait.js';
-
-/** A Logger that keeps every line. */
-class MemoryLogger implements Logger {
-  readonly lines: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
-  readonly changed = new Condition();
-  debug(fields: object, message: string): void {
-    this.push('debug', fields, message);
-  }
-  info(fields: object, message: string): void {
-    this.push('info', fields, message);
-  }
-  warn(fields: object, message: string): void {
-    this.push('warn', fields, message);
-  }
-  error(fields: object, message: string): void {
-    this.push('error', fields, message);
-  }
-  at(level: string): Array<{ fields: Record<string, unknown>; message: string }> {
-    return this.lines.filter((line) => line.level === level);
-  }
-  private push(level: string, fields: object, message: string): void {
-    this.lines.push({ level, fields: fields as Record<string, unknown>, message });
-    this.changed.notify();
-  }
-}
+import { MemoryLogger } from '../helpers/memory-logger.js';
 
 const factory = (): Session => new Session();
 

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { GameClient, type ClientDisconnectCause, type WebSocketConstructor } from '../../src/client/index.js';
+import { ServerService } from '../../src/net/server-service.js';
+import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../../src/net/listen/ws-listener.js';
 import { Room } from '../../src/room/room.js';
+import { pollUntil } from '../helpers/limits.js';
+import { MemoryLogger } from '../helpers/memory-logger.js';
+import { RawWebSocket } from '../helpers/raw-ws.js';
 import { packet, PacketReader } from '../helpers/packets.js';
 import { PacketRecorder } from '../helpers/packet-recorder.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -122,5 +127,126 @@ describe('WebSocket sessions under the same Session API', () => {
     assert.equal(service.refusedCount, 1);
     assert.equal(service.counters.refused.max_sessions, 1);
     holder.socket.close();
+  });
+});
+
+describe('WebSocket details', () => {
+  it('a burst longer than ws.maxMessageBytes leaves as several messages, each within the limit and holding whole packets', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const BURST = 400;
+    const body = (i: number): Buffer => Buffer.alloc(1000, i & 0xff);
+    const { service } = await startServer(
+      cleanup,
+      () => new PacketRecorder((session, id) => {
+        if (id === 9) for (let i = 0; i < BURST; i++) session.sendPacket(3, body(i));
+      }),
+      { ws: { port: 0 } },
+    );
+    // A client that accepts what gamewire's clients accept: 256 KiB per message; a longer one closes 1009.
+    const socket = new WebSocket(`ws://127.0.0.1:${service.wsPort}/ws`, { maxPayload: DEFAULT_WS_MAX_MESSAGE_BYTES });
+    cleanup.add(() => socket.terminate());
+    const messages: Buffer[] = [];
+    const changed = new Condition();
+    let closeCode = 0;
+    socket.on('message', (data: Buffer) => {
+      messages.push(data);
+      changed.notify();
+    });
+    socket.on('close', (code: number) => {
+      closeCode = code;
+      changed.notify();
+    });
+    await waitForEvent(socket, 'open');
+    socket.send(packet(9));
+    const total = BURST * 1004;
+    await changed.until(() => closeCode !== 0 || messages.reduce((n, m) => n + m.length, 0) >= total, 'the burst');
+    t.diagnostic(`a burst of ${BURST} packets (${total} bytes) in one turn: ${messages.length} messages of ${messages.map((m) => m.length).join(', ')} bytes (limit ${DEFAULT_WS_MAX_MESSAGE_BYTES}); client close code ${closeCode || 'none'}`);
+    assert.equal(closeCode, 0, 'the client did not close the connection');
+    assert.ok(messages.length >= 2);
+    const packets: Buffer[] = [];
+    for (const message of messages) {
+      assert.ok(message.length <= DEFAULT_WS_MAX_MESSAGE_BYTES, `a message of ${message.length} bytes`);
+      const reader = new PacketReader();
+      packets.push(...reader.push(message).map((p) => p.bytes));
+      assert.equal(reader.pendingBytes, 0, 'every message holds whole packets');
+    }
+    assert.deepEqual(packets, Array.from({ length: BURST }, (_, i) => packet(3, body(i))));
+  });
+
+  it('protocol errors (text frames, invalid frames) close with their cause, are counted as it, and are logged at debug, never warn', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const logger = new MemoryLogger();
+    const { service } = await startServer(cleanup, () => new PacketRecorder(echo), { ws: { port: 0 }, logger, maxSessionCount: 1000 });
+    const wsPort = service.wsPort as number;
+    const TEXT = 200;
+    const INVALID = 20;
+    for (let i = 0; i < TEXT; i++) {
+      const socket = new WebSocket(`ws://127.0.0.1:${wsPort}/ws`);
+      cleanup.add(() => socket.terminate());
+      await waitForEvent(socket, 'open');
+      const closed = waitForEvent<[number, Buffer]>(socket, 'close');
+      socket.send('hello');
+      const [code, reason] = await closed;
+      assert.equal(code, 1003);
+      assert.match(reason.toString(), /^BAD_PACKET: /);
+    }
+    for (let i = 0; i < INVALID; i++) {
+      const raw = await RawWebSocket.connect(wsPort, cleanup);
+      raw.send(3, Buffer.from('reserved opcode'));
+      await raw.changed.until(() => raw.ended || raw.closed, 'the server to close');
+    }
+    const disconnects = service.counters.disconnects;
+    const ended = (): number => [...disconnects.values()].reduce((n, count) => n + count, 0);
+    await pollUntil(() => ended() >= TEXT + INVALID, 'every session to end').catch(() => undefined);
+    const warnings = logger.at('warn');
+    const protocolDebug = logger.at('debug').filter((line) => line.message === 'session protocol error').length;
+    t.diagnostic(
+      `${TEXT} text frames and ${INVALID} invalid frames: BAD_PACKET ${disconnects.get('BAD_PACKET') ?? 0}, MALFORMED_HEADER ${disconnects.get('MALFORMED_HEADER') ?? 0}, ` +
+        `SOCKET_ERROR ${disconnects.get('SOCKET_ERROR') ?? 0}, ${TEXT + INVALID - ended()} not ended; ${warnings.length} warn lines, ${protocolDebug} debug lines`,
+    );
+    assert.equal(disconnects.get('BAD_PACKET'), TEXT);
+    assert.equal(disconnects.get('MALFORMED_HEADER'), INVALID);
+    assert.equal(disconnects.get('SOCKET_ERROR') ?? 0, 0);
+    assert.deepEqual(warnings, []);
+    assert.equal(protocolDebug, TEXT + INVALID);
+  });
+
+  it('allowedOrigins: another origin is answered 403, counted ws_origin and warned; the page itself, a listed origin and a client without Origin get in', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const logger = new MemoryLogger();
+    const { service } = await startServer(cleanup, () => new PacketRecorder(echo), {
+      ws: { port: 0, allowedOrigins: ['https://Game.Example.com/'] },
+      logger,
+    });
+    const url = `ws://127.0.0.1:${service.wsPort}/ws`;
+    const status = async (origin?: string): Promise<number> => {
+      const socket = new WebSocket(url, origin === undefined ? {} : { origin });
+      socket.on('error', () => undefined);
+      cleanup.add(() => socket.terminate());
+      const settled = await Promise.race([
+        waitForEvent(socket, 'open').then(() => 101),
+        waitForEvent<[unknown, { statusCode: number }]>(socket, 'unexpected-response').then(([, response]) => response.statusCode),
+      ]);
+      socket.terminate();
+      return settled;
+    };
+    assert.equal(await status('https://evil.example'), 403);
+    assert.equal(await status('null'), 403);
+    assert.equal(await status('https://game.example.com'), 101);
+    assert.equal(await status(`http://127.0.0.1:${service.wsPort}`), 101, 'the page served by this port');
+    assert.equal(await status(), 101, 'no Origin: not a browser');
+    assert.equal(service.counters.refused.ws_origin, 2);
+    assert.equal(service.refusedCount, 2);
+    const warning = logger.at('warn').find((line) => line.message.includes('origin not allowed'));
+    assert.match(warning?.message ?? '', /ws\.allowedOrigins.*--ws-allowed-origins/);
+
+    const open = await startServer(cleanup, () => new PacketRecorder(echo), { ws: { port: 0, allowedOrigins: ['*'] } });
+    const any = new WebSocket(`ws://127.0.0.1:${open.service.wsPort}/ws`, { origin: 'https://evil.example' });
+    cleanup.add(() => any.terminate());
+    await waitForEvent(any, 'open');
+    assert.throws(
+      () => new ServerService({ port: 0, sessionFactory: () => new PacketRecorder(), ws: { port: 0, allowedOrigins: ['game.example.com'] } }),
+      { code: 'GW_ERR_INVALID_OPTION', message: /ws\.allowedOrigins/ },
+    );
   });
 });

@@ -12,7 +12,8 @@ import {
   RESUME_VERSION,
   type ResumeRefusal,
 } from '../../core/resume/resume-wire.js';
-import type { Transport } from '../transport.js';
+import type { Refusal } from '../listen/refusal.js';
+import type { Transport, TransportKind } from '../transport/transport.js';
 import { PlainTransport } from './plain-transport.js';
 import { ResumeRegistry } from './resume-registry.js';
 import { ServerResumeTransport } from './server-resume-transport.js';
@@ -24,9 +25,9 @@ const MAX_GATED_PACKET = 64;
 /** What the gate needs of the server it admits connections to. */
 export interface GateOwner {
   /** Why no new session can be made for `address` now (full, closing), or undefined. */
-  sessionRefusal(address: string): string | undefined;
-  /** Counts (and warns about) a connection refused for `why`. */
-  refused(address: string, why: string, transport: string): void;
+  sessionRefusal(address: string): Refusal | undefined;
+  /** Counts (and warns about) a connection refused. */
+  refused(address: string, refusal: Refusal, transport: TransportKind): void;
   /** Makes a session for `transport` with the session factory; false when that failed (the transport is then destroyed). */
   adoptGated(transport: Transport): boolean;
   /** A session resumed from `to` (its address before was `from`): per-address counts follow it. */

@@ -2,12 +2,11 @@ import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../cor
 import { ReplayOverflowError, ResumeProtocolError, type GamewireError } from '../../core/errors.js';
 import { ReplayBuffer } from '../../core/resume/replay-buffer.js';
 import { ACK_EVERY_PACKETS, decodeAck, encodeAck, encodeBye, RESUME_ACK_ID, RESUME_BYE_ID } from '../../core/resume/resume-wire.js';
-import { kEndWith } from '../connection.js';
-import { kClose, kDestroy } from '../session-owner.js';
-import { kTraffic, type TrafficCounters } from '../session-traffic.js';
-import { causeOfTransportError } from '../transport-errors.js';
-import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportResumed, kTransportSuspended, kTransportWritten } from '../transport.js';
-import type { Transport, TransportKind, TransportSink } from '../transport.js';
+import type { TrafficCounters } from '../connection/session-traffic.js';
+import { kClose, kDestroy, kEndWith, kTraffic } from '../symbols.js';
+import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportResumed, kTransportSuspended, kTransportWritten } from '../symbols.js';
+import { causeOfTransportError } from '../transport/transport-errors.js';
+import type { Transport, TransportKind, TransportSink } from '../transport/transport.js';
 import type { LinkOwner, TransportLink } from './transport-link.js';
 
 /** What a resume transport needs of its connection: the connection core implements it. */
@@ -277,10 +276,10 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
     this.#sink?.[kTransportData](chunk);
   }
 
-  linkEnd(link: TransportLink): void {
+  linkEnd(link: TransportLink, leaving: boolean | undefined): void {
     void link;
     if (this.resumable && !this.#ending) this.suspend(disconnectCause(DisconnectCode.PeerClosed, 'the peer closed the connection'));
-    else this.#sink?.[kTransportEnd]();
+    else this.#sink?.[kTransportEnd](leaving);
   }
 
   linkError(link: TransportLink, error: Error): void {

@@ -1,7 +1,7 @@
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../core/disconnect-cause.js';
 import { ResumeExpiredError } from '../../core/errors.js';
 import { encodeTokenAndCount, encodeWelcome, RESUME_RESUMED_ID, type ResumeRefusal } from '../../core/resume/resume-wire.js';
-import { kClose, kDestroy } from '../session-owner.js';
+import { kClose, kDestroy } from '../symbols.js';
 import type { ResumeRegistry } from './resume-registry.js';
 import { ResumeTransport } from './resume-transport.js';
 import type { TransportLink } from './transport-link.js';

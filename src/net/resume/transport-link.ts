@@ -1,10 +1,10 @@
-import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../transport.js';
-import type { Transport, TransportSink } from '../transport.js';
+import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../symbols.js';
+import type { Transport, TransportSink } from '../transport/transport.js';
 
 /** Who hears a link's events: a gate reading the first packet, then the resume transport. */
 export interface LinkOwner {
   linkData(link: TransportLink, chunk: Buffer): void;
-  linkEnd(link: TransportLink): void;
+  linkEnd(link: TransportLink, leaving: boolean | undefined): void;
   linkError(link: TransportLink, error: Error): void;
   linkClosed(link: TransportLink): void;
   /** A write of the connection's own completed (writes made with `own` are not reported). */
@@ -48,8 +48,8 @@ export class TransportLink implements TransportSink {
     if (!this.dead) this.owner?.linkData(this, chunk);
   }
 
-  [kTransportEnd](): void {
-    if (!this.dead) this.owner?.linkEnd(this);
+  [kTransportEnd](leaving?: boolean): void {
+    if (!this.dead) this.owner?.linkEnd(this, leaving);
   }
 
   [kTransportError](error: Error): void {
