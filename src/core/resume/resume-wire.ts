@@ -39,17 +39,17 @@ export const ACK_EVERY_PACKETS = 32;
 /** Longest BYE text, bytes (as a WebSocket close reason). */
 export const MAX_BYE_BYTES = 123;
 
-/** Why a resume was refused: the `reason` byte of REFUSED. */
-export const RefusalCode = {
+/** Why a server refused a resume (docs/protocol.md, "After a drop"). */
+export type ResumeRefusal = 'UNKNOWN_SESSION' | 'BAD_POSITION' | 'RETRY_LATER' | 'NOT_HERE' | 'UNSUPPORTED';
+
+/** The `reason` byte of REFUSED, by name. */
+export const RefusalCode: Readonly<Record<ResumeRefusal, number>> = {
   UNKNOWN_SESSION: 1,
   BAD_POSITION: 2,
   RETRY_LATER: 3,
   NOT_HERE: 4,
   UNSUPPORTED: 5,
-} as const;
-
-/** One of the refusal reasons, by name. */
-export type ResumeRefusal = keyof typeof RefusalCode;
+};
 
 /** The name of refusal `code` (`UNKNOWN_SESSION` for a code this version does not know). */
 export function refusalName(code: number): ResumeRefusal {
