@@ -7,7 +7,8 @@
  * a line, or fails under GAMEWIRE_REQUIRE_CPP=1 / GAMEWIRE_REQUIRE_BROWSER=1.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -17,7 +18,7 @@ import { ClientService } from '../../src/net/client-service.js';
 import { PacketSession } from '../../src/packet/packet-session.js';
 import { C_CHAT, C_ENTER_GAME, C_LOGIN, createClientHandlers } from '../../src/samples/protocol/packets.js';
 import { runCli, type CliProcess } from '../helpers/cli.js';
-import { buildCpp, cppSkip, runCpp } from '../helpers/cpp-client.js';
+import { buildCpp, CPP_DIR, cppSkip, runCpp } from '../helpers/cpp-client.js';
 import { packet } from '../helpers/packets.js';
 import { sampleKey, scrape, waitForSample } from '../helpers/scrape.js';
 import { cleanupAfter, Condition, type Cleanup } from '../helpers/wait.js';
@@ -355,6 +356,28 @@ describe('the C++ client against gamewire', { skip, timeout: 600_000 }, () => {
     assert.ok(summary.deliveries <= summary.roundTrips * 20 && summary.deliveries >= summary.roundTrips * 15, `${summary.deliveries} deliveries`);
     assert.ok(summary.movesReceived > 0);
     assert.ok(summary.latencyUs.p50 > 0 && summary.latencyUs.p50 <= summary.latencyUs.p99);
+  });
+
+  it('the README\'s client compiles with warnings as errors and talks to chat-server', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const dir = await release();
+    const readme = readFileSync(join(CPP_DIR, 'README.md'), 'utf8');
+    const code = /<!-- test\/clients\/cpp\.test\.ts compiles and runs this block -->\n```cpp\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(code !== undefined, 'the README has the marked client');
+    const work = mkdtempSync(join(tmpdir(), 'gamewire-readme-'));
+    cleanup.add(() => rmSync(work, { recursive: true, force: true }));
+    writeFileSync(join(work, 'chat_client.cpp'), code);
+    const program = join(work, 'chat_client');
+    const compile = runCpp(cleanup, 'g++', [
+      '-std=c++17', '-Wall', '-Wextra', '-Werror', join(work, 'chat_client.cpp'),
+      '-I', join(CPP_DIR, 'include'), '-I', join(CPP_DIR, 'dummy-client', 'generated'), '-isystem', join(dir, 'protocol'),
+      join(dir, 'libgamewire_sample_protocol.a'), join(dir, 'libgamewire.a'), '-lprotobuf', '-pthread', '-o', program,
+    ]);
+    assert.equal(await compile.waitForExit(180_000), 0, compile.output());
+    const { ports } = await chatServer(cleanup, [], READY);
+    const run = runCpp(cleanup, program, [String(ports[0])]);
+    assert.equal(await run.waitForExit(15_000), 0, run.output());
+    assert.match(run.stdoutLines.join('\n'), /^\d+: hello\ndisconnected: LOCAL_DISCONNECT said hello$/, run.output());
   });
 
   it('the DummyClient reports a server that is not there and exits 1', async (t) => {
