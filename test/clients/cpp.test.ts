@@ -353,7 +353,7 @@ describe('the C++ client against gamewire', { skip, timeout: 600_000 }, () => {
     assert.deepEqual(summary.disconnectsByCause, { SERVICE_CLOSING: 20 });
     assert.ok(summary.roundTrips >= 20 * 10, `${summary.roundTrips} round trips in 2 s at 10 chats/s per bot`);
     // Every chat reaches every member in the room: at most 20 deliveries per chat, at least its own.
-    assert.ok(summary.deliveries <= summary.roundTrips * 20 && summary.deliveries >= summary.roundTrips * 15, `${summary.deliveries} deliveries`);
+    assert.ok(summary.deliveries <= summary.roundTrips * 20 && summary.deliveries >= summary.roundTrips * 10, `${summary.deliveries} deliveries`);
     assert.ok(summary.movesReceived > 0);
     assert.ok(summary.latencyUs.p50 > 0 && summary.latencyUs.p50 <= summary.latencyUs.p99);
   });
