@@ -43,7 +43,12 @@ export interface PacketModel {
 
 /** Everything the code writer needs, in `.proto` order. */
 export interface ProtoModel {
+  /** The .proto file names read, in order. */
   readonly sources: readonly string[];
+  /** The same files with their folder, for reading them again (the C++ checks name file and line). */
+  readonly sourcePaths: readonly string[];
+  /** The package every file declares ('' for none), e.g. `protocol` or `game.v1`. */
+  readonly packageName: string;
   readonly descriptor: protobuf.INamespace;
   readonly enums: readonly EnumModel[];
   readonly messages: readonly MessageModel[];
@@ -167,7 +172,8 @@ export function loadProtoModel(protoPath: string): ProtoModel {
     else packets.push({ name, fullName: type.fullName.slice(1), id, direction });
   }
   if (problems.length > 0) throw new PacketGenerationError(problems);
-  return { sources: files, descriptor: root.toJSON(), enums, messages, packets, usesInt64 };
+  const sourcePaths = files.map((f) => join(protoDir, f));
+  return { sources: files, sourcePaths, packageName, descriptor: root.toJSON(), enums, messages, packets, usesInt64 };
 }
 
 /** The .proto files to read: every one in a folder, or the one file given. */

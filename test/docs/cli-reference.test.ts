@@ -40,7 +40,7 @@ it("documents every option of each command's --help on the command's page", asyn
   const missing: string[] = [];
   for (const [i, [command, page]] of Object.entries(PAGES).entries()) {
     const text = readFileSync(join(REPO_ROOT, 'docs', page), 'utf8');
-    const options = new Set([...(helps[i] ?? '').matchAll(/(?<![\w-])(--[a-z][a-z-]*)/g)].map((m) => m[1] ?? ''));
+    const options = new Set([...(helps[i] ?? '').matchAll(/(?<![\w-])(--[a-z][a-z_-]*)/g)].map((m) => m[1] ?? ''));
     options.delete('--help');
     assert.ok(options.size > 0, `${command} --help lists options`);
     for (const option of options) {
