@@ -7,7 +7,7 @@ import type { SessionTraffic } from './connection/session-traffic.js';
 import type { SessionOwner } from './session-owner.js';
 import { kClose, kContextLogger, kEndWith, kEnqueue, kHost, kSendRange, kTraffic } from './symbols.js';
 import { kClosed, kDeliver, kOnOpen, kOpened, kWatchHook, kWritableChanged, kWritten } from './symbols.js';
-import { kConnectionLost, kResumed } from './symbols.js';
+import { kConnectionLost, kReconnecting, kResumed } from './symbols.js';
 export type { SessionState } from './connection/connection-state.js';
 
 // Symbol-keyed private methods: a `#method` would cost every session a brand slot (connection.ts).
@@ -113,9 +113,18 @@ export class Session extends Connection {
 
   /**
    * Hook (resume): the client of a suspended session is back on a new connection (possibly over another
-   * transport) and has been sent everything it missed.
+   * transport) and has been sent everything it missed. On a client session: the server took it back.
    */
   protected onResumed(): void {}
+
+  /**
+   * Hook (resume, client sessions of a ClientService with `resume`): the connection dropped and reconnect
+   * attempt `attempt` (from 0) starts in `delayMs` (exponential backoff with jitter, docs/resume.md).
+   */
+  protected onReconnecting(attempt: number, delayMs: number): void {
+    void attempt;
+    void delayMs;
+  }
 
   /** Hook: the session ended, with the cause. Runs exactly once, last. */
   protected onDisconnected(cause: DisconnectCause): void {
@@ -185,6 +194,15 @@ export class Session extends Connection {
       this[kWatchHook]('onConnectionLost', this.onConnectionLost(cause));
     } catch (error) {
       this[kFailHook]('onConnectionLost', error);
+    }
+  }
+
+  /** Internal (client resume): reconnect attempt `attempt` starts in `delayMs`. */
+  [kReconnecting](attempt: number, delayMs: number): void {
+    try {
+      this[kWatchHook]('onReconnecting', this.onReconnecting(attempt, delayMs));
+    } catch (error) {
+      this[kFailHook]('onReconnecting', error);
     }
   }
 

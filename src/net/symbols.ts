@@ -75,6 +75,8 @@ export const kTransportResumed: unique symbol = Symbol('gamewire.transportResume
 
 /** Internal: a resumable session's connection dropped; it is suspended (onConnectionLost). */
 export const kConnectionLost: unique symbol = Symbol('gamewire.connectionLost');
+/** Internal: a client session waits before reconnect attempt n (onReconnecting). */
+export const kReconnecting: unique symbol = Symbol('gamewire.reconnecting');
 /** Internal: a suspended session's client is back (onResumed). */
 export const kResumed: unique symbol = Symbol('gamewire.resumed');
 /** Internal (PacketSession): a resume packet (ids 65520..65533) arrived; the transport handles it. */

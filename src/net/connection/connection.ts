@@ -32,7 +32,7 @@ import { kContextLogger, kEndWith, kEnqueue, kHost, kTraffic } from '../symbols.
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../symbols.js';
 import { kBudgetResume, kCutOff, kDeliverView, kFanoutPaused, kFlowState, kFlush, kIdleTick, kKeepalive } from '../symbols.js';
 import { kPauseOwnReading, kPendingBytes, kRecvOverflow, kWritabilityChanged } from '../symbols.js';
-import { kConnectionLost, kControlPacket, kResumed, kTransportResumed, kTransportSuspended } from '../symbols.js';
+import { kConnectionLost, kControlPacket, kReconnecting, kResumed, kTransportResumed, kTransportSuspended } from '../symbols.js';
 
 // Private methods are symbol-keyed, not `#name`: a class with a `#method` gives every instance a
 // brand slot, and a server holds tens of thousands of these.
@@ -198,6 +198,7 @@ export abstract class Connection
   abstract [kClosed](cause: DisconnectCause): void;
   abstract [kConnectionLost](cause: DisconnectCause): void;
   abstract [kResumed](): void;
+  abstract [kReconnecting](attempt: number, delayMs: number): void;
 
   /** Internal: called once by the owning service with the connected transport. */
   [kAttach](transport: Transport, settings: SessionSettings): void {

@@ -3,7 +3,7 @@ import { ReplayOverflowError, ResumeProtocolError, type GamewireError } from '..
 import { ReplayBuffer } from '../../core/resume/replay-buffer.js';
 import { ACK_EVERY_PACKETS, decodeAck, encodeAck, encodeBye, RESUME_ACK_ID, RESUME_BYE_ID } from '../../core/resume/resume-wire.js';
 import type { TrafficCounters } from '../connection/session-traffic.js';
-import { kClose, kDestroy, kEndWith, kTraffic } from '../symbols.js';
+import { kClose, kDestroy, kEndWith, kReconnecting, kTraffic } from '../symbols.js';
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportResumed, kTransportSuspended, kTransportWritten } from '../symbols.js';
 import { causeOfTransportError } from '../transport/transport-errors.js';
 import type { Transport, TransportKind, TransportSink } from '../transport/transport.js';
@@ -13,6 +13,7 @@ import type { LinkOwner, TransportLink } from './transport-link.js';
 export interface ResumableSink extends TransportSink {
   [kTransportSuspended](cause: DisconnectCause): void;
   [kTransportResumed](): void;
+  [kReconnecting](attempt: number, delayMs: number): void;
   readonly [kTraffic]: TrafficCounters;
   [kEndWith](error: GamewireError): void;
   [kClose](cause: DisconnectCause): void;
@@ -45,6 +46,7 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
   /** The received count last told to the peer. */
   #lastAckSent = 0;
   #overflowed = false;
+  #byeReceived = false;
   readonly replay = new ReplayBuffer();
 
   constructor(link: TransportLink, recording: boolean) {
@@ -88,6 +90,17 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
   /** True while no connection carries the session. */
   get suspended(): boolean {
     return this.#state === 'suspended';
+  }
+
+  /** The connection carrying the session now (or last). */
+  protected get link(): TransportLink {
+    return this.#link;
+  }
+
+  /** The session is ending on purpose (the peer said BYE): a loss now is a close, and no BYE is sent back. */
+  protected markEnding(): void {
+    this.#ending = true;
+    this.#byeReceived = true;
   }
 
   /** The session's connection core, once opened. */
@@ -164,7 +177,7 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
     this.#ending = true;
     if (this.#state === 'suspended') return this.#closeLater();
     // The peer must not try to resume a session that ended: BYE says so, with the cause.
-    if (this.resumable) this.writeOwn([encodeBye(cause.reason.length > 0 ? `${cause.code}: ${cause.reason}` : cause.code)]);
+    if (this.resumable && !this.#byeReceived) this.writeOwn([encodeBye(cause.reason.length > 0 ? `${cause.code}: ${cause.reason}` : cause.code)]);
     this.#link.transport.end(cause);
   }
 
@@ -219,7 +232,12 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
 
   #overflow(): void {
     this.#overflowed = true;
-    process.nextTick(endOverflowed, this);
+    if (this.overflowEnds()) process.nextTick(endOverflowed, this);
+  }
+
+  /** More than `maxReplayBytes` kept: true to end the session (`REPLAY_OVERFLOW`); a subclass may instead stop keeping. */
+  protected overflowEnds(): boolean {
+    return true;
   }
 
   /** Internal (next tick): ends the session for `REPLAY_OVERFLOW` (not inside the flush that found it). */
