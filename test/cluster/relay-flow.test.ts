@@ -12,6 +12,8 @@ import { cleanupAfter, type Cleanup } from '../helpers/wait.js';
 import { playerBlock, records, startCluster, terminate } from './cluster-fixtures.js';
 
 const CHAT_PADDING = 1000;
+/** The slow member's link: bytes it reads per 50 ms tick (~1 MB/s). */
+const READ_PER_TICK = 50_000;
 const METRICS = /metrics on 127\.0\.0\.1:(\d+)/;
 
 /** Resident memory of process `pid`, bytes (Linux). */
@@ -118,14 +120,14 @@ it('a member on another worker that reads slowly (~1 MB/s) under a 1 KB-chat flo
   // slower, the member's own stall rule, no completed write for stallTimeoutMs, cuts it whatever the
   // relay does: this test is about the relay.)
   const socket = slow.client.socket;
-  let budget = Number(process.env.SLOW_READER_BYTES_PER_50MS ?? 50_000);
+  let budget = READ_PER_TICK;
   let paced = true;
   socket.on('data', (chunk: Buffer) => {
     budget -= chunk.length;
     if (paced && budget <= 0) socket.pause();
   });
   const ticker = setInterval(() => {
-    budget = Math.min(budget, 0) + Number(process.env.SLOW_READER_BYTES_PER_50MS ?? 50_000);
+    budget = Math.min(budget, 0) + READ_PER_TICK;
     if (budget > 0) socket.resume();
   }, 50);
   cleanup.add(() => clearInterval(ticker));
