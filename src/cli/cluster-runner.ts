@@ -1,7 +1,10 @@
 import cluster from 'node:cluster';
 import type { Logger as PinoLogger } from 'pino';
+import { redactUrl, resolveRedisTarget, type RedisTarget } from '../cluster/redis-target.js';
 import { resolveWorkerCount, runWorkers } from '../cluster/run-workers.js';
 import type { WorkerContext, WorkerServer } from '../cluster/worker-types.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { intFlag, UsageError, waitForSignal } from './command.js';
 import { shareWorkerObservation, startObservation, startPrimaryObservation, type ObserveSettings, type RunningObservation } from './server-observe.js';
 
@@ -9,21 +12,30 @@ import { shareWorkerObservation, startObservation, startPrimaryObservation, type
 export const CLUSTER_FLAGS = {
   workers: { type: 'string' },
   redis: { type: 'string' },
+  'redis-prefix': { type: 'string' },
   'worker-bus': { type: 'string' },
+  'worker-timeout-ms': { type: 'string' },
 } as const;
 
 /** Usage lines of {@link CLUSTER_FLAGS}. */
 export const CLUSTER_USAGE = `  --workers N          worker processes sharing the port, 0 = one per core (default 1);
                        --max-sessions is then for the whole server, split evenly over the workers
-  --redis URL          redis://host:port: rooms span every server sharing this Redis
+  --redis URL          redis://[:password@]host:port[/db]: rooms span every server sharing this
+                       Redis, database and prefix (the password is never logged)
+  --redis-prefix P     key and channel prefix of this deployment in Redis (default gamewire:DB:,
+                       DB the URL's database): deployments on one database need their own
   --worker-bus ipc|redis  how this server's workers reach each other: through the primary (ipc,
-                       default) or each through Redis as if on separate machines (for measuring)`;
+                       default) or each through Redis as if on separate machines (for measuring)
+  --worker-timeout-ms N  a worker that does not answer the primary's heartbeat this long is
+                       killed and replaced (default ${DEFAULTS.workerTimeoutMs}; docs/cluster.md)`;
 
 /** The values parseArgs gives for {@link CLUSTER_FLAGS}. */
 export interface ClusterFlagValues {
   workers?: string | undefined;
   redis?: string | undefined;
+  'redis-prefix'?: string | undefined;
   'worker-bus'?: string | undefined;
+  'worker-timeout-ms'?: string | undefined;
 }
 
 /** What {@link runServerCommand} needs from a server command. */
@@ -53,11 +65,11 @@ export interface ServerCommandRun {
 export async function runServerCommand(run: ServerCommandRun): Promise<number> {
   const { logger, values } = run;
   const workers = resolveWorkerCount(intFlag('workers', values.workers, 1, 0, 1024));
-  const redis = values.redis;
-  if (redis !== undefined && !/^rediss?:\/\//.test(redis)) throw new UsageError(`--redis must be a redis://host:port URL, got '${redis}'`);
+  const redis = redisFlags(values);
   const workerBus = values['worker-bus'] ?? 'ipc';
   if (workerBus !== 'ipc' && workerBus !== 'redis') throw new UsageError(`--worker-bus must be ipc or redis, got '${workerBus}'`);
   if (workerBus === 'redis' && redis === undefined) throw new UsageError('--worker-bus redis needs --redis');
+  const workerTimeoutMs = intFlag('worker-timeout-ms', values['worker-timeout-ms'], DEFAULTS.workerTimeoutMs, 10, 2_147_483_647);
   // The setup runs in this process (one worker) or in each worker: keep what it made, for metrics.
   let made: WorkerServer | undefined;
   const setup = (context: WorkerContext): WorkerServer => {
@@ -65,7 +77,15 @@ export async function runServerCommand(run: ServerCommandRun): Promise<number> {
     if (context.role === 'worker') shareWorkerObservation(made.service, run.observe === undefined ? undefined : { ...run.observe, rooms: made.rooms ?? [] });
     return made;
   };
-  const options = { workers, workerBus, maxSessionCount: run.maxSessionCount, logger, setup, ...(redis === undefined ? {} : { redis }) } as const;
+  const options = {
+    workers,
+    workerBus,
+    workerTimeoutMs,
+    maxSessionCount: run.maxSessionCount,
+    logger,
+    setup,
+    ...(redis === undefined ? {} : { redis: { url: redis.url, prefix: redis.prefix } }),
+  } as const;
   if (cluster.isWorker) {
     try {
       const server = await runWorkers(options);
@@ -81,7 +101,7 @@ export async function runServerCommand(run: ServerCommandRun): Promise<number> {
   if (server.role === 'single' && made !== undefined) {
     observation = await startObservation(logger, made.service, run.observe === undefined ? undefined : { ...run.observe, rooms: made.rooms ?? [] });
   } else {
-    observation = await startPrimaryObservation(logger, run.observe);
+    observation = await startPrimaryObservation(logger, run.observe, server.stats);
   }
   const hint = run.driveHint.replace('{host}', server.host).replace('{port}', String(server.port));
   const metricsOn = observation.metricsAddress === undefined ? '' : `, metrics on ${observation.metricsAddress}`;
@@ -97,7 +117,8 @@ export async function runServerCommand(run: ServerCommandRun): Promise<number> {
       workers,
       workerPids: server.workerPids(),
       ...run.details,
-      ...(redis === undefined ? {} : { redis }),
+      // The URL carries the password: only its redacted form is ever logged.
+      ...(redis === undefined ? {} : { redis: redactUrl(redis.url), redisPrefix: redis.prefix }),
       ...(wsPort === undefined ? {} : { wsPort }),
       metrics: observation.metricsAddress,
       driveWith: hint,
@@ -111,4 +132,21 @@ export async function runServerCommand(run: ServerCommandRun): Promise<number> {
   await observation.close();
   logger.info(totals, 'closed');
   return 0;
+}
+
+/** `--redis` and `--redis-prefix`, resolved; the error never repeats the password. */
+function redisFlags(values: ClusterFlagValues): RedisTarget | undefined {
+  const url = values.redis;
+  const prefix = values['redis-prefix'];
+  if (url === undefined) {
+    if (prefix !== undefined) throw new UsageError('--redis-prefix needs --redis');
+    return undefined;
+  }
+  try {
+    return resolveRedisTarget(prefix === undefined ? url : { url, prefix });
+  } catch (error) {
+    if (!(error instanceof InvalidOptionError)) throw error;
+    if (/prefix/.test(error.message)) throw new UsageError(`--redis-prefix must be 1..100 characters, no whitespace and none of *?[]\\, got '${prefix}'`);
+    throw new UsageError(`--redis must be a redis://host:port[/db] URL, got '${redactUrl(url)}'`);
+  }
 }

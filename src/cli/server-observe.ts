@@ -1,6 +1,9 @@
 import type { Logger as PinoLogger } from 'pino';
 import cluster from 'node:cluster';
+import { Registry } from 'prom-client';
+import type { ClusterStats } from '../cluster/worker-types.js';
 import { clusterMetricsSource, registerWorkerSeries, shareWorkerMetrics } from '../metrics/cluster-metrics.js';
+import { registerClusterSeries, registerPrimarySeries } from '../metrics/cluster-series.js';
 import { GamewireMetrics } from '../metrics/gamewire-metrics.js';
 import { serveMetrics, type MetricsServer, type ServeMetricsOptions } from '../metrics/metrics-server.js';
 import type { Service } from '../net/service.js';
@@ -89,11 +92,19 @@ export function shareWorkerObservation(service: Service<Session>, observe: Serve
 
 /**
  * In the node:cluster primary of a server whose workers call {@link shareWorkerObservation}: the
- * endpoint serves the sum over the workers, and the stats line shows it.
+ * endpoint serves the sum over the workers with the primary's own series (messages it dropped, and,
+ * with `stats`, workers lost and replaced and the relay), and the stats line shows it.
  * @throws ListenError for the endpoint.
  */
-export async function startPrimaryObservation(logger: PinoLogger, observe: ObserveSettings | undefined): Promise<RunningObservation> {
-  const source = clusterMetricsSource();
+export async function startPrimaryObservation(
+  logger: PinoLogger,
+  observe: ObserveSettings | undefined,
+  stats?: () => ClusterStats,
+): Promise<RunningObservation> {
+  const own = new Registry();
+  registerClusterSeries(own);
+  if (stats !== undefined) registerPrimarySeries(own, stats);
+  const source = clusterMetricsSource([own]);
   return observation(logger, observe, { source }, exposedStatsSource(source));
 }
 

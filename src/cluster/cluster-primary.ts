@@ -1,15 +1,25 @@
 import cluster, { type Worker } from 'node:cluster';
+import { DEFAULTS } from '../core/defaults.js';
 import type { Logger } from '../core/logger.js';
-import { GW, isGamewireMessage, WORKER_ENV, type ToPrimary, type ToWorker } from './cluster-messages.js';
+import { parseToPrimary, WORKER_ENV } from './cluster-messages.js';
+import { countDropped } from './dropped-messages.js';
+import { redisErrorFields } from './redis-target.js';
+import { decodeRoomFrame } from './room-frame.js';
 import type { RoomHub } from './room-hub.js';
-import type { ClusterTotals } from './worker-types.js';
+import type { ClusterStats, ClusterTotals } from './worker-types.js';
 
 /** A worker that ran this long before dying is replaced at once; one that dies sooner, after a growing delay. */
 const HEALTHY_AFTER_MS = 10_000;
+/** The first delay before trying again, doubled at each failure in a row. */
+const FIRST_RESPAWN_DELAY_MS = 100;
+/** The longest delay between two tries to start a replacement. */
 const MAX_RESPAWN_DELAY_MS = 10_000;
+/** Heartbeat pings per `workerTimeoutMs`. */
+const PINGS_PER_TIMEOUT = 5;
 
+/** Default `workerTimeoutMs` of runWorkers. */
+export const DEFAULT_WORKER_TIMEOUT_MS = DEFAULTS.workerTimeoutMs;
 
-/** What the primary needs to run its workers. */
 /** Where the workers serve: the TCP port and, with `ws`, the WebSocket port. */
 export interface ServerAddress {
   readonly host: string;
@@ -17,6 +27,7 @@ export interface ServerAddress {
   readonly wsPort?: number | undefined;
 }
 
+/** What the primary needs to run its workers. */
 export interface ClusterPrimaryOptions {
   readonly workers: number;
   /** The whole server's session limit, split over the workers; undefined leaves it to the workers. */
@@ -29,36 +40,65 @@ export interface ClusterPrimaryOptions {
   readonly workerEnv?: Readonly<Record<string, string>>;
   /** A fresh id block for each worker started (see IdSequence). */
   readonly nextIdBlock: () => Promise<number>;
+  /** A worker silent to the heartbeat this long is killed and replaced, ms. Default 5000. */
+  readonly workerTimeoutMs?: number;
 }
 
 interface Slot {
+  readonly index: number;
   worker: Worker | undefined;
   startedAt: number;
+  /** Failed starts or short runs in a row: the exponent of the delay before the next try. */
   failures: number;
+  ready: boolean;
+  lastPongAt: number;
+  /** The heartbeat found it unresponsive and killed it. */
+  unresponsive: boolean;
+  retry: NodeJS.Timeout | undefined;
 }
 
 /**
  * The primary of `runWorkers`: forks the workers (node:cluster, round-robin accept), waits until all
- * listen, relays room messages through the {@link RoomHub}, replaces a worker that dies, and closes
- * them all gracefully.
+ * listen, relays room messages through the {@link RoomHub}, watches each worker with a heartbeat,
+ * replaces a worker that dies or stops answering, and closes them all gracefully.
+ *
+ * Every message from a worker is checked (cluster-messages.ts, room-frame.ts): a malformed one, or
+ * one of a version this release cannot read, is counted and dropped. The heartbeat: a ping over IPC
+ * every fifth of `workerTimeoutMs`; a worker with no answer for `workerTimeoutMs` (stopped, or its
+ * event loop blocked) is logged, killed (SIGKILL) and replaced, so it is found within
+ * `workerTimeoutMs` plus one ping interval. A replacement that cannot start (no id block while Redis
+ * is down, a worker that fails before listening) is tried again after 100 ms, doubling up to 10 s,
+ * until one starts.
  */
 export class ClusterPrimary {
   readonly #options: ClusterPrimaryOptions;
+  readonly #timeoutMs: number;
   readonly #slots: Slot[] = [];
   #closing = false;
   #accepted = 0;
   #refused = 0;
   #replacements = 0;
+  readonly #lost = { exited: 0, unresponsive: 0 };
   #address: ServerAddress | undefined;
+  #watch: NodeJS.Timeout | undefined;
+  #lastWatchAt = 0;
+  #pingSeq = 0;
 
   constructor(options: ClusterPrimaryOptions) {
     this.#options = options;
+    this.#timeoutMs = options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS;
     cluster.setupPrimary({ serialization: 'advanced' });
   }
 
   /** Workers started to replace dead ones. */
   get replacementCount(): number {
     return this.#replacements;
+  }
+
+  /** What the primary counted: workers lost and replaced, and the relay's state now. */
+  get stats(): ClusterStats {
+    const hub = this.#options.hub;
+    return { workersLost: { ...this.#lost }, replacements: this.#replacements, relayQueuedBytes: hub.queuedBytes, heldRooms: hub.heldRoomCount };
   }
 
   /** Live worker processes' pids, by worker index. */
@@ -78,9 +118,14 @@ export class ClusterPrimary {
   async start(): Promise<ServerAddress> {
     const started: Promise<ServerAddress>[] = [];
     for (let index = 0; index < this.#options.workers; index++) {
-      this.#slots.push({ worker: undefined, startedAt: 0, failures: 0 });
-      started.push(this.#fork(index));
+      const slot: Slot = { index, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined };
+      this.#slots.push(slot);
+      started.push(this.#options.nextIdBlock().then((block) => this.#spawn(slot, block)));
     }
+    const interval = Math.max(1, Math.floor(this.#timeoutMs / PINGS_PER_TIMEOUT));
+    this.#lastWatchAt = performance.now();
+    this.#watch = setInterval(() => this.#heartbeat(interval), interval);
+    this.#watch.unref();
     try {
       const addresses = await Promise.all(started);
       this.#address = addresses[0];
@@ -99,10 +144,11 @@ export class ClusterPrimary {
     this.#closing = true;
     const { closeTimeoutMs, logger } = this.#options;
     const exits = this.#slots.map((slot, index) => {
+      clearTimeout(slot.retry);
       const worker = slot.worker;
       if (worker === undefined || worker.isDead()) return Promise.resolve();
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      if (worker.isConnected()) worker.send({ gw: GW, type: 'close' } satisfies ToWorker);
+      if (worker.isConnected()) this.#options.hub.send(worker, { type: 'close' });
       else worker.process.kill('SIGTERM');
       const deadline = setTimeout(() => {
         logger.error(
@@ -114,13 +160,14 @@ export class ClusterPrimary {
       return exited.finally(() => clearTimeout(deadline));
     });
     await Promise.all(exits);
+    clearInterval(this.#watch);
     return { accepted: this.#accepted, refused: this.#refused };
   }
 
-  async #fork(index: number): Promise<ServerAddress> {
-    const block = await this.#options.nextIdBlock();
-    if (this.#closing) throw new Error('closing');
-    const slot = this.#slots[index] as Slot;
+  /** Forks the worker of `slot` with id block `block`; resolves once it listens. */
+  #spawn(slot: Slot, block: number): Promise<ServerAddress> {
+    if (this.#closing) return Promise.reject(new Error('closing'));
+    const index = slot.index;
     const share = this.shareOf(index);
     const worker = cluster.fork({
       [WORKER_ENV.index]: String(index),
@@ -131,15 +178,20 @@ export class ClusterPrimary {
     });
     slot.worker = worker;
     slot.startedAt = performance.now();
-    const hub = this.#options.hub;
+    slot.ready = false;
+    slot.unresponsive = false;
+    const { hub, logger } = this.#options;
     hub.addWorker(worker, block);
     // A send racing the worker's exit fails with EPIPE / ERR_IPC_CHANNEL_CLOSED: the exit handles it.
-    worker.on('error', (error: Error) => this.#options.logger.debug({ worker: index, err: error }, 'worker IPC error'));
+    worker.on('error', (error: Error) => logger.debug({ worker: index, err: error }, 'worker IPC error'));
     return new Promise((resolve, reject) => {
-      let ready = false;
       worker.on('message', (raw: unknown) => {
-        if (!isGamewireMessage(raw)) return;
-        const message = raw as ToPrimary;
+        const message = parseToPrimary(raw);
+        if (message === undefined) return;
+        if (typeof message === 'string') {
+          countDropped('ipc', message, logger, { worker: index });
+          return;
+        }
         switch (message.type) {
           case 'join':
             hub.join(worker, message.room);
@@ -147,11 +199,21 @@ export class ClusterPrimary {
           case 'leave':
             hub.leave(worker, message.room);
             return;
-          case 'publish':
-            hub.publish(worker, message.room, message.message);
+          case 'publish': {
+            const frame = decodeRoomFrame(message.frame);
+            if (typeof frame === 'string') countDropped('ipc', frame, logger, { worker: index, room: message.room, bytes: message.frame.length });
+            else hub.publish(worker, message.room, message.frame, frame.message);
+            return;
+          }
+          case 'flow':
+            hub.flow(worker, message.room, message.held);
+            return;
+          case 'pong':
+            slot.lastPongAt = performance.now();
             return;
           case 'ready':
-            ready = true;
+            slot.ready = true;
+            slot.lastPongAt = performance.now();
             resolve({ host: message.host, port: message.port, wsPort: message.wsPort });
             return;
           case 'failed':
@@ -161,38 +223,93 @@ export class ClusterPrimary {
             this.#accepted += message.accepted;
             this.#refused += message.refused;
             return;
+          case 'metrics-reply':
+            return; // read by the metrics layer's own listener (metrics/cluster-metrics.ts)
         }
       });
       worker.on('exit', (code, signal) => {
         hub.removeWorker(worker);
         if (slot.worker === worker) slot.worker = undefined;
-        if (!ready) reject(new Error(`worker ${index} exited (${signal ?? code}) before listening`));
-        // A worker that fails at the first start fails the start; a replacement that fails is retried.
-        if (this.#closing || (!ready && this.#address === undefined)) return;
-        this.#replace(index, slot, code, signal);
+        const wasReady = slot.ready;
+        slot.ready = false;
+        if (!wasReady) reject(new Error(`worker ${index} exited (${signal ?? code}) before listening`));
+        // A worker that fails at the first start fails the start; one that dies later is replaced.
+        if (this.#closing || this.#address === undefined) return;
+        if (!slot.unresponsive) this.#lost.exited++;
+        const ranMs = performance.now() - slot.startedAt;
+        slot.failures = wasReady && ranMs >= HEALTHY_AFTER_MS ? 0 : slot.failures + 1;
+        const delayMs = respawnDelay(slot.failures);
+        const what = wasReady ? 'died' : 'exited before listening';
+        logger.error(
+          { worker: index, workerPid: worker.process.pid, exitCode: code, signal, delayMs },
+          `worker ${index} ${what} (${signal ?? `exit code ${code}`}); its sessions are lost, starting a replacement${delayMs > 0 ? ` in ${delayMs} ms` : ''}`,
+        );
+        this.#retryLater(slot, delayMs);
       });
     });
   }
 
-  #replace(index: number, slot: Slot, code: number | null, signal: string | null): void {
-    const ranMs = performance.now() - slot.startedAt;
-    slot.failures = ranMs >= HEALTHY_AFTER_MS ? 0 : slot.failures + 1;
-    const delayMs = slot.failures === 0 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, 100 * 2 ** (slot.failures - 1));
-    const logger = this.#options.logger;
-    logger.error(
-      { worker: index, exitCode: code, signal, delayMs },
-      `worker ${index} died (${signal ?? `exit code ${code}`}); its sessions are lost, starting a replacement`,
-    );
-    const timer = setTimeout(() => {
-      if (this.#closing) return;
-      this.#fork(index).then(
-        () => {
-          this.#replacements++;
-          logger.info({ worker: index, pid: slot.worker?.process.pid }, `worker ${index} replaced`);
-        },
-        (error: unknown) => logger.error({ worker: index, err: error }, `worker ${index} replacement failed`),
-      );
-    }, delayMs);
-    timer.unref();
+  #retryLater(slot: Slot, delayMs: number): void {
+    clearTimeout(slot.retry);
+    slot.retry = setTimeout(() => void this.#replace(slot), delayMs);
+    slot.retry.unref();
   }
+
+  /** One try at starting the replacement of `slot`; a failure schedules the next (the worker's exit, or here). */
+  async #replace(slot: Slot): Promise<void> {
+    slot.retry = undefined;
+    if (this.#closing) return;
+    const logger = this.#options.logger;
+    let block: number;
+    try {
+      block = await this.#options.nextIdBlock();
+    } catch (error) {
+      if (this.#closing) return;
+      slot.failures++;
+      const delayMs = respawnDelay(slot.failures);
+      const err = redisErrorFields(error);
+      logger.warn({ worker: slot.index, err, attempt: slot.failures, delayMs }, `worker ${slot.index} cannot be replaced yet (no id block: ${err.message}); trying again in ${delayMs} ms`);
+      this.#retryLater(slot, delayMs);
+      return;
+    }
+    this.#spawn(slot, block).then(
+      () => {
+        this.#replacements++;
+        logger.info({ worker: slot.index, workerPid: slot.worker?.process.pid }, `worker ${slot.index} replaced`);
+      },
+      () => {}, // its exit logs it and schedules the next try
+    );
+  }
+
+  /** Each tick: judge the workers' silence, and ping those that listen. */
+  #heartbeat(intervalMs: number): void {
+    const now = performance.now();
+    // The primary itself was blocked: the workers' answers wait unread in its pipes, so nobody is judged on this window.
+    const stalled = now - this.#lastWatchAt > 2 * intervalMs + 50;
+    this.#lastWatchAt = now;
+    for (const slot of this.#slots) {
+      const worker = slot.worker;
+      if (worker === undefined || !slot.ready || slot.unresponsive) continue;
+      if (stalled) slot.lastPongAt = now;
+      const silentMs = now - slot.lastPongAt;
+      if (silentMs > this.#timeoutMs) this.#kill(slot, worker, silentMs);
+      else this.#options.hub.send(worker, { type: 'ping', seq: ++this.#pingSeq });
+    }
+  }
+
+  #kill(slot: Slot, worker: Worker, silentMs: number): void {
+    slot.unresponsive = true;
+    this.#lost.unresponsive++;
+    const pid = worker.process.pid;
+    this.#options.logger.error(
+      { worker: slot.index, workerPid: pid, silentMs: Math.round(silentMs), workerTimeoutMs: this.#timeoutMs, queuedBytes: this.#options.hub.queuedBytesOf(worker) },
+      `worker ${slot.index} (pid ${pid}) has not answered the primary for ${Math.round(silentMs)} ms (workerTimeoutMs ${this.#timeoutMs}): ` +
+        `it is stopped or its event loop is blocked (a busy loop, a long synchronous task); killing it${this.#closing ? '' : ' and starting a replacement'}`,
+    );
+    worker.process.kill('SIGKILL');
+  }
+}
+
+function respawnDelay(failures: number): number {
+  return failures === 0 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, FIRST_RESPAWN_DELAY_MS * 2 ** (failures - 1));
 }

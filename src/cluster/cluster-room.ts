@@ -1,7 +1,9 @@
+import { swapReadSource } from '../core/read-source.js';
 import type { Session } from '../net/session.js';
 import type { CloseListener } from '../net/session-owner.js';
 import type { MessageInit, MessageType } from '../packet/message-type.js';
 import { Room, type BroadcastOptions, type RoomOptions } from '../room/room.js';
+import { RelayFlow } from './relay-flow.js';
 import type { RoomBus, RoomBusMessage } from './room-bus.js';
 import { kAddCloseListener, kRemoveCloseListener } from '../net/symbols.js';
 
@@ -20,6 +22,14 @@ import { kAddCloseListener, kRemoveCloseListener } from '../net/symbols.js';
  *
  * The room is on the bus from when it is made until it is closed (a Redis channel per room, so a
  * closed room leaves no subscription behind). Without a bus (one process) it is a plain Room.
+ *
+ * What crosses a process boundary must be whole packets (u16 size, u16 id, body: the framing every
+ * gamewire session speaks): a broadcast of other bytes reaches only this process's members, and is
+ * counted as dropped (`not_packets`, docs/cluster.md).
+ *
+ * Flow control holds across workers: bytes relayed from another worker are charged to the room's
+ * relay source, so a member here that falls behind holds the senders on the other workers, and a
+ * worker that cannot keep up holds the senders here (relay-flow.ts, docs/cluster.md).
  */
 export class ClusterRoom<S extends Session = Session> extends Room<S> {
   /** The room's name: the same name on every process is the same room. */
@@ -30,7 +40,9 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
   #remoteCount = 0;
   #closed = false;
   readonly #onMemberClosed: CloseListener = (session) => this.#memberLeft((session as S).id);
-  readonly #onBusMessage = (message: RoomBusMessage): void => this.#receive(message);
+  readonly #onBusMessage = (message: RoomBusMessage, paced?: boolean): void => this.#receive(message, paced === true);
+  readonly #onFlow = (held: boolean): void => this.#relayFlow().setHolding(held);
+  #relay: RelayFlow | undefined;
 
   constructor(name: string, bus: RoomBus | undefined, options: RoomOptions = {}) {
     super(options);
@@ -39,7 +51,7 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
     // Joined from the start (not at the first member), so a member that enters hears everything from
     // then on, and Redis subscribes before the server says it is ready.
     if (bus !== undefined) {
-      bus.join(name, this.#onBusMessage);
+      bus.join(name, this.#onBusMessage, this.#onFlow);
       bus.publish(name, { kind: 'hello', origin: bus.origin });
     }
   }
@@ -54,6 +66,7 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
     if (this.#closed) return;
     this.#closed = true;
     super.close();
+    this.#relay?.close();
     this.#bus?.leave(this.name);
     for (const origin of [...this.#remote.keys()]) this.#dropOrigin(origin);
   }
@@ -99,7 +112,11 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
   override broadcast(bytes: Uint8Array, options?: BroadcastOptions<S>): number {
     const count = super.broadcast(bytes, options);
     const bus = this.#bus;
-    if (bus !== undefined && !this.#closed) bus.publish(this.name, { kind: 'bytes', origin: bus.origin, bytes });
+    if (bus !== undefined && !this.#closed) {
+      bus.publish(this.name, { kind: 'bytes', origin: bus.origin, bytes });
+      const relay = this.#relay;
+      if (relay !== undefined && relay.holding) relay.holdCurrentSource();
+    }
     return count;
   }
 
@@ -131,11 +148,26 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
     bus.publish(this.name, { kind: 'leave', origin: bus.origin, members: [id] });
   }
 
-  #receive(message: RoomBusMessage): void {
+  #relayFlow(): RelayFlow {
+    return (this.#relay ??= new RelayFlow(this.name, this.#bus as RoomBus));
+  }
+
+  #receive(message: RoomBusMessage, paced: boolean): void {
     switch (message.kind) {
-      case 'bytes':
-        super.broadcast(message.bytes);
+      case 'bytes': {
+        if (!paced || this.#closed) {
+          super.broadcast(message.bytes);
+          return;
+        }
+        // Charged to the relay source: a member that falls behind holds it, and so the senders on the other workers.
+        const previous = swapReadSource(this.#relayFlow());
+        try {
+          super.broadcast(message.bytes);
+        } finally {
+          swapReadSource(previous);
+        }
         return;
+      }
       case 'enter': {
         let set = this.#remote.get(message.origin);
         if (set === undefined) this.#remote.set(message.origin, (set = new Set()));

@@ -1,7 +1,9 @@
 import type { Logger } from '../core/logger.js';
 import { useIdBlock } from '../core/id-sequence.js';
-import { GW, isGamewireMessage, WORKER_ENV, type ToPrimary } from './cluster-messages.js';
+import { toPrimary, parseToWorker, WORKER_ENV, type ToPrimaryBody } from './cluster-messages.js';
+import { countDropped } from './dropped-messages.js';
 import { IpcRoomBus } from './ipc-room-bus.js';
+import { resolveRelayLimits, type RelayLimits, type ResolvedRelayLimits } from './relay-channel.js';
 import { RedisRoomBus } from './redis-room-bus.js';
 import { RoomDirectory } from './room-directory.js';
 import type { ClusterServer, ClusterTotals, WorkerContext, WorkerServer } from './worker-types.js';
@@ -11,15 +13,26 @@ function envInt(name: string): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
-function send(message: ToPrimary): void {
-  if (process.send !== undefined && process.connected) process.send(message, undefined, {}, ignoreSendError);
+function send(body: ToPrimaryBody): void {
+  if (process.send !== undefined && process.connected) process.send(toPrimary(body), undefined, {}, ignoreSendError);
+}
+
+/** The relay bounds the primary passed; the defaults when absent (a primary of an older release). */
+function relayLimits(): ResolvedRelayLimits {
+  try {
+    return resolveRelayLimits(JSON.parse(process.env[WORKER_ENV.relay] ?? '{}') as RelayLimits);
+  } catch {
+    return resolveRelayLimits();
+  }
 }
 
 const ignoreSignal = (): void => {};
 
 /**
  * The worker side of `runWorkers`: runs the game's setup with its context, starts the service,
- * reports `ready`, and closes gracefully when the primary says so (or when the primary is gone).
+ * reports `ready`, answers the primary's heartbeat, and closes gracefully when the primary says so
+ * (or when the primary is gone). Every message from the primary is checked (cluster-messages.ts): a
+ * malformed one or one of a version it cannot read is counted and dropped.
  * SIGINT and SIGTERM are ignored here: Ctrl-C reaches the whole process group, and the primary
  * decides.
  */
@@ -31,10 +44,40 @@ export async function runClusterWorker(
   process.on('SIGTERM', ignoreSignal);
   const workerIndex = envInt(WORKER_ENV.index) ?? 0;
   const redisUrl = process.env[WORKER_ENV.redis];
-  const redis = redisUrl === undefined ? undefined : await RedisRoomBus.connect(redisUrl, logger);
+  const prefix = process.env[WORKER_ENV.redisPrefix];
+  const redis =
+    redisUrl === undefined ? undefined : await RedisRoomBus.connect(prefix === undefined ? redisUrl : { url: redisUrl, prefix }, logger);
   const block = redis?.origin ?? envInt(WORKER_ENV.idBlock) ?? 0;
   useIdBlock(block);
-  const bus = redis ?? new IpcRoomBus(block);
+  const ipc = redis === undefined ? new IpcRoomBus(block, logger, relayLimits()) : undefined;
+  const bus = redis ?? (ipc as IpcRoomBus);
+  let close: (() => Promise<ClusterTotals>) | undefined;
+  let closeAsked = false;
+  // One listener for everything gamewire sends this worker, so each message is checked (and counted) once.
+  const onMessage = (raw: unknown): void => {
+    const message = parseToWorker(raw);
+    if (message === undefined) return;
+    if (typeof message === 'string') {
+      countDropped('ipc', message, logger, { from: 'primary' });
+      return;
+    }
+    switch (message.type) {
+      case 'room':
+      case 'flow':
+        ipc?.receive(message);
+        return;
+      case 'ping':
+        send({ type: 'pong', seq: message.seq });
+        return;
+      case 'close':
+        if (close === undefined) closeAsked = true;
+        else void close();
+        return;
+      case 'metrics-request':
+        return; // answered by the metrics layer's own listener (metrics/cluster-metrics.ts)
+    }
+  };
+  process.on('message', onMessage);
   const rooms = new RoomDirectory(bus);
   const context: WorkerContext = {
     role: 'worker',
@@ -50,7 +93,8 @@ export async function runClusterWorker(
     await redis?.settled();
     await server.service.start();
   } catch (error) {
-    send({ gw: GW, type: 'failed', message: error instanceof Error ? error.message : String(error) });
+    process.off('message', onMessage);
+    send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
     // Let the process end: nothing else will come from the primary for a worker that never served.
     process.off('SIGINT', ignoreSignal);
     process.off('SIGTERM', ignoreSignal);
@@ -62,15 +106,16 @@ export async function runClusterWorker(
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let closing: Promise<ClusterTotals> | undefined;
-  const close = (): Promise<ClusterTotals> =>
+  // The heartbeat is answered until the end: a worker closing gracefully is not unresponsive.
+  close = (): Promise<ClusterTotals> =>
     (closing ??= (async () => {
-      process.off('message', onMessage);
       server.beforeClose?.();
       await service.close();
       rooms.closeAll();
       await bus.close();
       const totals = { accepted: service.acceptedCount, refused: service.refusedCount };
-      send({ gw: GW, type: 'closed', ...totals });
+      send({ type: 'closed', ...totals });
+      process.off('message', onMessage);
       process.off('SIGINT', ignoreSignal);
       process.off('SIGTERM', ignoreSignal);
       process.off('disconnect', onDisconnect);
@@ -78,14 +123,12 @@ export async function runClusterWorker(
       resolveClosed();
       return totals;
     })());
-  const onMessage = (raw: unknown): void => {
-    if (isGamewireMessage(raw) && raw.type === 'close') void close();
-  };
-  const onDisconnect = (): void => void close();
-  process.on('message', onMessage);
+  const closeWorker = close;
+  const onDisconnect = (): void => void closeWorker();
   process.on('disconnect', onDisconnect);
-  send({ gw: GW, type: 'ready', host: service.host, port: service.port, wsPort: service.wsPort });
-  return { role: 'worker', host: service.host, port: service.port, workerCount: context.workerCount, workerPids: () => [process.pid], closed, close };
+  send({ type: 'ready', host: service.host, port: service.port, wsPort: service.wsPort });
+  if (closeAsked) void closeWorker();
+  return { role: 'worker', host: service.host, port: service.port, workerCount: context.workerCount, workerPids: () => [process.pid], closed, close: closeWorker };
 }
 
 /** The primary going away is handled by the 'disconnect' event; a send that races it is dropped. */

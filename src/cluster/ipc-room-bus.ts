@@ -1,56 +1,127 @@
-import { GW, isGamewireMessage, type ToPrimary, type ToWorker } from './cluster-messages.js';
-import type { RoomBus, RoomBusListener, RoomBusMessage } from './room-bus.js';
+import type { Logger } from '../core/logger.js';
+import { toPrimary, type ToPrimary, type ToPrimaryBody, type ToWorker } from './cluster-messages.js';
+import { countDropped } from './dropped-messages.js';
+import { RELAY_MESSAGE_OVERHEAD, RelayChannel, type ResolvedRelayLimits } from './relay-channel.js';
+import { decodeRoomFrame, encodeRoomFrame, isWholePackets } from './room-frame.js';
+import type { RoomBus, RoomBusListener, RoomBusMessage, RoomFlowListener } from './room-bus.js';
+
+interface JoinedRoom {
+  readonly listener: RoomBusListener;
+  readonly flow: RoomFlowListener | undefined;
+  /** The primary asked to hold this room's feeders. */
+  heldByPrimary: boolean;
+  /** What the room was last told (held by the primary or by a congested uplink). */
+  held: boolean;
+  /** What the primary was last told: members here hold the room's relayed traffic. */
+  holding: boolean;
+}
 
 /**
- * A worker's {@link RoomBus}: room messages go to the cluster primary over the IPC channel, which
- * relays them to the other workers in the room (and to Redis with `--redis`). One IPC message per
- * broadcast per worker, whatever the number of members.
+ * A worker's {@link RoomBus}: room frames (room-frame.ts) go to the cluster primary over the IPC
+ * channel, which relays them to the other workers in the room (and to Redis with `--redis`). One IPC
+ * message per broadcast per worker, whatever the number of members.
+ *
+ * Flow: the channel to the primary is a {@link RelayChannel}; while it is above its high mark, every
+ * room holds its local feeders, and beyond its cap broadcasts are dropped and counted. The primary
+ * asks a room to hold its feeders when another worker in it cannot keep up (`flow` messages), and is
+ * told when members here hold the room's relayed traffic ({@link holdFeeders}).
  */
 export class IpcRoomBus implements RoomBus {
   readonly origin: number;
-  readonly #listeners = new Map<string, RoomBusListener>();
+  readonly #rooms = new Map<string, JoinedRoom>();
+  readonly #uplink: RelayChannel;
+  readonly #logger: Logger;
   #closed = false;
 
-  constructor(origin: number) {
+  constructor(origin: number, logger: Logger, limits: ResolvedRelayLimits) {
     this.origin = origin;
-    process.on('message', this.#onMessage);
+    this.#logger = logger;
+    this.#uplink = new RelayChannel(sendToPrimary, limits, (congested) => {
+      for (const room of this.#rooms.values()) this.#tell(room, room.heldByPrimary || congested);
+    });
   }
 
-  join(room: string, listener: RoomBusListener): void {
-    const had = this.#listeners.has(room);
-    this.#listeners.set(room, listener);
-    if (!had) this.#send({ gw: GW, type: 'join', room });
+  /** Bytes queued to the primary now. */
+  get queuedBytes(): number {
+    return this.#uplink.queuedBytes;
+  }
+
+  join(room: string, listener: RoomBusListener, flow?: RoomFlowListener): void {
+    const had = this.#rooms.get(room);
+    this.#rooms.set(room, { listener, flow, heldByPrimary: had?.heldByPrimary ?? false, held: false, holding: had?.holding ?? false });
+    if (had === undefined) this.#send({ type: 'join', room });
+    const joined = this.#rooms.get(room) as JoinedRoom;
+    if (this.#uplink.congested || joined.heldByPrimary) this.#tell(joined, true);
   }
 
   leave(room: string): void {
-    if (this.#listeners.delete(room)) this.#send({ gw: GW, type: 'leave', room });
+    if (this.#rooms.delete(room)) this.#send({ type: 'leave', room });
   }
 
   publish(room: string, message: RoomBusMessage): void {
-    this.#send({ gw: GW, type: 'publish', room, message });
+    if (this.#closed) return;
+    if (message.kind === 'bytes' && !isWholePackets(message.bytes)) {
+      countDropped('ipc', 'not_packets', this.#logger, { room, bytes: message.bytes.length });
+      return;
+    }
+    const frame = encodeRoomFrame(message, 0);
+    const sent = this.#uplink.send(toPrimary({ type: 'publish', room, frame }), frame.length + room.length + RELAY_MESSAGE_OVERHEAD, message.kind === 'bytes');
+    if (!sent) countDropped('ipc', 'relay_overflow', this.#logger, { room, queuedBytes: this.#uplink.queuedBytes });
   }
 
-  /** Stops listening; later publishes are dropped. */
+  holdFeeders(room: string, held: boolean): void {
+    const joined = this.#rooms.get(room);
+    if (joined === undefined || joined.holding === held) return;
+    joined.holding = held;
+    this.#send({ type: 'flow', room, held });
+  }
+
+  /** A `room` or `flow` message from the primary (the worker's one listener parsed it). */
+  receive(message: ToWorker): void {
+    if (message.type === 'flow') {
+      const joined = this.#rooms.get(message.room);
+      if (joined === undefined) return;
+      joined.heldByPrimary = message.held;
+      this.#tell(joined, message.held || this.#uplink.congested);
+      return;
+    }
+    if (message.type !== 'room') return;
+    const joined = this.#rooms.get(message.room);
+    if (joined === undefined) return;
+    const frame = decodeRoomFrame(message.frame);
+    if (typeof frame === 'string') {
+      countDropped('ipc', frame, this.#logger, { room: message.room, bytes: message.frame.length });
+      return;
+    }
+    try {
+      joined.listener(frame.message, message.holdable);
+    } catch (error) {
+      this.#logger.error({ err: error }, 'a room failed to take a message from the primary');
+    }
+  }
+
+  /** Stops: later publishes are dropped. */
   async close(): Promise<void> {
     this.#closed = true;
-    process.off('message', this.#onMessage);
   }
 
-  #send(message: ToPrimary): void {
-    // The primary going away ends the worker (see WorkerRuntime); until then nothing can be sent.
-    if (this.#closed || process.send === undefined || !process.connected) return;
-    process.send(message, undefined, {}, ignoreSendError);
+  #tell(room: JoinedRoom, held: boolean): void {
+    if (room.held === held) return;
+    room.held = held;
+    room.flow?.(held);
   }
 
-  readonly #onMessage = (raw: unknown): void => {
-    if (!isGamewireMessage(raw)) return;
-    const message = raw as ToWorker;
-    if (message.type !== 'room') return;
-    const inner = message.message;
-    // Advanced IPC serialization turns a Buffer into a plain Uint8Array; sessions send either.
-    this.#listeners.get(message.room)?.(inner);
-  };
+  #send(body: ToPrimaryBody): void {
+    if (this.#closed) return;
+    this.#uplink.send(toPrimary(body), RELAY_MESSAGE_OVERHEAD, false);
+  }
 }
 
 /** The primary going away is handled by the 'disconnect' event; a send that races it is dropped. */
-function ignoreSendError(): void {}
+function sendToPrimary(message: object, written: (error: Error | null) => void): void {
+  if (process.send === undefined || !process.connected) {
+    written(null);
+    return;
+  }
+  process.send(message as ToPrimary, undefined, {}, written);
+}

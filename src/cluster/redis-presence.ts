@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
+import { redisErrorFields } from './redis-target.js';
 import type { RoomBusMessage } from './room-bus.js';
 
-const PRESENCE = 'gamewire:presence:';
-/** `gamewire:server:ID`: a live server's pid, with the presence TTL. */
-export const SERVER_KEY = 'gamewire:server:';
+/** `PREFIX` + `presence:ROOM:SERVER`: that server's member count in ROOM, with the presence TTL. */
+const PRESENCE = 'presence:';
+/** `PREFIX` + `server:ID`: a live server's pid, with the presence TTL. */
+export const SERVER_KEY = 'server:';
 /** Presence keys live this long unless refreshed, so a dead server's rooms and members vanish. */
 export const PRESENCE_TTL_MS = 15_000;
 const FLUSH_MS = 1_000;
@@ -19,26 +21,31 @@ export interface RoomPresence {
 }
 
 /**
- * This server's presence in Redis: `gamewire:presence:ROOM:SERVER` = its member count in ROOM, and
- * `gamewire:server:SERVER` = its pid, each with a 15 s TTL refreshed every 5 s (changes are written
- * within 1 s). Counts come from the enter/leave messages the server publishes.
+ * This server's presence in Redis: `PREFIX` + `presence:ROOM:SERVER` = its member count in ROOM, and
+ * `PREFIX` + `server:SERVER` = its pid, each with a 15 s TTL refreshed every 5 s (changes are written
+ * within 1 s). Counts come from the enter/leave messages the server publishes. PREFIX is the
+ * deployment's (redis-target.ts).
  */
 export class RedisPresence {
   readonly #redis: Redis;
   readonly #server: number;
+  readonly #presence: string;
+  readonly #serverKey: string;
   readonly #logger: Logger;
   readonly #rooms = new Map<string, Map<number, Set<number>>>();
   readonly #dirty = new Set<string>();
   readonly #timer: NodeJS.Timeout;
   #ticks = 0;
 
-  constructor(redis: Redis, server: number, logger: Logger) {
+  constructor(redis: Redis, server: number, logger: Logger, prefix: string) {
     this.#redis = redis;
     this.#server = server;
+    this.#presence = prefix + PRESENCE;
+    this.#serverKey = prefix + SERVER_KEY + server;
     this.#logger = logger;
     this.#timer = setInterval(() => void this.#flush(), FLUSH_MS);
     this.#timer.unref();
-    redis.set(SERVER_KEY + server, String(process.pid), 'PX', PRESENCE_TTL_MS).catch(() => {});
+    redis.set(this.#serverKey, String(process.pid), 'PX', PRESENCE_TTL_MS).catch(() => {});
   }
 
   /** Members of `room` on this server. */
@@ -71,12 +78,13 @@ export class RedisPresence {
   forget(room: string): void {
     if (!this.#rooms.delete(room)) return;
     this.#dirty.delete(room);
-    this.#redis.del(PRESENCE + room + ':' + this.#server).catch(() => {});
+    this.#redis.del(this.#presence + room + ':' + this.#server).catch(() => {});
   }
 
   /** Every server's part of every room (or of `room`), from Redis. */
   async list(room?: string): Promise<RoomPresence[]> {
-    const pattern = room === undefined ? `${PRESENCE}*` : `${PRESENCE}${room}:*`;
+    const presence = this.#presence;
+    const pattern = room === undefined ? `${presence}*` : `${presence}${room}:*`;
     const out: RoomPresence[] = [];
     let cursor = '0';
     do {
@@ -84,7 +92,7 @@ export class RedisPresence {
       cursor = next;
       const values = keys.length === 0 ? [] : await this.#redis.mget(...keys);
       keys.forEach((key, i) => {
-        const rest = key.slice(PRESENCE.length);
+        const rest = key.slice(presence.length);
         const cut = rest.lastIndexOf(':');
         out.push({ room: rest.slice(0, cut), server: Number(rest.slice(cut + 1)), members: Number(values[i] ?? 0) });
       });
@@ -95,9 +103,9 @@ export class RedisPresence {
   /** Stops refreshing and deletes this server's keys. */
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    const keys = [...this.#rooms.keys()].map((room) => PRESENCE + room + ':' + this.#server);
+    const keys = [...this.#rooms.keys()].map((room) => this.#presence + room + ':' + this.#server);
     this.#rooms.clear();
-    await this.#redis.del(SERVER_KEY + this.#server, ...keys);
+    await this.#redis.del(this.#serverKey, ...keys);
   }
 
   async #flush(): Promise<void> {
@@ -109,17 +117,18 @@ export class RedisPresence {
       return;
     }
     const batch = this.#redis.multi();
-    if (refresh) batch.set(SERVER_KEY + this.#server, String(process.pid), 'PX', PRESENCE_TTL_MS);
+    if (refresh) batch.set(this.#serverKey, String(process.pid), 'PX', PRESENCE_TTL_MS);
     for (const room of new Set(rooms)) {
       const count = this.count(room);
-      if (count > 0) batch.set(PRESENCE + room + ':' + this.#server, String(count), 'PX', PRESENCE_TTL_MS);
-      else batch.del(PRESENCE + room + ':' + this.#server);
+      const key = this.#presence + room + ':' + this.#server;
+      if (count > 0) batch.set(key, String(count), 'PX', PRESENCE_TTL_MS);
+      else batch.del(key);
     }
     try {
       await batch.exec();
     } catch (error) {
       for (const room of rooms) this.#dirty.add(room);
-      this.#logger.debug({ err: error }, 'presence not written; retrying');
+      this.#logger.debug({ err: redisErrorFields(error) }, 'presence not written; retrying');
     }
   }
 }

@@ -1,15 +1,23 @@
 import { Redis } from 'ioredis';
-import { silentLogger, type Logger } from '../core/logger.js';
+import { logSafely, silentLogger, type Logger } from '../core/logger.js';
+import { countDropped } from './dropped-messages.js';
 import { PRESENCE_TTL_MS, RedisPresence, SERVER_KEY } from './redis-presence.js';
+import { redactUrl, redisErrorFields, resolveRedisTarget, type RedisOptions, type RedisTarget } from './redis-target.js';
+import { decodeRoomFrame, encodeRoomFrame, isWholePackets } from './room-frame.js';
 import type { RoomBus, RoomBusListener, RoomBusMessage } from './room-bus.js';
 
-/** Key and channel prefix of everything gamewire keeps in Redis. */
+/**
+ * Root of gamewire's names in Redis: the default prefix is `gamewire:DB:` (redis-target.ts), and the
+ * one key kept outside any prefix is `gamewire:id-block`, in database 0.
+ */
 export const REDIS_PREFIX = 'gamewire:';
-const ROOM_CHANNEL = `${REDIS_PREFIX}room:`;
-const KINDS = ['bytes', 'enter', 'leave', 'hello', 'gone'] as const;
-const HEADER = 17; // kind u8, sender f64, origin f64
+/**
+ * The id-block counter: one for every deployment on this Redis server (database 0, no prefix), so
+ * that session ids never collide across databases and prefixes.
+ */
 const ID_BLOCK = `${REDIS_PREFIX}id-block`;
-/** How often the servers heard from are checked for being alive (their `gamewire:server:ID` key). */
+const ROOM = 'room:';
+/** How often the servers heard from are checked for being alive (their `server:ID` key). */
 const LIVENESS_CHECK_MS = PRESENCE_TTL_MS / 3;
 /** Checks in a row that must find a server's key missing before its members are dropped (covers a Redis restart). */
 const LIVENESS_MISSES = 3;
@@ -26,7 +34,7 @@ export interface RedisBusTuning {
 export interface RedisBusStats {
   /** Messages published to Redis. */
   published: number;
-  /** Messages received from other servers. */
+  /** Messages received from other servers (well-formed ones; the rest are counted as dropped, docs/cluster.md). */
   received: number;
   /** Messages not published because Redis was unreachable: lost for the other servers (local members got them). */
   droppedWhileDown: number;
@@ -35,20 +43,27 @@ export interface RedisBusStats {
 }
 
 /**
- * A {@link RoomBus} over Redis pub/sub (ioredis): one channel per room, `gamewire:room:NAME`,
- * subscribed while the room exists on this server and unsubscribed when it closes. Messages carry
- * the sending server's id, so a server ignores its own. While Redis is down, publishing fails at once
- * (no offline queue: a late chat is worse than a lost one) and is counted in `droppedWhileDown`;
- * ioredis reconnects (every 100 to 500 ms) and resubscribes by itself.
+ * A {@link RoomBus} over Redis pub/sub (ioredis): one channel per room, `PREFIX` + `room:NAME`,
+ * subscribed while the room exists on this server and unsubscribed when it closes. Messages are room
+ * frames (room-frame.ts): versioned, checked field by field, and a malformed one is counted and
+ * dropped, never thrown. Each carries the sending server's id, so a server ignores its own. While
+ * Redis is down, publishing fails at once (no offline queue: a late chat is worse than a lost one) and
+ * is counted in `droppedWhileDown`; ioredis reconnects (every 100 to 500 ms) and resubscribes by
+ * itself. Nothing logged or thrown carries the URL's password.
  */
 export class RedisRoomBus implements RoomBus {
   readonly origin: number;
   readonly stats: RedisBusStats = { published: 0, received: 0, droppedWhileDown: 0, reconnects: 0 };
   /** Who is in which room on this server, written to Redis with a TTL. */
   readonly presence: RedisPresence;
+  /** The key and channel prefix of this deployment. */
+  readonly prefix: string;
   readonly #pub: Redis;
   readonly #sub: Redis;
+  readonly #db: number;
   readonly #logger: Logger;
+  readonly #roomChannel: string;
+  readonly #roomChannelBytes: number;
   readonly #listeners = new Map<string, RoomBusListener>();
   readonly #pending = new Set<Promise<unknown>>();
   #down = false;
@@ -58,13 +73,17 @@ export class RedisRoomBus implements RoomBus {
   readonly #peers = new Map<number, { origins: Set<number>; misses: number }>();
   readonly #livenessTimer: NodeJS.Timeout;
 
-  private constructor(pub: Redis, sub: Redis, origin: number, logger: Logger, livenessCheckMs: number) {
+  private constructor(pub: Redis, sub: Redis, origin: number, target: RedisTarget, logger: Logger, livenessCheckMs: number) {
     this.#pub = pub;
     this.#sub = sub;
     this.origin = origin;
+    this.prefix = target.prefix;
+    this.#db = target.db;
+    this.#roomChannel = target.prefix + ROOM;
+    this.#roomChannelBytes = Buffer.byteLength(this.#roomChannel);
     this.#highestBlock = origin;
     this.#logger = logger;
-    this.presence = new RedisPresence(pub, origin, logger);
+    this.presence = new RedisPresence(pub, origin, logger, target.prefix);
     sub.on('messageBuffer', this.#onMessage);
     this.#livenessTimer = setInterval(() => void this.#checkPeers(), livenessCheckMs);
     this.#livenessTimer.unref();
@@ -73,10 +92,10 @@ export class RedisRoomBus implements RoomBus {
     pub.on('ready', () => {
       if (!pubLost) return;
       pubLost = false;
-      pub.eval(RAISE_ID_BLOCK, 1, ID_BLOCK, this.#highestBlock).catch(() => {});
+      idBlockCommand(pub, target.db, (batch) => batch.eval(RAISE_ID_BLOCK, 1, ID_BLOCK, this.#highestBlock)).catch(() => {});
     });
     for (const client of [pub, sub]) {
-      client.on('error', (error: Error) => logger.debug({ err: error }, 'redis error'));
+      client.on('error', (error: Error) => logger.debug({ err: redisErrorFields(error) }, 'redis error'));
       client.on('close', () => {
         if (this.#closing || this.#down) return;
         this.#down = true;
@@ -93,17 +112,21 @@ export class RedisRoomBus implements RoomBus {
 
   /**
    * Connects (two connections: commands and subscriptions), takes this server's id (`INCR
-   * gamewire:id-block`, also its first id block) and resolves once both are ready.
+   * gamewire:id-block` in database 0, also its first id block) and resolves once both are ready.
+   * `redis`: the URL, or the URL and the deployment's prefix (default `gamewire:DB:`).
+   * @throws InvalidOptionError for a bad URL or prefix; Error `cannot reach Redis at URL` (password
+   * redacted) when it cannot connect.
    */
-  static async connect(url: string, logger: Logger = silentLogger, tuning: RedisBusTuning = {}): Promise<RedisRoomBus> {
+  static async connect(redis: string | RedisOptions, logger: Logger = silentLogger, tuning: RedisBusTuning = {}): Promise<RedisRoomBus> {
+    const target = resolveRedisTarget(redis);
     const options = {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       retryStrategy: (times: number): number => Math.min(100 * times, 500),
     };
-    const pub = new Redis(url, options);
-    const sub = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    const pub = new Redis(target.url, options);
+    const sub = new Redis(target.url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
     let lastError: Error | undefined;
     const onError = (error: Error): void => {
       lastError = error;
@@ -113,21 +136,21 @@ export class RedisRoomBus implements RoomBus {
     try {
       await pub.connect();
       await sub.connect();
-      const origin = await pub.incr(ID_BLOCK);
+      const origin = await nextBlock(pub, target.db);
       pub.off('error', onError);
       sub.off('error', onError);
-      return new RedisRoomBus(pub, sub, origin, logger, tuning.livenessCheckMs ?? LIVENESS_CHECK_MS);
+      return new RedisRoomBus(pub, sub, origin, target, logger, tuning.livenessCheckMs ?? LIVENESS_CHECK_MS);
     } catch (error) {
       pub.disconnect();
       sub.disconnect();
-      const why = lastError?.message ?? (error instanceof Error ? error.message : String(error));
-      throw new Error(`cannot reach Redis at ${url}: ${why}`, { cause: error });
+      const why = redisErrorFields(lastError ?? error).message;
+      throw new Error(`cannot reach Redis at ${redactUrl(target.url)}: ${why}`);
     }
   }
 
   /** A fresh id block (and bus origin) for a worker of this server. */
   async nextIdBlock(): Promise<number> {
-    const block = await this.#pub.incr(ID_BLOCK);
+    const block = await nextBlock(this.#pub, this.#db);
     this.#highestBlock = Math.max(this.#highestBlock, block);
     return block;
   }
@@ -145,23 +168,27 @@ export class RedisRoomBus implements RoomBus {
   join(room: string, listener: RoomBusListener): void {
     const had = this.#listeners.has(room);
     this.#listeners.set(room, listener);
-    if (!had) this.#track(this.#sub.subscribe(ROOM_CHANNEL + room));
+    if (!had) this.#track(this.#sub.subscribe(this.#roomChannel + room));
   }
 
   leave(room: string): void {
     if (!this.#listeners.delete(room)) return;
     this.presence.forget(room);
-    this.#track(this.#sub.unsubscribe(ROOM_CHANNEL + room));
+    this.#track(this.#sub.unsubscribe(this.#roomChannel + room));
   }
 
   publish(room: string, message: RoomBusMessage): void {
+    if (message.kind === 'bytes' && !isWholePackets(message.bytes)) {
+      countDropped('redis', 'not_packets', this.#logger, { room, bytes: message.bytes.length });
+      return;
+    }
     this.presence.observe(room, message);
     if (this.#down || this.#pub.status !== 'ready') {
       this.stats.droppedWhileDown++;
       return;
     }
     this.stats.published++;
-    this.#pub.publish(ROOM_CHANNEL + room, this.#encode(message)).catch(() => this.stats.droppedWhileDown++);
+    this.#pub.publish(this.#roomChannel + room, encodeRoomFrame(message, this.origin)).catch(() => this.stats.droppedWhileDown++);
   }
 
   /** Removes this server's presence and closes both connections. */
@@ -175,15 +202,15 @@ export class RedisRoomBus implements RoomBus {
 
   /**
    * A server that died without a word (SIGKILL, power loss) never says its members left: once its
-   * `gamewire:server:ID` key has expired for several checks in a row, its processes are `gone` in
-   * every room here.
+   * `server:ID` key has expired for several checks in a row, its processes are `gone` in every room
+   * here.
    */
   async #checkPeers(): Promise<void> {
     if (this.#down || this.#peers.size === 0 || this.#pub.status !== 'ready') return;
     const ids = [...this.#peers.keys()];
     let alive: number[];
     try {
-      alive = await Promise.all(ids.map((id) => this.#pub.exists(SERVER_KEY + id)));
+      alive = await Promise.all(ids.map((id) => this.#pub.exists(this.prefix + SERVER_KEY + id)));
     } catch {
       return;
     }
@@ -198,62 +225,63 @@ export class RedisRoomBus implements RoomBus {
       this.#peers.delete(id);
       this.#logger.warn({ server: id }, 'a server sharing the rooms is gone; its members left');
       for (const listener of [...this.#listeners.values()]) {
-        for (const origin of peer.origins) listener({ kind: 'gone', origin });
+        for (const origin of peer.origins) this.#deliver(listener, { kind: 'gone', origin });
       }
     });
   }
 
   #track(promise: Promise<unknown>): void {
-    const tracked = promise.catch((error: unknown) => this.#logger.warn({ err: error }, 'redis subscription change failed'));
+    const tracked = promise.catch((error: unknown) => this.#logger.warn({ err: redisErrorFields(error) }, 'redis subscription change failed'));
     this.#pending.add(tracked);
     void tracked.finally(() => this.#pending.delete(tracked));
   }
 
-  #encode(message: RoomBusMessage): Buffer {
-    const payload =
-      message.kind === 'bytes'
-        ? message.bytes
-        : message.kind === 'enter' || message.kind === 'leave'
-          ? Buffer.from(JSON.stringify(message.members))
-          : new Uint8Array(0);
-    const out = Buffer.allocUnsafe(HEADER + payload.length);
-    out[0] = KINDS.indexOf(message.kind);
-    out.writeDoubleLE(this.origin, 1);
-    out.writeDoubleLE(message.origin, 9);
-    out.set(payload, HEADER);
-    return out;
+  /** Hands a message to a room; a throw there (a bug) is logged, never left to ioredis's data handler, which would end the process. */
+  #deliver(listener: RoomBusListener, message: RoomBusMessage): void {
+    try {
+      listener(message);
+    } catch (error) {
+      logSafely(this.#logger, 'error', { err: error }, 'a room failed to take a message from redis');
+    }
   }
 
   readonly #onMessage = (channel: Buffer, data: Buffer): void => {
-    if (data.length < HEADER) return;
-    const sender = data.readDoubleLE(1);
-    if (sender === this.origin) return;
-    const room = channel.toString('utf8', ROOM_CHANNEL.length);
+    const room = channel.toString('utf8', this.#roomChannelBytes);
     const listener = this.#listeners.get(room);
     if (listener === undefined) return;
+    const frame = decodeRoomFrame(data);
+    if (typeof frame === 'string' || frame.sender === 0) {
+      countDropped('redis', typeof frame === 'string' ? frame : 'malformed', this.#logger, { room, bytes: data.length });
+      return;
+    }
+    const { sender, message } = frame;
+    if (sender === this.origin) return;
     this.stats.received++;
-    const origin = data.readDoubleLE(9);
     let peer = this.#peers.get(sender);
     if (peer === undefined) this.#peers.set(sender, (peer = { origins: new Set(), misses: 0 }));
-    peer.origins.add(origin);
-    const kind = KINDS[data[0] as number];
-    const payload = data.subarray(HEADER);
-    let message: RoomBusMessage;
-    switch (kind) {
-      case 'bytes':
-        message = { kind, origin, bytes: payload };
-        break;
-      case 'enter':
-      case 'leave':
-        message = { kind, origin, members: JSON.parse(payload.toString()) as number[] };
-        break;
-      case 'hello':
-      case 'gone':
-        message = { kind, origin };
-        break;
-      default:
-        return;
-    }
-    listener(message);
+    peer.origins.add(message.origin);
+    this.#deliver(listener, message);
   };
+}
+
+type Batch = ReturnType<Redis['multi']>;
+
+/**
+ * Runs the id-block command `add` in database 0, wherever the connection is (`MULTI SELECT 0 …
+ * SELECT db EXEC`, atomic, so the connection is back on its database whatever happens).
+ */
+async function idBlockCommand(redis: Redis, db: number, add: (batch: Batch) => Batch): Promise<unknown> {
+  const batch = db === 0 ? add(redis.multi()) : add(redis.multi().select(0)).select(db);
+  const results = await batch.exec();
+  if (results === null) throw new Error('the id-block transaction was discarded');
+  const reply = results[db === 0 ? 0 : 1];
+  if (reply === undefined) throw new Error('the id-block transaction returned nothing');
+  if (reply[0] !== null) throw reply[0];
+  return reply[1];
+}
+
+async function nextBlock(redis: Redis, db: number): Promise<number> {
+  const block = Number(await idBlockCommand(redis, db, (batch) => batch.incr(ID_BLOCK)));
+  if (!Number.isSafeInteger(block) || block < 1) throw new Error(`the id-block counter ${ID_BLOCK} holds ${block}, not a positive integer`);
+  return block;
 }

@@ -15,8 +15,15 @@ export type RoomBusMessage =
   /** Process `origin` is gone (it died or stopped): its members left. */
   | { readonly kind: 'gone'; readonly origin: number };
 
-/** Receives a room's messages from other processes. */
-export type RoomBusListener = (message: RoomBusMessage) => void;
+/**
+ * Receives a room's messages from other processes. `paced` is true when the bytes come from a process
+ * that holds its feeders when asked ({@link RoomBus.holdFeeders}): the room may then charge them to
+ * its relay source, so that a slow member holds the senders instead of being cut off.
+ */
+export type RoomBusListener = (message: RoomBusMessage, paced?: boolean) => void;
+
+/** Told by a bus to hold (true) or release (false) the sessions of this process that feed the room. */
+export type RoomFlowListener = (held: boolean) => void;
 
 /**
  * The link between the processes that have members in the same rooms: the cluster primary over IPC
@@ -25,10 +32,16 @@ export type RoomBusListener = (message: RoomBusMessage) => void;
 export interface RoomBus {
   /** This process's id on the bus (unique across workers and servers). */
   readonly origin: number;
-  /** Starts receiving `room`'s messages (the first local member entered). */
-  join(room: string, listener: RoomBusListener): void;
+  /** Starts receiving `room`'s messages (and, on a bus that has flow control, its hold requests in `flow`). */
+  join(room: string, listener: RoomBusListener, flow?: RoomFlowListener): void;
   /** Stops receiving them (the last local member left, or the room closed). */
   leave(room: string): void;
   /** Sends `message` to every other process that joined `room`. */
   publish(room: string, message: RoomBusMessage): void;
+  /**
+   * Members here are backed up with `room`'s paced traffic from other processes (true), or no longer
+   * (false): the bus asks the processes that feed the room to hold their feeders. Optional: a bus
+   * without flow control (Redis) never delivers paced bytes.
+   */
+  holdFeeders?(room: string, held: boolean): void;
 }

@@ -1,33 +1,53 @@
 import type { Worker } from 'node:cluster';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { GW, type ToWorker } from './cluster-messages.js';
+import { WarningThrottle } from '../core/warning-throttle.js';
+import { toWorker, type ToWorker, type ToWorkerBody } from './cluster-messages.js';
+import { countDropped } from './dropped-messages.js';
+import { RELAY_MESSAGE_OVERHEAD, RelayChannel, resolveRelayLimits, type ResolvedRelayLimits } from './relay-channel.js';
+import { encodeRoomFrame } from './room-frame.js';
 import type { RoomBus, RoomBusMessage } from './room-bus.js';
 
+/** A worker as the hub sees it. */
+interface HubWorker {
+  readonly worker: Worker;
+  readonly origin: number;
+  /** The IPC channel to it, counted in bytes. */
+  readonly channel: RelayChannel;
+  readonly rooms: Set<string>;
+  /** Rooms whose relayed traffic its members hold (it said so with `flow`). */
+  readonly holding: Set<string>;
+  /** Rooms it was told to hold its feeders of. */
+  readonly told: Set<string>;
+}
+
 /**
- * The cluster primary's relay for rooms: a message a worker publishes for a room goes to every other
+ * The cluster primary's relay for rooms: a frame a worker publishes for a room goes to every other
  * worker in that room, in the order received, and (with Redis) to the other servers. One IPC message
  * per worker per broadcast. When a worker dies, the others are told its members are gone.
+ *
+ * Flow (docs/cluster.md, "Flow between workers"): each channel to a worker is counted in bytes
+ * ({@link RelayChannel}). A room is held while one of its workers cannot keep up — its channel is
+ * above the relay high water mark, or its members hold the room's relayed traffic — and then every
+ * other worker in the room is told to hold the sessions that feed it, until it drains to the low
+ * mark. Beyond `maxQueueBytes` broadcasts to that worker are dropped and counted, so the primary's
+ * memory stays bounded whatever the workers do.
  */
 export class RoomHub {
-  readonly #rooms = new Map<string, Set<Worker>>();
-  readonly #origins = new Map<Worker, number>();
+  readonly #rooms = new Map<string, Set<HubWorker>>();
+  readonly #workers = new Map<Worker, HubWorker>();
   readonly #upstream: RoomBus | undefined;
   readonly #logger: Logger;
-  readonly #congested = new WeakSet<Worker>();
-  #backlogged = 0;
+  readonly #limits: ResolvedRelayLimits;
+  readonly #congestionWarnings = new WarningThrottle();
+  /** Rooms to update once the update running now is done (a flow message can congest another channel). */
+  readonly #toUpdate = new Set<string>();
+  #updating = false;
 
-  /** `upstream`: the Redis bus to the other servers, if any. */
-  constructor(upstream: RoomBus | undefined, logger: Logger = silentLogger) {
+  /** `upstream`: the Redis bus to the other servers, if any; `limits`: the relay bounds (relay-channel.ts). */
+  constructor(upstream: RoomBus | undefined, logger: Logger = silentLogger, limits: ResolvedRelayLimits = resolveRelayLimits()) {
     this.#upstream = upstream;
     this.#logger = logger;
-  }
-
-  /**
-   * Relayed messages that Node queued behind a full IPC channel (the worker reads slower than the
-   * room sends). Nothing is dropped, but the queue is in the primary's memory.
-   */
-  get backloggedCount(): number {
-    return this.#backlogged;
+    this.#limits = limits;
   }
 
   /** Rooms at least one worker is in. */
@@ -35,63 +55,175 @@ export class RoomHub {
     return this.#rooms.size;
   }
 
+  /** Bytes queued now in the IPC channels to the workers. */
+  get queuedBytes(): number {
+    let sum = 0;
+    for (const hub of this.#workers.values()) sum += hub.channel.queuedBytes;
+    return sum;
+  }
+
+  /** Bytes queued now in the IPC channel to `worker`. */
+  queuedBytesOf(worker: Worker): number {
+    return this.#workers.get(worker)?.channel.queuedBytes ?? 0;
+  }
+
+  /** Rooms whose feeders are held now (some worker in them was told to hold). */
+  get heldRoomCount(): number {
+    let held = 0;
+    for (const [room, set] of this.#rooms) {
+      for (const hub of set) {
+        if (!hub.told.has(room)) continue;
+        held++;
+        break;
+      }
+    }
+    return held;
+  }
+
   /** Registers a worker and its bus origin. */
   addWorker(worker: Worker, origin: number): void {
-    this.#origins.set(worker, origin);
+    const hub: HubWorker = {
+      worker,
+      origin,
+      channel: new RelayChannel(
+        (message, written) => {
+          worker.send(message as ToWorker, undefined, {}, written);
+        },
+        this.#limits,
+        (congested) => this.#congestion(hub, congested),
+      ),
+      rooms: new Set(),
+      holding: new Set(),
+      told: new Set(),
+    };
+    this.#workers.set(worker, hub);
+  }
+
+  /** Sends a control message (close, ping) to `worker` through its counted channel. */
+  send(worker: Worker, body: ToWorkerBody): void {
+    this.#workers.get(worker)?.channel.send(toWorker(body), RELAY_MESSAGE_OVERHEAD, false);
   }
 
   /** Worker `worker` is in `room` now. */
   join(worker: Worker, room: string): void {
+    const hub = this.#workers.get(worker);
+    if (hub === undefined) return;
     let set = this.#rooms.get(room);
     if (set === undefined) {
       this.#rooms.set(room, (set = new Set()));
-      this.#upstream?.join(room, (message) => this.#toWorkers(room, message, undefined));
+      this.#upstream?.join(room, (message) => this.#toWorkers(room, encodeRoomFrame(message, 0), message.kind === 'bytes', undefined, false));
     }
-    set.add(worker);
+    set.add(hub);
+    hub.rooms.add(room);
+    this.#update(room);
   }
 
   /** Worker `worker` left `room`. */
   leave(worker: Worker, room: string): void {
+    const hub = this.#workers.get(worker);
     const set = this.#rooms.get(room);
-    if (set === undefined || !set.delete(worker)) return;
+    if (hub === undefined || set === undefined || !set.delete(hub)) return;
+    hub.rooms.delete(room);
+    hub.holding.delete(room);
+    hub.told.delete(room);
     if (set.size === 0) {
       this.#rooms.delete(room);
       this.#upstream?.leave(room);
+    } else {
+      this.#update(room);
     }
   }
 
-  /** Relays `message` from `worker` to the others in `room`. */
-  publish(worker: Worker, room: string, message: RoomBusMessage): void {
-    this.#toWorkers(room, message, worker);
+  /** Relays `frame` (already checked: it holds `message`) from `worker` to the others in `room`, and upstream. */
+  publish(worker: Worker, room: string, frame: Uint8Array, message: RoomBusMessage): void {
+    this.#toWorkers(room, frame, message.kind === 'bytes', this.#workers.get(worker), true);
     this.#upstream?.publish(room, message);
+  }
+
+  /** `worker`'s members hold (`held`) or no longer hold the relayed traffic of `room`. */
+  flow(worker: Worker, room: string, held: boolean): void {
+    const hub = this.#workers.get(worker);
+    if (hub === undefined || !hub.rooms.has(room)) return;
+    if (held) hub.holding.add(room);
+    else hub.holding.delete(room);
+    this.#update(room);
   }
 
   /** `worker` exited: it leaves every room, and everyone else hears its members are gone. */
   removeWorker(worker: Worker): void {
-    const origin = this.#origins.get(worker);
-    this.#origins.delete(worker);
-    for (const [room, set] of [...this.#rooms]) {
-      if (!set.has(worker)) continue;
+    const hub = this.#workers.get(worker);
+    if (hub === undefined) return;
+    for (const room of [...hub.rooms]) {
       this.leave(worker, room);
-      if (origin !== undefined) {
-        const gone: RoomBusMessage = { kind: 'gone', origin };
-        this.#toWorkers(room, gone, undefined);
-        this.#upstream?.publish(room, gone);
+      const gone: RoomBusMessage = { kind: 'gone', origin: hub.origin };
+      this.#toWorkers(room, encodeRoomFrame(gone, 0), false, undefined, false);
+      this.#upstream?.publish(room, gone);
+    }
+    this.#workers.delete(worker);
+  }
+
+  #toWorkers(room: string, frame: Uint8Array, droppable: boolean, except: HubWorker | undefined, holdable: boolean): void {
+    const set = this.#rooms.get(room);
+    if (set === undefined) return;
+    const size = frame.length + room.length + RELAY_MESSAGE_OVERHEAD;
+    let out: ToWorker | undefined;
+    for (const hub of set) {
+      if (hub === except || !hub.worker.isConnected()) continue;
+      out ??= toWorker({ type: 'room', room, frame, holdable });
+      if (!hub.channel.send(out, size, droppable)) {
+        countDropped('ipc', 'relay_overflow', this.#logger, { room, workerPid: hub.worker.process.pid, queuedBytes: hub.channel.queuedBytes });
       }
     }
   }
 
-  #toWorkers(room: string, message: RoomBusMessage, except: Worker | undefined): void {
+  #congestion(hub: HubWorker, congested: boolean): void {
+    if (congested) {
+      const warnings = this.#congestionWarnings.count(performance.now());
+      if (warnings > 0) {
+        this.#logger.warn(
+          { workerPid: hub.worker.process.pid, queuedBytes: hub.channel.queuedBytes, highWaterMark: this.#limits.highWaterMark, times: warnings },
+          'room traffic is queueing in the primary for a worker that reads slower than its rooms send; holding the sessions that feed its rooms until it catches up',
+        );
+      }
+    }
+    for (const room of hub.rooms) this.#update(room);
+  }
+
+  /**
+   * Tells each worker of `room` whether to hold its feeders: yes while another worker in the room
+   * cannot keep up (its channel congested, or its members holding the room's traffic).
+   */
+  #update(room: string): void {
+    this.#toUpdate.add(room);
+    if (this.#updating) return;
+    this.#updating = true;
+    try {
+      for (const next of this.#toUpdate) {
+        this.#toUpdate.delete(next);
+        this.#updateNow(next);
+      }
+    } finally {
+      this.#updating = false;
+    }
+  }
+
+  #updateNow(room: string): void {
     const set = this.#rooms.get(room);
     if (set === undefined) return;
-    const out: ToWorker = { gw: GW, type: 'room', room, message };
-    for (const worker of set) {
-      if (worker === except || !worker.isConnected() || worker.send(out)) continue;
-      this.#backlogged++;
-      if (!this.#congested.has(worker)) {
-        this.#congested.add(worker);
-        this.#logger.warn({ pid: worker.process.pid }, 'room traffic is queueing in the primary for a worker that reads slower than it');
+    let holders = 0;
+    let holder: HubWorker | undefined;
+    for (const hub of set) {
+      if (hub.channel.congested || hub.holding.has(room)) {
+        holders++;
+        holder = hub;
       }
+    }
+    for (const hub of set) {
+      const hold = holders > 1 || (holders === 1 && holder !== hub);
+      if (hold === hub.told.has(room)) continue;
+      if (hold) hub.told.add(room);
+      else hub.told.delete(room);
+      hub.channel.send(toWorker({ type: 'flow', room, held: hold }), RELAY_MESSAGE_OVERHEAD, false);
     }
   }
 }

@@ -5,10 +5,14 @@ import { InvalidOptionError } from '../core/errors.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { useIdBlock } from '../core/id-sequence.js';
 import { silentLogger } from '../core/logger.js';
+import { checkInteger } from '../core/options.js';
+import { MAX_TIMER_MS } from '../core/timer-range.js';
 import { ClusterPrimary } from './cluster-primary.js';
 import { WORKER_ENV } from './cluster-messages.js';
 import { runClusterWorker } from './cluster-worker.js';
 import { RedisRoomBus } from './redis-room-bus.js';
+import { resolveRedisTarget, type RedisTarget } from './redis-target.js';
+import { resolveRelayLimits } from './relay-channel.js';
 import { RoomDirectory } from './room-directory.js';
 import { RoomHub } from './room-hub.js';
 import type { ClusterServer, RunWorkersOptions } from './worker-types.js';
@@ -41,7 +45,8 @@ export function resolveWorkerCount(workers: number | undefined): number {
  * Resolves, in the primary, once every worker listens (and Redis is subscribed); in a worker, once it
  * listens. With `workers: 1` (the default) there is no cluster: `setup` runs in this process.
  * A worker that dies is replaced (its sessions are lost, the others go on).
- * @throws InvalidOptionError for a bad `workers`; the first worker's error when one fails to start.
+ * @throws InvalidOptionError for a bad `workers`, `redis`, `workerTimeoutMs` or `relay`; the first
+ * worker's error when one fails to start.
  */
 export async function runWorkers(options: RunWorkersOptions): Promise<ClusterServer> {
   const logger = options.logger ?? silentLogger;
@@ -49,10 +54,13 @@ export async function runWorkers(options: RunWorkersOptions): Promise<ClusterSer
   const workers = resolveWorkerCount(options.workers);
   checkTimerMs('workerCloseTimeoutMs', options.workerCloseTimeoutMs ?? DEFAULTS.workerCloseTimeoutMs, 1);
   if (options.workerBus === 'redis' && options.redis === undefined) throw new InvalidOptionError('workerBus', 'redis', "'ipc' without a redis URL");
+  const target = options.redis === undefined ? undefined : resolveRedisTarget(options.redis);
+  checkInteger('workerTimeoutMs', options.workerTimeoutMs ?? DEFAULTS.workerTimeoutMs, 10, MAX_TIMER_MS);
+  resolveRelayLimits(options.relay);
   const perWorker = options.workerBus === 'redis' && workers > 1;
-  const redis = options.redis === undefined || perWorker ? undefined : await RedisRoomBus.connect(options.redis, logger);
+  const redis = target === undefined || perWorker ? undefined : await RedisRoomBus.connect(target, logger);
   try {
-    return workers === 1 ? await runSingle(options, redis) : await runPrimary(options, workers, redis);
+    return workers === 1 ? await runSingle(options, redis) : await runPrimary(options, workers, redis, perWorker ? target : undefined);
   } catch (error) {
     await redis?.close();
     throw error;
@@ -96,16 +104,28 @@ async function runSingle(options: RunWorkersOptions, redis: RedisRoomBus | undef
   };
 }
 
-async function runPrimary(options: RunWorkersOptions, workers: number, redis: RedisRoomBus | undefined): Promise<ClusterServer> {
+async function runPrimary(
+  options: RunWorkersOptions,
+  workers: number,
+  redis: RedisRoomBus | undefined,
+  perWorker: RedisTarget | undefined,
+): Promise<ClusterServer> {
   let block = 0;
+  const relay = resolveRelayLimits(options.relay);
+  const workerEnv: Record<string, string> = { [WORKER_ENV.relay]: JSON.stringify(relay) };
+  if (perWorker !== undefined) {
+    workerEnv[WORKER_ENV.redis] = perWorker.url;
+    workerEnv[WORKER_ENV.redisPrefix] = perWorker.prefix;
+  }
   const primary = new ClusterPrimary({
     workers,
     maxSessionCount: options.maxSessionCount,
     closeTimeoutMs: options.workerCloseTimeoutMs ?? DEFAULTS.workerCloseTimeoutMs,
     logger: options.logger ?? silentLogger,
-    hub: new RoomHub(redis, options.logger),
-    ...(options.workerBus === 'redis' && options.redis !== undefined ? { workerEnv: { [WORKER_ENV.redis]: options.redis } } : {}),
+    hub: new RoomHub(redis, options.logger, relay),
+    workerEnv,
     nextIdBlock: redis === undefined ? () => Promise.resolve(++block) : () => redis.nextIdBlock(),
+    ...(options.workerTimeoutMs === undefined ? {} : { workerTimeoutMs: options.workerTimeoutMs }),
   });
   const address = await primary.start();
   await redis?.settled();
@@ -119,6 +139,7 @@ async function runPrimary(options: RunWorkersOptions, workers: number, redis: Re
     wsPort: address.wsPort,
     workerCount: workers,
     workerPids: () => primary.workerPids.filter((pid): pid is number => pid !== undefined),
+    stats: () => primary.stats,
     closed,
     close: () =>
       (closing ??= (async () => {

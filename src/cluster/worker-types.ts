@@ -2,6 +2,8 @@ import type { Logger } from '../core/logger.js';
 import type { ServerService } from '../net/server-service.js';
 import type { Session } from '../net/session.js';
 import type { Room } from '../room/room.js';
+import type { RedisOptions } from './redis-target.js';
+import type { RelayLimits } from './relay-channel.js';
 import type { RoomDirectory } from './room-directory.js';
 
 /** What the game's setup function gets in each worker (or in the one process). */
@@ -38,6 +40,21 @@ export interface ClusterTotals {
   readonly refused: number;
 }
 
+/** What a cluster primary counted (`ClusterServer.stats()`), for its metrics. */
+export interface ClusterStats {
+  /**
+   * Workers lost since the start, by how: `exited` (crashed, killed from outside) or `unresponsive`
+   * (killed by the primary: no heartbeat answer within `workerTimeoutMs`).
+   */
+  readonly workersLost: { readonly exited: number; readonly unresponsive: number };
+  /** Replacement workers that started listening. */
+  readonly replacements: number;
+  /** Bytes queued now in the IPC channels from the primary to the workers. */
+  readonly relayQueuedBytes: number;
+  /** Rooms whose feeders are held now, because a worker in them cannot keep up. */
+  readonly heldRooms: number;
+}
+
 /** A running server, from any of its processes. */
 export interface ClusterServer {
   /** `primary` (forks and watches the workers), `worker`, or `single` (one process does it all). */
@@ -52,6 +69,8 @@ export interface ClusterServer {
   workerPids(): number[];
   /** Resolves once the server (this process's part of it) has closed. */
   readonly closed: Promise<void>;
+  /** In the primary of workers: what it counted (workers lost and replaced, the relay). */
+  stats?(): ClusterStats;
   /**
    * Closes gracefully: the primary tells every worker to close (each flushes its sessions) and waits
    * for them to exit; Redis is left last. In a worker it is driven by the primary.
@@ -65,8 +84,12 @@ export interface RunWorkersOptions {
   readonly workers?: number;
   /** Sessions for the whole server, split over the workers (each gets its share in `context.maxSessionCount`). */
   readonly maxSessionCount?: number;
-  /** `redis://host:port`: rooms span every server sharing this Redis (pub/sub), with presence. */
-  readonly redis?: string;
+  /**
+   * `redis://host:port` (or `{ url, prefix }`): rooms span every server sharing this Redis, database
+   * and prefix (pub/sub), with presence. The default prefix `gamewire:DB:` keeps databases apart;
+   * give each deployment on one database its own (redis-target.ts, docs/cluster.md).
+   */
+  readonly redis?: string | RedisOptions;
   /**
    * How the workers of this server reach each other: `ipc` (default: through the primary, no Redis
    * round trip) or `redis` (each worker is its own Redis client, as if each were on its own machine;
@@ -80,6 +103,14 @@ export interface RunWorkersOptions {
    * its rooms and Redis).
    */
   readonly workerCloseTimeoutMs?: number;
+  /**
+   * A worker that has not answered the primary's heartbeat (a ping over IPC every fifth of it) for
+   * this long, ms, is logged, killed and replaced: found within `workerTimeoutMs` plus a fifth of it.
+   * Default 5000.
+   */
+  readonly workerTimeoutMs?: number;
+  /** Bounds of the IPC channels that carry room traffic between workers (relay-channel.ts, docs/cluster.md). */
+  readonly relay?: RelayLimits;
   /** Where the cluster logs (worker deaths, Redis state). Default: silent. */
   readonly logger?: Logger;
   /** Makes this worker's service; runs in every worker (or in the one process), never in the primary. */

@@ -72,6 +72,17 @@ const values = {
   roomMaxMembers: 1000,
   /** JobQueue `budgetMs`: longest a drain runs before yielding. @default 64 */
   jobBudgetMs: 64,
+  /**
+   * runWorkers `workerTimeoutMs`: a worker that has not answered the primary's heartbeat (a ping over
+   * IPC every fifth of it) for this long is killed and replaced. @default 5000
+   */
+  workerTimeoutMs: 5_000,
+  /** runWorkers `relay.highWaterMark`, bytes queued in one IPC channel above which the sessions feeding its rooms are held. @default 1048576 */
+  relayHighWaterMark: 1024 * 1024,
+  /** runWorkers `relay.lowWaterMark`, bytes: a held channel that drains to this releases them. @default 262144 */
+  relayLowWaterMark: 256 * 1024,
+  /** runWorkers `relay.maxQueueBytes`, bytes queued in one IPC channel beyond which broadcasts to it are dropped. @default 8388608 */
+  maxRelayQueueBytes: 8 * 1024 * 1024,
 };
 
 /**

@@ -4,6 +4,7 @@ import { REFUSAL_REASONS } from '../net/listen/refusal.js';
 import type { Service } from '../net/service.js';
 import type { Session } from '../net/session.js';
 import type { Room } from '../room/room.js';
+import { registerClusterSeries } from './cluster-series.js';
 import {
   EVICTION_CAUSES,
   snapshotRooms,
@@ -62,6 +63,7 @@ export class GamewireMetrics {
     for (const room of options.rooms ?? []) this.#rooms.add(room);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.#register();
+    registerClusterSeries(this.registry);
   }
 
   /** Counts `service`'s sessions and counters from now on (a service is counted once however often added). */

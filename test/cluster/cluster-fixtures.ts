@@ -12,8 +12,13 @@ export interface ReadyLine {
 }
 
 /** Starts `gamewire <command> --port 0 ...extra` and resolves once its one ready line is out. */
-export async function startCluster(cleanup: Cleanup, command: string, extra: readonly string[]): Promise<{ cli: CliProcess; ready: ReadyLine }> {
-  const cli = runCli(cleanup, [command, '--port', '0', '--log-format', 'json', ...extra]);
+export async function startCluster(
+  cleanup: Cleanup,
+  command: string,
+  extra: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<{ cli: CliProcess; ready: ReadyLine }> {
+  const cli = runCli(cleanup, [command, '--port', '0', '--log-format', 'json', ...extra], env);
   const line = await cli.waitForLine(LISTENING, 20_000);
   const ready = JSON.parse(line) as ReadyLine & { msg: string };
   assert.equal(ready.port, Number(LISTENING.exec(ready.msg)?.[1]));

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RedisRoomBus } from '../../src/cluster/redis-room-bus.js';
 import { RoomDirectory } from '../../src/cluster/room-directory.js';
+import { encodeRoomFrame } from '../../src/cluster/room-frame.js';
 import { ChatPlayer } from '../helpers/chat-player.js';
 import { RedisServer, redisSkip } from '../helpers/redis-server.js';
 import { cleanupAfter, withTimeout } from '../helpers/wait.js';
@@ -36,11 +37,11 @@ describe('rooms across servers through Redis', { skip }, () => {
     assert.equal(new Set(ids).size, 8, `player ids unique across servers: ${ids}`);
     const client = redis.client(cleanup);
     await eventually(async () => {
-      const keys = await client.keys('gamewire:presence:chat:*');
+      const keys = await client.keys('gamewire:0:presence:chat:*');
       const counts = keys.length === 0 ? [] : await client.mget(...keys);
       return keys.length === 2 && counts.reduce((sum, n) => sum + Number(n), 0) === 8;
     }, 'presence of 8 members on 2 servers');
-    assert.ok((await client.pttl((await client.keys('gamewire:presence:chat:*'))[0] as string)) > 0, 'presence has a TTL');
+    assert.ok((await client.pttl((await client.keys('gamewire:0:presence:chat:*'))[0] as string)) > 0, 'presence has a TTL');
     const CHATS = 20;
     for (let round = 0; round < CHATS; round++) await Promise.all(players.map((p) => p.chat()));
     await Promise.all(players.map((p) => p.waitForChats(8 * CHATS)));
@@ -51,7 +52,7 @@ describe('rooms across servers through Redis', { skip }, () => {
       assert.equal(player.chats.length, 8 * CHATS);
       for (const from of ids) assert.deepEqual(player.seqsFrom(from), expected, `chats from ${from} at ${player.playerId}`);
     }
-    assert.deepEqual(await client.keys('gamewire:presence:*'), [], 'closed servers remove their presence');
+    assert.deepEqual(await client.keys('gamewire:0:presence:*'), [], 'closed servers remove their presence');
     assert.deepEqual(await client.pubsub('CHANNELS', 'gamewire:*'), []);
   });
 
@@ -122,8 +123,8 @@ describe('rooms across servers through Redis', { skip }, () => {
     const rooms = new RoomDirectory(bus);
     const made = Array.from({ length: 1000 }, (_, i) => rooms.room(`room-${i}`));
     await bus.settled();
-    assert.equal((await client.pubsub('CHANNELS', 'gamewire:room:*')).length, 1000);
-    assert.deepEqual(await client.pubsub('NUMSUB', 'gamewire:room:room-7'), ['gamewire:room:room-7', 1]);
+    assert.equal((await client.pubsub('CHANNELS', 'gamewire:0:room:*')).length, 1000);
+    assert.deepEqual(await client.pubsub('NUMSUB', 'gamewire:0:room:room-7'), ['gamewire:0:room:room-7', 1]);
     for (const room of made) room.close();
     await bus.settled();
     assert.deepEqual(await client.pubsub('CHANNELS', 'gamewire:*'), []);
@@ -132,7 +133,7 @@ describe('rooms across servers through Redis', { skip }, () => {
     for (let i = 0; i < 1000; i++) rooms.room(`room-${i % 10}`).close();
     await bus.settled();
     assert.deepEqual(await client.pubsub('CHANNELS', 'gamewire:*'), []);
-    assert.deepEqual(await client.keys('gamewire:presence:*'), []);
+    assert.deepEqual(await client.keys('gamewire:0:presence:*'), []);
   });
 
   it('a server that dies without a word: once its server key is gone, its members leave the rooms of the others', { timeout: 30_000 }, async (t) => {
@@ -144,12 +145,8 @@ describe('rooms across servers through Redis', { skip }, () => {
     const room = new RoomDirectory(bus).room('r');
     cleanup.add(() => room.close());
     await bus.settled();
-    // A server 9999 (that never wrote gamewire:server:9999) announces two members of its process 42.
-    const enter = Buffer.concat([Buffer.alloc(17), Buffer.from(JSON.stringify([1, 2]))]);
-    enter[0] = 1; // enter
-    enter.writeDoubleLE(9999, 1);
-    enter.writeDoubleLE(42, 9);
-    await client.publish('gamewire:room:r', enter);
+    // A server 9999 (that never wrote gamewire:0:server:9999) announces two members of its process 42.
+    await client.publish('gamewire:0:room:r', encodeRoomFrame({ kind: 'enter', origin: 42, members: [1, 2] }, 9999));
     await eventually(() => Promise.resolve(room.remoteMemberCount === 2), 'the remote members');
     await eventually(() => Promise.resolve(room.remoteMemberCount === 0), 'the dead server members to leave', 5_000);
   });

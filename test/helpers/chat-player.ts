@@ -13,12 +13,15 @@ export class ChatPlayer {
   /** Chats received: [from player id, seq]. */
   readonly chats: Array<readonly [number, number]> = [];
   sent = 0;
+  /** How many packets of each id arrived (anything but the sample's server packets means junk reached the player). */
+  readonly packetIds = new Map<number, number>();
   readonly changed = new Condition();
   private readonly reader = new PacketReader();
 
   private constructor(readonly client: RawClient) {
     client.socket.on('data', (chunk: Buffer) => {
       for (const p of this.reader.push(chunk)) {
+        this.packetIds.set(p.id, (this.packetIds.get(p.id) ?? 0) + 1);
         const body = p.bytes.subarray(4);
         if (p.id === S_ENTER_GAME.id) this.playerId = S_ENTER_GAME.decode(body).player?.id ?? -1;
         else if (p.id === S_CHAT.id) {
@@ -41,10 +44,20 @@ export class ChatPlayer {
     return player;
   }
 
+  /** Bytes received that are not (yet) a whole packet. */
+  get pendingBytes(): number {
+    return this.reader.pendingBytes;
+  }
+
   /** Sends the next numbered chat. */
   chat(): Promise<void> {
-    const msg = `${this.playerId}:${this.sent++}`;
-    return this.client.write(packet(C_CHAT.id, C_CHAT.encodeBody({ msg, sentAtMs: Date.now() })));
+    return this.client.write(this.nextChat());
+  }
+
+  /** The next numbered chat's packet (`padding` more bytes of text after the number: 1,000 makes a ~1 KB chat). */
+  nextChat(padding = 0): Buffer {
+    const msg = `${this.playerId}:${this.sent++}${padding > 0 ? `:${'x'.repeat(padding)}` : ''}`;
+    return packet(C_CHAT.id, C_CHAT.encodeBody({ msg, sentAtMs: Date.now() }));
   }
 
   /** Chats received from `from`, in arrival order (their seqs). */

@@ -76,11 +76,11 @@ export class CliProcess {
   }
 }
 
-/** Spawns `node dist/src/cli/main.js ...args`; `cleanup` kills it (SIGKILL) if it is still running. */
-export function runCli(cleanup: Cleanup, args: readonly string[]): CliProcess {
+/** Spawns `node dist/src/cli/main.js ...args` (with more `env`); `cleanup` kills it (SIGKILL) if it is still running. */
+export function runCli(cleanup: Cleanup, args: readonly string[], env: Readonly<Record<string, string>> = {}): CliProcess {
   const child = spawn(process.execPath, [MAIN_JS, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GAMEWIRE_LOG_LEVEL: 'info' },
+    env: { ...process.env, GAMEWIRE_LOG_LEVEL: 'info', ...env },
   });
   const cli = new CliProcess(child);
   cleanup.add(async () => {

@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { withTimeout, type Cleanup } from './wait.js';
 
 const available = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -32,15 +32,18 @@ export async function freePort(): Promise<number> {
 export class RedisServer {
   private child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly args: readonly string[],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts a server on a free port (or `port`); stopped by `cleanup`. */
-  static async start(cleanup: Cleanup, port?: number): Promise<RedisServer> {
-    const server = new RedisServer(port ?? (await freePort()));
+  /** Starts a server on a free port (or `port`), with more redis-server `args` (e.g. `--requirepass`); stopped by `cleanup`. */
+  static async start(cleanup: Cleanup, port?: number, args: readonly string[] = []): Promise<RedisServer> {
+    const server = new RedisServer(port ?? (await freePort()), args);
     cleanup.add(() => server.stop());
     await server.restart();
     return server;
@@ -48,7 +51,7 @@ export class RedisServer {
 
   /** Starts (again) on the same port; resolves once it accepts connections. */
   async restart(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     this.child = child;
@@ -79,9 +82,9 @@ export class RedisServer {
     return this.kill('SIGTERM');
   }
 
-  /** A plain client for assertions; closed by `cleanup`. */
-  client(cleanup: Cleanup): Redis {
-    const redis = new Redis(this.url, { maxRetriesPerRequest: 1 });
+  /** A plain client for assertions (`options`: e.g. `{ db, password }`); closed by `cleanup`. */
+  client(cleanup: Cleanup, options: RedisOptions = {}): Redis {
+    const redis = new Redis(this.url, { maxRetriesPerRequest: 1, ...options });
     cleanup.add(() => redis.disconnect());
     return redis;
   }
