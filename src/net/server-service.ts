@@ -169,7 +169,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
             refused: (address, refusal, transport) => this.#refuse(address, refusal, transport),
             adoptGated: (transport) => this.#adoptNow(transport),
             moved: (from, to) => this.#moved(from, to),
-          });
+          }, this.logger);
     const tls = options.tls === undefined ? undefined : { options: options.tls, timeoutMs: tlsTimeoutMs };
     const host = this.host;
     this.#listeners.push(new TcpListener(this.#owner, { host, port: this.port, backlog: this.#backlog, tls, logger: this.logger }));

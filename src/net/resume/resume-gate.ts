@@ -1,4 +1,5 @@
 import { DisconnectCode, disconnectCause } from '../../core/disconnect-cause.js';
+import type { Logger } from '../../core/logger.js';
 import type { ServerResumeSettings } from '../../core/resume/resume-options.js';
 import {
   decodeTokenAndCount,
@@ -47,10 +48,10 @@ export class ResumeGates {
   readonly owner: GateOwner;
   readonly #pending = new Set<ResumeGate>();
 
-  constructor(settings: ServerResumeSettings, owner: GateOwner, route = 0) {
+  constructor(settings: ServerResumeSettings, owner: GateOwner, logger: Logger, route = 0) {
     this.settings = settings;
     this.owner = owner;
-    this.registry = new ResumeRegistry<ServerResumeTransport>(settings, route);
+    this.registry = new ResumeRegistry<ServerResumeTransport>(settings, route, logger);
   }
 
   /** Connections waiting for their first packet. */

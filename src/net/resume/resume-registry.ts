@@ -1,5 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { logSafely, silentLogger, type Logger } from '../../core/logger.js';
 import { TokenBucket } from '../../core/token-bucket.js';
+import { WarningThrottle } from '../../core/warning-throttle.js';
 import type { ServerResumeSettings } from '../../core/resume/resume-options.js';
 import { TOKEN_BYTES, TOKEN_SECRET_BYTES, type ResumeRefusal } from '../../core/resume/resume-wire.js';
 
@@ -49,9 +51,14 @@ export class ResumeRegistry<T extends RegisteredSession = RegisteredSession> {
     replayedBytes: 0,
   };
 
-  constructor(settings: ServerResumeSettings, route = 0) {
+  readonly #logger: Logger;
+  readonly #overflowWarning = new WarningThrottle();
+  readonly #stormWarning = new WarningThrottle();
+
+  constructor(settings: ServerResumeSettings, route = 0, logger: Logger = silentLogger) {
     this.settings = settings;
     this.route = route;
+    this.#logger = logger;
     this.#bucket = new TokenBucket(settings.maxResumesPerSecond, settings.maxResumesPerSecond, performance.now());
   }
 
@@ -98,9 +105,34 @@ export class ResumeRegistry<T extends RegisteredSession = RegisteredSession> {
     return timingSafeEqual(entry.secret, token.subarray(TOKEN_BYTES - TOKEN_SECRET_BYTES)) ? entry.session : 'UNKNOWN_SESSION';
   }
 
-  /** 0 when a resume may go ahead now, else how long to wait, ms (`maxResumesPerSecond`). */
+  /** 0 when a resume may go ahead now, else how long to wait, ms (`maxResumesPerSecond`); a storm is warned about. */
   admit(nowMs: number): number {
-    return this.#bucket.take(1, nowMs) ? 0 : Math.max(1, Math.ceil(this.#bucket.msUntil(1)));
+    if (this.#bucket.take(1, nowMs)) return 0;
+    const count = this.#stormWarning.count(nowMs);
+    if (count > 0) {
+      logSafely(
+        this.#logger,
+        'warn',
+        { deferredSinceLastWarning: count, maxResumesPerSecond: this.settings.maxResumesPerSecond },
+        `resumes over resume.maxResumesPerSecond (${this.settings.maxResumesPerSecond}): ${count} told to retry later since the last warning; ` +
+          'the sessions stay suspended and their clients come back in turn; raise the option if the server has CPU to spare',
+      );
+    }
+    return Math.max(1, Math.ceil(this.#bucket.msUntil(1)));
+  }
+
+  /** A resumable session ended with REPLAY_OVERFLOW: warned about (at once, then at most every 10 s). */
+  overflowed(bytes: number): void {
+    const count = this.#overflowWarning.count(performance.now());
+    if (count === 0) return;
+    logSafely(
+      this.#logger,
+      'warn',
+      { endedSinceLastWarning: count, bytes, maxReplayBytes: this.settings.maxReplayBytes },
+      `${count} resumable session(s) ended with REPLAY_OVERFLOW since the last warning: more than resume.maxReplayBytes ` +
+        `(${this.settings.maxReplayBytes}) sent and not acknowledged; clients that do not send ACK, or sessions sent much while ` +
+        'suspended; raise resume.maxReplayBytes, or send less to suspended sessions (onConnectionLost)',
+    );
   }
 
   #token(key: number, secret: Uint8Array): Uint8Array {

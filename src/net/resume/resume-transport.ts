@@ -235,6 +235,9 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
     if (this.overflowEnds()) process.nextTick(endOverflowed, this);
   }
 
+  /** The session is about to end with `REPLAY_OVERFLOW` (the server warns its operator). */
+  protected overflowedHook(): void {}
+
   /** More than `maxReplayBytes` kept: true to end the session (`REPLAY_OVERFLOW`); a subclass may instead stop keeping. */
   protected overflowEnds(): boolean {
     return true;
@@ -242,6 +245,7 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
 
   /** Internal (next tick): ends the session for `REPLAY_OVERFLOW` (not inside the flush that found it). */
   endOverflowed(): void {
+    this.overflowedHook();
     this.#sink?.[kEndWith](new ReplayOverflowError(this.replay.bytes, this.maxReplayBytes));
   }
 

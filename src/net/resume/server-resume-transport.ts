@@ -56,6 +56,10 @@ export class ServerResumeTransport extends ResumeTransport {
     if (this.#key !== 0) this.#registry.remove(this.#key);
   }
 
+  protected override overflowedHook(): void {
+    this.#registry.overflowed(this.replay.bytes);
+  }
+
   protected otherControl(id: number, body: Buffer): void {
     void id; // HELLO or RESUME after the first packet, WELCOME from a client: nothing to do
     void body;

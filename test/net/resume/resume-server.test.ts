@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CutProxy } from '../../helpers/cut-proxy.js';
 import { pollUntil } from '../../helpers/limits.js';
+import { MemoryLogger } from '../../helpers/memory-logger.js';
 import { ResumePeer, WELCOME } from '../../helpers/resume-peer.js';
 import { startServer } from '../../helpers/services.js';
 import { cleanupAfter } from '../../helpers/wait.js';
@@ -136,7 +137,8 @@ describe('resume, server side: tokens, grace, caps and endings', () => {
 
   it('a client that never acknowledges holds at most maxReplayBytes, then the session ends with REPLAY_OVERFLOW and BYE says so', async (t) => {
     const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: { maxReplayBytes: 8192 } });
+    const logger = new MemoryLogger();
+    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: { maxReplayBytes: 8192 }, logger });
     const peer = new ResumePeer(cleanup);
     await peer.open({ tcp: service.port });
     await peer.welcomed();
@@ -153,6 +155,9 @@ describe('resume, server side: tokens, grace, caps and endings', () => {
     assert.ok(peak <= 8192 + 20 * 8, `held at most the cap and one write: ${peak} bytes`);
     await peer.untilClosed();
     assert.match(peer.bye ?? '', /^REPLAY_OVERFLOW/);
+    const warnings = logger.at('warn').filter((line) => line.message.includes('REPLAY_OVERFLOW'));
+    assert.equal(warnings.length, 1, 'the operator is told, and told what to change');
+    assert.match(warnings[0]?.message ?? '', /raise resume\.maxReplayBytes/);
   });
 
   it('a client that acknowledges keeps the server holding only what is in flight', async (t) => {
