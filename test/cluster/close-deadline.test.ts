@@ -20,7 +20,8 @@ function alive(pid: number): boolean {
 
 it('--workers 2, one worker stopped: SIGTERM exits after workerCloseTimeoutMs, the stopped worker killed and named', { timeout: 60_000 }, async (t) => {
   const cleanup = cleanupAfter(t);
-  const { cli, ready } = await startCluster(cleanup, 'echo-server', ['--workers', '2']);
+  // A worker watch longer than the close deadline, so that the deadline is what ends the stopped worker.
+  const { cli, ready } = await startCluster(cleanup, 'echo-server', ['--workers', '2', '--worker-timeout-ms', '60000']);
   const [stopped, other] = ready.workerPids as [number, number];
   process.kill(stopped, 'SIGSTOP');
   cleanup.add(() => {
@@ -38,4 +39,23 @@ it('--workers 2, one worker stopped: SIGTERM exits after workerCloseTimeoutMs, t
   assert.ok(exitMs >= DEFAULTS.workerCloseTimeoutMs - 100 && exitMs < DEFAULTS.workerCloseTimeoutMs + 3_000, `exited ${exitMs.toFixed(0)} ms after SIGTERM`);
   assert.equal(alive(stopped), false, 'the stopped worker is gone');
   assert.equal(alive(other), false, 'the other worker closed');
+});
+
+it('--workers 2, one worker stopped, default watch: the worker watch ends it first, and SIGTERM exits within workerTimeoutMs', { timeout: 60_000 }, async (t) => {
+  const cleanup = cleanupAfter(t);
+  const { cli, ready } = await startCluster(cleanup, 'echo-server', ['--workers', '2']);
+  const [stopped] = ready.workerPids as [number, number];
+  process.kill(stopped, 'SIGSTOP');
+  cleanup.add(() => {
+    if (alive(stopped)) process.kill(stopped, 'SIGKILL');
+  });
+  const signalled = performance.now();
+  cli.child.kill('SIGTERM');
+  const code = await cli.waitForExit(DEFAULTS.workerCloseTimeoutMs + 10_000);
+  const exitMs = performance.now() - signalled;
+  t.diagnostic(`SIGTERM to exit ${exitMs.toFixed(0)} ms with one worker stopped (workerTimeoutMs ${DEFAULTS.workerTimeoutMs})`);
+  assert.equal(code, 0, cli.output());
+  assert.equal(records(cli, /has not answered the primary/).length, 1, cli.output());
+  assert.ok(exitMs < DEFAULTS.workerTimeoutMs * 1.2 + 2_000, `exited ${exitMs.toFixed(0)} ms after SIGTERM`);
+  assert.equal(alive(stopped), false, 'the stopped worker is gone');
 });

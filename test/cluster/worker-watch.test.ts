@@ -70,7 +70,7 @@ it('SIGSTOP on one worker while 30 players chat: found within workerTimeoutMs + 
   const detectedMs = found.time - stoppedAt;
   assert.equal(found.workerPid, victim);
   assert.match(found.msg, /stopped or its event loop is blocked/);
-  assert.ok(found.silentMs > TIMEOUT_MS && found.silentMs <= DETECTED_WITHIN_MS + SLACK_MS, `silent ${found.silentMs} ms when found`);
+  assert.ok(found.silentMs >= TIMEOUT_MS && found.silentMs <= DETECTED_WITHIN_MS + SLACK_MS, `silent ${found.silentMs} ms when found`);
   assert.ok(detectedMs <= DETECTED_WITHIN_MS + SLACK_MS, `found ${detectedMs} ms after SIGSTOP (documented: within ${DETECTED_WITHIN_MS} ms)`);
   await cli.waitForLine(/worker 0 replaced/, 15_000);
   const replaced = records(cli, /worker 0 replaced/)[0] as { time: number };
