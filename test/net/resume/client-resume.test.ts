@@ -155,3 +155,21 @@ describe('ClientService with resume', () => {
     assert.deepEqual(player.events, [`disconnected:${player.cause?.code}`]);
   });
 });
+
+describe('a reconnect storm', () => {
+  it('resumes over maxResumesPerSecond are told to retry later; every client still comes back', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { service } = await startServer(cleanup, () => new ResumeTestSession(), { resume: { maxResumesPerSecond: 2 } });
+    const proxy = await CutProxy.start(service.port, cleanup);
+    const client = makeClient(cleanup, () => new Player(), { port: proxy.port, maxSessionCount: 6, resume: { reconnectDelayMs: 10, maxReconnectDelayMs: 20 } });
+    await client.service.start();
+    const players = [...client.service.sessions];
+    await pollUntil(() => players.every((p) => p.resumable), 'WELCOME x6');
+    proxy.reset();
+    for (const player of players) await player.until(() => player.events.includes('resumed'), 'resumed', 8000);
+    const counters = service.resumeCounters;
+    assert.equal(counters?.resumed, 6);
+    assert.ok((counters?.refused.RETRY_LATER ?? 0) >= 1, `told to retry later ${counters?.refused.RETRY_LATER} times`);
+    assert.equal(service.sessionCount, 6);
+  });
+});
