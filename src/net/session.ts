@@ -21,7 +21,8 @@ const kReportHandlerError: unique symbol = Symbol('gamewire.reportHandlerError')
  *
  * Guarantees:
  * - Hooks run on the event loop, one at a time: `onConnected` first, then `onRecv`/`onSend` in any
- *   order, then `onDisconnected` exactly once and last.
+ *   order, then `onDisconnected` exactly once and last. A resumable session (docs/resume.md) may also
+ *   see `onConnectionLost` and `onResumed`, in pairs, in between.
  * - Everything passed to `send()` during one event-loop turn leaves in one write, in order.
  * - A hook that throws disconnects this session only, with cause `HANDLER_ERROR`; nothing else is
  *   affected. A hook may be `async`: it is not awaited, and a rejection ends the session the same way.

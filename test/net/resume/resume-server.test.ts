@@ -287,3 +287,49 @@ describe('resume across transports', () => {
     });
   }
 });
+
+describe('resume, server side: the first packet', () => {
+  it('a connection that says nothing gets a plain session after helloTimeoutMs, so a server that speaks first still works', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: { helloTimeoutMs: 200 } });
+    const silent = new ResumePeer(cleanup);
+    const openedAt = performance.now();
+    await silent.open({ tcp: service.port }, false);
+    const session = await collector.nth(0, 2000);
+    const waited = performance.now() - openedAt;
+    assert.ok(waited >= 150, `the session was made after ${waited.toFixed(0)} ms`);
+    assert.equal(session.resumable, false);
+    session.burst(2);
+    await silent.until(() => silent.received.length === 2, '2 packets');
+    assert.equal(silent.controls.length, 0);
+  });
+
+  it('a game packet first makes a plain session at once, and that packet is handled', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: {} });
+    const plain = new ResumePeer(cleanup);
+    await plain.open({ tcp: service.port }, false);
+    plain.send(BURST, u32(3));
+    await plain.until(() => plain.received.length === 3, '3 packets');
+    const session = await collector.nth(0);
+    assert.equal(session.resumable, false);
+    assert.deepEqual(seqsOf(plain.received), [1, 2, 3]);
+  });
+
+  it('a full server still takes back its suspended players; new sessions past maxSessionCount are refused', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: {}, maxSessionCount: 1 });
+    const peer = new ResumePeer(cleanup);
+    await peer.open({ tcp: service.port });
+    await peer.welcomed();
+    const session = await collector.nth(0);
+    const newcomer = new ResumePeer(cleanup);
+    await newcomer.open({ tcp: service.port });
+    await newcomer.untilClosed();
+    assert.equal(newcomer.token, undefined, 'no room for a new session');
+    peer.drop();
+    await session.until(() => session.state === 'suspended', 'suspended');
+    assert.equal(await peer.resume({ tcp: service.port }), 'RESUMED', 'the suspended player holds its slot');
+    assert.equal(collector.sessions.length, 1);
+  });
+});
