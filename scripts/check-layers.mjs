@@ -4,7 +4,7 @@
 // - between the top folders, in the order core → net → packet → jobs → room → cluster → samples →
 //   metrics → loadtest → codegen → cli;
 // - inside net/, between its folders: transport/ → listen/ and limits/ (which never import each
-//   other) → connection/ → the files at the top of net/. symbols.ts and session-owner.ts sit at the
+//   other) → connection/ → resume/ → the files at the top of net/. symbols.ts and session-owner.ts sit at the
 //   top but import nothing of net/ themselves, so every folder may import them.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const src = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 const LAYERS = ['core', 'net', 'packet', 'jobs', 'room', 'cluster', 'samples', 'metrics', 'loadtest', 'codegen', 'cli'];
-const NET_FOLDERS = { transport: 1, listen: 2, limits: 2, connection: 3 };
+const NET_FOLDERS = { transport: 1, listen: 2, limits: 2, connection: 3, resume: 3.5 };
 const NET_SHARED = new Set(['net/symbols.ts', 'net/session-owner.ts']);
 const IMPORT = /(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
 

@@ -29,6 +29,10 @@ export {
   BadPacketError,
   IdleTimeoutError,
   RateLimitedError,
+  ReplayOverflowError,
+  ResumeExpiredError,
+  ResumeProtocolError,
+  ResumeRefusedError,
   SendQueueOverflowError,
   SendStalledError,
   SessionFactoryError,
@@ -48,6 +52,9 @@ export type { TransportKind } from './net/transport/transport.js';
 export type { PacketOptions } from './core/packet-options.js';
 export { Service, type ServiceOptions, type ServiceState, type SessionFactory } from './net/service.js';
 export { ServerService, type ServerServiceOptions } from './net/server-service.js';
+export type { ClientResumeOptions, ServerResumeOptions } from './core/resume/resume-options.js';
+export type { ResumeCountersView } from './net/resume/resume-registry.js';
+export type { ResumeRefusal } from './core/resume/resume-wire.js';
 export type { WebSocketListenOptions } from './net/listen/ws-listener.js';
 export type { WebSocketConnectOptions } from './net/listen/ws-connector.js';
 export { MAX_TIMER_MS } from './core/timer-range.js';

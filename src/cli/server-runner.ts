@@ -32,6 +32,8 @@ export const SERVER_FLAGS = {
   'tls-key': { type: 'string' },
   'ws-port': { type: 'string' },
   'ws-allowed-origins': { type: 'string' },
+  resume: { type: 'boolean' },
+  'resume-grace-ms': { type: 'string' },
   ...OBSERVE_FLAGS,
 } as const;
 
@@ -39,7 +41,12 @@ export const SERVER_FLAGS = {
 export const CLI_IDLE_TIMEOUT_MS = 60_000;
 
 /** Usage lines of the flags in {@link serverLimits}, shared by every server command. */
-export const SERVER_LIMIT_USAGE = `  --idle-timeout-ms MS  disconnect a peer that sent nothing for this long, 1..${MAX_TIMER_MS}, 0 = never
+export const SERVER_LIMIT_USAGE = `  --resume             sessions survive a dropped connection: a client that asks (docs/resume.md)
+                       comes back within the grace period as the same session, in the same rooms,
+                       and gets every packet it missed; not with --workers yet
+  --resume-grace-ms MS how long a dropped resumable session waits for its client, 1000..600000
+                       (default ${DEFAULTS.resumeGraceMs}; needs --resume)
+  --idle-timeout-ms MS  disconnect a peer that sent nothing for this long, 1..${MAX_TIMER_MS}, 0 = never
                        (default ${CLI_IDLE_TIMEOUT_MS}); a peer quiet for a quarter to half of it gets a
                        heartbeat ping (packet id 65534), and one that answers (id 65535) stays
   --max-sessions-per-address N  most sessions from one IP address, 0 = no limit (default 0: players
@@ -80,6 +87,8 @@ export interface ServerFlagValues extends ObserveFlagValues {
   'max-send-queue'?: string | undefined;
   'tls-cert'?: string | undefined;
   'tls-key'?: string | undefined;
+  resume?: boolean | undefined;
+  'resume-grace-ms'?: string | undefined;
 }
 
 /** What every server command sets up from the shared flags. */
@@ -151,7 +160,18 @@ type LimitOptions = Pick<
   | 'maxSessionsPerAddress'
   | 'maxPendingHandshakes'
   | 'maxPendingHandshakesPerAddress'
+  | 'resume'
 >;
+
+/** The `resume` option of `--resume` and `--resume-grace-ms`. */
+function resumeOption(values: ServerFlagValues): Pick<ServerServiceOptions<Session>, 'resume'> {
+  const grace = values['resume-grace-ms'];
+  if (values.resume !== true) {
+    if (grace !== undefined) throw new UsageError('--resume-grace-ms needs --resume');
+    return {};
+  }
+  return { resume: { graceMs: intFlag('resume-grace-ms', grace, DEFAULTS.resumeGraceMs, 1000, 600_000) } };
+}
 
 /** The service options the shared limit flags set. */
 function serverLimits(values: ServerFlagValues, maxSessionCount: number): LimitOptions {
@@ -180,6 +200,7 @@ function serverLimits(values: ServerFlagValues, maxSessionCount: number): LimitO
       pending,
     ),
     maxSendQueueBytes: intFlag('max-send-queue', values['max-send-queue'], DEFAULT_MAX_SEND_QUEUE_BYTES, 65536),
+    ...resumeOption(values),
     ...(cert !== undefined && key !== undefined ? { tls: { cert: readFileSync(cert), key: readFileSync(key) } } : {}),
   };
 }

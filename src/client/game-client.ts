@@ -4,6 +4,9 @@ import type { PacketPeer } from '../packet/packet-peer.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { DEFAULT_WS_MAX_MESSAGE_BYTES, describeCloseEvent, fitCloseReason, type ClientDisconnectCause } from '../core/websocket-close.js';
+import { resolveClientResume, type ClientResumeOptions } from '../core/resume/resume-options.js';
+import { decodeBye, encodeBye, isResumeId, RESUME_BYE_ID, RESUME_REFUSED_ID, RESUME_RESUMED_ID } from '../core/resume/resume-wire.js';
+import { ClientResume } from './client-resume.js';
 
 /** The part of the WebSocket API the client uses: the browser's own, Node's global one, or `ws`'s. */
 export interface WebSocketLike {
@@ -34,6 +37,14 @@ export interface GameClientOptions {
    * 1..2^31-1. Default 15000.
    */
   readonly keepaliveIntervalMs?: number;
+  /**
+   * Survive a dropped connection (docs/resume.md): the client asks the server for resume (HELLO); when
+   * the connection drops it reconnects by itself with exponential backoff and jitter
+   * (`onConnectionLost`, `onReconnecting`), resumes (`onResumed`), and every packet arrives once and in
+   * order, both ways. `{}` takes the defaults (`reconnectDelayMs` 250, `maxReconnectDelayMs` 5000,
+   * `maxReplayBytes` 1048576). A server without resume gives a plain connection. Default: off.
+   */
+  readonly resume?: ClientResumeOptions;
 }
 
 /** Default `maxQueuedBytes` of a GameClient: 256 KiB (a server's default `ws.maxMessageBytes`). */
@@ -68,7 +79,19 @@ const OPEN = 1;
  * ```
  */
 export class GameClient implements PacketPeer {
-  readonly #socket: WebSocketLike;
+  #socket: WebSocketLike;
+  readonly #url: string;
+  readonly #WebSocket: WebSocketConstructor;
+  /** Resume state, with the `resume` option. */
+  readonly #resume: ClientResume | undefined;
+  /** The connection dropped and the client is reconnecting (resume): sends are kept, not sent. */
+  #suspended = false;
+  /** A reconnection is open and RESUME sent: its first packet is the answer. */
+  #handshaking = false;
+  /** The server said BYE with this cause: the close that follows is not a drop. */
+  #byeCause: ClientDisconnectCause | undefined;
+  #ackTimer: ReturnType<typeof setInterval> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #maxQueuedBytes: number;
   readonly #keepaliveIntervalMs: number;
   #queue: Uint8Array[] = [];
@@ -87,16 +110,41 @@ export class GameClient implements PacketPeer {
     if (WebSocketClass === undefined) throw new TypeError('no WebSocket here: pass options.WebSocket (the ws package in Node 20)');
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_CLIENT_MAX_QUEUED_BYTES;
     this.#keepaliveIntervalMs = checkTimerMs('keepaliveIntervalMs', options.keepaliveIntervalMs ?? DEFAULT_CLIENT_KEEPALIVE_INTERVAL_MS, 1, true);
-    const socket = new WebSocketClass(url);
-    socket.binaryType = 'arraybuffer';
-    socket.onopen = this.#handleOpen;
-    socket.onmessage = this.#handleMessage;
-    socket.onclose = this.#handleClose;
-    socket.onerror = ignore; // a close event always follows, with the code that says why
-    this.#socket = socket;
+    const resume = resolveClientResume(options.resume);
+    this.#resume = resume === undefined ? undefined : new ClientResume(resume);
+    this.#url = url;
+    this.#WebSocket = WebSocketClass;
+    this.#socket = this.#open();
   }
 
-  /** True while the WebSocket is open and `disconnect` was not called. */
+  /** A new WebSocket to the url, its events bound to this client while it is the current one. */
+  #open(): WebSocketLike {
+    const socket = new this.#WebSocket(this.#url);
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => {
+      if (socket === this.#socket) this.#handleOpen();
+    };
+    socket.onmessage = (event) => {
+      if (socket === this.#socket) this.#handleMessage(event);
+    };
+    socket.onclose = (event) => {
+      if (socket === this.#socket) this.#handleClose(event);
+    };
+    socket.onerror = ignore; // a close event always follows, with the code that says why
+    return socket;
+  }
+
+  /** True once the server granted resume (WELCOME): a dropped connection is then resumed. */
+  get resumable(): boolean {
+    return this.#resume?.resumable === true;
+  }
+
+  /** True while the connection dropped and the client is reconnecting to resume. */
+  get suspended(): boolean {
+    return this.#suspended;
+  }
+
+  /** True while the WebSocket is open and `disconnect` was not called; also while resuming (sends are kept for the server). */
   get connected(): boolean {
     return this.#connected;
   }
@@ -136,6 +184,9 @@ export class GameClient implements PacketPeer {
     this.#flush();
     this.#connected = false;
     this.#stopKeepalive();
+    if (this.#suspended) return this.#end({ code: 'LOCAL_DISCONNECT', reason, closeCode: 1000 });
+    // A resumable session is ended at once on the server too, not kept for the grace period.
+    if (this.resumable && this.#socket.readyState === OPEN) this.#socket.send(encodeBye(reason));
     this.#socket.close(1000, fitCloseReason(reason));
   }
 
@@ -147,6 +198,20 @@ export class GameClient implements PacketPeer {
     void id;
     void body;
   }
+
+  /** Hook (resume): the connection dropped; the client reconnects and resumes by itself. */
+  protected onConnectionLost(cause: ClientDisconnectCause): void {
+    void cause;
+  }
+
+  /** Hook (resume): reconnect attempt `attempt` (from 0) starts in `delayMs`. */
+  protected onReconnecting(attempt: number, delayMs: number): void {
+    void attempt;
+    void delayMs;
+  }
+
+  /** Hook (resume): the server took the session back; what was missed arrives next, then the rest. */
+  protected onResumed(): void {}
 
   /** Hook: the connection ended, with the server's cause when it sent one. Runs once, last. */
   protected onDisconnected(cause: ClientDisconnectCause): void {
@@ -160,21 +225,50 @@ export class GameClient implements PacketPeer {
     const message = queue.length === 1 ? (queue[0] as Uint8Array) : concat(queue, this.#queuedBytes);
     this.#queue = [];
     this.#queuedBytes = 0;
+    const resume = this.#resume;
+    if (resume !== undefined) {
+      resume.sent(message);
+      if (resume.overflowed) return this.#giveUp('REPLAY_OVERFLOW', 'more than resume.maxReplayBytes sent and not acknowledged by the server');
+      if (this.#suspended || this.#handshaking) return; // kept: it leaves with the resume
+      const ack = resume.ackDue();
+      if (ack !== undefined && this.#socket.readyState === OPEN) {
+        this.#socket.send(concat([ack, message], ack.length + message.length));
+        this.#lastSentAt = performance.now();
+        return;
+      }
+    }
     if (this.#socket.readyState !== OPEN) return;
     this.#socket.send(message);
     this.#lastSentAt = performance.now();
   };
 
-  readonly #handleOpen = (): void => {
+  #handleOpen(): void {
+    const resume = this.#resume;
+    if (this.#suspended && resume !== undefined) {
+      // A reconnection: RESUME only, until the server answers.
+      this.#handshaking = true;
+      this.#socket.send(resume.request());
+      return;
+    }
     this.#connected = true;
     this.#lastSentAt = performance.now();
     const interval = this.#keepaliveIntervalMs;
     if (interval > 0) this.#keepaliveTimer = setInterval(this.#checkKeepalive, Math.max(1, interval / KEEPALIVE_CHECKS));
+    if (resume !== undefined) {
+      this.#socket.send(resume.hello());
+      this.#ackTimer = setInterval(this.#ackTick, DEFAULTS.resumeAckIntervalMs);
+    }
     this.onConnected();
+  }
+
+  readonly #ackTick = (): void => {
+    if (this.#suspended || this.#handshaking || this.#socket.readyState !== OPEN) return;
+    const ack = this.#resume?.ackTick();
+    if (ack !== undefined) this.#socket.send(ack);
   };
 
   readonly #checkKeepalive = (): void => {
-    if (!this.#connected || this.#flushScheduled) return;
+    if (!this.#connected || this.#flushScheduled || this.#suspended) return;
     const now = performance.now();
     if (now - this.#lastSentAt < this.#keepaliveIntervalMs) return;
     const ping = new Uint8Array(PACKET_HEADER_SIZE + PING_BODY_SIZE);
@@ -188,7 +282,7 @@ export class GameClient implements PacketPeer {
     this.#keepaliveTimer = undefined;
   }
 
-  readonly #handleMessage = (event: { data: unknown }): void => {
+  #handleMessage(event: { data: unknown }): void {
     if (!this.#connected) return;
     if (!(event.data instanceof ArrayBuffer)) {
       this.#protocolError(1003, 'text message; gamewire speaks binary packets');
@@ -203,12 +297,86 @@ export class GameClient implements PacketPeer {
       const id = readPacketId(bytes, offset);
       const body = bytes.subarray(offset + PACKET_HEADER_SIZE, offset + size);
       offset += size;
+      const resume = this.#resume;
+      if (resume !== undefined) {
+        if (this.#handshaking) {
+          if (!this.#answered(id, body)) return;
+          continue;
+        }
+        if (isResumeId(id)) {
+          this.#control(resume, id, body);
+          if (!this.#connected) return;
+          continue;
+        }
+        resume.received++;
+      }
       if (id === HEARTBEAT_PING_ID) this.#answerPing(body);
       else if (id === HEARTBEAT_PONG_ID) this.#pong(body);
       else this.onRecvPacket(id, body);
       if (!this.#connected) return;
     }
+  }
+
+  #control(resume: ClientResume, id: number, body: Uint8Array): void {
+    if (id === RESUME_BYE_ID) {
+      this.#byeCause = describeCloseEvent(1000, decodeBye(body));
+      return;
+    }
+    const broken = resume.control(id, body);
+    if (broken !== undefined) this.#protocolError(1002, broken);
+  }
+
+  /** The first packet of a reconnection: RESUMED (true: go on with the message) or REFUSED. */
+  #answered(id: number, body: Uint8Array): boolean {
+    const resume = this.#resume as ClientResume;
+    this.#handshaking = false;
+    if (id === RESUME_RESUMED_ID) {
+      const missed = resume.resumed(body);
+      if (missed === undefined) {
+        this.#giveUp('RESUME_REFUSED', 'the server resumed at an impossible position');
+        return false;
+      }
+      this.#suspended = false;
+      if (missed.length > 0) this.#socket.send(missed);
+      this.#lastSentAt = performance.now();
+      this.onResumed();
+      if (this.#queuedBytes > 0) this.#flush(); // sends made while away that were not kept yet
+      return this.#connected;
+    }
+    const refusal = id === RESUME_REFUSED_ID ? resume.refused(body) : { reason: 'UNKNOWN_SESSION' as const, retryAfterMs: 0, text: 'not a resume answer' };
+    const old = this.#socket;
+    old.onclose = ignore;
+    old.close(1000);
+    if (refusal.reason === 'RETRY_LATER') this.#scheduleReconnect(refusal.retryAfterMs);
+    else this.#giveUp('RESUME_REFUSED', `${refusal.reason}${refusal.text.length > 0 ? `: ${refusal.text}` : ''}`);
+    return false;
+  }
+
+  /** Waits, then reconnects; gives up once the server's grace period would be over. */
+  #scheduleReconnect(atLeastMs: number): void {
+    const resume = this.#resume as ClientResume;
+    const delay = resume.nextDelay(performance.now(), atLeastMs);
+    if (delay === undefined) return this.#giveUp('RESUME_EXPIRED', `could not resume within the server's grace period of ${resume.graceMs} ms`);
+    this.onReconnecting(resume.attempt - 1, delay);
+    if (!this.#suspended) return; // the hook called disconnect()
+    this.#retryTimer = setTimeout(this.#reconnectNow, delay);
+  }
+
+  readonly #reconnectNow = (): void => {
+    this.#retryTimer = undefined;
+    if (!this.#suspended) return;
+    this.#socket = this.#open();
   };
+
+  /** Ends a session that could not resume. */
+  #giveUp(code: string, reason: string): void {
+    this.#connected = false;
+    this.#stopKeepalive();
+    const socket = this.#socket;
+    socket.onclose = ignore;
+    if (socket.readyState === OPEN) socket.close(1000);
+    this.#end({ code, reason, closeCode: 1006 });
+  }
 
   #answerPing(body: Uint8Array): void {
     const pong = new Uint8Array(PACKET_HEADER_SIZE + body.length);
@@ -229,15 +397,39 @@ export class GameClient implements PacketPeer {
     this.#socket.close(code, fitCloseReason(reason));
   }
 
-  readonly #handleClose = (event: { code: number; reason: string }): void => {
+  #handleClose(event: { code: number; reason: string }): void {
+    if (this.#ended) return;
+    const cause = this.#byeCause ?? describeCloseEvent(event.code, event.reason);
+    if (this.#suspended) {
+      // A reconnection failed before its answer: try again.
+      this.#handshaking = false;
+      this.#scheduleReconnect(0);
+      return;
+    }
+    if (this.#connected && this.resumable && this.#byeCause === undefined) {
+      this.#suspended = true;
+      (this.#resume as ClientResume).lostAt = performance.now();
+      this.onConnectionLost(cause);
+      if (this.#suspended) this.#scheduleReconnect(0);
+      return;
+    }
+    this.#end(cause);
+  }
+
+  #end(cause: ClientDisconnectCause): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#connected = false;
+    this.#suspended = false;
     this.#stopKeepalive();
+    if (this.#ackTimer !== undefined) clearInterval(this.#ackTimer);
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#ackTimer = undefined;
+    this.#retryTimer = undefined;
     this.#queue = [];
     this.#queuedBytes = 0;
-    this.onDisconnected(describeCloseEvent(event.code, event.reason));
-  };
+    this.onDisconnected(cause);
+  }
 }
 
 function concat(parts: readonly Uint8Array[], total: number): Uint8Array {

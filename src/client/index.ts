@@ -15,5 +15,6 @@ export {
   type WebSocketLike,
 } from './game-client.js';
 export { describeCloseEvent, WS_CLOSE_CODE, type ClientDisconnectCause } from '../core/websocket-close.js';
+export type { ClientResumeOptions } from '../core/resume/resume-options.js';
 export { HEARTBEAT_PING_ID, HEARTBEAT_PONG_ID, MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../packet/packet-header.js';
 export * from '../packet/protocol-runtime.js';

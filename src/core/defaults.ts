@@ -54,6 +54,20 @@ const values = {
    * `closeGraceMs`, then its rooms and Redis) before it kills the worker. @default 10000
    */
   workerCloseTimeoutMs: 10_000,
+  /** `resume.graceMs`: how long a suspended session waits for its client, ms. @default 30000 */
+  resumeGraceMs: 30_000,
+  /** `resume.maxReplayBytes`: bytes sent and not acknowledged a resumable session keeps. @default 1048576 */
+  resumeMaxReplayBytes: 1024 * 1024,
+  /** `resume.helloTimeoutMs`: with resume on, how long a silent new connection waits for a session, ms. @default 5000 */
+  resumeHelloTimeoutMs: 5_000,
+  /** `resume.maxResumesPerSecond`: resumes a server admits per second (1 s burst). @default 1000 */
+  resumeMaxPerSecond: 1_000,
+  /** Client `resume.reconnectDelayMs`: the first wait before reconnecting, ms. @default 250 */
+  resumeReconnectDelayMs: 250,
+  /** Client `resume.maxReconnectDelayMs`: the longest wait before reconnecting, ms. @default 5000 */
+  resumeMaxReconnectDelayMs: 5_000,
+  /** How often a resumable peer acknowledges what it received when it has not done so, ms. @default 250 */
+  resumeAckIntervalMs: 250,
   /** Room `maxMembers`. @default 1000 */
   roomMaxMembers: 1000,
   /** JobQueue `budgetMs`: longest a drain runs before yielding. @default 64 */

@@ -33,6 +33,12 @@ export const DisconnectCode = {
   IdleTimeout: 'IDLE_TIMEOUT',
   /** The peer exceeded `maxBytesPerSecond` or `maxPacketsPerSecond` (with `rateLimitAction: 'disconnect'`). */
   RateLimited: 'RATE_LIMITED',
+  /** A resumable session stayed suspended for `resume.graceMs`: its client did not come back. */
+  ResumeExpired: 'RESUME_EXPIRED',
+  /** More than `resume.maxReplayBytes` sent and not acknowledged by the peer. */
+  ReplayOverflow: 'REPLAY_OVERFLOW',
+  /** Client side: the server refused to resume the session. */
+  ResumeRefused: 'RESUME_REFUSED',
 } as const;
 
 /** One of the {@link DisconnectCode} values. */

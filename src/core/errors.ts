@@ -28,7 +28,11 @@ export type GamewireErrorCode =
   | 'GW_ERR_RATE_LIMITED'
   | 'GW_ERR_BAD_PACKET'
   | 'GW_ERR_INVALID_OPTION'
-  | 'GW_ERR_SESSION_FACTORY';
+  | 'GW_ERR_SESSION_FACTORY'
+  | 'GW_ERR_RESUME_EXPIRED'
+  | 'GW_ERR_REPLAY_OVERFLOW'
+  | 'GW_ERR_RESUME_REFUSED'
+  | 'GW_ERR_RESUME_PROTOCOL';
 
 /**
  * How each error that ends a session ends it: the {@link DisconnectCode} of its cause (as ws's
@@ -48,6 +52,10 @@ const DISCONNECT_CODES: Readonly<Partial<Record<GamewireErrorCode, DisconnectCod
   GW_ERR_SEND_STALLED: DisconnectCode.SendStalled,
   GW_ERR_IDLE_TIMEOUT: DisconnectCode.IdleTimeout,
   GW_ERR_RATE_LIMITED: DisconnectCode.RateLimited,
+  GW_ERR_RESUME_EXPIRED: DisconnectCode.ResumeExpired,
+  GW_ERR_REPLAY_OVERFLOW: DisconnectCode.ReplayOverflow,
+  GW_ERR_RESUME_REFUSED: DisconnectCode.ResumeRefused,
+  GW_ERR_RESUME_PROTOCOL: DisconnectCode.BadPacket,
 };
 
 /** Base class of every error gamewire creates. `code` is stable; `message` is for humans. */
@@ -331,6 +339,58 @@ export class RateLimitedError extends GamewireError {
   constructor(what: 'bytes' | 'packets', limit: number) {
     const option = what === 'bytes' ? 'maxBytesPerSecond' : 'maxPacketsPerSecond';
     super('GW_ERR_RATE_LIMITED', `peer sent more than ${limit} ${what} per second (option ${option})`);
+  }
+}
+
+/** A suspended session's client did not come back within `resume.graceMs`. */
+export class ResumeExpiredError extends GamewireError {
+  /** The grace period, ms. */
+  readonly graceMs: number;
+
+  constructor(graceMs: number, side: 'server' | 'client' = 'server') {
+    super(
+      'GW_ERR_RESUME_EXPIRED',
+      side === 'server'
+        ? `the client did not come back within ${graceMs} ms (option resume.graceMs)`
+        : `could not resume within the server's grace period of ${graceMs} ms (the server's resume.graceMs)`,
+    );
+    this.graceMs = graceMs;
+  }
+}
+
+/** More bytes were sent and not acknowledged by the peer than `resume.maxReplayBytes`. */
+export class ReplayOverflowError extends GamewireError {
+  /** Bytes held unacknowledged. */
+  readonly bytes: number;
+  /** The cap. */
+  readonly maxReplayBytes: number;
+
+  constructor(bytes: number, maxReplayBytes: number) {
+    super(
+      'GW_ERR_REPLAY_OVERFLOW',
+      `${bytes} bytes sent and not acknowledged by the peer (resume.maxReplayBytes ${maxReplayBytes}); ` +
+        'the peer does not acknowledge (ACK) or was away too long; raise option resume.maxReplayBytes',
+    );
+    this.bytes = bytes;
+    this.maxReplayBytes = maxReplayBytes;
+  }
+}
+
+/** The server refused to resume a client session (`REFUSED`); `reason` says why. */
+export class ResumeRefusedError extends GamewireError {
+  /** `UNKNOWN_SESSION`, `BAD_POSITION`, `RETRY_LATER`, `NOT_HERE` or `UNSUPPORTED` (docs/protocol.md). */
+  readonly reason: string;
+
+  constructor(reason: string, text: string) {
+    super('GW_ERR_RESUME_REFUSED', `the server refused to resume the session: ${reason}${text.length > 0 ? ` (${text})` : ''}`);
+    this.reason = reason;
+  }
+}
+
+/** A resume packet broke the protocol (docs/protocol.md, "Resume"): a bad size, an impossible count. */
+export class ResumeProtocolError extends GamewireError {
+  constructor(message: string) {
+    super('GW_ERR_RESUME_PROTOCOL', `resume protocol error: ${message}`);
   }
 }
 

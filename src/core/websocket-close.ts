@@ -22,6 +22,9 @@ export const WS_CLOSE_CODE: Readonly<Record<DisconnectCode, number>> = Object.fr
   PACKET_TOO_LARGE: 1009,
   RECV_BUFFER_OVERFLOW: 1009,
   HANDLER_ERROR: 1011,
+  RESUME_EXPIRED: 1001,
+  REPLAY_OVERFLOW: 1008,
+  RESUME_REFUSED: 1008,
 });
 
 /** Largest close reason RFC 6455 allows, bytes of UTF-8. */

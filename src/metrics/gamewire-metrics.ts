@@ -5,6 +5,7 @@ import type { Service } from '../net/service.js';
 import type { Session } from '../net/session.js';
 import type { Room } from '../room/room.js';
 import { registerClusterSeries } from './cluster-series.js';
+import { registerResumeSeries } from './resume-series.js';
 import {
   EVICTION_CAUSES,
   snapshotRooms,
@@ -64,6 +65,7 @@ export class GamewireMetrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.#register();
     registerClusterSeries(this.registry);
+    registerResumeSeries(this.registry, () => this.#services);
   }
 
   /** Counts `service`'s sessions and counters from now on (a service is counted once however often added). */

@@ -7,6 +7,9 @@ import { checkInteger, Service, type ServiceOptions } from './service.js';
 import { TcpConnector } from './listen/tcp-connector.js';
 import type { Transport } from './transport/transport.js';
 import type { WebSocketConnectOptions } from './listen/ws-connector.js';
+import { resolveClientResume, type ClientResumeOptions, type ClientResumeSettings } from '../core/resume/resume-options.js';
+import { ClientResumeTransport } from './resume/client-resume-transport.js';
+import { TransportLink } from './resume/transport-link.js';
 
 /** Default `connectTimeoutMs` of a ClientService. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = DEFAULTS.connectTimeoutMs;
@@ -31,6 +34,15 @@ export interface ClientServiceOptions<S extends Session> extends ServiceOptions<
    * sessions, hooks and causes; `port` is then the server's WebSocket port. Default: TCP.
    */
   readonly ws?: WebSocketConnectOptions;
+  /**
+   * Sessions that survive a dropped connection (docs/resume.md): each session asks the server for
+   * resume (HELLO); when its connection drops it is `suspended`, reconnects by itself with exponential
+   * backoff and jitter (`onReconnecting`), and resumes (`onResumed`) with every packet it missed, exactly
+   * once and in order, both ways. `{}` takes every default: `reconnectDelayMs` 250,
+   * `maxReconnectDelayMs` 5000, `maxReplayBytes` 1048576. A server without resume gives plain sessions.
+   * Default: off.
+   */
+  readonly resume?: ClientResumeOptions;
 }
 
 /** What opens a ClientService's connections: TCP (or TLS), or WebSocket. */
@@ -89,10 +101,13 @@ export class ClientService<S extends Session = Session> extends Service<S> {
   readonly type = 'client' as const;
   readonly #connectConcurrency: number;
   readonly #connector: Connector;
+  readonly #resume: ClientResumeSettings | undefined;
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ClientServiceOptions<S>) {
+    const resume = resolveClientResume(options.resume);
     super(options, 1);
+    this.#resume = resume;
     const timeoutMs = checkTimerMs('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1);
     this.#connectConcurrency = checkInteger(
       'connectConcurrency',
@@ -152,10 +167,16 @@ export class ClientService<S extends Session = Session> extends Service<S> {
       );
     }
     return this.#connector.connect<S>((transport) => {
-      if (!this.closing) return this.adopt(transport);
+      if (!this.closing) return this.adopt(this.#resume === undefined ? transport : this.#resumable(transport));
       transport.destroy();
       return new ServiceStateError('service closed while connecting');
     });
+  }
+
+  /** A resumable transport over `transport`, which reconnects through this service's connector. */
+  #resumable(transport: Transport): Transport {
+    const reconnect = (): Promise<Transport> => this.#connector.connect<Transport>((fresh) => fresh);
+    return new ClientResumeTransport(new TransportLink(transport), this.#resume as ClientResumeSettings, reconnect, () => this.closing);
   }
 
   protected stopOpening(): Promise<void> {

@@ -15,6 +15,9 @@ import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
 import type { WebSocketListener, WebSocketListenOptions } from './listen/ws-listener.js';
 import { originPolicy } from './listen/ws-origins.js';
 import type { Transport, TransportKind } from './transport/transport.js';
+import { resolveServerResume, type ServerResumeOptions } from '../core/resume/resume-options.js';
+import { ResumeGates } from './resume/resume-gate.js';
+import type { ResumeCountersView } from './resume/resume-registry.js';
 import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
@@ -72,6 +75,15 @@ export interface ServerServiceOptions<S extends Session> extends ServiceOptions<
    * TCP; every binary message carries whole packets. See {@link WebSocketListenOptions}. Default: none.
    */
   readonly ws?: WebSocketListenOptions;
+  /**
+   * Sessions that survive a dropped connection (docs/resume.md): a client that asks for it (HELLO,
+   * docs/protocol.md) gets a session that is `suspended` for `graceMs` when its connection drops, in its
+   * rooms, and resumes on a new connection (TCP or WebSocket) with every packet it missed, exactly once
+   * and in order. `{}` takes every default: `graceMs` 30000, `maxReplayBytes` 1048576, `helloTimeoutMs`
+   * 5000, `maxResumesPerSecond` 1000. With it, sessions are made at the client's first packet (see
+   * `helloTimeoutMs`). Default: off (no change on the wire, no cost per session).
+   */
+  readonly resume?: ServerResumeOptions;
 }
 
 /**
@@ -110,6 +122,8 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   #fdCapacity = Number.POSITIVE_INFINITY;
   /** One warning throttle per refusal row, made on its first warning. */
   readonly #warnings = new Map<Refusal, WarningThrottle>();
+  /** With `resume`: the connections waiting for their first packet, and the resumable sessions. */
+  readonly #resume: ResumeGates | undefined;
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ServerServiceOptions<S>) {
@@ -146,6 +160,16 @@ export class ServerService<S extends Session = Session> extends Service<S> {
       admit: (transport) => this.#admit(transport),
       listenerError: (error, transport) => this.#listenerError(error, transport),
     };
+    const resume = resolveServerResume(options.resume);
+    this.#resume =
+      resume === undefined
+        ? undefined
+        : new ResumeGates(resume, {
+            sessionRefusal: (address) => this.#refusal(address, 'session'),
+            refused: (address, refusal, transport) => this.#refuse(address, refusal, transport),
+            adoptGated: (transport) => this.#adoptNow(transport),
+            moved: (from, to) => this.#moved(from, to),
+          }, this.logger);
     const tls = options.tls === undefined ? undefined : { options: options.tls, timeoutMs: tlsTimeoutMs };
     const host = this.host;
     this.#listeners.push(new TcpListener(this.#owner, { host, port: this.port, backlog: this.#backlog, tls, logger: this.logger }));
@@ -190,6 +214,11 @@ export class ServerService<S extends Session = Session> extends Service<S> {
    */
   get refusedCount(): number {
     return this.#refused;
+  }
+
+  /** Resume counts (docs/resume.md); undefined without the `resume` option. */
+  get resumeCounters(): ResumeCountersView | undefined {
+    return this.#resume?.registry.view;
   }
 
   /** Connections accepted into sessions since start. */
@@ -241,6 +270,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   /** Ends every connection not yet a session at once, then stops every listener. */
   protected stopOpening(): Promise<void> {
     this.#gate.destroyAll();
+    this.#resume?.closeAll();
     return Promise.all(this.#listeners.map((listener) => listener.close())).then(() => undefined);
   }
 
@@ -253,7 +283,8 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     // Past the open-file limit the OS would drop connections unseen; refusing them is seen and counted.
     // A connection about to be held may instead push a held one out (the gate decides), so held ones
     // are not counted then.
-    if (this.sessionCount + (stage === 'session' ? gate.size : 0) >= this.#fdCapacity) return 'fileLimit';
+    const waiting = this.#resume?.pendingCount ?? 0;
+    if (this.sessionCount + waiting + (stage === 'session' ? gate.size : 0) >= this.#fdCapacity) return 'fileLimit';
     if (this.#maxPerAddress > 0 && this.sessionCountFrom(address) + gate.pendingFrom(address) >= this.#maxPerAddress) {
       return 'sessionsPerAddress';
     }
@@ -283,21 +314,52 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     else this.#perAddress.set(address, count);
   }
 
-  /** Every listener's connections come here: refused, or made a session. */
+  /**
+   * Every listener's connections come here: refused, or made a session. With `resume`, a connection
+   * first waits for its first packet (a RESUME makes no new session, so a full server still takes
+   * back its suspended players): only closing and the open-file limit refuse it now, and the
+   * connections waiting are bounded by `maxSessionCount`.
+   */
   #admit(transport: Transport): void {
     const address = transport.remoteAddress;
-    const refusal = this.#refusal(address, 'session');
+    const gates = this.#resume;
+    const refusal =
+      gates === undefined
+        ? this.#refusal(address, 'session')
+        : this.closing
+          ? 'closing'
+          : gates.pendingCount >= this.maxSessionCount
+            ? 'maxSessions'
+            : this.sessionCount + gates.pendingCount + this.#gate.size >= this.#fdCapacity
+              ? 'fileLimit'
+              : undefined;
     if (refusal !== undefined) {
       transport.destroy();
       this.#refuse(address, refusal, transport.kind);
       return;
     }
+    if (gates !== undefined) gates.admit(transport);
+    else this.#adoptNow(transport);
+  }
+
+  /** A resumed session now comes from `to`: its count per address moves with it. */
+  #moved(from: string, to: string): void {
+    if (this.#maxPerAddress === 0 || from === to) return;
+    const count = (this.#perAddress.get(from) ?? 1) - 1;
+    if (count <= 0) this.#perAddress.delete(from);
+    else this.#perAddress.set(from, count);
+    this.#perAddress.set(to, this.sessionCountFrom(to) + 1);
+  }
+
+  /** Makes the session of an admitted connection; false when the session factory failed. */
+  #adoptNow(transport: Transport): boolean {
+    const address = transport.remoteAddress;
     this.#accepted++;
     this.serviceCounters.accepted(transport.kind);
     const session = this.adopt(transport);
-    if (!(session instanceof SessionFactoryError) && this.#maxPerAddress > 0) {
-      this.#perAddress.set(address, this.sessionCountFrom(address) + 1);
-    }
+    if (session instanceof SessionFactoryError) return false;
+    if (this.#maxPerAddress > 0) this.#perAddress.set(address, this.sessionCountFrom(address) + 1);
+    return true;
   }
 
   /**

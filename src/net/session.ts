@@ -7,6 +7,7 @@ import type { SessionTraffic } from './connection/session-traffic.js';
 import type { SessionOwner } from './session-owner.js';
 import { kClose, kContextLogger, kEndWith, kEnqueue, kHost, kSendRange, kTraffic } from './symbols.js';
 import { kClosed, kDeliver, kOnOpen, kOpened, kWatchHook, kWritableChanged, kWritten } from './symbols.js';
+import { kConnectionLost, kReconnecting, kResumed } from './symbols.js';
 export type { SessionState } from './connection/connection-state.js';
 
 // Symbol-keyed private methods: a `#method` would cost every session a brand slot (connection.ts).
@@ -20,7 +21,8 @@ const kReportHandlerError: unique symbol = Symbol('gamewire.reportHandlerError')
  *
  * Guarantees:
  * - Hooks run on the event loop, one at a time: `onConnected` first, then `onRecv`/`onSend` in any
- *   order, then `onDisconnected` exactly once and last.
+ *   order, then `onDisconnected` exactly once and last. A resumable session (docs/resume.md) may also
+ *   see `onConnectionLost` and `onResumed`, in pairs, in between.
  * - Everything passed to `send()` during one event-loop turn leaves in one write, in order.
  * - A hook that throws disconnects this session only, with cause `HANDLER_ERROR`; nothing else is
  *   affected. A hook may be `async`: it is not awaited, and a rejection ends the session the same way.
@@ -100,6 +102,31 @@ export class Session extends Connection {
     void writable;
   }
 
+  /**
+   * Hook (resume, docs/resume.md): the connection of a resumable session dropped; it is `suspended`
+   * for the grace period, still in its rooms, and what `send` queues is kept for its client. `cause`
+   * says how the connection was lost (`CONNECTION_RESET`, `IDLE_TIMEOUT`, ...). `onResumed` follows
+   * when the client is back; `onDisconnected` if it does not come back.
+   */
+  protected onConnectionLost(cause: DisconnectCause): void {
+    void cause;
+  }
+
+  /**
+   * Hook (resume): the client of a suspended session is back on a new connection (possibly over another
+   * transport) and has been sent everything it missed. On a client session: the server took it back.
+   */
+  protected onResumed(): void {}
+
+  /**
+   * Hook (resume, client sessions of a ClientService with `resume`): the connection dropped and reconnect
+   * attempt `attempt` (from 0) starts in `delayMs` (exponential backoff with jitter, docs/resume.md).
+   */
+  protected onReconnecting(attempt: number, delayMs: number): void {
+    void attempt;
+    void delayMs;
+  }
+
   /** Hook: the session ended, with the cause. Runs exactly once, last. */
   protected onDisconnected(cause: DisconnectCause): void {
     void cause;
@@ -159,6 +186,33 @@ export class Session extends Connection {
       this[kWatchHook]('onWritableChanged', this.onWritableChanged(writable));
     } catch (error) {
       this[kFailHook]('onWritableChanged', error);
+    }
+  }
+
+  /** Internal (connection core, resume): the connection dropped and the session is suspended. */
+    [kConnectionLost](cause: DisconnectCause): void {
+    try {
+      this[kWatchHook]('onConnectionLost', this.onConnectionLost(cause));
+    } catch (error) {
+      this[kFailHook]('onConnectionLost', error);
+    }
+  }
+
+  /** Internal (client resume): reconnect attempt `attempt` starts in `delayMs`. */
+  [kReconnecting](attempt: number, delayMs: number): void {
+    try {
+      this[kWatchHook]('onReconnecting', this.onReconnecting(attempt, delayMs));
+    } catch (error) {
+      this[kFailHook]('onReconnecting', error);
+    }
+  }
+
+  /** Internal (connection core, resume): the session's client is back. */
+  [kResumed](): void {
+    try {
+      this[kWatchHook]('onResumed', this.onResumed());
+    } catch (error) {
+      this[kFailHook]('onResumed', error);
     }
   }
 

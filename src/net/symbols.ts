@@ -66,6 +66,21 @@ export const kTransportError: unique symbol = Symbol('gamewire.transportError');
 export const kTransportClosed: unique symbol = Symbol('gamewire.transportClosed');
 /** Internal: one write was handed to the kernel (or failed). */
 export const kTransportWritten: unique symbol = Symbol('gamewire.transportWritten');
+/** Internal (resume, net/resume/): the transport lost its connection and keeps the session suspended. */
+export const kTransportSuspended: unique symbol = Symbol('gamewire.transportSuspended');
+/** Internal (resume): a new connection carries the suspended session again. */
+export const kTransportResumed: unique symbol = Symbol('gamewire.transportResumed');
+
+// Resume (docs/resume.md): upcalls to the hooks, and resume packets from PacketSession.
+
+/** Internal: a resumable session's connection dropped; it is suspended (onConnectionLost). */
+export const kConnectionLost: unique symbol = Symbol('gamewire.connectionLost');
+/** Internal: a client session waits before reconnect attempt n (onReconnecting). */
+export const kReconnecting: unique symbol = Symbol('gamewire.reconnecting');
+/** Internal: a suspended session's client is back (onResumed). */
+export const kResumed: unique symbol = Symbol('gamewire.resumed');
+/** Internal (PacketSession): a resume packet (ids 65520..65533) arrived; the transport handles it. */
+export const kControlPacket: unique symbol = Symbol('gamewire.controlPacket');
 
 // What the read loop and the flush scheduler call on the connection (connection/).
 

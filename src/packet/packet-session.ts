@@ -19,7 +19,8 @@ import {
 } from './packet-header.js';
 import { PacketScanner, type PacketSink } from './packet-scanner.js';
 import { sendBufferManager } from './send-buffer.js';
-import { kClosed, kKeepalive, kOnOpen, kSendRange, kSettings, kTraffic, kWatchHook } from '../net/symbols.js';
+import { kClosed, kControlPacket, kKeepalive, kOnOpen, kSendRange, kSettings, kTraffic, kWatchHook } from '../net/symbols.js';
+import { FIRST_RESERVED_ID } from '../core/resume/resume-wire.js';
 
 /**
  * Options of a {@link PacketSession}. Its packet limits (`maxPacketSize`, `maxPacketsPerSecond`,
@@ -94,7 +95,8 @@ export interface PacketDispatcher {
  *   `HANDLER_ERROR` (hook `onRecvPacket`), except a gamewire error that carries its own cause
  *   (`error.disconnectCode`): `UnknownPacketError` (`UNKNOWN_PACKET`) and `BadPacketError`
  *   (`BAD_PACKET`) from a handler table.
- * - Heartbeats (ids 65534 ping, 65535 pong) never reach `onRecvPacket`: a ping from the peer is
+ * - Heartbeats (ids 65534 ping, 65535 pong) and resume packets (65520..65533, docs/resume.md) never
+ *   reach `onRecvPacket`: a ping from the peer is
  *   answered with its body, and a pong gives `heartbeatRttMs`. The session pings on its own every
  *   `packet.heartbeatIntervalMs`, and, with the service's `idleTimeoutMs` on, once whenever the peer
  *   has been quiet for a quarter to half of it, so that a peer that only listens stays connected.
@@ -127,7 +129,7 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
     this[kTraffic].packetsReceived++;
     const admitted = this.admitPacket();
     if (this.#batch !== NOT_BATCH) {
-      if (admitted && id < HEARTBEAT_PING_ID) {
+      if (admitted && id < FIRST_RESERVED_ID) {
         if (runCount === 0) runStart = offset;
         runEnd = offset + size;
         runCount++;
@@ -136,7 +138,7 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
       this[kFlushRun](buffer); // a heartbeat or a dropped packet ends the run
     }
     if (!admitted) return this.connected;
-    if (id >= HEARTBEAT_PING_ID) this[kOnHeartbeat](buffer, offset, size, id);
+    if (id >= FIRST_RESERVED_ID) this[kOnHeartbeat](buffer, offset, size, id);
     else {
       const result: unknown = this.onRecvPacket(id, buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size));
       // An async onRecvPacket: its rejection ends the session (checked only when something came back).
@@ -181,7 +183,7 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
     const end = buffer.length;
     let offset = 0;
     for (;;) {
-      const runEnd = scanner.scanRun(buffer, offset, HEARTBEAT_PING_ID);
+      const runEnd = scanner.scanRun(buffer, offset, FIRST_RESERVED_ID);
       if (runEnd > offset) {
         const count = scanner.runCount;
         this[kTraffic].packetsReceived += count;
@@ -278,9 +280,14 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
     this[kSendRange](arrayBuffer, offset, size);
   }
 
-  /** A heartbeat packet from the peer: a ping is answered with its body, a pong's round trip is kept. */
+  /**
+   * A packet of the transport's own (ids 65520..65535): a ping is answered with its body, a pong's round
+   * trip is kept; a resume packet goes to the (resumable) transport, and is ignored by any other.
+   */
   [kOnHeartbeat](buffer: Buffer, offset: number, size: number, id: number): void {
-    if (id === HEARTBEAT_PING_ID) {
+    if (id < HEARTBEAT_PING_ID) {
+      this[kControlPacket](id, buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size));
+    } else if (id === HEARTBEAT_PING_ID) {
       const at = sendBufferManager.open(size);
       const { bytes, arrayBuffer } = at;
       const to = at.offset;

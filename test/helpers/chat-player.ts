@@ -3,7 +3,7 @@
  * numbered chats (`PLAYERID:SEQ`) and records every S_CHAT it receives, so a test can check that
  * every chat reached every player exactly once and in order per sender.
  */
-import { C_CHAT, C_ENTER_GAME, C_LOGIN, S_CHAT, S_ENTER_GAME } from '../../src/samples/protocol/packets.js';
+import { C_CHAT, C_ENTER_GAME, C_LOGIN, S_CHAT, S_DESPAWN, S_ENTER_GAME } from '../../src/samples/protocol/packets.js';
 import { packet, PacketReader } from './packets.js';
 import { RawClient } from './raw-client.js';
 import { Condition, type Cleanup } from './wait.js';
@@ -13,6 +13,8 @@ export class ChatPlayer {
   /** Chats received: [from player id, seq]. */
   readonly chats: Array<readonly [number, number]> = [];
   sent = 0;
+  /** Player ids of every S_DESPAWN received (who was seen leaving). */
+  readonly despawned: number[] = [];
   /** How many packets of each id arrived (anything but the sample's server packets means junk reached the player). */
   readonly packetIds = new Map<number, number>();
   readonly changed = new Condition();
@@ -24,6 +26,7 @@ export class ChatPlayer {
         this.packetIds.set(p.id, (this.packetIds.get(p.id) ?? 0) + 1);
         const body = p.bytes.subarray(4);
         if (p.id === S_ENTER_GAME.id) this.playerId = S_ENTER_GAME.decode(body).player?.id ?? -1;
+        else if (p.id === S_DESPAWN.id) this.despawned.push(...S_DESPAWN.decode(body).playerIds);
         else if (p.id === S_CHAT.id) {
           const chat = S_CHAT.decode(body);
           const [from, seq] = chat.msg.split(':').map(Number);

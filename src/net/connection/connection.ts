@@ -32,6 +32,7 @@ import { kContextLogger, kEndWith, kEnqueue, kHost, kTraffic } from '../symbols.
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../symbols.js';
 import { kBudgetResume, kCutOff, kDeliverView, kFanoutPaused, kFlowState, kFlush, kIdleTick, kKeepalive } from '../symbols.js';
 import { kPauseOwnReading, kPendingBytes, kRecvOverflow, kWritabilityChanged } from '../symbols.js';
+import { kConnectionLost, kControlPacket, kReconnecting, kResumed, kTransportResumed, kTransportSuspended } from '../symbols.js';
 
 // Private methods are symbol-keyed, not `#name`: a class with a `#method` gives every instance a
 // brand slot, and a server holds tens of thousands of these.
@@ -98,9 +99,19 @@ export abstract class Connection
     return this.#state;
   }
 
-  /** True while the session is open: `send` queues bytes and `onRecv` receives them. */
+  /**
+   * True while the session is open: `send` queues bytes and `onRecv` receives them. Also true while a
+   * resumable session is `suspended` (its connection dropped, its client may come back): `send` keeps
+   * queueing for the client, and nothing is received.
+   */
   get connected(): boolean {
-    return this.#state === 'open';
+    const state = this.#state;
+    return state === 'open' || state === 'suspended';
+  }
+
+  /** True once the peer asked for resume (docs/resume.md): this session survives a dropped connection. */
+  get resumable(): boolean {
+    return this.#transport?.resumable === true;
   }
 
   /** The peer's IP address (kept after the connection closes); empty before the session is attached. */
@@ -185,6 +196,9 @@ export abstract class Connection
   abstract [kWritten](bytes: number): void;
   abstract [kWritableChanged](writable: boolean): void;
   abstract [kClosed](cause: DisconnectCause): void;
+  abstract [kConnectionLost](cause: DisconnectCause): void;
+  abstract [kResumed](): void;
+  abstract [kReconnecting](attempt: number, delayMs: number): void;
 
   /** Internal: called once by the owning service with the connected transport. */
   [kAttach](transport: Transport, settings: SessionSettings): void {
@@ -201,7 +215,11 @@ export abstract class Connection
 
   /** Internal: begins a graceful close with `cause` (ignored if already closing or closed). */
   [kClose](cause: DisconnectCause): void {
-    if (!this[kMoveTo]('open', 'closing')) return;
+    if (!this[kMoveTo]('open', 'closing')) {
+      // Suspended (resume): there is no connection to flush to; it ends now with this cause.
+      if (this.#state === 'suspended') this[kDestroy](cause);
+      return;
+    }
     this.#cause = cause;
     this[kFlush]();
     this.#pressure?.release(); // sends now return false: nothing more will come to drain
@@ -235,6 +253,8 @@ export abstract class Connection
   /** Ends this connection because of `error`, a limit crossed or a protocol error, with `code`. */
   [kEndWith](error: GamewireError): void {
     const code = error.disconnectCode ?? DisconnectCode.HandlerError;
+    // A silent peer of a resumable session is a dropped connection: it is suspended, not ended.
+    if (code === DisconnectCode.IdleTimeout && this.#transport?.lose?.(disconnectCause(code, error.message, error)) === true) return;
     this[kDebug]({ code, err: error }, 'session protocol error');
     this[kClose](disconnectCause(code, error.message, error));
   }
@@ -243,7 +263,7 @@ export abstract class Connection
 
   /** Queues `length` bytes, `view` or the range of `buffer` at `offset` (see SendQueue.push); false once closing or cut off. */
   [kEnqueue](buffer: ArrayBuffer | undefined, offset: number, length: number, view: Uint8Array | undefined): boolean {
-    if (this.#state !== 'open') return false;
+    if (this.#state !== 'open' && this.#state !== 'suspended') return false;
     if (length === 0) return true;
     const queue = (this.#sendQueue ??= new SendQueue((this.#settings as SessionSettings).maxSendQueuePieces));
     queue.push(buffer, offset, length, view);
@@ -350,6 +370,8 @@ export abstract class Connection
   /** Internal (send-pressure.ts): destroys a peer that does not read; the sessions it held read again. */
   [kCutOff](cause: DisconnectCause): void {
     this[kDebug]({ queued: this[kPendingBytes](), cause: cause.code }, cause.reason);
+    // Resumable: a peer that stopped reading may be a dead link; suspend, keeping what is queued.
+    if (this.#transport?.lose?.(cause) === true) return;
     const queue = this.#sendQueue;
     if (queue !== undefined) {
       queue.clear();
@@ -357,6 +379,32 @@ export abstract class Connection
     }
     this.#pressure?.release();
     this[kDestroy](cause);
+  }
+
+  // Resume (net/resume/): the connection drops and the session waits for its client; it comes back.
+
+  /** Internal (TransportSink, resume): the connection dropped; the session waits for its client. */
+  [kTransportSuspended](cause: DisconnectCause): void {
+    if (!this[kMoveTo]('open', 'suspended')) return;
+    this.#recvBuffer?.reset(); // a packet cut by the drop is not counted: the peer sends it again
+    this.#throttle?.release(); // what the throttle held is dropped, for the same reason
+    this.#pauseReasons = 0; // the next connection starts reading
+    const queue = this.#sendQueue;
+    if (queue !== undefined) queue.backlog = 0;
+    this.#pressure?.progress(queue?.bytes ?? 0);
+    this[kConnectionLost](cause);
+  }
+
+  /** Internal (TransportSink, resume): a new connection carries the session again. */
+  [kTransportResumed](): void {
+    if (!this[kMoveTo]('suspended', 'open')) return;
+    this.#silentTicks = 0;
+    this[kResumed]();
+  }
+
+  /** Internal (PacketSession): a resume packet arrived; the (resumable) transport handles it. */
+  [kControlPacket](id: number, body: Buffer): void {
+    this.#transport?.control?.(id, body);
   }
 
   // Reading, in the order a chunk goes: admitted by the throttle, presented to onRecv by the read
@@ -455,7 +503,7 @@ export abstract class Connection
 
   /** Internal (idle-watch.ts): one tick; silence past the timeout ends the connection. */
   [kIdleTick](): void {
-    if (!this.connected) return;
+    if (this.#state !== 'open') return; // a suspended session's grace period governs it
     // While throttled or held by fan-out flow control, silence is ours, not the peer's. While paused
     // because the peer is behind, write completions show it is alive.
     const excused = (this.#pauseReasons & (PAUSE_THROTTLED | PAUSE_FANOUT)) !== 0;

@@ -71,4 +71,15 @@ export interface Transport {
   end(cause: DisconnectCause): void;
   /** Closes at once; queued bytes are dropped. `kTransportClosed` follows. */
   destroy(): void;
+
+  // Resume (net/resume/resume-transport.ts): only a resumable transport has these.
+  /** True when the session survives the loss of this transport's connection (the peer asked for resume). */
+  readonly resumable?: boolean;
+  /**
+   * The connection gave up on its peer (idle, stalled): a resumable transport drops the connection and
+   * suspends the session instead (true); false when the session must end.
+   */
+  lose?(cause: DisconnectCause): boolean;
+  /** A resume packet (ids 65520..65533) arrived in the session's stream; `body` is valid during the call. */
+  control?(id: number, body: Buffer): void;
 }

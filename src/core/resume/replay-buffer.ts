@@ -1,0 +1,148 @@
+import { HEADER_BYTES } from './resume-wire.js';
+
+/**
+ * What one side of a resumable session has sent and the other has not yet acknowledged: the bytes of
+ * whole packets, kept **by reference** (the pieces handed to the transport, no copy) in the order
+ * sent. Packets are not numbered on the wire: the peer acknowledges a count, and the buffer finds
+ * where that many packets end by walking their headers (2 bytes read per packet, once). Pure: no I/O,
+ * no timers; browser-safe.
+ */
+export class ReplayBuffer {
+  /** Pieces held; those before `#head` are acknowledged and dropped. */
+  #pieces: Uint8Array[] = [];
+  #head = 0;
+  /** Bytes of `#pieces[#head]` already acknowledged: the first unacknowledged packet starts here. */
+  #headOffset = 0;
+  #bytes = 0;
+  #acked = 0;
+  /** Bytes appended since the buffer was made. */
+  #appendedBytes = 0;
+  // A walk's cursor: piece index, offset in it, bytes passed (fields, so a walk allocates nothing).
+  #cursorPiece = 0;
+  #cursorOffset = 0;
+  #cursorBytes = 0;
+
+  /** Bytes held: sent and not acknowledged. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Packets the peer has acknowledged (its `received` count). */
+  get acked(): number {
+    return this.#acked;
+  }
+
+  /** Bytes appended since the buffer was made. */
+  get appendedBytes(): number {
+    return this.#appendedBytes;
+  }
+
+  /** Keeps `piece` (whole packets, or the start or rest of one), by reference; it must not change. */
+  append(piece: Uint8Array): void {
+    const length = piece.length;
+    if (length === 0) return;
+    this.#pieces.push(piece);
+    this.#bytes += length;
+    this.#appendedBytes += length;
+  }
+
+  /**
+   * The peer has received `count` packets: drops them. True when done (or `count` is not more than
+   * already acknowledged, a stale acknowledgement); false, and nothing changes, when `count` is more
+   * than the packets held.
+   */
+  ack(count: number): boolean {
+    if (count <= this.#acked) return true;
+    this.#cursorAtHead();
+    if (this.#walkCursor(count - this.#acked) !== count - this.#acked) return false;
+    this.#bytes -= this.#cursorBytes;
+    this.#acked = count;
+    this.#head = this.#cursorPiece;
+    this.#headOffset = this.#cursorOffset;
+    if (this.#head > 64 && this.#head * 2 > this.#pieces.length) {
+      this.#pieces = this.#pieces.slice(this.#head);
+      this.#head = 0;
+    }
+    return true;
+  }
+
+  /** True when a peer that has received `count` packets can be resumed: `acked <= count <= sent`. */
+  canResumeAt(count: number): boolean {
+    if (count < this.#acked) return false;
+    this.#cursorAtHead();
+    return this.#walkCursor(count - this.#acked) === count - this.#acked;
+  }
+
+  /**
+   * After `ack(count)`: what the peer has not received, oldest first, as views of the pieces held (the
+   * first one cut where the acknowledged packets end), and how many packets that is.
+   */
+  unacknowledged(): { pieces: Uint8Array[]; bytes: number; packets: number } {
+    const pieces: Uint8Array[] = [];
+    for (let i = this.#head; i < this.#pieces.length; i++) {
+      const piece = this.#pieces[i] as Uint8Array;
+      if (i === this.#head && this.#headOffset > 0) {
+        if (this.#headOffset < piece.length) pieces.push(piece.subarray(this.#headOffset));
+      } else pieces.push(piece);
+    }
+    this.#cursorAtHead();
+    const packets = this.#walkCursor(Number.MAX_SAFE_INTEGER);
+    return { pieces, bytes: this.#bytes, packets };
+  }
+
+  /** Drops everything (the session ended). */
+  clear(): void {
+    this.#pieces = [];
+    this.#head = 0;
+    this.#headOffset = 0;
+    this.#bytes = 0;
+  }
+
+  /**
+   * Moves the cursor (`#cursorPiece`, `#cursorOffset`) over up to `packets` whole packets; returns how
+   * many it passed and adds their bytes to `#cursorBytes`. No allocation: a cursor is two numbers.
+   */
+  #walkCursor(packets: number): number {
+    const pieces = this.#pieces;
+    const count = pieces.length;
+    let piece = this.#cursorPiece;
+    let offset = this.#cursorOffset;
+    let passed = 0;
+    while (passed < packets) {
+      // Pieces are never empty (append skips those): offset is inside piece, or piece is past the end.
+      if (piece < count && offset === (pieces[piece] as Uint8Array).length) {
+        piece++;
+        offset = 0;
+      }
+      if (piece >= count) break;
+      const bytes = pieces[piece] as Uint8Array;
+      let size: number;
+      if (offset + 1 < bytes.length) size = (bytes[offset] as number) | ((bytes[offset + 1] as number) << 8);
+      else if (piece + 1 < count) size = (bytes[offset] as number) | (((pieces[piece + 1] as Uint8Array)[0] as number) << 8);
+      else break;
+      if (size < HEADER_BYTES) break;
+      // Step over the packet's `size` bytes, across pieces when it straddles them.
+      let at = piece;
+      let rest = offset + size;
+      while (at < count && rest > (pieces[at] as Uint8Array).length) {
+        rest -= (pieces[at] as Uint8Array).length;
+        at++;
+      }
+      if (at >= count) break; // the packet is not all here
+      piece = at;
+      offset = rest;
+      passed++;
+      this.#cursorBytes += size;
+    }
+    this.#cursorPiece = piece;
+    this.#cursorOffset = offset;
+    return passed;
+  }
+
+  /** Puts the cursor at the first unacknowledged packet. */
+  #cursorAtHead(): void {
+    this.#cursorPiece = this.#head;
+    this.#cursorOffset = this.#headOffset;
+    this.#cursorBytes = 0;
+  }
+}

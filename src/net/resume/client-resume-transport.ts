@@ -1,0 +1,254 @@
+import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../core/disconnect-cause.js';
+import { ResumeExpiredError, ResumeRefusedError, type GamewireError } from '../../core/errors.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { reconnectDelay, type ClientResumeSettings } from '../../core/resume/resume-options.js';
+import {
+  decodeBye,
+  decodeRefused,
+  decodeTokenAndCount,
+  decodeWelcome,
+  encodeHello,
+  encodeTokenAndCount,
+  HEADER_BYTES,
+  packetIdAt,
+  packetSizeAt,
+  RESUME_REFUSED_ID,
+  RESUME_REQUEST_ID,
+  RESUME_RESUMED_ID,
+  RESUME_WELCOME_ID,
+} from '../../core/resume/resume-wire.js';
+import { kClose, kDestroy, kReconnecting } from '../symbols.js';
+import type { Transport } from '../transport/transport.js';
+import { ResumeTransport } from './resume-transport.js';
+import { TransportLink, type LinkOwner } from './transport-link.js';
+
+/** Opens one new connection to the server (the ClientService's connector). */
+export type Reconnect = () => Promise<Transport>;
+
+/** Largest answer to RESUME read before the session is back: REFUSED with its longest text. */
+const MAX_ANSWER = HEADER_BYTES + 5 + 123;
+
+/** Where a client session is with resume: HELLO sent and WELCOME awaited, resumable, or not. */
+type Phase = 'pending' | 'on' | 'off';
+
+/** The cause a server's BYE names (`CODE` or `CODE: text`), when it is one of ours. */
+function causeOfBye(text: string): DisconnectCause {
+  const colon = text.indexOf(':');
+  const code = colon < 0 ? text : text.slice(0, colon);
+  const known = (Object.values(DisconnectCode) as string[]).includes(code);
+  return disconnectCause(known ? (code as DisconnectCode) : DisconnectCode.PeerClosed, colon < 0 ? text : text.slice(colon + 1).trim());
+}
+
+/**
+ * The client side of a resumable session (docs/resume.md): HELLO when it opens, and once WELCOME
+ * came, a dropped connection makes it reconnect by itself (exponential backoff with jitter, within the
+ * server's grace period), send RESUME, and on RESUMED send again what the server did not have. It
+ * acknowledges what it receives every `resumeAckIntervalMs` (and every 32 packets, in its writes).
+ */
+export class ClientResumeTransport extends ResumeTransport {
+  readonly #settings: ClientResumeSettings;
+  readonly #reconnect: Reconnect;
+  readonly #closing: () => boolean;
+  #phase: Phase = 'pending';
+  #token: Uint8Array | undefined;
+  #graceMs = 0;
+  #ackTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #attempt = 0;
+  #lostAt = 0;
+  #done = false;
+
+  constructor(link: TransportLink, settings: ClientResumeSettings, reconnect: Reconnect, closing: () => boolean) {
+    super(link, true);
+    this.#settings = settings;
+    this.#reconnect = reconnect;
+    this.#closing = closing;
+  }
+
+  get resumable(): boolean {
+    return this.#phase === 'on';
+  }
+
+  protected get maxReplayBytes(): number {
+    return this.#settings.maxReplayBytes;
+  }
+
+  protected opened(): void {
+    const link = this.link;
+    link.transport.open(link);
+    this.writeOwn([encodeHello()]);
+  }
+
+  override write(pieces: readonly Uint8Array[], count: number, bytes: number): void {
+    // The server answers HELLO with WELCOME before anything else: a packet before it means no resume.
+    if (this.#phase === 'pending' && this.received > 0) this.#noResume();
+    super.write(pieces, count, bytes);
+  }
+
+  protected override overflowEnds(): boolean {
+    if (this.#phase !== 'pending') return true;
+    this.#noResume(); // a server that never answered HELLO: stop keeping, the session goes on
+    return false;
+  }
+
+  #noResume(): void {
+    this.#phase = 'off';
+    this.stopRecording();
+  }
+
+  protected otherControl(id: number, body: Buffer): void {
+    if (id !== RESUME_WELCOME_ID || this.#phase !== 'pending' || this.received > 0) return;
+    const welcome = decodeWelcome(body);
+    if (welcome === undefined) return this.fail(`WELCOME body of ${body.length} bytes, not 32`);
+    this.#token = welcome.token;
+    this.#graceMs = welcome.graceMs;
+    this.#phase = 'on';
+    this.#ackTimer = setInterval(ackTick, DEFAULTS.resumeAckIntervalMs, this);
+    this.#ackTimer.unref();
+  }
+
+  protected onBye(body: Buffer): void {
+    this.markEnding();
+    this.sink?.[kClose](causeOfBye(decodeBye(body)));
+  }
+
+  /** Internal (timer): acknowledges what came since the last ACK, or asks for one back while ours are not acknowledged. */
+  ackTick(): void {
+    if (this.suspended) return;
+    const received = this.received;
+    if (received > this.lastAckSent || this.replay.bytes > 0) this.sendAck(received);
+  }
+
+  protected lost(cause: DisconnectCause): void {
+    void cause;
+    this.#lostAt = performance.now();
+    this.#attempt = 0;
+    this.#scheduleAttempt(0);
+  }
+
+  protected closed(): void {
+    this.#done = true;
+    if (this.#ackTimer !== undefined) clearInterval(this.#ackTimer);
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#ackTimer = undefined;
+    this.#retryTimer = undefined;
+  }
+
+  #scheduleAttempt(atLeastMs: number): void {
+    if (this.#done || !this.suspended) return;
+    const elapsed = performance.now() - this.#lostAt;
+    const delay = Math.max(atLeastMs, reconnectDelay(this.#settings, this.#attempt, Math.random()));
+    if (elapsed + delay >= this.#graceMs) return this.#giveUp(new ResumeExpiredError(this.#graceMs, 'client'));
+    this.sink?.[kReconnecting](this.#attempt, delay);
+    if (this.#done || !this.suspended) return; // the hook ended the session
+    this.#attempt++;
+    this.#retryTimer = setTimeout(attemptNow, delay, this);
+  }
+
+  /** Internal (timer): one reconnect attempt. */
+  attemptNow(): void {
+    this.#retryTimer = undefined;
+    if (this.#done || !this.suspended) return;
+    if (this.#closing()) return this.#giveUp(undefined);
+    this.#reconnect().then(
+      (raw) => this.#connected(raw),
+      () => this.#scheduleAttempt(0),
+    );
+  }
+
+  #connected(raw: Transport): void {
+    if (this.#done || !this.suspended) {
+      raw.destroy();
+      return;
+    }
+    const link = new TransportLink(raw);
+    link.owner = new ResumeAnswer(this);
+    raw.open(link);
+    const request = encodeTokenAndCount(RESUME_REQUEST_ID, this.#token as Uint8Array, this.received);
+    link.write([request], 1, request.length, true);
+  }
+
+  /** Internal (the answer reader): RESUMED: the server has `serverReceived` of our packets; `rest` followed it. */
+  answered(link: TransportLink, body: Buffer, rest: Buffer): void {
+    const resumed = decodeTokenAndCount(body);
+    if (resumed === undefined || !this.replay.canResumeAt(resumed.received)) {
+      link.transport.destroy();
+      return this.#giveUp(new ResumeRefusedError('BAD_POSITION', `the server says it has ${resumed?.received ?? '?'} packets`));
+    }
+    this.replay.ack(resumed.received);
+    this.#token = resumed.token;
+    const missed = this.replay.unacknowledged();
+    this.reattach(link);
+    this.writeOwn(missed.pieces);
+    this.resumed();
+    if (rest.length > 0) this.linkData(link, rest);
+  }
+
+  /** Internal (the answer reader): REFUSED, or the connection failed before an answer. */
+  refused(link: TransportLink, body: Buffer | undefined): void {
+    link.dead = true;
+    link.transport.destroy();
+    if (body === undefined) return this.#scheduleAttempt(0);
+    const refusal = decodeRefused(body);
+    if (refusal?.reason === 'RETRY_LATER') return this.#scheduleAttempt(refusal.retryAfterMs);
+    this.#giveUp(new ResumeRefusedError(refusal?.reason ?? 'UNKNOWN_SESSION', refusal?.text ?? ''));
+  }
+
+  /** Ends the suspended session: with `error`'s cause, or `SERVICE_CLOSING` when the service closes. */
+  #giveUp(error: GamewireError | undefined): void {
+    const sink = this.sink;
+    if (sink === undefined || this.#done) return;
+    if (error === undefined) sink[kDestroy](disconnectCause(DisconnectCode.ServiceClosing, 'service closing'));
+    else sink[kDestroy](disconnectCause(error.disconnectCode ?? DisconnectCode.PeerClosed, error.message, error));
+  }
+}
+
+/** Reads the server's answer to RESUME on a new connection: its first packet, RESUMED or REFUSED. */
+class ResumeAnswer implements LinkOwner {
+  #held: Buffer | undefined;
+
+  constructor(private readonly transport: ClientResumeTransport) {}
+
+  linkData(link: TransportLink, chunk: Buffer): void {
+    const held = this.#held === undefined ? chunk : Buffer.concat([this.#held, chunk]);
+    if (held.length >= HEADER_BYTES) {
+      const size = packetSizeAt(held, 0);
+      const id = packetIdAt(held, 0);
+      if ((id !== RESUME_RESUMED_ID && id !== RESUME_REFUSED_ID) || size > MAX_ANSWER || size < HEADER_BYTES) {
+        return this.transport.refused(link, Buffer.alloc(0)); // not a gamewire resume answer
+      }
+      if (held.length >= size) {
+        const body = held.subarray(HEADER_BYTES, size);
+        if (id === RESUME_RESUMED_ID) return this.transport.answered(link, body, held.subarray(size));
+        return this.transport.refused(link, body);
+      }
+    }
+    this.#held = Buffer.from(held);
+  }
+
+  linkEnd(link: TransportLink): void {
+    this.transport.refused(link, undefined);
+  }
+
+  linkError(link: TransportLink, error: Error): void {
+    void error;
+    this.transport.refused(link, undefined);
+  }
+
+  linkClosed(link: TransportLink): void {
+    this.transport.refused(link, undefined);
+  }
+
+  linkWritten(link: TransportLink, error: Error | null | undefined): void {
+    void link;
+    void error;
+  }
+}
+
+function ackTick(transport: ClientResumeTransport): void {
+  transport.ackTick();
+}
+
+function attemptNow(transport: ClientResumeTransport): void {
+  transport.attemptNow();
+}

@@ -1,0 +1,100 @@
+/**
+ * The browser GameClient with `resume`, against a real resume-enabled server through a proxy that
+ * cuts its WebSocket: it reconnects by itself, resumes, and hands every packet to game code once and
+ * in order; what it sent while away reaches the server once too.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { WebSocket } from 'ws';
+import { GameClient, type ClientDisconnectCause, type WebSocketConstructor } from '../../src/client/index.js';
+import { CutProxy } from '../helpers/cut-proxy.js';
+import { pollUntil } from '../helpers/limits.js';
+import { packet } from '../helpers/packets.js';
+import { startServer } from '../helpers/services.js';
+import { Condition, cleanupAfter } from '../helpers/wait.js';
+import { CLIENT_SEQ, NUMBERED, ResumeTestSession, u32, upTo } from '../net/resume/resume-fixtures.js';
+
+const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
+
+class Game extends GameClient {
+  readonly seqs: number[] = [];
+  readonly events: string[] = [];
+  cause: ClientDisconnectCause | undefined;
+  readonly changed = new Condition();
+  #next = 1;
+
+  sendSeqs(count: number): void {
+    for (let i = 0; i < count; i++) this.send(packet(CLIENT_SEQ, u32(this.#next++)));
+  }
+
+  protected override onRecvPacket(id: number, body: Uint8Array): void {
+    if (id === NUMBERED) this.seqs.push(Buffer.from(body).readUInt32LE(0));
+    this.changed.notify();
+  }
+
+  protected override onConnectionLost(cause: ClientDisconnectCause): void {
+    this.events.push(`lost:${cause.code}`);
+    this.changed.notify();
+  }
+
+  protected override onReconnecting(attempt: number): void {
+    this.events.push(`reconnecting:${attempt}`);
+  }
+
+  protected override onResumed(): void {
+    this.events.push('resumed');
+    this.changed.notify();
+  }
+
+  protected override onDisconnected(cause: ClientDisconnectCause): void {
+    this.events.push(`disconnected:${cause.code}`);
+    this.cause = cause;
+    this.changed.notify();
+  }
+}
+
+describe('GameClient with resume', () => {
+  it('a WebSocket cut by an RST mid-burst: it reconnects by itself and every packet arrives once and in order, both ways', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: {}, ws: { port: 0 } });
+    const proxy = await CutProxy.start(service.wsPort as number, cleanup);
+    const game = new Game(`ws://127.0.0.1:${proxy.port}/ws`, { WebSocket: NodeWebSocket, resume: { reconnectDelayMs: 20, maxReconnectDelayMs: 100 } });
+    cleanup.add(() => game.disconnect());
+    const server = await collector.nth(0);
+    await pollUntil(() => game.resumable, 'WELCOME');
+    server.burst(200);
+    game.sendSeqs(5);
+    await game.changed.until(() => game.seqs.length >= 40, '40 packets');
+    proxy.reset();
+    await game.changed.until(() => game.suspended, 'suspended');
+    server.burst(100);
+    game.sendSeqs(5); // kept while away, sent on resume
+    await game.changed.until(() => game.events.includes('resumed'), 'resumed', 5000);
+    server.burst(10);
+    await game.changed.until(() => game.seqs.length === 310, '310 packets');
+    assert.deepEqual(game.seqs, upTo(310));
+    await server.until(() => server.clientSeqs.length === 10, "the client's 10 packets");
+    assert.deepEqual(server.clientSeqs, upTo(10));
+    assert.deepEqual(game.events.slice(0, 2), ['lost:CONNECTION_RESET', 'reconnecting:0']);
+    assert.equal(collector.sessions.length, 1);
+    game.disconnect('bye');
+    await server.until(() => server.cause !== undefined, 'the server session ends');
+    assert.equal(server.cause?.code, 'PEER_CLOSED', 'BYE ends it at once, not after the grace period');
+  });
+
+  it('a server that ended the session refuses the resume: onDisconnected RESUME_REFUSED', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: {}, ws: { port: 0 } });
+    const proxy = await CutProxy.start(service.wsPort as number, cleanup);
+    const game = new Game(`ws://127.0.0.1:${proxy.port}/ws`, { WebSocket: NodeWebSocket, resume: { reconnectDelayMs: 300, maxReconnectDelayMs: 300 } });
+    cleanup.add(() => game.disconnect());
+    const server = await collector.nth(0);
+    await pollUntil(() => game.resumable, 'WELCOME');
+    proxy.reset();
+    await server.until(() => server.state === 'suspended', 'suspended');
+    server.disconnect('gone');
+    await game.changed.until(() => game.cause !== undefined, 'onDisconnected');
+    assert.equal(game.cause?.code, 'RESUME_REFUSED');
+    assert.match(game.cause?.reason ?? '', /UNKNOWN_SESSION/);
+  });
+});

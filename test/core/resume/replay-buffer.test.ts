@@ -1,0 +1,69 @@
+/** The replay buffer: acknowledgement by packet count over pieces cut anywhere, checked against a plain model. */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { ReplayBuffer } from '../../../src/core/resume/replay-buffer.js';
+import { mulberry32, randomInt, seqPacket } from '../../helpers/packets.js';
+
+/** `packets` cut into pieces at random places (a piece may hold a header's first byte only). */
+function cutAnywhere(packets: Buffer[], random: () => number): Buffer[] {
+  const all = Buffer.concat(packets);
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < all.length; ) {
+    const size = Math.min(all.length - at, randomInt(random, 1, 40));
+    pieces.push(all.subarray(at, at + size));
+    at += size;
+  }
+  return pieces;
+}
+
+it('acknowledges by packet count over pieces cut anywhere, and gives back exactly the rest, by reference', () => {
+  for (let seed = 1; seed <= 50; seed++) {
+    const random = mulberry32(seed);
+    const packets = Array.from({ length: 60 }, (_, i) => seqPacket(i + 1));
+    const buffer = new ReplayBuffer();
+    const pieces = cutAnywhere(packets, random);
+    for (const piece of pieces) buffer.append(piece);
+    let acked = 0;
+    while (acked < packets.length) {
+      const next = Math.min(packets.length, acked + randomInt(random, 0, 9));
+      assert.equal(buffer.canResumeAt(next), true);
+      assert.equal(buffer.ack(next), true);
+      acked = next;
+      const rest = buffer.unacknowledged();
+      const expected = Buffer.concat(packets.slice(acked));
+      assert.deepEqual(Buffer.concat(rest.pieces), expected, `seed ${seed}, acked ${acked}`);
+      assert.equal(rest.bytes, expected.length);
+      assert.equal(rest.packets, packets.length - acked);
+      assert.equal(buffer.bytes, expected.length);
+    }
+    assert.equal(buffer.acked, packets.length);
+  }
+});
+
+it('refuses a count beyond what it holds, or below what was acknowledged, and changes nothing', () => {
+  const buffer = new ReplayBuffer();
+  const packets = [seqPacket(1), seqPacket(2), seqPacket(3)];
+  const whole = Buffer.concat(packets);
+  buffer.append(whole.subarray(0, whole.length - 1)); // the third packet is not all there
+  assert.equal(buffer.canResumeAt(3), false);
+  assert.equal(buffer.ack(3), false);
+  assert.equal(buffer.acked, 0);
+  assert.equal(buffer.ack(2), true);
+  assert.equal(buffer.canResumeAt(1), false, 'below what was acknowledged');
+  assert.equal(buffer.ack(1), true, 'a stale acknowledgement is harmless');
+  assert.equal(buffer.acked, 2);
+  buffer.append(whole.subarray(whole.length - 1));
+  assert.equal(buffer.ack(3), true);
+  assert.equal(buffer.bytes, 0);
+});
+
+it('keeps the pieces it was given, not copies', () => {
+  const buffer = new ReplayBuffer();
+  const piece = Buffer.concat([seqPacket(1), seqPacket(2)]);
+  buffer.append(piece);
+  const [first] = buffer.unacknowledged().pieces;
+  assert.equal(first, piece);
+  buffer.ack(1);
+  const [rest] = buffer.unacknowledged().pieces;
+  assert.equal(rest?.buffer, piece.buffer, 'a view of the same memory');
+});

@@ -1,0 +1,36 @@
+/** The resume packets against docs/protocol.md's table: ids, sizes and field offsets, read back independently. */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import * as wire from '../../../src/core/resume/resume-wire.js';
+
+it('every resume packet has the id, size and layout docs/protocol.md gives', () => {
+  const token = Buffer.alloc(24, 7);
+  const hello = Buffer.from(wire.encodeHello());
+  assert.deepEqual([...hello], [5, 0, 0xf0, 0xff, 1]);
+  const welcome = Buffer.from(wire.encodeWelcome(token, 30000, 1048576));
+  assert.equal(welcome.readUInt16LE(0), 36);
+  assert.equal(welcome.readUInt16LE(2), 65521);
+  assert.deepEqual(welcome.subarray(4, 28), token);
+  assert.equal(welcome.readUInt32LE(28), 30000);
+  assert.equal(welcome.readUInt32LE(32), 1048576);
+  const resume = Buffer.from(wire.encodeTokenAndCount(wire.RESUME_REQUEST_ID, token, 2 ** 40 + 5));
+  assert.equal(resume.readUInt16LE(2), 65522);
+  assert.equal(resume.readBigUInt64LE(28), 2n ** 40n + 5n);
+  const ack = Buffer.from(wire.encodeAck(123456789));
+  assert.deepEqual([ack.readUInt16LE(0), ack.readUInt16LE(2), Number(ack.readBigUInt64LE(4))], [12, 65525, 123456789]);
+  const refused = Buffer.from(wire.encodeRefused('RETRY_LATER', 250, 'busy'));
+  assert.deepEqual([refused.readUInt16LE(2), refused[4], refused.readUInt32LE(5), refused.subarray(9).toString()], [65524, 3, 250, 'busy']);
+  const bye = Buffer.from(wire.encodeBye('x'.repeat(300)));
+  assert.equal(bye.readUInt16LE(2), 65526);
+  assert.equal(bye.length, 4 + 123, 'a BYE text is cut to 123 bytes');
+});
+
+it('decoders refuse wrong sizes and counts no side can have', () => {
+  assert.equal(wire.decodeAck(Buffer.alloc(7)), undefined);
+  const huge = Buffer.alloc(8);
+  huge.writeBigUInt64LE(2n ** 53n);
+  assert.equal(wire.decodeAck(huge), undefined);
+  assert.equal(wire.decodeTokenAndCount(Buffer.alloc(31)), undefined);
+  assert.equal(wire.decodeRefused(Buffer.alloc(4)), undefined);
+  assert.equal(wire.refusalName(99), 'UNKNOWN_SESSION');
+});
