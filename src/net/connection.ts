@@ -17,7 +17,7 @@ import { kAddCloseListener, kAttach, kClose, kClosed, kDeliver, kDestroy, kOpene
 import { kWritableChanged, kWritten, type CloseListener, type SessionHost, type SessionSettings } from './session-owner.js';
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from './transport.js';
 import type { Transport, TransportKind, TransportSink } from './transport.js';
-import { kCutOff, kPendingBytes, kWritabilityChanged, SendPressure, type PressuredConnection } from './send-pressure.js';
+import { kCutOff, kPendingBytes, kTakenBytes, kWritabilityChanged, SendPressure, type PressuredConnection } from './send-pressure.js';
 import { InputControl, kAdmitInput, kEndWith, kInputOpened, kInputRead, kPauseTransport } from './input-control.js';
 import { kPeerAlive, kReceive, kSetPaused, kSettings, kStopPausing, PAUSE_UNWRITABLE } from './input-control.js';
 
@@ -179,7 +179,7 @@ export abstract class Connection extends InputControl implements TransportSink, 
     queue.push(buffer, offset, length, view);
     const queued = queue.bytes + queue.backlog;
     // Decided here, not only at the flush: one turn can read a lot from a flooding peer.
-    if (queued > (this.#settings as SessionSettings).sendHighWaterMark && !this[kSendPressure]().aboveHigh(queued)) return false;
+    if (queued > (this.#settings as SessionSettings).sendHighWaterMark && !this[kSendPressure]().aboveHigh(queued, length)) return false;
     this[kTraffic].bytesSent += length;
     if (!queue.flushScheduled) {
       queue.flushScheduled = true;
@@ -275,6 +275,12 @@ export abstract class Connection extends InputControl implements TransportSink, 
     return (this.#sendQueue?.bytes ?? 0) + (this.#transport?.bufferedBytes ?? 0);
   }
 
+  /** Internal (send-pressure.ts): bytes the peer took so far, as far as the transport can tell. */
+  [kTakenBytes](): number {
+    const sent = this.#transport?.sentBytes ?? -1;
+    return sent >= 0 ? sent : (this.#sendQueue?.completedBytes ?? 0);
+  }
+
   /** Internal (send-pressure.ts): writability changed; the hook runs. */
   [kWritabilityChanged](writable: boolean): void {
     if (writable) this[kSetPaused](PAUSE_UNWRITABLE, false);
@@ -345,5 +351,3 @@ export abstract class Connection extends InputControl implements TransportSink, 
 function lingerTimeout(connection: Connection): void {
   connection[kLingerTimedOut]();
 }
-
-

@@ -5,6 +5,7 @@ import { InvalidOptionError } from '../../src/core/errors.js';
 import { ServerService } from '../../src/net/server-service.js';
 import { Session } from '../../src/net/session.js';
 import {
+  DEFAULT_FANOUT_SHARE_BYTES_PER_SECOND,
   DEFAULT_MAX_SEND_QUEUE_PIECES,
   DEFAULT_READ_BUDGET_BYTES,
   DEFAULT_STALL_TIMEOUT_MS,
@@ -12,7 +13,8 @@ import {
 
 describe('flow-control options', () => {
   it('have the documented defaults', () => {
-    assert.equal(DEFAULT_STALL_TIMEOUT_MS, 2_000);
+    assert.equal(DEFAULT_STALL_TIMEOUT_MS, 60_000);
+    assert.equal(DEFAULT_FANOUT_SHARE_BYTES_PER_SECOND, 4096);
     assert.equal(DEFAULT_READ_BUDGET_BYTES, 65_536);
     assert.equal(DEFAULT_MAX_SEND_QUEUE_PIECES, 1024);
   });
@@ -26,6 +28,9 @@ describe('flow-control options', () => {
       { readBudgetBytes: -1 },
       { maxSendQueuePieces: 1 },
       { maxSendQueuePieces: '1024' },
+      { fanoutShareBytesPerSecond: -1 },
+      { fanoutShareBytesPerSecond: 0.5 },
+      { fanoutShareBytesPerSecond: '4096' },
     ];
     for (const override of bad) {
       assert.throws(
@@ -35,7 +40,7 @@ describe('flow-control options', () => {
         JSON.stringify(override),
       );
     }
-    for (const good of [{ stallTimeoutMs: 2 ** 31 - 1 }, { readBudgetBytes: 0 }, { maxSendQueuePieces: 2 }]) {
+    for (const good of [{ stallTimeoutMs: 2 ** 31 - 1 }, { readBudgetBytes: 0 }, { maxSendQueuePieces: 2 }, { fanoutShareBytesPerSecond: 0 }]) {
       assert.doesNotThrow(() => new ServerService({ port: 0, sessionFactory, ...good }), JSON.stringify(good));
     }
   });
