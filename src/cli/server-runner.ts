@@ -2,7 +2,7 @@ import { DEFAULTS } from '../core/defaults.js';
 import { readFileSync } from 'node:fs';
 import type { Logger as PinoLogger } from 'pino';
 import type { Session } from '../net/session.js';
-import { DEFAULT_HOST, DEFAULT_MAX_SEND_QUEUE_BYTES } from '../net/service.js';
+import { DEFAULT_HOST, DEFAULT_MAX_SEND_QUEUE_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../net/service.js';
 import { MAX_TIMER_MS } from '../core/timer-range.js';
 import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
@@ -28,6 +28,7 @@ export const SERVER_FLAGS = {
   'max-pending-handshakes': { type: 'string' },
   'max-pending-handshakes-per-address': { type: 'string' },
   'max-send-queue': { type: 'string' },
+  'stall-timeout-ms': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'ws-port': { type: 'string' },
@@ -52,6 +53,9 @@ export const SERVER_LIMIT_USAGE = `  --resume             sessions survive a dro
   --max-sessions-per-address N  most sessions from one IP address, 0 = no limit (default 0: players
                        behind one NAT, a mobile carrier, a PC bang, a LAN party, share an address)
   --max-send-queue N   bytes queued for a peer that does not read before it is cut off (default ${DEFAULT_MAX_SEND_QUEUE_BYTES})
+  --stall-timeout-ms MS  cut off a peer that took no byte for this long while the server has a backlog
+                       for it, 1..${MAX_TIMER_MS} (default ${DEFAULT_STALL_TIMEOUT_MS}); it holds chat floods
+                       that long; docs/flow-control.md
   --tls-cert FILE      serve TLS with this PEM certificate (with --tls-key)
   --tls-key FILE       the PEM private key for --tls-cert
   --ws-port N          also serve WebSocket sessions (browsers) on this port, upgrades at /ws
@@ -85,6 +89,7 @@ export interface ServerFlagValues extends ObserveFlagValues {
   'max-pending-handshakes'?: string | undefined;
   'max-pending-handshakes-per-address'?: string | undefined;
   'max-send-queue'?: string | undefined;
+  'stall-timeout-ms'?: string | undefined;
   'tls-cert'?: string | undefined;
   'tls-key'?: string | undefined;
   resume?: boolean | undefined;
@@ -156,6 +161,7 @@ type LimitOptions = Pick<
   ServerServiceOptions<Session>,
   | 'idleTimeoutMs'
   | 'maxSendQueueBytes'
+  | 'stallTimeoutMs'
   | 'tls'
   | 'maxSessionsPerAddress'
   | 'maxPendingHandshakes'
@@ -200,6 +206,7 @@ function serverLimits(values: ServerFlagValues, maxSessionCount: number): LimitO
       pending,
     ),
     maxSendQueueBytes: intFlag('max-send-queue', values['max-send-queue'], DEFAULT_MAX_SEND_QUEUE_BYTES, 65536),
+    stallTimeoutMs: intFlag('stall-timeout-ms', values['stall-timeout-ms'], DEFAULTS.stallTimeoutMs, 1, MAX_TIMER_MS),
     ...resumeOption(values),
     ...(cert !== undefined && key !== undefined ? { tls: { cert: readFileSync(cert), key: readFileSync(key) } } : {}),
   };

@@ -21,8 +21,16 @@ const values = {
   maxSendQueueBytes: 1024 * 1024,
   /** `maxSendQueuePieces`: separate buffers a send queue holds before joining them. @default 1024 */
   maxSendQueuePieces: 1024,
-  /** `stallTimeoutMs`: above the high mark with no write progress this long is `SEND_STALLED`. @default 2000 */
-  stallTimeoutMs: 2_000,
+  /**
+   * `stallTimeoutMs`: above the high mark with no byte taken by the peer this long is `SEND_STALLED`.
+   * Long, because the kernel shows a slow reader's progress in steps (docs/flow-control.md). @default 60000
+   */
+  stallTimeoutMs: 60_000,
+  /**
+   * `fanoutShareBytesPerSecond`: bytes per second one source may feed each member above its high mark
+   * without being held (plus a burst of 4 s' worth). @default 4096
+   */
+  fanoutShareBytesPerSecond: 4 * 1024,
   /** `readBudgetBytes`: bytes a session reads per event-loop turn. @default 65536 */
   readBudgetBytes: 64 * 1024,
   /** `maxPendingHandshakes`: TLS handshakes at once. @default 128 */

@@ -25,9 +25,9 @@ export const DisconnectCode = {
   UnknownPacket: 'UNKNOWN_PACKET',
   /** A packet body that does not decode as the message of its id. */
   BadPacket: 'BAD_PACKET',
-  /** More than `maxSendQueueBytes` were queued for a peer that does not read fast enough; the socket is destroyed. */
+  /** More than `maxSendQueueBytes` were queued for a peer too slow for what nobody holds back; the socket is destroyed. */
   SendQueueOverflow: 'SEND_QUEUE_OVERFLOW',
-  /** A peer above its high water mark made no write progress for `stallTimeoutMs`; the socket is destroyed. */
+  /** A peer above its high water mark took no byte for `stallTimeoutMs`; the socket is destroyed. */
   SendStalled: 'SEND_STALLED',
   /** Nothing arrived for `idleTimeoutMs` (a dead or half-open peer). */
   IdleTimeout: 'IDLE_TIMEOUT',

@@ -307,22 +307,25 @@ export class BadPacketError extends GamewireError {
   }
 }
 
-/** More bytes were queued for a peer than `maxSendQueueBytes`: the peer does not read fast enough. */
+/**
+ * More bytes were queued for a peer than `maxSendQueueBytes`, with bytes nothing slows down (a source
+ * within its share, a timer, a tick) or while the peer took nothing: it does not read fast enough.
+ */
 export class SendQueueOverflowError extends GamewireError {
   constructor(queued: number, limit: number) {
     super(
       'GW_ERR_SEND_QUEUE_OVERFLOW',
-      `${queued} bytes queued for a peer that does not read (maxSendQueueBytes ${limit}); raise option maxSendQueueBytes`,
+      `${queued} bytes queued for a peer that does not read fast enough for what it is sent (maxSendQueueBytes ${limit}); raise option maxSendQueueBytes`,
     );
   }
 }
 
-/** A peer above its high water mark made no write progress for `stallTimeoutMs`: it has stopped reading. */
+/** A peer above its high water mark took no byte for `stallTimeoutMs`: it has stopped reading. */
 export class SendStalledError extends GamewireError {
   constructor(stallMs: number, queued: number) {
     super(
       'GW_ERR_SEND_STALLED',
-      `no write progress for ${stallMs} ms with ${queued} bytes queued: the peer does not read (option stallTimeoutMs)`,
+      `the peer took no byte for ${stallMs} ms with ${queued} bytes queued: it does not read (option stallTimeoutMs)`,
     );
   }
 }

@@ -8,7 +8,7 @@ import { DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE } from '../core/recv-buf
 import { checkTimerMs } from '../core/timer-range.js';
 import { checkInteger, checkOneOf } from '../core/options.js';
 import { refuseMovedPacketOptions, resolvePacketOptions, type PacketOptions } from '../core/packet-options.js';
-import { DEFAULT_STALL_TIMEOUT_MS } from './limits/fanout-flow.js';
+import { DEFAULT_FANOUT_SHARE_BYTES_PER_SECOND, DEFAULT_STALL_TIMEOUT_MS } from './limits/fanout-flow.js';
 import { unwatchIdle, watchIdle } from './limits/idle-watch.js';
 import { DEFAULT_READ_BUDGET_BYTES } from './limits/read-budget.js';
 import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './connection/send-queue.js';
@@ -31,7 +31,7 @@ export const DEFAULT_SEND_HIGH_WATER_MARK = DEFAULTS.sendHighWaterMark;
 export const DEFAULT_SEND_LOW_WATER_MARK = DEFAULTS.sendLowWaterMark;
 /** Default `maxSendQueueBytes`, bytes: 1 MiB. */
 export const DEFAULT_MAX_SEND_QUEUE_BYTES = DEFAULTS.maxSendQueueBytes;
-export { DEFAULT_MAX_SEND_QUEUE_PIECES, DEFAULT_READ_BUDGET_BYTES, DEFAULT_STALL_TIMEOUT_MS };
+export { DEFAULT_FANOUT_SHARE_BYTES_PER_SECOND, DEFAULT_MAX_SEND_QUEUE_PIECES, DEFAULT_READ_BUDGET_BYTES, DEFAULT_STALL_TIMEOUT_MS };
 
 /** Makes a new, unattached session: the C++ `SessionFactory`. Called once per connection. */
 export type SessionFactory<S extends Session> = () => S;
@@ -60,10 +60,10 @@ export interface ServiceOptions<S extends Session> {
   readonly sendLowWaterMark?: number;
   /**
    * Bytes queued for a peer (in gamewire and in the socket) past which the session is destroyed with
-   * `SEND_QUEUE_OVERFLOW`: a peer that stops reading cannot grow the server's memory. Bytes caused by
-   * another session's reads (a broadcast from its `onRecv` or from a room job it queued) cut off only
-   * a peer that made no write progress for `stallTimeoutMs`: flow control pauses their source instead.
-   * Default 1 MiB.
+   * `SEND_QUEUE_OVERFLOW`: a peer that stops reading cannot grow the server's memory. Bytes from a
+   * source that fan-out flow control holds (one feeding the peer past its `fanoutShareBytesPerSecond`)
+   * cut off only a peer that took no byte for `stallTimeoutMs`; bytes nothing holds (a source within
+   * its share, timers, ticks) cut it off at once: it is too slow for what its room sends. Default 1 MiB.
    */
   readonly maxSendQueueBytes?: number;
   /**
@@ -73,11 +73,22 @@ export interface ServiceOptions<S extends Session> {
    */
   readonly maxSendQueuePieces?: number;
   /**
-   * A session above its `sendHighWaterMark` whose writes make no progress for this long is destroyed
-   * with `SEND_STALLED`: its peer has stopped reading. It holds the sessions whose reads fed it (their
-   * reading paused) at most this long. 1..2^31-1 ms. Default 2000.
+   * A session above its `sendHighWaterMark` whose peer takes no byte for this long is destroyed with
+   * `SEND_STALLED`: it has stopped reading. Progress is counted in bytes the kernel takes from the
+   * socket, which it reports in steps of about a third of its send buffer: a peer reading 20 KB/s shows
+   * progress every 10 to 30 s on Linux (docs/flow-control.md). It holds the sources that flood it (their
+   * reading paused) at most this long. 1..2^31-1 ms. Default 60000.
    */
   readonly stallTimeoutMs?: number;
+  /**
+   * Fan-out flow control: bytes per second one session's input may add to each member above its
+   * `sendHighWaterMark` without being held, plus a burst of 4 seconds' worth, counted from when the
+   * member went above its high mark. A source past it (a flood) stops reading until the member drains;
+   * a source within it (a player chatting or moving at an ordinary pace) is never held, so a slow
+   * member does not slow the room. 0 holds every source that feeds a member above its high mark.
+   * Default 4096.
+   */
+  readonly fanoutShareBytesPerSecond?: number;
   /**
    * Bytes a session reads in one event-loop turn before it waits for the next turn, so that no peer
    * feeds megabytes into one turn and peers that all send take turns. 0 = unlimited. Default 65536.
@@ -172,6 +183,11 @@ export abstract class Service<S extends Session = Session> implements SessionHos
       maxSendQueueBytes: checkInteger('maxSendQueueBytes', options.maxSendQueueBytes ?? Math.max(DEFAULT_MAX_SEND_QUEUE_BYTES, high), high),
       maxSendQueuePieces: checkInteger('maxSendQueuePieces', options.maxSendQueuePieces ?? DEFAULT_MAX_SEND_QUEUE_PIECES, 2),
       stallTimeoutMs: checkTimerMs('stallTimeoutMs', options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, 1),
+      fanoutShareBytesPerSecond: checkInteger(
+        'fanoutShareBytesPerSecond',
+        options.fanoutShareBytesPerSecond ?? DEFAULT_FANOUT_SHARE_BYTES_PER_SECOND,
+        0,
+      ),
       readBudgetBytes: checkInteger('readBudgetBytes', options.readBudgetBytes ?? DEFAULT_READ_BUDGET_BYTES, 0),
       pauseReadingWhenUnwritable: options.pauseReadingWhenUnwritable ?? true,
       idleTimeoutMs: checkTimerMs('idleTimeoutMs', options.idleTimeoutMs ?? 0, 1, true),

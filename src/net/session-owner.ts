@@ -51,8 +51,10 @@ export interface SessionSettings {
   readonly maxSendQueueBytes: number;
   /** Separate buffers a session's send queue holds before it joins them into one. */
   readonly maxSendQueuePieces: number;
-  /** Milliseconds above the high mark with no write progress before `SEND_STALLED`. */
+  /** Milliseconds above the high mark in which the peer took no byte before `SEND_STALLED`. */
   readonly stallTimeoutMs: number;
+  /** Bytes per second a source may feed each member above its high mark without being held. */
+  readonly fanoutShareBytesPerSecond: number;
   /** Bytes a session reads per event-loop turn before it waits for the next; 0 = unlimited. */
   readonly readBudgetBytes: number;
   /** Stop reading from a peer while its own reads keep its session unwritable. */

@@ -26,9 +26,9 @@ const kReportHandlerError: unique symbol = Symbol('gamewire.reportHandlerError')
  * - Everything passed to `send()` during one event-loop turn leaves in one write, in order.
  * - A hook that throws disconnects this session only, with cause `HANDLER_ERROR`; nothing else is
  *   affected. A hook may be `async`: it is not awaited, and a rejection ends the session the same way.
- * - Flow control: it reads at most `readBudgetBytes` per turn; what its reads make other sessions
- *   queue past their high water mark pauses its reading until they drain (fanout-flow.ts); it is cut
- *   off only when its own peer is stuck (`SEND_STALLED`, `SEND_QUEUE_OVERFLOW`).
+ * - Flow control: it reads at most `readBudgetBytes` per turn; past its share of what members above
+ *   their high water mark take, its reading pauses until they drain (fanout-flow.ts); it is cut off only
+ *   when its own peer stops reading or is too slow (`SEND_STALLED`, `SEND_QUEUE_OVERFLOW`).
  *
  * A session is created by the service's session factory and attached by the service once its
  * transport is connected; it is never reused or reopened.

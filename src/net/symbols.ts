@@ -108,6 +108,11 @@ export const kFlowState: unique symbol = Symbol('gamewire.flowState');
 export const kFanoutPaused: unique symbol = Symbol('gamewire.fanoutPaused');
 /** Internal: bytes queued for the peer now (in gamewire and in the transport). */
 export const kPendingBytes: unique symbol = Symbol('gamewire.pendingBytes');
+/**
+ * Internal (send-pressure.ts): a count of the bytes the peer has taken so far (handed to the kernel
+ * where the transport can tell, else bytes of completed writes). Only its growth matters.
+ */
+export const kTakenBytes: unique symbol = Symbol('gamewire.takenBytes');
 /** Internal: writability changed (the connection resumes its own reading when writable, runs the hook). */
 export const kWritabilityChanged: unique symbol = Symbol('gamewire.writabilityChanged');
 /** Internal: its own reads fill its queue: stop reading until it is writable again. */

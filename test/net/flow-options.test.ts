@@ -8,7 +8,8 @@ import { DEFAULTS } from '../../src/index.js';
 
 describe('flow-control options', () => {
   it('have the documented defaults', () => {
-    assert.equal(DEFAULTS.stallTimeoutMs, 2_000);
+    assert.equal(DEFAULTS.stallTimeoutMs, 60_000);
+    assert.equal(DEFAULTS.fanoutShareBytesPerSecond, 4096);
     assert.equal(DEFAULTS.readBudgetBytes, 65_536);
     assert.equal(DEFAULTS.maxSendQueuePieces, 1024);
   });
@@ -22,6 +23,9 @@ describe('flow-control options', () => {
       { readBudgetBytes: -1 },
       { maxSendQueuePieces: 1 },
       { maxSendQueuePieces: '1024' },
+      { fanoutShareBytesPerSecond: -1 },
+      { fanoutShareBytesPerSecond: 0.5 },
+      { fanoutShareBytesPerSecond: '4096' },
     ];
     for (const override of bad) {
       assert.throws(
@@ -31,7 +35,7 @@ describe('flow-control options', () => {
         JSON.stringify(override),
       );
     }
-    for (const good of [{ stallTimeoutMs: 2 ** 31 - 1 }, { readBudgetBytes: 0 }, { maxSendQueuePieces: 2 }]) {
+    for (const good of [{ stallTimeoutMs: 2 ** 31 - 1 }, { readBudgetBytes: 0 }, { maxSendQueuePieces: 2 }, { fanoutShareBytesPerSecond: 0 }]) {
       assert.doesNotThrow(() => new ServerService({ port: 0, sessionFactory, ...good }), JSON.stringify(good));
     }
   });

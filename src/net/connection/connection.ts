@@ -31,7 +31,7 @@ import { kClosed, kDeliver, kOpened, kWritableChanged, kWritten } from '../symbo
 import { kContextLogger, kEndWith, kEnqueue, kHost, kTraffic } from '../symbols.js';
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../symbols.js';
 import { kBudgetResume, kCutOff, kDeliverView, kFanoutPaused, kFlowState, kFlush, kIdleTick, kKeepalive } from '../symbols.js';
-import { kPauseOwnReading, kPendingBytes, kRecvOverflow, kWritabilityChanged } from '../symbols.js';
+import { kPauseOwnReading, kPendingBytes, kRecvOverflow, kTakenBytes, kWritabilityChanged } from '../symbols.js';
 import { kConnectionLost, kControlPacket, kReconnecting, kResumed, kTransportResumed, kTransportSuspended } from '../symbols.js';
 
 // Private methods are symbol-keyed, not `#name`: a class with a `#method` gives every instance a
@@ -269,7 +269,7 @@ export abstract class Connection
     queue.push(buffer, offset, length, view);
     const queued = queue.bytes + queue.backlog;
     // Decided here, not only at the flush: one turn can read a lot from a flooding peer.
-    if (queued > (this.#settings as SessionSettings).sendHighWaterMark && !this[kSendPressure]().aboveHigh(queued)) return false;
+    if (queued > (this.#settings as SessionSettings).sendHighWaterMark && !this[kSendPressure]().aboveHigh(queued, length)) return false;
     this[kTraffic].bytesSent += length;
     if (!queue.flushScheduled) {
       queue.flushScheduled = true;
@@ -359,6 +359,12 @@ export abstract class Connection
   /** Internal (send-pressure.ts): queued and transport backlog bytes now. */
   [kPendingBytes](): number {
     return (this.#sendQueue?.bytes ?? 0) + (this.#transport?.bufferedBytes ?? 0);
+  }
+
+  /** Internal (send-pressure.ts): bytes the peer took so far, as far as the transport can tell. */
+  [kTakenBytes](): number {
+    const sent = this.#transport?.sentBytes ?? -1;
+    return sent >= 0 ? sent : (this.#sendQueue?.completedBytes ?? 0);
   }
 
   /** Internal (send-pressure.ts): writability changed; the hook runs. */

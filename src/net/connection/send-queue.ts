@@ -30,6 +30,8 @@ export class SendQueue {
   flushScheduled = false;
   /** Bytes the transport held after the last write or write completion (Node's `writableLength`). */
   backlog = 0;
+  /** Bytes of the writes completed so far. */
+  completedBytes = 0;
   // Byte counts of the writes whose completion is awaited, oldest first: the oldest in a field (-1 when
   // none), the rest in an array made when a second write is awaited. Nearly always one write is in
   // flight, and an array's push and shift at every write of every session were a measurable part of
@@ -108,6 +110,7 @@ export class SendQueue {
     if (first < 0) return undefined;
     const more = this.#moreInFlight;
     this.#firstInFlight = more !== undefined && more.length > 0 ? (more.shift() as number) : -1;
+    this.completedBytes += first;
     return first;
   }
 

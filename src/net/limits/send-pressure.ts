@@ -4,12 +4,14 @@ import { currentReadSource } from '../../core/read-source.js';
 import { cutsOffOverCap, FanoutFlow, msUntilStalled, type FlowParty } from './fanout-flow.js';
 import type { SessionSettings } from '../session-owner.js';
 import { writabilityChange } from './write-watermarks.js';
-import { kCutOff, kFlowState, kPauseOwnReading, kPendingBytes, kWritabilityChanged } from '../symbols.js';
+import { kCutOff, kFlowState, kPauseOwnReading, kPendingBytes, kTakenBytes, kWritabilityChanged } from '../symbols.js';
+
 
 /** What send pressure needs of a connection. */
 export interface PressuredConnection extends FlowParty {
   readonly connected: boolean;
   [kPendingBytes](): number;
+  [kTakenBytes](): number;
   [kWritabilityChanged](writable: boolean): void;
   [kPauseOwnReading](): void;
   [kCutOff](cause: DisconnectCause): void;
@@ -20,10 +22,21 @@ function isOpenParty(source: unknown): source is PressuredConnection {
 }
 
 /**
+ * How often a member above its high mark is asked whether its peer took bytes, as a part of
+ * `stallTimeoutMs`: the peer's last byte is seen at most this late, so a peer that stopped reading is
+ * cut off between `stallTimeoutMs` and 1.25 × `stallTimeoutMs` after it took its last byte.
+ */
+const STALL_CHECKS = 4;
+
+/**
  * One connection's send side above its high water mark: writability (write-watermarks.ts), the send
  * cap `maxSendQueueBytes`, the stall check `stallTimeoutMs`, and its fan-out flow state. Made the first
  * time the connection is above its high mark or feeds one that is: a connection that keeps up never
- * has one. No sockets; it acts through the four calls of {@link PressuredConnection}.
+ * has one. No sockets; it acts through the calls of {@link PressuredConnection}.
+ *
+ * Progress is the bytes the peer takes, not completed writes: a write completes only once all of it
+ * is in the kernel, and Node joins every write queued behind it into one writev, so a peer reading
+ * 20 KB/s can take bytes for seconds with no write completing.
  */
 export class SendPressure {
   writable = true;
@@ -31,6 +44,8 @@ export class SendPressure {
   readonly #connection: PressuredConnection;
   readonly #settings: SessionSettings;
   #stallTimer: NodeJS.Timeout | undefined;
+  /** The connection's taken-bytes count when last looked at. */
+  #taken = 0;
 
   constructor(connection: PressuredConnection, settings: SessionSettings) {
     this.#connection = connection;
@@ -39,30 +54,37 @@ export class SendPressure {
   }
 
   /**
-   * A send left `queued` bytes, more than the high mark: the connection goes unwritable and holds the
-   * connection whose reads fed it, or is cut off past `maxSendQueueBytes` when nothing can slow the
-   * bytes down or it makes no progress. False when cut off.
+   * A send of `bytes` left `queued` bytes, more than the high mark: the connection goes unwritable;
+   * the connection whose reads fed it is held once past its share; past `maxSendQueueBytes` it is cut
+   * off when its peer takes nothing, or when bytes nothing holds back are past the cap on their own.
+   * False when cut off.
    */
-  aboveHigh(queued: number): boolean {
+  aboveHigh(queued: number, bytes: number): boolean {
     const settings = this.#settings;
     const self = this.#connection;
     const source = currentReadSource();
-    const fedByOther = source !== self && isOpenParty(source);
+    if (this.writable) this.update(queued);
+    // Whose input fills this queue stops reading: another session's once it sends more than its share
+    // (held until this one drains), or this session's own (an echo-style peer that does not read its
+    // replies). A member filled by others keeps reading: pausing it would starve it as a sender.
+    let paced = false;
+    if (source !== self && isOpenParty(source)) {
+      paced = this.flow.feed(source[kFlowState](), bytes, settings.fanoutShareBytesPerSecond);
+    } else if (source === self && settings.pauseReadingWhenUnwritable) {
+      self[kPauseOwnReading]();
+      paced = true;
+    }
+    if (paced) this.flow.heldBytes += bytes;
     if (queued > settings.maxSendQueueBytes) {
-      const paced = fedByOther || (source === self && settings.pauseReadingWhenUnwritable);
-      const sinceProgress = this.writable ? 0 : performance.now() - this.flow.progressAt;
-      if (cutsOffOverCap(paced, sinceProgress, settings.stallTimeoutMs)) {
+      const now = performance.now();
+      this.#look(now);
+      const flow = this.flow;
+      if (cutsOffOverCap(paced, queued, flow.heldBytes, settings.maxSendQueueBytes, now - flow.progressAt, settings.stallTimeoutMs)) {
         const error = new SendQueueOverflowError(queued, settings.maxSendQueueBytes);
         self[kCutOff](disconnectCause(DisconnectCode.SendQueueOverflow, error.message, error));
         return false;
       }
     }
-    if (this.writable) this.update(queued);
-    // Whose reads fill this queue stops reading: another session's (held until this one drains), or
-    // this session's own (an echo-style peer that does not read its replies). A member filled by others
-    // keeps reading: pausing it would starve it as a sender, and peers that all send would starve each other.
-    if (fedByOther) this.flow.hold((source as PressuredConnection)[kFlowState]());
-    else if (source === self && settings.pauseReadingWhenUnwritable) self[kPauseOwnReading]();
     return true;
   }
 
@@ -74,8 +96,11 @@ export class SendPressure {
     if (writable) {
       this.flow.releaseAll();
     } else {
-      this.flow.progressAt = performance.now();
-      this.#stallTimer ??= this.#armStallTimer(this.#settings.stallTimeoutMs);
+      const now = performance.now();
+      this.flow.progressAt = now;
+      this.flow.aboveHighAt = now;
+      this.#taken = this.#connection[kTakenBytes]();
+      this.#stallTimer ??= this.#armStallTimer(this.#checkInterval());
     }
     this.#connection[kWritabilityChanged](writable);
   }
@@ -83,6 +108,7 @@ export class SendPressure {
   /** A write completed while unwritable: progress, and maybe writable again. */
   progress(queued: number): void {
     this.flow.progressAt = performance.now();
+    this.#taken = this.#connection[kTakenBytes]();
     this.update(queued);
   }
 
@@ -98,21 +124,35 @@ export class SendPressure {
     this.flow.releaseAll();
   }
 
+  /** Looks whether the peer took bytes since the last look; if so, that is progress now. */
+  #look(now: number): void {
+    const taken = this.#connection[kTakenBytes]();
+    if (taken === this.#taken) return;
+    this.#taken = taken;
+    this.flow.progressAt = now;
+  }
+
+  #checkInterval(): number {
+    return Math.max(1, Math.ceil(this.#settings.stallTimeoutMs / STALL_CHECKS));
+  }
+
   #armStallTimer(ms: number): NodeJS.Timeout {
     const timer = setTimeout(checkStall, ms, this);
     timer.unref();
     return timer;
   }
 
-  /** Above the high mark since the timer was armed: cut off if no write progress for stallTimeoutMs. */
+  /** Above the high mark: cut off once the peer took no byte for stallTimeoutMs. */
   checkStall(): void {
     this.#stallTimer = undefined;
     const self = this.#connection;
     if (!self.connected || this.writable) return;
+    const now = performance.now();
+    this.#look(now);
     const stallTimeoutMs = this.#settings.stallTimeoutMs;
-    const wait = msUntilStalled(performance.now() - this.flow.progressAt, stallTimeoutMs);
+    const wait = msUntilStalled(now - this.flow.progressAt, stallTimeoutMs);
     if (wait > 0) {
-      this.#stallTimer = this.#armStallTimer(Math.ceil(wait));
+      this.#stallTimer = this.#armStallTimer(Math.min(Math.ceil(wait), this.#checkInterval()));
       return;
     }
     const error = new SendStalledError(stallTimeoutMs, self[kPendingBytes]());
@@ -123,3 +163,4 @@ export class SendPressure {
 function checkStall(pressure: SendPressure): void {
   pressure.checkStall();
 }
+

@@ -34,6 +34,8 @@ type LinkState = 'live' | 'suspended' | 'closed';
  */
 export abstract class ResumeTransport implements Transport, LinkOwner {
   #link: TransportLink;
+  /** Bytes the kernel took over the connections that carried the session before the current one. */
+  #sentBefore = 0;
   #sink: ResumableSink | undefined;
   #state: LinkState = 'live';
   /** True once the session is ending on purpose: a loss is then a close, not a suspension. */
@@ -81,6 +83,17 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
 
   get bufferedBytes(): number {
     return this.#state === 'live' ? this.#link.transport.bufferedBytes : 0;
+  }
+
+  /**
+   * Bytes the kernel took over every connection that carried the session: what the dropped ones took,
+   * plus the current one's count, so that the count only grows across a resume (send pressure reads
+   * its growth); -1 while a connection cannot tell (TLS), or while none carries the session.
+   */
+  get sentBytes(): number {
+    if (this.#state !== 'live') return -1;
+    const sent = this.#link.transport.sentBytes;
+    return sent < 0 ? -1 : this.#sentBefore + sent;
   }
 
   get destroyed(): boolean {
@@ -257,6 +270,8 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
   /** Drops the current connection and suspends the session (its writes in flight count as done: they are kept). */
   protected suspend(cause: DisconnectCause): void {
     const link = this.#link;
+    const sent = link.transport.sentBytes;
+    if (sent > 0) this.#sentBefore += sent;
     link.dead = true;
     link.transport.destroy();
     this.#state = 'suspended';

@@ -49,6 +49,10 @@ export class TcpTransport implements Transport {
     return this.socket.writableLength;
   }
 
+  get sentBytes(): number {
+    return kernelSentBytes(this.socket);
+  }
+
   get destroyed(): boolean {
     return this.socket.destroyed;
   }
@@ -101,6 +105,28 @@ export class TcpTransport implements Transport {
   #makeWritten(): (error?: Error | null) => void {
     return (error) => this.sink?.[kTransportWritten](error);
   }
+}
+
+/** What Node's stream handle (libuv's TCP stream) tells of its writes. */
+interface StreamHandle {
+  /** Bytes of every write handed to libuv. */
+  readonly bytesWritten?: unknown;
+  /** Bytes libuv still holds of them: it drops as the kernel takes each part of a write. */
+  readonly writeQueueSize?: unknown;
+}
+
+/**
+ * Bytes `socket` has handed to the kernel so far, or -1 when it cannot tell. libuv writes what the
+ * kernel takes and keeps the rest (`writeQueueSize`, which Node's own socket timeout watches for the
+ * same reason); a TLS socket's handle counts bytes before encryption, so it is not asked.
+ */
+export function kernelSentBytes(socket: Socket): number {
+  if ((socket as { encrypted?: boolean }).encrypted === true) return -1;
+  const handle = (socket as unknown as { _handle?: StreamHandle | null })._handle;
+  if (handle === undefined || handle === null) return -1;
+  const written = handle.bytesWritten;
+  const held = handle.writeQueueSize;
+  return typeof written === 'number' && typeof held === 'number' ? written - held : -1;
 }
 
 function sinkOf(socket: Socket): TransportSink | undefined {

@@ -49,6 +49,12 @@ export interface Transport {
   readonly remotePort: number;
   /** Bytes accepted by `write` and not yet handed to the kernel (Node's `writableLength`). */
   readonly bufferedBytes: number;
+  /**
+   * How many bytes this transport has handed to the kernel so far, counted as they go in (a write may
+   * go in over seconds to a slow reader), or -1 when it cannot tell (the connection then counts the
+   * bytes of completed writes). Only its growth is used: it grows while the peer reads.
+   */
+  readonly sentBytes: number;
   /** True once the transport is destroyed or closed. */
   readonly destroyed: boolean;
   /** Starts delivering events to `sink`. Called once, right after the connection is made. */

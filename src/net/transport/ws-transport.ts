@@ -1,7 +1,8 @@
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../symbols.js';
 import type { DisconnectCause } from '../../core/disconnect-cause.js';
+import { kernelSentBytes } from './tcp-transport.js';
 import { WebSocketProtocolError } from '../../core/errors.js';
 import { WS_CLOSE_CODE, wsCloseReason } from '../../core/websocket-close.js';
 import type { Transport, TransportKind, TransportSink } from './transport.js';
@@ -109,6 +110,12 @@ export class WebSocketTransport implements Transport {
 
   get bufferedBytes(): number {
     return this.#socket.bufferedAmount;
+  }
+
+  /** Bytes the underlying socket handed to the kernel (frames and all), or -1 over TLS. */
+  get sentBytes(): number {
+    const raw = (this.#socket as { readonly _socket?: unknown })._socket;
+    return raw instanceof Socket ? kernelSentBytes(raw) : -1;
   }
 
   get destroyed(): boolean {

@@ -1,7 +1,7 @@
 /** The fan-out flow-control policy on its own, without sockets: who holds whom, and who is cut off. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cutsOffOverCap, FanoutFlow, msUntilStalled, type FlowParty } from '../../../src/net/limits/fanout-flow.js';
+import { cutsOffOverCap, FANOUT_SHARE_BURST_SECONDS, FanoutFlow, msUntilStalled, shareOf, type FlowParty } from '../../../src/net/limits/fanout-flow.js';
 import { kFanoutPaused, kFlowState } from '../../../src/net/symbols.js';
 
 /** A party that records every pause and resume it is told. */
@@ -53,15 +53,66 @@ describe('FanoutFlow', () => {
   });
 });
 
-describe('cutsOffOverCap and msUntilStalled', () => {
-  it('bytes nothing can slow down (timers, ticks) cut off at the cap at once', () => {
-    assert.equal(cutsOffOverCap(false, 0, 5_000), true);
+describe('FanoutFlow shares', () => {
+  const share = 4096;
+
+  it('a source feeding a member above its high mark within its share is not held; past it, it is, until the member drains', () => {
+    const chatter = new Party();
+    const flooder = new Party();
+    const member = new Party();
+    member.flow.aboveHighAt = performance.now();
+    const burst = share * FANOUT_SHARE_BURST_SECONDS;
+    assert.equal(member.flow.feed(chatter.flow, 1_000, share), false, 'one chat');
+    assert.equal(member.flow.feed(flooder.flow, burst, share), false, 'a burst of the whole share');
+    assert.equal(member.flow.feed(flooder.flow, 1_000, share), true, 'one chat past it');
+    assert.deepEqual(flooder.calls, [true]);
+    assert.deepEqual(chatter.calls, []);
+    assert.equal(member.flow.feed(flooder.flow, 1, share), true, 'held until the member drains');
+    assert.equal(member.flow.holdingCount, 1);
+    member.flow.releaseAll();
+    assert.deepEqual(flooder.calls, [true, false]);
+    assert.equal(member.flow.feed(flooder.flow, burst, share), false, 'shares start over once the member drained');
   });
 
-  it('bytes from paced input cut off only a member that made no progress for stallTimeoutMs', () => {
-    assert.equal(cutsOffOverCap(true, 0, 5_000), false);
-    assert.equal(cutsOffOverCap(true, 4_999, 5_000), false);
-    assert.equal(cutsOffOverCap(true, 5_000, 5_000), true);
+  it('the share grows with the time the member has been above its high mark', () => {
+    assert.equal(shareOf(share, 0), share * FANOUT_SHARE_BURST_SECONDS);
+    assert.equal(shareOf(share, 10_000), share * (FANOUT_SHARE_BURST_SECONDS + 10));
+    const source = new Party();
+    const member = new Party();
+    member.flow.aboveHighAt = performance.now() - 10_000;
+    // 1 KB every 0.25 s for 10 s is 40 KB: a fast chatter, within 4 KiB/s + the burst.
+    assert.equal(member.flow.feed(source.flow, 40_000, share), false);
+    assert.equal(member.flow.feed(source.flow, shareOf(share, 10_000), share), true);
+    assert.deepEqual(source.calls, [true]);
+  });
+
+  it('a share of 0 holds every source at its first byte, as before shares', () => {
+    const source = new Party();
+    const member = new Party();
+    member.flow.aboveHighAt = performance.now();
+    assert.equal(member.flow.feed(source.flow, 1, 0), true);
+    assert.deepEqual(source.calls, [true]);
+  });
+});
+
+describe('cutsOffOverCap and msUntilStalled', () => {
+  const cap = 1000;
+
+  it('bytes nothing holds back (a source within its share, timers, ticks) past the cap cut off at once', () => {
+    assert.equal(cutsOffOverCap(false, cap + 1, 0, cap, 0, 5_000), true);
+    assert.equal(cutsOffOverCap(false, cap, 0, cap, 0, 5_000), false);
+  });
+
+  it("... but not while the queue is past the cap only by what held floods queued since the member went above its mark", () => {
+    assert.equal(cutsOffOverCap(false, cap + 500, 500, cap, 0, 5_000), false);
+    assert.equal(cutsOffOverCap(false, cap + 501, 500, cap, 0, 5_000), true);
+  });
+
+  it('bytes from held input cut off only a member whose peer took no byte for stallTimeoutMs', () => {
+    assert.equal(cutsOffOverCap(true, 10 * cap, 0, cap, 0, 5_000), false);
+    assert.equal(cutsOffOverCap(true, 10 * cap, 0, cap, 4_999, 5_000), false);
+    assert.equal(cutsOffOverCap(true, cap + 1, 0, cap, 5_000, 5_000), true);
+    assert.equal(cutsOffOverCap(false, cap + 500, 500, cap, 5_000, 5_000), true, 'any send, once it took nothing');
   });
 
   it('a member is stalled once stallTimeoutMs passed without progress; before, the rest is returned', () => {
