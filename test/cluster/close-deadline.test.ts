@@ -18,10 +18,9 @@ function alive(pid: number): boolean {
   }
 }
 
-it('--workers 2, one worker stopped: SIGTERM exits after workerCloseTimeoutMs, the stopped worker killed and named', { timeout: 60_000 }, async (t) => {
-  const cleanup = cleanupAfter(t);
-  // A worker watch longer than the close deadline, so that the deadline is what ends the stopped worker.
-  const { cli, ready } = await startCluster(cleanup, 'echo-server', ['--workers', '2', '--worker-timeout-ms', '60000']);
+/** Starts `echo-server --workers 2 ...extra`, stops its first worker, sends SIGTERM and waits for the exit. */
+async function stopOneWorkerThenTerm(cleanup: ReturnType<typeof cleanupAfter>, extra: string[]) {
+  const { cli, ready } = await startCluster(cleanup, 'echo-server', ['--workers', '2', ...extra]);
   const [stopped, other] = ready.workerPids as [number, number];
   process.kill(stopped, 'SIGSTOP');
   cleanup.add(() => {
@@ -30,7 +29,13 @@ it('--workers 2, one worker stopped: SIGTERM exits after workerCloseTimeoutMs, t
   const signalled = performance.now();
   cli.child.kill('SIGTERM');
   const code = await cli.waitForExit(DEFAULTS.workerCloseTimeoutMs + 10_000);
-  const exitMs = performance.now() - signalled;
+  return { cli, code, stopped, other, exitMs: performance.now() - signalled };
+}
+
+it('--workers 2, one worker stopped: SIGTERM exits after workerCloseTimeoutMs, the stopped worker killed and named', { timeout: 60_000 }, async (t) => {
+  const cleanup = cleanupAfter(t);
+  // A worker watch longer than the close deadline, so that the deadline is what ends the stopped worker.
+  const { cli, code, stopped, other, exitMs } = await stopOneWorkerThenTerm(cleanup, ['--worker-timeout-ms', '60000']);
   const killed = records(cli, /did not close within/);
   t.diagnostic(`SIGTERM to exit ${exitMs.toFixed(0)} ms with one worker stopped (workerCloseTimeoutMs ${DEFAULTS.workerCloseTimeoutMs})`);
   assert.equal(code, 0, cli.output());
@@ -43,16 +48,7 @@ it('--workers 2, one worker stopped: SIGTERM exits after workerCloseTimeoutMs, t
 
 it('--workers 2, one worker stopped, default watch: the worker watch ends it first, and SIGTERM exits within workerTimeoutMs', { timeout: 60_000 }, async (t) => {
   const cleanup = cleanupAfter(t);
-  const { cli, ready } = await startCluster(cleanup, 'echo-server', ['--workers', '2']);
-  const [stopped] = ready.workerPids as [number, number];
-  process.kill(stopped, 'SIGSTOP');
-  cleanup.add(() => {
-    if (alive(stopped)) process.kill(stopped, 'SIGKILL');
-  });
-  const signalled = performance.now();
-  cli.child.kill('SIGTERM');
-  const code = await cli.waitForExit(DEFAULTS.workerCloseTimeoutMs + 10_000);
-  const exitMs = performance.now() - signalled;
+  const { cli, code, stopped, exitMs } = await stopOneWorkerThenTerm(cleanup, []);
   t.diagnostic(`SIGTERM to exit ${exitMs.toFixed(0)} ms with one worker stopped (workerTimeoutMs ${DEFAULTS.workerTimeoutMs})`);
   assert.equal(code, 0, cli.output());
   assert.equal(records(cli, /has not answered the primary/).length, 1, cli.output());
