@@ -5,7 +5,7 @@ import { countDropped } from './dropped-messages.js';
 import { IpcRoomBus } from './ipc-room-bus.js';
 import { resolveRelayLimits, type RelayLimits, type ResolvedRelayLimits } from './relay-channel.js';
 import { RedisRoomBus } from './redis-room-bus.js';
-import { RoomDirectory } from './room-directory.js';
+import { RoomDirectory } from '../room/room-directory.js';
 import type { ClusterServer, ClusterTotals, WorkerContext, WorkerServer } from './worker-types.js';
 
 function envInt(name: string): number | undefined {

@@ -9,9 +9,9 @@
 export { runWorkers, resolveWorkerCount } from './run-workers.js';
 export type { ClusterServer, ClusterStats, ClusterTotals, RunWorkersOptions, WorkerContext, WorkerServer } from './worker-types.js';
 export type { RelayLimits } from './relay-channel.js';
-export { ClusterRoom } from './cluster-room.js';
-export { RoomDirectory } from './room-directory.js';
-export type { RoomBus, RoomBusListener, RoomBusMessage, RoomFlowListener } from './room-bus.js';
+export { ClusterRoom } from '../room/cluster-room.js';
+export { RoomDirectory } from '../room/room-directory.js';
+export type { RoomBus, RoomBusListener, RoomBusMessage, RoomFlowListener } from '../room/room-bus.js';
 export { RedisRoomBus, REDIS_PREFIX, type RedisBusStats, type RedisBusTuning } from './redis-room-bus.js';
 export { redactUrl, type RedisOptions } from './redis-target.js';
 export { PRESENCE_TTL_MS, RedisPresence, type RoomPresence } from './redis-presence.js';

@@ -3,7 +3,7 @@ import { toPrimary, type ToPrimary, type ToPrimaryBody, type ToWorker } from './
 import { countDropped } from './dropped-messages.js';
 import { RELAY_MESSAGE_OVERHEAD, RelayChannel, type ResolvedRelayLimits } from './relay-channel.js';
 import { decodeRoomFrame, encodeRoomFrame, isWholePackets } from './room-frame.js';
-import type { RoomBus, RoomBusListener, RoomBusMessage, RoomFlowListener } from './room-bus.js';
+import type { RoomBus, RoomBusListener, RoomBusMessage, RoomFlowListener } from '../room/room-bus.js';
 
 interface JoinedRoom {
   readonly listener: RoomBusListener;

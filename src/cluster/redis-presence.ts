@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import { redisErrorFields } from './redis-target.js';
-import type { RoomBusMessage } from './room-bus.js';
+import type { RoomBusMessage } from '../room/room-bus.js';
 
 /** `PREFIX` + `presence:ROOM:SERVER`: that server's member count in ROOM, with the presence TTL. */
 const PRESENCE = 'presence:';

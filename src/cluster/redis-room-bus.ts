@@ -4,7 +4,7 @@ import { countDropped } from './dropped-messages.js';
 import { PRESENCE_TTL_MS, RedisPresence, SERVER_KEY } from './redis-presence.js';
 import { redactUrl, redisErrorFields, resolveRedisTarget, type RedisOptions, type RedisTarget } from './redis-target.js';
 import { decodeRoomFrame, encodeRoomFrame, isWholePackets } from './room-frame.js';
-import type { RoomBus, RoomBusListener, RoomBusMessage } from './room-bus.js';
+import type { RoomBus, RoomBusListener, RoomBusMessage } from '../room/room-bus.js';
 
 /**
  * Root of gamewire's names in Redis: the default prefix is `gamewire:DB:` (redis-target.ts), and the

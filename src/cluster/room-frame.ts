@@ -1,7 +1,7 @@
 import { PACKET_HEADER_SIZE, readPacketSize } from '../packet/packet-header.js';
 import { MIN_READER_VERSION, PROTOCOL_VERSION, readableVersion } from './cluster-protocol.js';
 import type { DropReason } from './dropped-messages.js';
-import type { RoomBusMessage } from './room-bus.js';
+import type { RoomBusMessage } from '../room/room-bus.js';
 
 /**
  * One room message between processes, as bytes: the body of a Redis PUBLISH on a room channel, and

@@ -5,7 +5,7 @@ import { toWorker, type ToWorker, type ToWorkerBody } from './cluster-messages.j
 import { countDropped } from './dropped-messages.js';
 import { RELAY_MESSAGE_OVERHEAD, RelayChannel, resolveRelayLimits, type ResolvedRelayLimits } from './relay-channel.js';
 import { encodeRoomFrame } from './room-frame.js';
-import type { RoomBus, RoomBusMessage } from './room-bus.js';
+import type { RoomBus, RoomBusMessage } from '../room/room-bus.js';
 
 /** A worker as the hub sees it. */
 interface HubWorker {

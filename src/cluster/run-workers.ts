@@ -13,7 +13,7 @@ import { runClusterWorker } from './cluster-worker.js';
 import { RedisRoomBus } from './redis-room-bus.js';
 import { resolveRedisTarget, type RedisTarget } from './redis-target.js';
 import { resolveRelayLimits } from './relay-channel.js';
-import { RoomDirectory } from './room-directory.js';
+import { RoomDirectory } from '../room/room-directory.js';
 import { RoomHub } from './room-hub.js';
 import type { ClusterServer, RunWorkersOptions } from './worker-types.js';
 

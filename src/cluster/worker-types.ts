@@ -4,7 +4,7 @@ import type { Session } from '../net/session.js';
 import type { Room } from '../room/room.js';
 import type { RedisOptions } from './redis-target.js';
 import type { RelayLimits } from './relay-channel.js';
-import type { RoomDirectory } from './room-directory.js';
+import type { RoomDirectory } from '../room/room-directory.js';
 
 /** What the game's setup function gets in each worker (or in the one process). */
 export interface WorkerContext {

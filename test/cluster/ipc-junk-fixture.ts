@@ -6,7 +6,7 @@
  */
 import cluster from 'node:cluster';
 import { CLUSTER_BUSES, DROP_REASON_NAMES, droppedCount } from '../../src/cluster/dropped-messages.js';
-import type { ClusterRoom } from '../../src/cluster/cluster-room.js';
+import type { ClusterRoom } from '../../src/room/cluster-room.js';
 import { runWorkers } from '../../src/cluster/run-workers.js';
 import { ServerService } from '../../src/net/server-service.js';
 import { Session } from '../../src/net/session.js';

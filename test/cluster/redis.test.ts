@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RedisRoomBus } from '../../src/cluster/redis-room-bus.js';
-import { RoomDirectory } from '../../src/cluster/room-directory.js';
+import { RoomDirectory } from '../../src/room/room-directory.js';
 import { encodeRoomFrame } from '../../src/cluster/room-frame.js';
 import { ChatPlayer } from '../helpers/chat-player.js';
 import { RedisServer, redisSkip } from '../helpers/redis-server.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { PROTOCOL_VERSION } from '../../src/cluster/cluster-protocol.js';
-import type { RoomBusMessage } from '../../src/cluster/room-bus.js';
+import type { RoomBusMessage } from '../../src/room/room-bus.js';
 import { decodeRoomFrame, encodeRoomFrame, FRAME_HEADER_SIZE, isWholePackets, type RoomFrame } from '../../src/cluster/room-frame.js';
 import { packet } from '../helpers/packets.js';
 import { frameHeader as header, MALFORMED_FRAMES as MALFORMED } from '../helpers/room-frames.js';

@@ -1,5 +1,5 @@
-import { ClusterRoom } from '../../cluster/cluster-room.js';
-import type { RoomBus } from '../../cluster/room-bus.js';
+import { ClusterRoom } from '../../room/cluster-room.js';
+import type { RoomBus } from '../../room/room-bus.js';
 import type { RoomOptions } from '../../room/room.js';
 import { S_DESPAWN } from '../protocol/packets.js';
 import type { ChatSession } from './chat-session.js';

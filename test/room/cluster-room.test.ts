@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ClusterRoom } from '../../src/cluster/cluster-room.js';
-import type { RoomBus, RoomBusListener, RoomBusMessage } from '../../src/cluster/room-bus.js';
-import { RoomDirectory } from '../../src/cluster/room-directory.js';
+import { ClusterRoom } from '../../src/room/cluster-room.js';
+import type { RoomBus, RoomBusListener, RoomBusMessage } from '../../src/room/room-bus.js';
+import { RoomDirectory } from '../../src/room/room-directory.js';
 import { Session } from '../../src/net/session.js';
 import { S_CHAT } from '../../src/samples/protocol/packets.js';
 import { packet, PacketReader } from '../helpers/packets.js';

@@ -2,7 +2,7 @@ import { swapReadSource } from '../core/read-source.js';
 import type { Session } from '../net/session.js';
 import type { CloseListener } from '../net/session-owner.js';
 import type { MessageInit, MessageType } from '../packet/message-type.js';
-import { Room, type BroadcastOptions, type RoomOptions } from '../room/room.js';
+import { Room, type BroadcastOptions, type RoomOptions } from './room.js';
 import { RelayFlow } from './relay-flow.js';
 import type { RoomBus, RoomBusMessage } from './room-bus.js';
 import { kAddCloseListener, kRemoveCloseListener } from '../net/symbols.js';

@@ -1,5 +1,5 @@
 import type { Session } from '../net/session.js';
-import type { RoomOptions } from '../room/room.js';
+import type { RoomOptions } from './room.js';
 import { ClusterRoom } from './cluster-room.js';
 import type { RoomBus } from './room-bus.js';
 
