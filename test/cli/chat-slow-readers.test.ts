@@ -71,10 +71,20 @@ async function untilAllDelivered(players: readonly ChatReader[], senders: readon
 }
 
 describe('chat-server: twelve readers on slow links and a flooder', { concurrency: true, timeout: 180_000 }, () => {
-  for (const rate of [20_000, 50_000, 100_000]) {
-    it(`readers at ${rate / 1000} KB/s: none cut off, the flood held to their pace, chatters never held, every chat in order`, async (t) => {
+  // The last case spreads the players over two workers: the flood crosses the primary to reach
+  // half of the readers, and the relay charges it to the room's relay source there; no reader may be
+  // cut and the flood must be held there too.
+  const cases: ReadonlyArray<readonly [rate: number, args: readonly string[]]> = [
+    [20_000, []],
+    [50_000, []],
+    [100_000, []],
+    [20_000, ['--workers', '2']],
+  ];
+  for (const [rate, args] of cases) {
+    const label = args.length === 0 ? '' : `, ${args.join(' ')}`;
+    it(`readers at ${rate / 1000} KB/s${label}: none cut off, the flood held to their pace, chatters never held, every chat in order`, async (t) => {
       const cleanup = cleanupAfter(t);
-      const server = await chatServer(cleanup);
+      const server = await chatServer(cleanup, args);
       const readers: ChatReader[] = [];
       for (let i = 0; i < READERS; i++) readers.push(await ChatReader.join(cleanup, server.port, `reader${i}`));
       const chatters: ChatChatter[] = [];
@@ -126,8 +136,13 @@ describe('chat-server: twelve readers on slow links and a flooder', { concurrenc
         (taken - slowest) * FLOOD_CHAT_BYTES <= HELD_BYTES,
         `the server took ${taken} flood chats while the slowest reader read ${slowest}: the flood was not held`,
       );
-      assert.ok(delays.length >= CHATTERS * (FLOOD_MS / CHAT_EVERY_MS) * 0.8, `${delays.length} chats came back`);
-      assert.ok(percentile(delays, 99) < 1_000, `chat delay p99 ${percentile(delays, 99)} ms: the chatters were held`);
+      // Across workers the relay holds every session that feeds the room, chatters included
+      // (docs/cluster.md, "Flow between workers"): their chats all arrive, in order, but late. Only in
+      // one process are ordinary senders never held.
+      if (args.length === 0) {
+        assert.ok(delays.length >= CHATTERS * (FLOOD_MS / CHAT_EVERY_MS) * 0.8, `${delays.length} chats came back`);
+        assert.ok(percentile(delays, 99) < 1_000, `chat delay p99 ${percentile(delays, 99)} ms: the chatters were held`);
+      }
     });
   }
 });
