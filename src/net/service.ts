@@ -8,7 +8,7 @@ import { DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE } from '../core/recv-buf
 import { checkTimerMs } from '../core/timer-range.js';
 import { checkInteger, checkOneOf } from '../core/options.js';
 import { refuseMovedPacketOptions, resolvePacketOptions, type PacketOptions } from '../core/packet-options.js';
-import { DEFAULT_FANOUT_SHARE_BYTES_PER_SECOND, DEFAULT_STALL_TIMEOUT_MS } from './limits/fanout-flow.js';
+import { DEFAULT_STALL_TIMEOUT_MS } from './limits/fanout-flow.js';
 import { unwatchIdle, watchIdle } from './limits/idle-watch.js';
 import { DEFAULT_READ_BUDGET_BYTES } from './limits/read-budget.js';
 import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './connection/send-queue.js';
@@ -31,7 +31,7 @@ export const DEFAULT_SEND_HIGH_WATER_MARK = DEFAULTS.sendHighWaterMark;
 export const DEFAULT_SEND_LOW_WATER_MARK = DEFAULTS.sendLowWaterMark;
 /** Default `maxSendQueueBytes`, bytes: 1 MiB. */
 export const DEFAULT_MAX_SEND_QUEUE_BYTES = DEFAULTS.maxSendQueueBytes;
-export { DEFAULT_FANOUT_SHARE_BYTES_PER_SECOND, DEFAULT_MAX_SEND_QUEUE_PIECES, DEFAULT_READ_BUDGET_BYTES, DEFAULT_STALL_TIMEOUT_MS };
+export { DEFAULT_MAX_SEND_QUEUE_PIECES, DEFAULT_READ_BUDGET_BYTES, DEFAULT_STALL_TIMEOUT_MS };
 
 /** Makes a new, unattached session: the C++ `SessionFactory`. Called once per connection. */
 export type SessionFactory<S extends Session> = () => S;
@@ -185,7 +185,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
       stallTimeoutMs: checkTimerMs('stallTimeoutMs', options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, 1),
       fanoutShareBytesPerSecond: checkInteger(
         'fanoutShareBytesPerSecond',
-        options.fanoutShareBytesPerSecond ?? DEFAULT_FANOUT_SHARE_BYTES_PER_SECOND,
+        options.fanoutShareBytesPerSecond ?? DEFAULTS.fanoutShareBytesPerSecond,
         0,
       ),
       readBudgetBytes: checkInteger('readBudgetBytes', options.readBudgetBytes ?? DEFAULT_READ_BUDGET_BYTES, 0),

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { makeCertificate } from '../helpers/certificate.js';
-import { fdCount, FloodCounts, rssBytes, startUnderUlimit, tcpRoundTrip, tlsRoundTrip, withRetries } from '../helpers/flood.js';
+import { fdCount, FloodCounts, ProcessPeaks, startUnderUlimit, tcpRoundTrip, tlsRoundTrip, withRetries } from '../helpers/flood.js';
 import { openFileLimit } from '../helpers/limits.js';
 import { cleanupAfter } from '../helpers/wait.js';
 
@@ -39,14 +39,8 @@ describe('floods under a small ulimit -n', () => {
     assert.ok(port > 0 && maxSessions === FILE_LIMIT - 64, `--max-sessions defaults to ulimit -n less 64: ${maxSessions}`);
 
     await tlsRoundTrip(port, pem.cert);
-    const baseFds = fdCount(pid);
-    const baseRss = rssBytes(pid);
-    let maxFds = baseFds;
-    let maxRss = baseRss;
-    const sample = (): void => {
-      maxFds = Math.max(maxFds, fdCount(pid));
-      maxRss = Math.max(maxRss, rssBytes(pid));
-    };
+    const peaks = new ProcessPeaks(pid);
+    const sample = peaks.sample;
 
     const flood = new FloodCounts(sample);
     cleanup.add(() => flood.sockets.forEach((socket) => socket.destroy()));
@@ -76,15 +70,15 @@ describe('floods under a small ulimit -n', () => {
     const floodOpen = flood.connected - flood.closedByServer;
     t.diagnostic(
       `flood: ${flood.connected} connected, ${flood.closedByServer} closed by the server, ${flood.failed} failed, ${floodOpen} still open; ` +
-        `server fds ${baseFds} -> max ${maxFds} (ulimit ${FILE_LIMIT}, --max-sessions ${maxSessions}); ` +
-        `RSS ${(baseRss / 1048576).toFixed(1)} -> max ${(maxRss / 1048576).toFixed(1)} MB; ` +
+        `server fds ${peaks.baseFds} -> max ${peaks.maxFds} (ulimit ${FILE_LIMIT}, --max-sessions ${maxSessions}); ` +
+        `RSS ${(peaks.baseRss / 1048576).toFixed(1)} -> max ${(peaks.maxRss / 1048576).toFixed(1)} MB; ` +
         `legit TLS clients beside the held flood: ${LEGIT_ROUNDS}/${LEGIT_ROUNDS} at the first attempt, max ${Math.max(...times).toFixed(0)} ms; ` +
         `racing ${LEGIT_ROUNDS} fresh bursts of ${FLOOD_ADDRESSES * PER_ADDRESS}: served after ${attempts.join(', ')} attempts`,
     );
     assert.ok(!cli.stdoutLines.some((line) => line.includes('out of file descriptors')), 'no EMFILE');
     const pendingLimit = Math.min(128, Math.floor(maxSessions / 4));
-    assert.ok(maxFds <= baseFds + pendingLimit + 4, `server fds ${maxFds} stay within ${baseFds} + ${pendingLimit} pending handshakes`);
-    assert.ok(maxRss - baseRss < 128 * 1048576, `RSS grew by ${((maxRss - baseRss) / 1048576).toFixed(1)} MB`);
+    assert.ok(peaks.maxFds <= peaks.baseFds + pendingLimit + 4, `server fds ${peaks.maxFds} stay within ${peaks.baseFds} + ${pendingLimit} pending handshakes`);
+    assert.ok(peaks.maxRss - peaks.baseRss < 128 * 1048576, `RSS grew by ${((peaks.maxRss - peaks.baseRss) / 1048576).toFixed(1)} MB`);
 
     flood.sockets.forEach((socket) => socket.destroy());
     cli.child.kill('SIGTERM');

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULTS } from '../../src/core/defaults.js';
 import { makeCertificate } from '../helpers/certificate.js';
-import { fdCount, FloodCounts, rssBytes, startUnderUlimit, tcpRoundTrip, tlsRoundTrip, withRetries, wsRoundTrip } from '../helpers/flood.js';
+import { FloodCounts, ProcessPeaks, startUnderUlimit, tcpRoundTrip, tlsRoundTrip, withRetries, wsRoundTrip } from '../helpers/flood.js';
 import { openFileLimit } from '../helpers/limits.js';
 import { cleanupAfter } from '../helpers/wait.js';
 
@@ -49,14 +49,8 @@ describe('the WebSocket port under a small ulimit -n', () => {
       await tcpLogin();
       await wsLogin();
 
-      const baseFds = fdCount(pid);
-      const baseRss = rssBytes(pid);
-      let maxFds = baseFds;
-      let maxRss = baseRss;
-      const sample = (): void => {
-        maxFds = Math.max(maxFds, fdCount(pid));
-        maxRss = Math.max(maxRss, rssBytes(pid));
-      };
+      const peaks = new ProcessPeaks(pid);
+      const sample = peaks.sample;
       const flood = new FloodCounts(sample);
       cleanup.add(() => flood.destroyAll());
       const wave = (perAddress: number): void => {
@@ -105,8 +99,8 @@ describe('the WebSocket port under a small ulimit -n', () => {
           `logins during the flood: WebSocket ${during.ws}/${LOGINS} (max ${Math.max(0, ...during.wsMs).toFixed(0)} ms), ` +
           `${secure ? 'TLS' : 'TCP'} ${during.tcp}/${LOGINS} (max ${Math.max(0, ...during.tcpMs).toFixed(0)} ms); ` +
           `racing ${LOGINS} fresh bursts of ${2 * FLOOD_ADDRESSES}: WebSocket served after ${attempts.join(', ')} attempts, ${secure ? 'TLS' : 'TCP'} ${racingTcp}/${LOGINS}; ` +
-          `server fds ${baseFds} -> max ${maxFds} (ulimit ${FILE_LIMIT}, pending budget ${pendingLimit}); ` +
-          `RSS ${(baseRss / 1048576).toFixed(1)} -> max ${(maxRss / 1048576).toFixed(1)} MB; ` +
+          `server fds ${peaks.baseFds} -> max ${peaks.maxFds} (ulimit ${FILE_LIMIT}, pending budget ${pendingLimit}); ` +
+          `RSS ${(peaks.baseRss / 1048576).toFixed(1)} -> max ${(peaks.maxRss / 1048576).toFixed(1)} MB; ` +
           `warnings: ${cli.stdoutLines.filter((line) => line.includes('"level":40')).length}`,
       );
       assert.equal(during.ws, LOGINS, 'every WebSocket login during the flood succeeds at the first attempt');
@@ -114,8 +108,8 @@ describe('the WebSocket port under a small ulimit -n', () => {
       assert.ok(attempts.every((n) => n <= 5) && racingTcp === LOGINS, 'players racing fresh bursts get in');
       assert.ok(allClosed, `${flood.held} flood sockets still held`);
       assert.ok(flood.longestLifeMs <= deadline + DEADLINE_SLACK_MS, `a flood socket lived ${flood.longestLifeMs.toFixed(0)} ms`);
-      assert.ok(maxFds <= baseFds + pendingLimit + 8, `server fds ${maxFds} stay within ${baseFds} + ${pendingLimit} pending`);
-      assert.ok(maxRss - baseRss < 128 * 1048576, `RSS grew by ${((maxRss - baseRss) / 1048576).toFixed(1)} MB`);
+      assert.ok(peaks.maxFds <= peaks.baseFds + pendingLimit + 8, `server fds ${peaks.maxFds} stay within ${peaks.baseFds} + ${pendingLimit} pending`);
+      assert.ok(peaks.maxRss - peaks.baseRss < 128 * 1048576, `RSS grew by ${((peaks.maxRss - peaks.baseRss) / 1048576).toFixed(1)} MB`);
       assert.ok(!cli.stdoutLines.some((line) => line.includes('out of file descriptors')), 'no EMFILE');
       assert.ok(
         cli.stdoutLines.some((line) => /"level":40.*dropping connections: WebSocket upgrades not done.*--max-pending-handshakes/.test(line)),

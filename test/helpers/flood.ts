@@ -24,6 +24,25 @@ export function rssBytes(pid: number): number {
   return Number(kb) * 1024;
 }
 
+/** The most descriptors and resident memory the process `pid` held, from the first sample on. */
+export class ProcessPeaks {
+  readonly baseFds: number;
+  readonly baseRss: number;
+  maxFds: number;
+  maxRss: number;
+
+  constructor(private readonly pid: number) {
+    this.baseFds = this.maxFds = fdCount(pid);
+    this.baseRss = this.maxRss = rssBytes(pid);
+  }
+
+  /** Reads both now and keeps the peaks. */
+  readonly sample = (): void => {
+    this.maxFds = Math.max(this.maxFds, fdCount(this.pid));
+    this.maxRss = Math.max(this.maxRss, rssBytes(this.pid));
+  };
+}
+
 /** Opens silent TCP connections; counts what happens to them and how long the server let each live. */
 export class FloodCounts {
   connected = 0;

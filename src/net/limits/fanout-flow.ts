@@ -31,8 +31,6 @@ export interface FlowParty {
 
 /** Default `stallTimeoutMs`: a member above its high mark whose peer took no byte this long is cut off. */
 export const DEFAULT_STALL_TIMEOUT_MS = DEFAULTS.stallTimeoutMs;
-/** Default `fanoutShareBytesPerSecond`: what a source may feed each member above its high mark unheld. */
-export const DEFAULT_FANOUT_SHARE_BYTES_PER_SECOND = DEFAULTS.fanoutShareBytesPerSecond;
 /** A source's share starts with this many seconds' worth, so a burst of ordinary messages is not held. */
 export const FANOUT_SHARE_BURST_SECONDS = 4;
 
