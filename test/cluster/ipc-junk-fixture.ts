@@ -6,11 +6,10 @@
  */
 import cluster from 'node:cluster';
 import { CLUSTER_BUSES, DROP_REASON_NAMES, droppedCount } from '../../src/cluster/dropped-messages.js';
-import type { ClusterRoom } from '../../src/room/cluster-room.js';
 import { runWorkers } from '../../src/cluster/run-workers.js';
 import { ServerService } from '../../src/net/server-service.js';
-import { Session } from '../../src/net/session.js';
 
+import { RoomEchoMember } from '../helpers/room-echo-member.js';
 import { JUNK_TO_PRIMARY, JUNK_TO_WORKER } from './ipc-junk.js';
 
 function counts(): Record<string, number> {
@@ -19,30 +18,17 @@ function counts(): Record<string, number> {
   return out;
 }
 
-class Member extends Session {
-  constructor(private readonly room: ClusterRoom<Member>) {
-    super();
-  }
-  protected override onConnected(): void {
-    this.room.enter(this);
-  }
-  protected override onRecv(buffer: Buffer): number {
-    this.room.broadcast(Buffer.from(buffer));
-    return buffer.length;
-  }
-}
-
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const server = await runWorkers({
   workers: 2,
   logger: silent,
   setup: ({ rooms }) => {
-    const room = rooms.room<Member>('r');
+    const room = rooms.room<RoomEchoMember>('r');
     setImmediate(() => {
       for (const [junk] of JUNK_TO_PRIMARY) process.send?.(junk);
     });
     return {
-      service: new ServerService({ port: 0, sessionFactory: () => new Member(room) }),
+      service: new ServerService({ port: 0, sessionFactory: () => new RoomEchoMember(room) }),
       beforeClose: () => {
         process.stdout.write(`${JSON.stringify({ role: 'worker', pid: process.pid, dropped: counts() })}\n`);
         room.close();

@@ -8,10 +8,10 @@ import { describe, it } from 'node:test';
 import { ClusterRoom } from '../../src/room/cluster-room.js';
 import type { RoomBus, RoomBusListener, RoomBusMessage } from '../../src/room/room-bus.js';
 import { RoomDirectory } from '../../src/room/room-directory.js';
-import { Session } from '../../src/net/session.js';
 import { S_CHAT } from '../../src/samples/protocol/packets.js';
 import { packet, PacketReader } from '../helpers/packets.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { RoomEchoMember } from '../helpers/room-echo-member.js';
 import { startServer } from '../helpers/services.js';
 import { Condition, cleanupAfter, type Cleanup } from '../helpers/wait.js';
 
@@ -43,23 +43,10 @@ class MemoryNetwork {
   }
 }
 
-class Member extends Session {
-  constructor(private readonly room: ClusterRoom<Member>) {
-    super();
-  }
-  protected override onConnected(): void {
-    this.room.enter(this);
-  }
-  protected override onRecv(buffer: Buffer): number {
-    this.room.broadcast(Buffer.from(buffer));
-    return buffer.length;
-  }
-}
-
-async function side(cleanup: Cleanup, network: MemoryNetwork, origin: number): Promise<{ room: ClusterRoom<Member>; port: number }> {
-  const room = new RoomDirectory(network.bus(origin)).room<Member>('lobby');
+async function side(cleanup: Cleanup, network: MemoryNetwork, origin: number): Promise<{ room: ClusterRoom<RoomEchoMember>; port: number }> {
+  const room = new RoomDirectory(network.bus(origin)).room<RoomEchoMember>('lobby');
   cleanup.add(() => room.close());
-  const { service } = await startServer(cleanup, () => new Member(room));
+  const { service } = await startServer(cleanup, () => new RoomEchoMember(room));
   return { room, port: service.port };
 }
 
