@@ -60,4 +60,12 @@ export function registerPrimarySeries(registry: Registry, stats: () => ClusterSt
       this.set(stats().heldRooms);
     },
   });
+  new Gauge({
+    name: 'gamewire_cluster_held_senders',
+    help: 'Sessions held now by name because a member on another worker is behind with what each fed it past its share.',
+    registers,
+    collect() {
+      this.set(stats().heldSenders);
+    },
+  });
 }
