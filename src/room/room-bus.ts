@@ -22,7 +22,8 @@ export type RoomBusMessage =
 /**
  * Receives a room's messages from other processes. `paced` is true when the bytes come from a process
  * that holds its feeders when asked ({@link RoomBus.holdFeeders}): the room may then charge them to
- * its relay source, so that a slow member holds the senders instead of being cut off.
+ * the sender each names (or, with none, its relay source), so that a slow member holds the senders
+ * past their share instead of being cut off.
  */
 export type RoomBusListener = (message: RoomBusMessage, paced?: boolean) => void;
 
