@@ -104,6 +104,7 @@ export class ClusterPrimary {
       relayQueuedBytes: hub.queuedBytes,
       heldRooms: hub.heldRoomCount,
       heldSenders: hub.heldSenderCount,
+      senderHolds: hub.senderHoldCount,
     };
   }
 

@@ -56,6 +56,7 @@ export class RoomHub {
   /** Rooms to update once the update running now is done (a flow message can congest another channel). */
   readonly #toUpdate = new Set<string>();
   #updating = false;
+  #senderHolds = 0;
 
   /** `upstream`: the Redis bus to the other servers, if any; `limits`: the relay bounds (relay-channel.ts). */
   constructor(upstream: RoomBus | undefined, logger: Logger = silentLogger, limits: ResolvedRelayLimits = resolveRelayLimits()) {
@@ -99,6 +100,11 @@ export class RoomHub {
     let held = 0;
     for (const hub of this.#workers.values()) for (const sessions of hub.sendersHeld.values()) held += sessions.size;
     return held;
+  }
+
+  /** Times a session was held by name on its worker since the start (each hold, not each release). */
+  get senderHoldCount(): number {
+    return this.#senderHolds;
   }
 
   /** `worker` wrote a message of protocol `version`: what it can read (an older one is never sent `sender-flow`). */
@@ -219,7 +225,10 @@ export class RoomHub {
     if (counts === undefined) from.sendersHeld.set(room, (counts = new Map()));
     const before = counts.get(session) ?? 0;
     counts.set(session, before + 1);
-    if (before === 0) this.#tellSender(from, room, session, true);
+    if (before === 0) {
+      this.#senderHolds++;
+      this.#tellSender(from, room, session, true);
+    }
     return true;
   }
 

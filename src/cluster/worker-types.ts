@@ -58,6 +58,8 @@ export interface ClusterStats {
    * share (fan-out flow control across workers).
    */
   readonly heldSenders: number;
+  /** Times a session was held by name since the start (a flood across workers being slowed). */
+  readonly senderHolds: number;
 }
 
 /** A running server, from any of its processes. */

@@ -55,6 +55,7 @@ describe('room hub: holds by sender', () => {
     assert.equal(hub.senderFlow(c, 'chat', 1, 42, true), true);
     assert.deepEqual(a.flows(), ['sender-flow chat 42 held']);
     assert.equal(hub.heldSenderCount, 1);
+    assert.equal(hub.senderHoldCount, 1, 'one hold, however many workers hold it');
     assert.equal(hub.heldRoomCount, 0, 'no room is held');
     hub.senderFlow(b, 'chat', 1, 42, false);
     assert.deepEqual(a.flows(), ['sender-flow chat 42 held'], 'c still holds it');
