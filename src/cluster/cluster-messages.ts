@@ -23,6 +23,11 @@ export type ToWorkerBody =
   | { readonly type: 'room'; readonly room: string; readonly frame: Uint8Array; readonly holdable: boolean }
   /** Hold (`held`) or release the sessions of this worker that feed `room`: a process in it cannot keep up. */
   | { readonly type: 'flow'; readonly room: string; readonly held: boolean }
+  /**
+   * Hold (`held`) or release session `session` of this worker, a feeder of `room`: a member on another
+   * worker is behind with what it fed past its share (protocol version 2 on).
+   */
+  | { readonly type: 'sender-flow'; readonly room: string; readonly session: number; readonly held: boolean }
   /** Answer with a `pong` of the same `seq` (the primary's liveness check). */
   | { readonly type: 'ping'; readonly seq: number }
   /** Answer with this process's metrics (metrics/cluster-metrics.ts). */
@@ -36,8 +41,13 @@ export type ToPrimaryBody =
   | { readonly type: 'join' | 'leave'; readonly room: string }
   /** A room frame (room-frame.ts) for the other processes in `room`. */
   | { readonly type: 'publish'; readonly room: string; readonly frame: Uint8Array }
-  /** Members here hold (`held`) or no longer hold the traffic of `room` that comes from other workers. */
+  /** Members here hold (`held`) or no longer hold the traffic of `room` that comes from other workers and names no sender. */
   | { readonly type: 'flow'; readonly room: string; readonly held: boolean }
+  /**
+   * Members here hold (`held`) or no longer hold what session `session` of worker `origin` (its bus
+   * origin) fed them in `room` (protocol version 2 on).
+   */
+  | { readonly type: 'sender-flow'; readonly room: string; readonly origin: number; readonly session: number; readonly held: boolean }
   | { readonly type: 'pong'; readonly seq: number }
   /** This worker's metrics (prom-client JSON), or why it has none. */
   | { readonly type: 'metrics-reply'; readonly id: number; readonly metrics?: unknown; readonly error?: string };
@@ -89,6 +99,8 @@ export function parseToPrimary(raw: unknown): ToPrimary | DropReason | undefined
         return isRoom(fields.room) && fields.frame instanceof Uint8Array;
       case 'flow':
         return isRoom(fields.room) && typeof fields.held === 'boolean';
+      case 'sender-flow':
+        return isRoom(fields.room) && isId(fields.origin) && isId(fields.session) && typeof fields.held === 'boolean';
       case 'pong':
         return isCount(fields.seq);
       case 'metrics-reply':
@@ -113,6 +125,8 @@ export function parseToWorker(raw: unknown): ToWorker | DropReason | undefined {
         return isRoom(fields.room) && fields.frame instanceof Uint8Array && typeof fields.holdable === 'boolean';
       case 'flow':
         return isRoom(fields.room) && typeof fields.held === 'boolean';
+      case 'sender-flow':
+        return isRoom(fields.room) && isId(fields.session) && typeof fields.held === 'boolean';
       case 'ping':
         return isCount(fields.seq);
       case 'metrics-request':
@@ -125,8 +139,14 @@ export function parseToWorker(raw: unknown): ToWorker | DropReason | undefined {
   return isKnown(fields.type, WORKER_TYPES) ? 'malformed' : unknownType(fields);
 }
 
-const PRIMARY_TYPES = ['ready', 'failed', 'closed', 'join', 'leave', 'publish', 'flow', 'pong', 'metrics-reply'];
-const WORKER_TYPES = ['close', 'room', 'flow', 'ping', 'metrics-request'];
+const PRIMARY_TYPES = ['ready', 'failed', 'closed', 'join', 'leave', 'publish', 'flow', 'sender-flow', 'pong', 'metrics-reply'];
+const WORKER_TYPES = ['close', 'room', 'flow', 'sender-flow', 'ping', 'metrics-request'];
+
+/**
+ * The protocol version from which a process understands `sender-flow`: a peer of an older one is
+ * asked to hold the whole room instead (a `flow`), which holds more than needed but never less.
+ */
+export const SENDER_FLOW_VERSION = 2;
 
 type Fields = Envelope & Readonly<Record<string, unknown>>;
 
@@ -152,6 +172,11 @@ function isRoom(value: unknown): value is string {
 
 function isCount(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** A session id or bus origin: a safe integer of at least 1. */
+function isId(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1;
 }
 
 function isPort(value: unknown): value is number {

@@ -98,7 +98,14 @@ export class ClusterPrimary {
   /** What the primary counted: workers lost and replaced, and the relay's state now. */
   get stats(): ClusterStats {
     const hub = this.#options.hub;
-    return { workersLost: { ...this.#lost }, replacements: this.#replacements, relayQueuedBytes: hub.queuedBytes, heldRooms: hub.heldRoomCount };
+    return {
+      workersLost: { ...this.#lost },
+      replacements: this.#replacements,
+      relayQueuedBytes: hub.queuedBytes,
+      heldRooms: hub.heldRoomCount,
+      heldSenders: hub.heldSenderCount,
+      senderHolds: hub.senderHoldCount,
+    };
   }
 
   /** Live worker processes' pids, by worker index. */
@@ -192,6 +199,7 @@ export class ClusterPrimary {
           countDropped('ipc', message, logger, { worker: index });
           return;
         }
+        hub.heard(worker, message.v);
         switch (message.type) {
           case 'join':
             hub.join(worker, message.room);
@@ -207,6 +215,11 @@ export class ClusterPrimary {
           }
           case 'flow':
             hub.flow(worker, message.room, message.held);
+            return;
+          case 'sender-flow':
+            if (!hub.senderFlow(worker, message.room, message.origin, message.session, message.held)) {
+              countDropped('ipc', 'malformed', logger, { worker: index, room: message.room, type: message.type });
+            }
             return;
           case 'pong':
             slot.lastPongAt = performance.now();

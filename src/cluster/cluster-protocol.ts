@@ -13,7 +13,7 @@
  */
 
 /** The protocol version this release writes. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The oldest protocol version whose messages this release reads. */
 export const OLDEST_READ_VERSION = 1;

@@ -61,9 +61,11 @@ export async function runClusterWorker(
       countDropped('ipc', message, logger, { from: 'primary' });
       return;
     }
+    ipc?.heard(message.v);
     switch (message.type) {
       case 'room':
       case 'flow':
+      case 'sender-flow':
         ipc?.receive(message);
         return;
       case 'ping':

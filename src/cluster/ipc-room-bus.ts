@@ -1,5 +1,6 @@
 import type { Logger } from '../core/logger.js';
-import { toPrimary, type ToPrimary, type ToPrimaryBody, type ToWorker } from './cluster-messages.js';
+import { SENDER_FLOW_VERSION, toPrimary, type ToPrimary, type ToPrimaryBody, type ToWorker } from './cluster-messages.js';
+import { PROTOCOL_VERSION } from './cluster-protocol.js';
 import { countDropped } from './dropped-messages.js';
 import { RELAY_MESSAGE_OVERHEAD, RelayChannel, type ResolvedRelayLimits } from './relay-channel.js';
 import { decodeRoomFrame, encodeRoomFrame, isWholePackets } from './room-frame.js';
@@ -14,6 +15,10 @@ interface JoinedRoom {
   held: boolean;
   /** What the primary was last told: members here hold the room's relayed traffic. */
   holding: boolean;
+  /** Members here hold the relayed traffic that names no sender (the room's relay source is held). */
+  holdingUnnamed: boolean;
+  /** Remote senders members here hold, for a primary too old for `sender-flow` (it is told `flow` instead). */
+  namedHeld: number;
 }
 
 /**
@@ -23,8 +28,10 @@ interface JoinedRoom {
  *
  * Flow: the channel to the primary is a {@link RelayChannel}; while it is above its high mark, every
  * room holds its local feeders, and beyond its cap broadcasts are dropped and counted. The primary
- * asks a room to hold its feeders when another worker in it cannot keep up (`flow` messages), and is
- * told when members here hold the room's relayed traffic ({@link holdFeeders}).
+ * asks a room to hold its feeders when another worker in it cannot keep up (`flow` messages), or one
+ * feeder only (`sender-flow`), and is told when members here hold the room's relayed traffic
+ * ({@link holdFeeders}) or one sender's ({@link holdSender}). A primary of protocol version 1, which
+ * knows no `sender-flow`, is told `flow` while any sender is held: everything is held, never less.
  */
 export class IpcRoomBus implements RoomBus {
   readonly origin: number;
@@ -32,6 +39,8 @@ export class IpcRoomBus implements RoomBus {
   readonly #uplink: RelayChannel;
   readonly #logger: Logger;
   #closed = false;
+  /** The protocol version of the primary's last message (this release's until one arrives). */
+  #primaryVersion = PROTOCOL_VERSION;
 
   constructor(origin: number, logger: Logger, limits: ResolvedRelayLimits) {
     this.origin = origin;
@@ -48,7 +57,15 @@ export class IpcRoomBus implements RoomBus {
 
   join(room: string, listener: RoomBusListener, flow?: RoomFlowListener): void {
     const had = this.#rooms.get(room);
-    this.#rooms.set(room, { listener, flow, heldByPrimary: had?.heldByPrimary ?? false, held: false, holding: had?.holding ?? false });
+    this.#rooms.set(room, {
+      listener,
+      flow,
+      heldByPrimary: had?.heldByPrimary ?? false,
+      held: false,
+      holding: had?.holding ?? false,
+      holdingUnnamed: had?.holdingUnnamed ?? false,
+      namedHeld: had?.namedHeld ?? 0,
+    });
     if (had === undefined) this.#send({ type: 'join', room });
     const joined = this.#rooms.get(room) as JoinedRoom;
     if (this.#uplink.congested || joined.heldByPrimary) this.#tell(joined, true);
@@ -71,13 +88,38 @@ export class IpcRoomBus implements RoomBus {
 
   holdFeeders(room: string, held: boolean): void {
     const joined = this.#rooms.get(room);
-    if (joined === undefined || joined.holding === held) return;
-    joined.holding = held;
-    this.#send({ type: 'flow', room, held });
+    if (joined === undefined) return;
+    joined.holdingUnnamed = held;
+    this.#tellPrimary(room, joined);
   }
 
-  /** A `room` or `flow` message from the primary (the worker's one listener parsed it). */
+  holdSender(room: string, origin: number, session: number, held: boolean): void {
+    const joined = this.#rooms.get(room);
+    if (joined === undefined) return;
+    if (this.#primaryVersion >= SENDER_FLOW_VERSION) {
+      this.#send({ type: 'sender-flow', room, origin, session, held });
+      return;
+    }
+    joined.namedHeld = Math.max(0, joined.namedHeld + (held ? 1 : -1));
+    this.#tellPrimary(room, joined);
+  }
+
+  /** Any message from the primary: its protocol version, to know whether it reads `sender-flow`. */
+  heard(version: number): void {
+    this.#primaryVersion = version;
+  }
+
+  /** A `room`, `flow` or `sender-flow` message from the primary (the worker's one listener parsed it). */
   receive(message: ToWorker): void {
+    if (message.type === 'sender-flow') {
+      const joined = this.#rooms.get(message.room);
+      try {
+        joined?.flow?.(message.held, message.session);
+      } catch (error) {
+        this.#logger.error({ err: error }, 'a room failed to take a hold from the primary');
+      }
+      return;
+    }
     if (message.type === 'flow') {
       const joined = this.#rooms.get(message.room);
       if (joined === undefined) return;
@@ -103,6 +145,14 @@ export class IpcRoomBus implements RoomBus {
   /** Stops: later publishes are dropped. */
   async close(): Promise<void> {
     this.#closed = true;
+  }
+
+  /** Tells the primary whether members here hold `room`'s relayed traffic (with an old primary, any of it). */
+  #tellPrimary(room: string, joined: JoinedRoom): void {
+    const held = joined.holdingUnnamed || (this.#primaryVersion < SENDER_FLOW_VERSION && joined.namedHeld > 0);
+    if (joined.holding === held) return;
+    joined.holding = held;
+    this.#send({ type: 'flow', room, held });
   }
 
   #tell(room: JoinedRoom, held: boolean): void {

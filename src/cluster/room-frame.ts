@@ -5,25 +5,35 @@ import type { RoomBusMessage } from '../room/room-bus.js';
 
 /**
  * One room message between processes, as bytes: the body of a Redis PUBLISH on a room channel, and
- * the `frame` of a `publish`/`room` IPC message. Version 1 (docs/cluster.md, "Room frames"):
+ * the `frame` of a `publish`/`room` IPC message. Version 2 (docs/cluster.md, "Room frames"):
  *
  * ```text
  * offset 0   u8[2]   magic "gw" (0x67 0x77)
  * offset 2   u8      version     protocol version of the writer
  * offset 3   u8      minReader   oldest protocol version that can read this frame
- * offset 4   u8      headerSize  bytes before the payload (24); a reader skips header bytes it does not know
+ * offset 4   u8      headerSize  bytes before the payload (24, or 32 with a source); a reader skips header bytes it does not know
  * offset 5   u8      kind        0 bytes, 1 enter, 2 leave, 3 hello, 4 gone
- * offset 6   u16 LE  flags       0; a reader ignores bits it does not know
+ * offset 6   u16 LE  flags       bit 0 SOURCE: the source field is set; a reader ignores bits it does not know
  * offset 8   f64 LE  sender      the publishing server's id on Redis (its id block), 0 over IPC
  * offset 16  f64 LE  origin      the process whose broadcast or members this is (its bus origin)
- * offset 24  payload bytes: whole packets; enter/leave: member ids, f64 LE each; hello/gone: none
+ * offset 24  f64 LE  source      (headerSize >= 32, read only with flag SOURCE) the session whose input made this broadcast
+ * headerSize payload bytes: whole packets; enter/leave: member ids, f64 LE each; hello/gone: none
  * ```
+ *
+ * The source is a header extension: a version-1 reader skips it (it reads the payload from
+ * `headerSize`), and a frame without it (a version-1 writer, a broadcast no session's input made) is
+ * read as having no source. Session ids are unique across the processes of a deployment (id blocks),
+ * so the receiving process can charge the bytes to that sender, as for a local one (room/relay-flow.ts).
  */
 
 const MAGIC_0 = 0x67;
 const MAGIC_1 = 0x77;
-/** Header bytes of version 1. */
+/** Header bytes of version 1, and of every frame without a source. */
 export const FRAME_HEADER_SIZE = 24;
+/** Header bytes of a frame that carries its source (version 2 on). */
+export const FRAME_HEADER_SIZE_WITH_SOURCE = 32;
+/** Flag bit: the header's `source` field (offset 24) is set. */
+export const FLAG_SOURCE = 0x0001;
 const KINDS = ['bytes', 'enter', 'leave', 'hello', 'gone'] as const;
 const EMPTY = new Uint8Array(0);
 
@@ -49,19 +59,22 @@ export function isWholePackets(bytes: Uint8Array): boolean {
 export function encodeRoomFrame(message: RoomBusMessage, sender: number): Buffer {
   const payloadLength =
     message.kind === 'bytes' ? message.bytes.length : message.kind === 'enter' || message.kind === 'leave' ? message.members.length * 8 : 0;
-  const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + payloadLength);
+  const source = message.kind === 'bytes' ? (message.source ?? 0) : 0;
+  const headerSize = source > 0 ? FRAME_HEADER_SIZE_WITH_SOURCE : FRAME_HEADER_SIZE;
+  const out = Buffer.allocUnsafe(headerSize + payloadLength);
   out[0] = MAGIC_0;
   out[1] = MAGIC_1;
   out[2] = PROTOCOL_VERSION;
   out[3] = MIN_READER_VERSION;
-  out[4] = FRAME_HEADER_SIZE;
+  out[4] = headerSize;
   out[5] = KINDS.indexOf(message.kind);
-  out.writeUInt16LE(0, 6);
+  out.writeUInt16LE(source > 0 ? FLAG_SOURCE : 0, 6);
   out.writeDoubleLE(sender, 8);
   out.writeDoubleLE(message.origin, 16);
-  if (message.kind === 'bytes') out.set(message.bytes, FRAME_HEADER_SIZE);
+  if (source > 0) out.writeDoubleLE(source, FRAME_HEADER_SIZE);
+  if (message.kind === 'bytes') out.set(message.bytes, headerSize);
   else if (message.kind === 'enter' || message.kind === 'leave') {
-    let offset = FRAME_HEADER_SIZE;
+    let offset = headerSize;
     for (const id of message.members) offset = out.writeDoubleLE(id, offset);
   }
   return out;
@@ -84,10 +97,17 @@ export function decodeRoomFrame(data: Uint8Array): RoomFrame | DropReason {
   const sender = view.readDoubleLE(8);
   const origin = view.readDoubleLE(16);
   if (!isId(sender, 0) || !isId(origin, 1)) return 'malformed';
+  let source = 0;
+  if ((view.readUInt16LE(6) & FLAG_SOURCE) !== 0) {
+    if (headerSize < FRAME_HEADER_SIZE_WITH_SOURCE) return 'malformed';
+    source = view.readDoubleLE(FRAME_HEADER_SIZE);
+    if (!isId(source, 1)) return 'malformed';
+  }
   const payload = data.length === headerSize ? EMPTY : data.subarray(headerSize);
   switch (kind) {
     case 'bytes':
-      return isWholePackets(payload) ? { sender, message: { kind, origin, bytes: payload } } : 'not_packets';
+      if (!isWholePackets(payload)) return 'not_packets';
+      return { sender, message: source > 0 ? { kind, origin, bytes: payload, source } : { kind, origin, bytes: payload } };
     case 'enter':
     case 'leave': {
       if (payload.length === 0 || payload.length % 8 !== 0) return 'malformed';

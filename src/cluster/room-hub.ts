@@ -1,7 +1,9 @@
 import type { Worker } from 'node:cluster';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { WarningThrottle } from '../core/warning-throttle.js';
-import { toWorker, type ToWorker, type ToWorkerBody } from './cluster-messages.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { SENDER_FLOW_VERSION, toWorker, type ToWorker, type ToWorkerBody } from './cluster-messages.js';
+import { PROTOCOL_VERSION } from './cluster-protocol.js';
 import { countDropped } from './dropped-messages.js';
 import { RELAY_MESSAGE_OVERHEAD, RelayChannel, resolveRelayLimits, type ResolvedRelayLimits } from './relay-channel.js';
 import { encodeRoomFrame } from './room-frame.js';
@@ -18,6 +20,12 @@ interface HubWorker {
   readonly holding: Set<string>;
   /** Rooms it was told to hold its feeders of. */
   readonly told: Set<string>;
+  /** The protocol version of its last message (this release's until it says). */
+  version: number;
+  /** As a holder: by room, the remote senders its members hold (session id → the sender's worker). */
+  readonly holdsSenders: Map<string, Map<number, HubWorker>>;
+  /** As an origin: by room, its sessions held by name, with how many workers hold each. */
+  readonly sendersHeld: Map<string, Map<number, number>>;
 }
 
 /**
@@ -31,6 +39,12 @@ interface HubWorker {
  * other worker in the room is told to hold the sessions that feed it, until it drains to the low
  * mark. Beyond `maxQueueBytes` broadcasts to that worker are dropped and counted, so the primary's
  * memory stays bounded whatever the workers do.
+ *
+ * A worker whose members are behind with what one remote session fed them past its share says so
+ * with `sender-flow`; the hub tells that session's worker to hold that session only (while any
+ * worker holds it), or, for a worker too old for `sender-flow`, to hold the whole room. A worker
+ * names at most `DEFAULTS.relaySendersPerRoom` senders per room (as many as its rooms charge apart);
+ * more is a confused peer, counted as malformed and dropped.
  */
 export class RoomHub {
   readonly #rooms = new Map<string, Set<HubWorker>>();
@@ -42,6 +56,7 @@ export class RoomHub {
   /** Rooms to update once the update running now is done (a flow message can congest another channel). */
   readonly #toUpdate = new Set<string>();
   #updating = false;
+  #senderHolds = 0;
 
   /** `upstream`: the Redis bus to the other servers, if any; `limits`: the relay bounds (relay-channel.ts). */
   constructor(upstream: RoomBus | undefined, logger: Logger = silentLogger, limits: ResolvedRelayLimits = resolveRelayLimits()) {
@@ -67,7 +82,7 @@ export class RoomHub {
     return this.#workers.get(worker)?.channel.queuedBytes ?? 0;
   }
 
-  /** Rooms whose feeders are held now (some worker in them was told to hold). */
+  /** Rooms whose feeders are held now (some worker in them was told to hold all of them). */
   get heldRoomCount(): number {
     let held = 0;
     for (const [room, set] of this.#rooms) {
@@ -78,6 +93,24 @@ export class RoomHub {
       }
     }
     return held;
+  }
+
+  /** Sessions held now by name (a member on another worker is behind with what each fed it past its share). */
+  get heldSenderCount(): number {
+    let held = 0;
+    for (const hub of this.#workers.values()) for (const sessions of hub.sendersHeld.values()) held += sessions.size;
+    return held;
+  }
+
+  /** Times a session was held by name on its worker since the start (each hold, not each release). */
+  get senderHoldCount(): number {
+    return this.#senderHolds;
+  }
+
+  /** `worker` wrote a message of protocol `version`: what it can read (an older one is never sent `sender-flow`). */
+  heard(worker: Worker, version: number): void {
+    const hub = this.#workers.get(worker);
+    if (hub !== undefined) hub.version = version;
   }
 
   /** Registers a worker and its bus origin. */
@@ -95,6 +128,9 @@ export class RoomHub {
       rooms: new Set(),
       holding: new Set(),
       told: new Set(),
+      version: PROTOCOL_VERSION,
+      holdsSenders: new Map(),
+      sendersHeld: new Map(),
     };
     this.#workers.set(worker, hub);
   }
@@ -126,6 +162,17 @@ export class RoomHub {
     hub.rooms.delete(room);
     hub.holding.delete(room);
     hub.told.delete(room);
+    // What it held by name is released; what others held of its sessions is forgotten (they are gone from the room).
+    const holds = hub.holdsSenders.get(room);
+    hub.holdsSenders.delete(room);
+    if (holds !== undefined) for (const [session, origin] of holds) this.#unhold(origin, room, session);
+    hub.sendersHeld.delete(room);
+    for (const other of set) {
+      const theirs = other.holdsSenders.get(room);
+      if (theirs === undefined) continue;
+      for (const [session, origin] of theirs) if (origin === hub) theirs.delete(session);
+      if (theirs.size === 0) other.holdsSenders.delete(room);
+    }
     if (set.size === 0) {
       this.#rooms.delete(room);
       this.#upstream?.leave(room);
@@ -147,6 +194,42 @@ export class RoomHub {
     if (held) hub.holding.add(room);
     else hub.holding.delete(room);
     this.#update(room);
+  }
+
+  /**
+   * `worker`'s members hold (`held`) or no longer hold what session `session` of the worker with bus
+   * origin `origin` fed them in `room`. False when the message makes no sense from an honest worker
+   * (more senders named than a room charges apart): the caller counts it as malformed.
+   */
+  senderFlow(worker: Worker, room: string, origin: number, session: number, held: boolean): boolean {
+    const holder = this.#workers.get(worker);
+    const set = this.#rooms.get(room);
+    if (holder === undefined || set === undefined || !holder.rooms.has(room)) return true;
+    let holds = holder.holdsSenders.get(room);
+    if (!held) {
+      const from = holds?.get(session);
+      if (holds === undefined || from === undefined) return true;
+      holds.delete(session);
+      if (holds.size === 0) holder.holdsSenders.delete(room);
+      this.#unhold(from, room, session);
+      return true;
+    }
+    if (holds?.has(session) === true) return true;
+    let from: HubWorker | undefined;
+    for (const hub of set) if (hub.origin === origin && hub !== holder) from = hub;
+    if (from === undefined) return true; // that worker left the room (or died): nothing to hold
+    if (holds === undefined) holder.holdsSenders.set(room, (holds = new Map()));
+    if (holds.size >= DEFAULTS.relaySendersPerRoom) return false;
+    holds.set(session, from);
+    let counts = from.sendersHeld.get(room);
+    if (counts === undefined) from.sendersHeld.set(room, (counts = new Map()));
+    const before = counts.get(session) ?? 0;
+    counts.set(session, before + 1);
+    if (before === 0) {
+      this.#senderHolds++;
+      this.#tellSender(from, room, session, true);
+    }
+    return true;
   }
 
   /** `worker` exited: it leaves every room, and everyone else hears its members are gone. */
@@ -173,6 +256,29 @@ export class RoomHub {
       if (!hub.channel.send(out, size, droppable)) {
         countDropped('ipc', 'relay_overflow', this.#logger, { room, workerPid: hub.worker.process.pid, queuedBytes: hub.channel.queuedBytes });
       }
+    }
+  }
+
+  /** One holder less for session `session` of `origin` in `room`: released when it was the last. */
+  #unhold(origin: HubWorker, room: string, session: number): void {
+    const held = origin.sendersHeld.get(room);
+    const count = held?.get(session);
+    if (held === undefined || count === undefined) return;
+    if (count > 1) {
+      held.set(session, count - 1);
+      return;
+    }
+    held.delete(session);
+    if (held.size === 0) origin.sendersHeld.delete(room);
+    this.#tellSender(origin, room, session, false);
+  }
+
+  /** Tells `origin` to hold or release one of its sessions; a worker too old for that holds or releases the room. */
+  #tellSender(origin: HubWorker, room: string, session: number, held: boolean): void {
+    if (origin.version >= SENDER_FLOW_VERSION) {
+      origin.channel.send(toWorker({ type: 'sender-flow', room, session, held }), RELAY_MESSAGE_OVERHEAD, false);
+    } else {
+      this.#update(room);
     }
   }
 
@@ -219,7 +325,7 @@ export class RoomHub {
       }
     }
     for (const hub of set) {
-      const hold = holders > 1 || (holders === 1 && holder !== hub);
+      const hold = holders > 1 || (holders === 1 && holder !== hub) || (hub.version < SENDER_FLOW_VERSION && hub.sendersHeld.has(room));
       if (hold === hub.told.has(room)) continue;
       if (hold) hub.told.add(room);
       else hub.told.delete(room);

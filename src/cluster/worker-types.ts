@@ -51,8 +51,15 @@ export interface ClusterStats {
   readonly replacements: number;
   /** Bytes queued now in the IPC channels from the primary to the workers. */
   readonly relayQueuedBytes: number;
-  /** Rooms whose feeders are held now, because a worker in them cannot keep up. */
+  /** Rooms whose feeders are held now, all of them, because a worker in them cannot keep up. */
   readonly heldRooms: number;
+  /**
+   * Sessions held now by name: a member on another worker is behind with what each fed it past its
+   * share (fan-out flow control across workers).
+   */
+  readonly heldSenders: number;
+  /** Times a session was held by name since the start (a flood across workers being slowed). */
+  readonly senderHolds: number;
 }
 
 /** A running server, from any of its processes. */

@@ -91,6 +91,12 @@ const values = {
   relayLowWaterMark: 256 * 1024,
   /** runWorkers `relay.maxQueueBytes`, bytes queued in one IPC channel beyond which broadcasts to it are dropped. @default 8388608 */
   maxRelayQueueBytes: 8 * 1024 * 1024,
+  /**
+   * Senders on other workers a room charges apart, each with its own fan-out share (not an option: a
+   * bound against a peer that names many senders); past it, a new one is charged to the room's relay
+   * source, whose hold holds every feeder of the room. @default 256
+   */
+  relaySendersPerRoom: 256,
 };
 
 /**

@@ -60,4 +60,21 @@ export function registerPrimarySeries(registry: Registry, stats: () => ClusterSt
       this.set(stats().heldRooms);
     },
   });
+  new Counter({
+    name: 'gamewire_cluster_sender_holds_total',
+    help: 'Times a session was held by name on its worker because a member on another worker was behind with what it fed past its share.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(stats().senderHolds);
+    },
+  });
+  new Gauge({
+    name: 'gamewire_cluster_held_senders',
+    help: 'Sessions held now by name because a member on another worker is behind with what each fed it past its share.',
+    registers,
+    collect() {
+      this.set(stats().heldSenders);
+    },
+  });
 }

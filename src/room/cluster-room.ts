@@ -1,9 +1,9 @@
-import { swapReadSource } from '../core/read-source.js';
+import { currentReadSource, swapReadSource } from '../core/read-source.js';
 import type { Session } from '../net/session.js';
 import type { CloseListener } from '../net/session-owner.js';
 import type { MessageInit, MessageType } from '../packet/message-type.js';
 import { Room, type BroadcastOptions, type RoomOptions } from './room.js';
-import { RelayFlow } from './relay-flow.js';
+import { RelayFlow, sessionIdOf } from './relay-flow.js';
 import type { RoomBus, RoomBusMessage } from './room-bus.js';
 import { kAddCloseListener, kRemoveCloseListener } from '../net/symbols.js';
 
@@ -27,9 +27,10 @@ import { kAddCloseListener, kRemoveCloseListener } from '../net/symbols.js';
  * gamewire session speaks): a broadcast of other bytes reaches only this process's members, and is
  * counted as dropped (`not_packets`, docs/cluster.md).
  *
- * Flow control holds across workers: bytes relayed from another worker are charged to the room's
- * relay source, so a member here that falls behind holds the senders on the other workers, and a
- * worker that cannot keep up holds the senders here (relay-flow.ts, docs/cluster.md).
+ * Flow control holds across workers: bytes relayed from another worker are charged to the session
+ * that sent them there, so a member here that falls behind holds that sender on its worker once it is
+ * past its share, exactly as a local sender, and a worker that cannot keep up holds the senders here
+ * (relay-flow.ts, docs/cluster.md).
  */
 export class ClusterRoom<S extends Session = Session> extends Room<S> {
   /** The room's name: the same name on every process is the same room. */
@@ -41,7 +42,10 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
   #closed = false;
   readonly #onMemberClosed: CloseListener = (session) => this.#memberLeft((session as S).id);
   readonly #onBusMessage = (message: RoomBusMessage, paced?: boolean): void => this.#receive(message, paced === true);
-  readonly #onFlow = (held: boolean): void => this.#relayFlow().setHolding(held);
+  readonly #onFlow = (held: boolean, session?: number): void => {
+    if (session === undefined) this.#relayFlow().setHolding(held);
+    else this.#relayFlow().setSenderHeld(session, held);
+  };
   #relay: RelayFlow | undefined;
 
   constructor(name: string, bus: RoomBus | undefined, options: RoomOptions = {}) {
@@ -113,9 +117,10 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
     const count = super.broadcast(bytes, options);
     const bus = this.#bus;
     if (bus !== undefined && !this.#closed) {
-      bus.publish(this.name, { kind: 'bytes', origin: bus.origin, bytes });
+      const source = sessionIdOf(currentReadSource());
+      bus.publish(this.name, source === undefined ? { kind: 'bytes', origin: bus.origin, bytes } : { kind: 'bytes', origin: bus.origin, bytes, source });
       const relay = this.#relay;
-      if (relay !== undefined && relay.holding) relay.holdCurrentSource();
+      if (relay !== undefined && relay.holdingAny) relay.holdCurrentSource();
     }
     return count;
   }
@@ -159,8 +164,9 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
           super.broadcast(message.bytes);
           return;
         }
-        // Charged to the relay source: a member that falls behind holds it, and so the senders on the other workers.
-        const previous = swapReadSource(this.#relayFlow());
+        // Charged to its sender there (or, with none named, to the room's relay source): a member that
+        // falls behind holds it once past its share, and so that session on the other worker.
+        const previous = swapReadSource(this.#relayFlow().partyFor(message.origin, message.source));
         try {
           super.broadcast(message.bytes);
         } finally {

@@ -4,8 +4,12 @@
  * order they were published (per-sender order); it never hands a process its own messages back.
  */
 export type RoomBusMessage =
-  /** A broadcast: every member of the receiving process gets these bytes. */
-  | { readonly kind: 'bytes'; readonly origin: number; readonly bytes: Uint8Array }
+  /**
+   * A broadcast: every member of the receiving process gets these bytes. `source` is the id of the
+   * session whose input made it, when one did (absent for a tick or a timer, and from a release that
+   * did not send it): the receiving process charges the bytes to that sender.
+   */
+  | { readonly kind: 'bytes'; readonly origin: number; readonly bytes: Uint8Array; readonly source?: number }
   /** Members of process `origin` entered. */
   | { readonly kind: 'enter'; readonly origin: number; readonly members: readonly number[] }
   /** Members of process `origin` left. */
@@ -18,12 +22,17 @@ export type RoomBusMessage =
 /**
  * Receives a room's messages from other processes. `paced` is true when the bytes come from a process
  * that holds its feeders when asked ({@link RoomBus.holdFeeders}): the room may then charge them to
- * its relay source, so that a slow member holds the senders instead of being cut off.
+ * the sender each names (or, with none, its relay source), so that a slow member holds the senders
+ * past their share instead of being cut off.
  */
 export type RoomBusListener = (message: RoomBusMessage, paced?: boolean) => void;
 
-/** Told by a bus to hold (true) or release (false) the sessions of this process that feed the room. */
-export type RoomFlowListener = (held: boolean) => void;
+/**
+ * Told by a bus to hold (true) or release (false) the sessions of this process that feed the room:
+ * every one of them when `session` is undefined, or only the session with that id (a member on
+ * another process is behind with what that sender fed it past its share).
+ */
+export type RoomFlowListener = (held: boolean, session?: number) => void;
 
 /**
  * The link between the processes that have members in the same rooms: the cluster primary over IPC
@@ -44,4 +53,10 @@ export interface RoomBus {
    * without flow control (Redis) never delivers paced bytes.
    */
   holdFeeders?(room: string, held: boolean): void;
+  /**
+   * Members here are backed up with what session `session` of process `origin` fed them past its
+   * share (true), or no longer (false): the bus asks that process to hold that session only. Optional,
+   * as {@link holdFeeders}; a bus without it is never asked (its bytes are never paced).
+   */
+  holdSender?(room: string, origin: number, session: number, held: boolean): void;
 }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GW, parseToPrimary, parseToWorker, toPrimary, toWorker } from '../../src/cluster/cluster-messages.js';
+import { GW, parseToPrimary, parseToWorker, SENDER_FLOW_VERSION, toPrimary, toWorker } from '../../src/cluster/cluster-messages.js';
 import { MIN_READER_VERSION, PROTOCOL_VERSION, readableVersion } from '../../src/cluster/cluster-protocol.js';
 
 const envelope = { gw: GW, v: PROTOCOL_VERSION, min: MIN_READER_VERSION };
@@ -25,6 +25,7 @@ describe('cluster IPC messages', () => {
       { type: 'leave', room: 'chat' },
       { type: 'publish', room: 'chat', frame },
       { type: 'flow', room: 'chat', held: true },
+      { type: 'sender-flow', room: 'chat', origin: 2, session: 2 ** 20 * 2 + 7, held: true },
       { type: 'pong', seq: 9 },
       { type: 'metrics-reply', id: 1, metrics: [] },
     ] as const) {
@@ -34,6 +35,7 @@ describe('cluster IPC messages', () => {
       { type: 'close' },
       { type: 'room', room: 'chat', frame, holdable: true },
       { type: 'flow', room: 'chat', held: false },
+      { type: 'sender-flow', room: 'chat', session: 5, held: false },
       { type: 'ping', seq: 1 },
       { type: 'metrics-request', id: 0 },
     ] as const) {
@@ -56,6 +58,7 @@ describe('cluster IPC messages', () => {
       join: { room: 'r' },
       publish: { room: 'r', frame: new Uint8Array(1) },
       flow: { room: 'r', held: true },
+      'sender-flow': { room: 'r', origin: 1, session: 1, held: true },
       pong: { seq: 1 },
       'metrics-reply': { id: 1 },
     };
@@ -66,7 +69,7 @@ describe('cluster IPC messages', () => {
           if (type === 'ready' && field === 'host' && typeof hostile === 'string') continue;
           if (field === 'room' && typeof hostile === 'string' && hostile.length > 0) continue;
           if (field === 'held' && typeof hostile === 'boolean') continue;
-          if (['accepted', 'refused', 'seq', 'id'].includes(field) && hostile === 65536) continue;
+          if (['accepted', 'refused', 'seq', 'id', 'origin', 'session'].includes(field) && hostile === 65536) continue;
           const raw = { ...envelope, type, ...fields, [field]: hostile };
           assert.equal(parseToPrimary(raw), 'malformed', `${type}.${field} = ${String(hostile)}`);
         }
@@ -74,8 +77,29 @@ describe('cluster IPC messages', () => {
     }
     assert.equal(parseToWorker({ ...envelope, type: 'room', room: 'r', frame: 'not bytes', holdable: true }), 'malformed');
     assert.equal(parseToWorker({ ...envelope, type: 'ping', seq: -1 }), 'malformed');
+    for (const field of ['room', 'session', 'held']) {
+      for (const hostile of HOSTILE_VALUES) {
+        if (field === 'room' && typeof hostile === 'string' && hostile.length > 0) continue;
+        if (field === 'held' && typeof hostile === 'boolean') continue;
+        if (field === 'session' && hostile === 65536) continue;
+        const raw = { ...envelope, type: 'sender-flow', room: 'r', session: 1, held: true, [field]: hostile };
+        assert.equal(parseToWorker(raw), 'malformed', `sender-flow.${field} = ${String(hostile)}`);
+      }
+    }
+    assert.equal(parseToWorker({ ...envelope, type: 'sender-flow', room: 'r', session: 0, held: true }), 'malformed', 'session 0 is no session');
     assert.equal(parseToWorker({ ...envelope }), 'malformed', 'no type');
     assert.equal(parseToWorker({ ...envelope, type: 'explode' }), 'malformed', 'an unknown type from this version');
+  });
+
+  it('the room-wide flow of a version-1 release is still read both ways; a version-1 reader drops sender-flow as unknown', () => {
+    const v1 = { gw: GW, v: 1, min: 1 };
+    assert.deepEqual(parseToPrimary({ ...v1, type: 'flow', room: 'chat', held: true }), { ...v1, type: 'flow', room: 'chat', held: true });
+    assert.deepEqual(parseToWorker({ ...v1, type: 'flow', room: 'chat', held: false }), { ...v1, type: 'flow', room: 'chat', held: false });
+    // What a version-1 reader concludes of this release's sender-flow: a type it does not know, from a newer release it can read.
+    const written = toWorker({ type: 'sender-flow', room: 'chat', session: 5, held: true });
+    assert.equal(written.min, 1, 'readable by version 1');
+    assert.ok(written.v > 1, 'so version 1 counts it as unknown, not malformed');
+    assert.equal(SENDER_FLOW_VERSION, PROTOCOL_VERSION);
   });
 
   it('versions: a future one only it can read is refused; an adjacent newer one is read, its new types dropped as unknown', () => {

@@ -103,8 +103,8 @@ describe('Redis from the hostile side', { skip }, () => {
     const publisher = redis.client(cleanup);
     // Version 9, readable only from 9: a later incompatible format. The same chat, which must not arrive.
     await publisher.publish('gamewire:0:room:chat', Buffer.concat([frameHeader({ version: 9, minReader: 9, sender: 999, origin: 999 }), chatPacket(4242, 0)]));
-    // Version 2, readable from 1, with 8 header bytes this release does not know: it must arrive.
-    const newer = Buffer.concat([frameHeader({ version: 2, minReader: 1, headerSize: 32, sender: 999, origin: 999 }), chatPacket(4242, 1)]);
+    // Version 3, readable from 1, with 16 header bytes this release does not know: it must arrive.
+    const newer = Buffer.concat([frameHeader({ version: 3, minReader: 1, headerSize: 40, sender: 999, origin: 999 }), chatPacket(4242, 1)]);
     await publisher.publish('gamewire:0:room:chat', newer);
     await Promise.all(players.map((p) => p.changed.until(() => p.seqsFrom(4242).length === 1, 'the newer release chat')));
     for (const player of players) assert.deepEqual(player.seqsFrom(4242), [1], 'the future one never arrived');

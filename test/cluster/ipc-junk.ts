@@ -17,7 +17,10 @@ export const JUNK_TO_PRIMARY: ReadonlyArray<readonly [unknown, string]> = [
   [{ gw: GW, v: 1, min: 1, type: 'join', room: 5 }, 'malformed'],
   [{ gw: GW, v: 1, min: 1, type: 'flow', room: 'r', held: 'yes' }, 'malformed'],
   [{ gw: GW, v: 1, min: 1, type: 'pong', seq: -1 }, 'malformed'],
-  [{ gw: GW, v: 2, min: 1, type: 'teleport', to: 'mars' }, 'unknown'],
+  [{ gw: GW, v: 2, min: 1, type: 'sender-flow', room: 'r', origin: 0, session: 5, held: true }, 'malformed'],
+  [{ gw: GW, v: 2, min: 1, type: 'sender-flow', room: 'r', origin: 1, session: 2 ** 53, held: false }, 'malformed'],
+  [{ gw: GW, v: 1, min: 1, type: 'sender-flow', room: 'r', origin: 1, session: 5 }, 'malformed'],
+  [{ gw: GW, v: 9, min: 1, type: 'teleport', to: 'mars' }, 'unknown'],
   [{ gw: GW, v: 1, min: 1 }, 'malformed'],
 ];
 
@@ -30,6 +33,9 @@ export const JUNK_TO_WORKER: ReadonlyArray<readonly [unknown, string]> = [
   [{ gw: GW, v: 1, min: 1, type: 'room', room: 'r', frame: new Uint8Array(8) }, 'malformed'],
   [{ gw: GW, v: 1, min: 1, type: 'flow', room: 'r' }, 'malformed'],
   [{ gw: GW, v: 1, min: 1, type: 'ping', seq: 'soon' }, 'malformed'],
-  [{ gw: GW, v: 3, min: 2, type: 'room', room: 'r', frame: new Uint8Array(0), holdable: true }, 'version'],
-  [{ gw: GW, v: 2, min: 1, type: 'migrate', room: 'r' }, 'unknown'],
+  [{ gw: GW, v: 9, min: 8, type: 'room', room: 'r', frame: new Uint8Array(0), holdable: true }, 'version'],
+  [{ gw: GW, v: 2, min: 1, type: 'sender-flow', room: 'r', session: -1, held: true }, 'malformed'],
+  [{ gw: GW, v: 2, min: 1, type: 'sender-flow', room: 'r', session: 1.5, held: true }, 'malformed'],
+  [{ gw: GW, v: 2, min: 1, type: 'sender-flow', room: '', session: 3, held: false }, 'malformed'],
+  [{ gw: GW, v: 9, min: 1, type: 'migrate', room: 'r' }, 'unknown'],
 ];

@@ -137,11 +137,13 @@ it('a member on another worker that reads slowly (~1 MB/s) under a 1 KB-chat flo
   // The second half of the window shows the pace once the buffers on the way are full.
   let half: { at: number; sent: number; read: number } | undefined;
   const halfway = setTimeout(() => (half = { at: performance.now(), sent: flooder.sent, read: slow.client.byteCount }), 3_000);
-  // The primary's view while it lasts: the room held (the slow member's worker asked for it).
+  // The primary's view while it lasts: never the whole room held (the flooder is held by name, in
+  // holds that last as long as the member takes to drain, often shorter than a scrape: counted below).
   let heldRooms = 0;
   const watching = (async () => {
     while (!over) {
-      heldRooms = Math.max(heldRooms, (await read()).get('gamewire_cluster_held_rooms') ?? 0);
+      const samples = await read();
+      heldRooms = Math.max(heldRooms, samples.get('gamewire_cluster_held_rooms') ?? 0);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   })();
@@ -157,7 +159,10 @@ it('a member on another worker that reads slowly (~1 MB/s) under a 1 KB-chat flo
   const lateFlood = ((sent - mid.sent) * (CHAT_PADDING + 20)) / (lateMs / 1000);
   const during = await read();
   const evicted = (cause: string): number => during.get(sampleKey('gamewire_evictions_total', { transport: 'tcp', cause })) ?? 0;
-  t.diagnostic(`evictions: SEND_STALLED ${evicted('SEND_STALLED')}, SEND_QUEUE_OVERFLOW ${evicted('SEND_QUEUE_OVERFLOW')}`);
+  t.diagnostic(
+    `evictions: SEND_STALLED ${evicted('SEND_STALLED')}, SEND_QUEUE_OVERFLOW ${evicted('SEND_QUEUE_OVERFLOW')}; ` +
+      `the flooder held by name ${during.get('gamewire_cluster_sender_holds_total') ?? 0} times`,
+  );
   paced = false; // the link gets better: read the rest at full speed
   clearInterval(ticker);
   socket.resume();
@@ -180,6 +185,7 @@ it('a member on another worker that reads slowly (~1 MB/s) under a 1 KB-chat flo
   // Held to the reader's pace, plus what the queues and kernel buffers on the way hold.
   assert.ok(sent * (CHAT_PADDING + 20) < slowGot + 24 * 2 ** 20, `the flood (${sent} chats) ran ${(floodRate / readRate).toFixed(1)}x ahead of the reader`);
   assert.equal(evicted('SEND_QUEUE_OVERFLOW') + evicted('SEND_STALLED'), 0);
-  assert.equal(heldRooms, 1, 'the primary held the room while the member was behind');
+  assert.ok((during.get('gamewire_cluster_sender_holds_total') ?? 0) > 0, 'the primary held the flooder by name while the member was behind');
+  assert.equal(heldRooms, 0, 'and never the whole room');
   assert.equal(await terminate(cli), 0, cli.output());
 });

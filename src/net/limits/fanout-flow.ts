@@ -95,6 +95,20 @@ export class FanoutFlow {
     if (source.waitingOn++ === 0) source.party[kFanoutPaused](true);
   }
 
+  /**
+   * As a member: `source` may read again, whatever it fed (the member is not behind with it any
+   * more). Its share starts over. Used where a member holds sources for someone else (a room that
+   * holds its local feeders for a process that asked); a member that drains uses {@link releaseAll}.
+   */
+  release(source: FanoutFlow): void {
+    const fed = this.#fed;
+    if (fed === undefined) return;
+    const bytes = fed.get(source);
+    if (bytes === undefined) return;
+    fed.delete(source);
+    if (bytes === HELD && --source.waitingOn === 0) source.party[kFanoutPaused](false);
+  }
+
   /** As a member that drained to its low mark, or is gone: every source it holds may read again, and shares start over. */
   releaseAll(): void {
     this.heldBytes = 0;
