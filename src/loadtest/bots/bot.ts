@@ -25,6 +25,11 @@ export interface BotOptions {
  *   and time its answer, {@link recordRequest};
  * - every answer to a request is reported with {@link recordRoundTrip}, which ends that request;
  * - every packet received is reported with {@link recordReceived}.
+ *
+ * A bot that knows what it should receive (its own echoes, numbered chats) checks that each message
+ * came exactly once and in order, and reports what did not with {@link recordLost},
+ * {@link recordDuplicate} and {@link recordOutOfOrder}: each counts as an error of the run. That is
+ * how a run with chaos cuts shows that resumed connections lost nothing.
  */
 export interface BotContext {
   /** Options of the run; see {@link BotOptions}. */
@@ -53,6 +58,16 @@ export interface BotContext {
   recordRoundTrip(micros: number): void;
   /** Adds `n` (default 1) to the custom counter `name`; counters are summed over the run and reported. */
   count(name: string, n?: number): void;
+  /**
+   * `n` (default 1) messages the bot expected never came: a gap in a sequence that did not fill before
+   * the session ended. (A request never answered is counted by the harness as unanswered: do not
+   * report it here too.)
+   */
+  recordLost(n?: number): void;
+  /** `n` (default 1) messages arrived a second time. */
+  recordDuplicate(n?: number): void;
+  /** `n` (default 1) messages arrived after one that was sent later. */
+  recordOutOfOrder(n?: number): void;
 }
 
 /**
