@@ -18,7 +18,8 @@ export interface BotOptions {
 
 /**
  * What the harness gives one bot session: its options, its name in the run, whether the run is ending,
- * and the metrics recorder. One context per session (a reconnect gets a fresh one).
+ * and the metrics recorder. One context per session: a new session (the harness reconnecting) gets a
+ * fresh one, a resumed session (`--resume`) keeps its own.
  *
  * Accounting contract, which the end-of-run drain relies on:
  * - every packet the bot sends is reported with {@link recordSent} or, when the bot will wait for

@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
+import { disconnectCause, DisconnectCode } from '../../../src/core/disconnect-cause.js';
+import type { BotContext } from '../../../src/loadtest/bots/bot.js';
+import { ChatLoadBotSession } from '../../../src/loadtest/bots/chat-bot.js';
 import { DeliveryOrder } from '../../../src/loadtest/bots/delivery-order.js';
 import { runLoadTest } from '../../../src/loadtest/harness/run-load-test.js';
 import { cleanupAfter } from '../../helpers/wait.js';
@@ -32,6 +35,43 @@ describe('DeliveryOrder', () => {
     order.start(0, 1);
     assert.equal(order.check(0, 2), 'gap');
     assert.equal(order.missingCount(), 1);
+  });
+});
+
+describe('the chat bot checks every sender', () => {
+  it('counts a duplicated, a late and a lost chat of another player, and its own missing chats as not lost', () => {
+    const counts = { lost: 0, duplicated: 0, outOfOrder: 0, roundTrips: 0 };
+    const context: BotContext = {
+      options: { intervalMs: 1000, message: 'hi', size: undefined, extra: {} },
+      name: 'w0-s1',
+      workerIndex: 0,
+      stopping: true,
+      inFlight: 0,
+      recordSent() {},
+      recordRequest() {},
+      recordReceived() {},
+      recordRoundTrip() {
+        counts.roundTrips++;
+      },
+      count() {},
+      recordLost(n = 1) {
+        counts.lost += n;
+      },
+      recordDuplicate(n = 1) {
+        counts.duplicated += n;
+      },
+      recordOutOfOrder(n = 1) {
+        counts.outOfOrder += n;
+      },
+    };
+    const bot = new ChatLoadBotSession(context);
+    bot.entered(5); // its own player id; stopping, so it sends nothing
+    for (const seq of [3, 4, 4, 6, 5, 9]) bot.chatArrived(8, `#${seq} hi`, 0); // 4 twice, 5 late, 7 and 8 never
+    for (const seq of [1, 3]) bot.chatArrived(5, `#${seq} hi`, 0); // its own: 2 never came back
+    bot.chatArrived(9, 'not numbered', 0); // someone else's client: not checked
+    assert.deepEqual({ ...counts }, { lost: 0, duplicated: 1, outOfOrder: 1, roundTrips: 2 });
+    (bot as unknown as { onDisconnected(cause: unknown): void }).onDisconnected(disconnectCause(DisconnectCode.ServiceClosing, 'end'));
+    assert.equal(counts.lost, 2, "7 and 8 of player 8 are lost; the bot's own 2 is unanswered, not lost");
   });
 });
 
