@@ -22,7 +22,7 @@ Load test: N bot sessions over W worker processes against a server that speaks t
 The bot says what one client does; the harness opens the sessions (ramp-up), reconnects those that
 drop, measures and reports. Prints a status line every second and a summary at the end. Exits 0 when
 the run had no error (no failed connect, no unexpected disconnect, no unanswered request, no failed
-worker), 1 otherwise.
+worker, no message the bots found lost, duplicated or out of order), 1 otherwise.
 
 Bot:
   --bot NAME|PATH          echo (for echo-server), chat (for chat-server), or a bot module: a .js file
@@ -46,6 +46,15 @@ Harness:
   --reconnect-delay-ms MS  first reconnect delay, doubling up to 16x on failures in a row (default ${DEFAULT_RECONNECT_DELAY_MS})
   --connect-timeout-ms MS  timeout of one connection attempt (default ${DEFAULT_CONNECT_TIMEOUT_MS})
   --drain-timeout-ms MS    at the end, how long to wait for answers in flight (default ${DEFAULT_DRAIN_TIMEOUT_MS})
+  --resume                 sessions ask for resume (the server needs --resume): a dropped connection
+                           is resumed by the same session, missing nothing (docs/resume.md)
+
+Chaos:
+  --chaos-cut-percent P    cut P % of the live connections every second (0..100, e.g. 5 or 0.5;
+                           default 0 = off); the report counts cuts, resumes and lost messages
+  --chaos-method M         rst (reset: the server reads ECONNRESET), silent (the bot's side closes,
+                           the server is told nothing: no FIN, no RST), or mixed: the two in turn
+                           (default mixed)
 
 Output:
   --json FILE              write every figure (totals, per-second series, percentiles, config) as JSON
@@ -58,6 +67,24 @@ descriptors: raise 'ulimit -n' in the shells of the load test and the server if 
 /** Parses `--transport`. */
 export function transportFlag(value: string): 'tcp' | 'ws' {
   if (value !== 'tcp' && value !== 'ws') throw new UsageError(`--transport must be tcp or ws, got '${value}'`);
+  return value;
+}
+
+/** Parses `--chaos-cut-percent`: a number 0..100, fractions allowed. */
+function percentFlag(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const percent = Number(value);
+  if (value.trim() === '' || !Number.isFinite(percent) || percent < 0 || percent > 100) {
+    throw new UsageError(`--chaos-cut-percent must be a number 0..100, got '${value}'`);
+  }
+  return percent;
+}
+
+/** Parses `--chaos-method`. */
+function chaosMethodFlag(value: string): 'rst' | 'silent' | 'mixed' {
+  if (value !== 'rst' && value !== 'silent' && value !== 'mixed') {
+    throw new UsageError(`--chaos-method must be rst, silent or mixed, got '${value}'`);
+  }
   return value;
 }
 
@@ -98,6 +125,9 @@ export const loadtestCommand: Command = {
         'reconnect-delay-ms': { type: 'string' },
         'connect-timeout-ms': { type: 'string' },
         'drain-timeout-ms': { type: 'string' },
+        resume: { type: 'boolean', default: false },
+        'chaos-cut-percent': { type: 'string' },
+        'chaos-method': { type: 'string', default: 'mixed' },
         json: { type: 'string' },
         report: { type: 'string' },
       },
@@ -131,6 +161,9 @@ export const loadtestCommand: Command = {
           reconnectDelayMs: optional('reconnect-delay-ms', values['reconnect-delay-ms'], 1),
           connectTimeoutMs: optional('connect-timeout-ms', values['connect-timeout-ms'], 1),
           drainTimeoutMs: optional('drain-timeout-ms', values['drain-timeout-ms'], 0),
+          resume: values.resume,
+          chaosCutPercent: percentFlag(values['chaos-cut-percent']),
+          chaosMethod: chaosMethodFlag(values['chaos-method']),
         },
         {
           signal: controller.signal,
@@ -139,7 +172,9 @@ export const loadtestCommand: Command = {
               `loadtest: bot ${config.botName}, ${config.sessions} sessions ` +
                 `(${config.rampPerSecond > 0 ? `ramp ${config.rampPerSecond}/s` : 'all at once'}) over ` +
                 `${config.workers} worker${config.workers === 1 ? '' : 's'} to ${config.transport === 'ws' ? `ws://${config.host}:${config.port}/ws` : `${config.host}:${config.port}`}, ` +
-                (config.durationMs > 0 ? `${config.durationMs / 1000} s` : 'until SIGINT'),
+                (config.durationMs > 0 ? `${config.durationMs / 1000} s` : 'until SIGINT') +
+                (config.resume ? ', resume on' : '') +
+                (config.chaosCutPercent > 0 ? `, chaos: ${config.chaosCutPercent} % cut per second (${config.chaosMethod})` : ''),
             ),
           onPoint: (point, progress) => view.update(point, progress),
         },

@@ -13,6 +13,7 @@ export { defineBot, type BotContext, type BotDefinition, type BotOptions } from 
 export { BotLoadError, BUILT_IN_BOTS } from './bots/bot-loader.js';
 export { echoBot, EchoBotSession, ECHO_BOT_PACKET_ID, ECHO_BOT_STAMP_SIZE } from './bots/echo-bot.js';
 export { chatBot, ChatLoadBotSession } from './bots/chat-bot.js';
+export { DeliveryOrder, type Delivery } from './bots/delivery-order.js';
 export {
   DEFAULT_BOT_INTERVAL_MS,
   DEFAULT_BOT_MESSAGE,
@@ -25,6 +26,7 @@ export {
 } from './harness/load-test-config.js';
 export { LoadTestError, runLoadTest, type LoadTestHooks, type LoadTestProgress } from './harness/run-load-test.js';
 export type { LoadTestPoint, LoadTestTotals } from './harness/run-aggregator.js';
+export type { ChaosMethod, ResilienceCounts } from './harness/ipc-messages.js';
 export {
   LOADTEST_REPORT_FORMAT,
   writeJsonReport,

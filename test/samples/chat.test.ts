@@ -55,6 +55,8 @@ interface BotTally {
   roundTrips: number;
   deliveries: number;
   entered: number;
+  /** Chats the bots found lost, duplicated or out of order. */
+  disorder: number;
 }
 
 /** A BotContext as the load tester gives one session, counting into `tally` and notifying `changed`. */
@@ -88,6 +90,15 @@ function botContext(name: string, tally: BotTally, changed: Condition): BotConte
       if (counter === 'entered') tally.entered += n;
       changed.notify();
     },
+    recordLost(n = 1) {
+      tally.disorder += n;
+    },
+    recordDuplicate(n = 1) {
+      tally.disorder += n;
+    },
+    recordOutOfOrder(n = 1) {
+      tally.disorder += n;
+    },
   };
 }
 
@@ -109,9 +120,9 @@ class ObservedBot extends ChatLoadBotSession {
     super.entered(playerId);
   }
 
-  override chatArrived(fromPlayerId: number, sentAtMs: number): void {
+  override chatArrived(fromPlayerId: number, msg: string, sentAtMs: number): void {
     this.from.set(fromPlayerId, (this.from.get(fromPlayerId) ?? 0) + 1);
-    super.chatArrived(fromPlayerId, sentAtMs);
+    super.chatArrived(fromPlayerId, msg, sentAtMs);
   }
 
   protected override onDisconnected(cause: DisconnectCause): void {
@@ -159,7 +170,7 @@ describe('chat sample: server and bots', () => {
     const cleanup = cleanupAfter(t);
     const { port, room } = await startChatServer(cleanup);
     const changed = new Condition();
-    const tallies: BotTally[] = Array.from({ length: BOTS }, () => ({ sent: 0, requests: 0, roundTrips: 0, deliveries: 0, entered: 0 }));
+    const tallies: BotTally[] = Array.from({ length: BOTS }, () => ({ sent: 0, requests: 0, roundTrips: 0, deliveries: 0, entered: 0, disorder: 0 }));
     let made = 0;
     const { service, collector } = makeClient(
       cleanup,
@@ -193,6 +204,7 @@ describe('chat sample: server and bots', () => {
     // The last chat of each bot may have been in flight when the bots closed.
     assert.ok(delivered <= BOTS * chats, `delivered ${delivered} > 3 x chats ${chats}`);
     assert.ok(delivered >= BOTS * (chats - BOTS), `delivered ${delivered} < 3 x (chats ${chats} - 3)`);
+    assert.deepEqual(tallies.map((s) => s.disorder), [0, 0, 0], 'every chat once and in order');
     bots.forEach((bot, i) => {
       const own = tallies[i] as BotTally;
       assert.equal(own.sent, own.requests + 2, 'C_LOGIN and C_ENTER_GAME, then only chats');

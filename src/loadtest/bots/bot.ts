@@ -18,13 +18,19 @@ export interface BotOptions {
 
 /**
  * What the harness gives one bot session: its options, its name in the run, whether the run is ending,
- * and the metrics recorder. One context per session (a reconnect gets a fresh one).
+ * and the metrics recorder. One context per session: a new session (the harness reconnecting) gets a
+ * fresh one, a resumed session (`--resume`) keeps its own.
  *
  * Accounting contract, which the end-of-run drain relies on:
  * - every packet the bot sends is reported with {@link recordSent} or, when the bot will wait for
  *   and time its answer, {@link recordRequest};
  * - every answer to a request is reported with {@link recordRoundTrip}, which ends that request;
  * - every packet received is reported with {@link recordReceived}.
+ *
+ * A bot that knows what it should receive (its own echoes, numbered chats) checks that each message
+ * came exactly once and in order, and reports what did not with {@link recordLost},
+ * {@link recordDuplicate} and {@link recordOutOfOrder}: each counts as an error of the run. That is
+ * how a run with chaos cuts shows that resumed connections lost nothing.
  */
 export interface BotContext {
   /** Options of the run; see {@link BotOptions}. */
@@ -53,6 +59,16 @@ export interface BotContext {
   recordRoundTrip(micros: number): void;
   /** Adds `n` (default 1) to the custom counter `name`; counters are summed over the run and reported. */
   count(name: string, n?: number): void;
+  /**
+   * `n` (default 1) messages the bot expected never came: a gap in a sequence that did not fill before
+   * the session ended. (A request never answered is counted by the harness as unanswered: do not
+   * report it here too.)
+   */
+  recordLost(n?: number): void;
+  /** `n` (default 1) messages arrived a second time. */
+  recordDuplicate(n?: number): void;
+  /** `n` (default 1) messages arrived after one that was sent later. */
+  recordOutOfOrder(n?: number): void;
 }
 
 /**

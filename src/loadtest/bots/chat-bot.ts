@@ -3,6 +3,7 @@ import { PACKET_HEADER_SIZE } from '../../packet/packet-header.js';
 import { PacketSession } from '../../packet/packet-session.js';
 import { C_CHAT, C_ENTER_GAME, C_LOGIN, createClientHandlers } from '../../samples/protocol/packets.js';
 import { defineBot, type BotContext } from './bot.js';
+import { DeliveryOrder } from './delivery-order.js';
 
 /**
  * Milliseconds on a clock shared by the processes of one machine (sub-millisecond resolution), so a
@@ -22,7 +23,7 @@ const handlers = createClientHandlers<ChatLoadBotSession>({
     else bot.entered(message.player.id);
   },
   S_CHAT(bot, message) {
-    bot.chatArrived(message.playerId, message.sentAtMs);
+    bot.chatArrived(message.playerId, message.msg, message.sentAtMs);
   },
   // The bots' chats are short; a refusal means the server's limit changed, which the run must show.
   S_CHAT_REJECTED(bot, message) {
@@ -33,15 +34,25 @@ const handlers = createClientHandlers<ChatLoadBotSession>({
   S_DESPAWN() {},
 });
 
+/** A bot's chat line: its number on the sender's stream, then the text (`#12 Hello World`). */
+const NUMBERED_CHAT = /^#(\d+) /;
+
 /**
  * One chat client for `gamewire chat-server`: logs in (account = its name in the run), enters the
  * room, then sends C_CHAT every `intervalMs` (the first at a random phase, so bots spread out). Each
  * C_CHAT is a request; its round trip ends when the bot's own S_CHAT comes back. Every S_CHAT is
  * counted as a delivery (custom counter `deliveries`); counter `entered` counts bots in the room.
+ *
+ * Each chat is numbered per sender (`#n text`), and every bot checks each sender's chats, its own
+ * included, arrive exactly once and in order (from the first one it sees of that sender): a chat
+ * received twice is a duplicate, one that fills an earlier gap is out of order, and gaps still open
+ * when the session ends are lost (the bot's own chats that never came back are unanswered instead).
  */
 export class ChatLoadBotSession extends PacketSession {
   readonly #context: BotContext;
+  readonly #order = new DeliveryOrder();
   #playerId = -1;
+  #chatSeq = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(context: BotContext) {
@@ -65,9 +76,16 @@ export class ChatLoadBotSession extends PacketSession {
   }
 
   /** Called by the handler table for every S_CHAT. */
-  chatArrived(fromPlayerId: number, sentAtMs: number): void {
-    this.#context.count('deliveries');
-    if (fromPlayerId === this.#playerId) this.#context.recordRoundTrip((sharedClockMs() - sentAtMs) * 1000);
+  chatArrived(fromPlayerId: number, msg: string, sentAtMs: number): void {
+    const context = this.#context;
+    context.count('deliveries');
+    const numbered = NUMBERED_CHAT.exec(msg);
+    if (numbered !== null) {
+      const delivery = this.#order.check(fromPlayerId, Number(numbered[1]));
+      if (delivery === 'duplicate') return context.recordDuplicate();
+      if (delivery === 'late') context.recordOutOfOrder();
+    }
+    if (fromPlayerId === this.#playerId) context.recordRoundTrip((sharedClockMs() - sentAtMs) * 1000);
   }
 
   protected override onConnected(): void {
@@ -82,13 +100,16 @@ export class ChatLoadBotSession extends PacketSession {
   protected override onDisconnected(_cause: DisconnectCause): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    const lost = this.#order.missingCount(this.#playerId);
+    if (lost > 0) this.#context.recordLost(lost);
   }
 
   readonly #chat = (): void => {
     this.#timer = undefined;
     const context = this.#context;
     if (context.stopping || !this.connected) return;
-    this.sendTracked(C_CHAT.makeSendBuffer({ msg: context.options.message, sentAtMs: sharedClockMs() }), true);
+    const msg = `#${++this.#chatSeq} ${context.options.message}`;
+    this.sendTracked(C_CHAT.makeSendBuffer({ msg, sentAtMs: sharedClockMs() }), true);
     this.#timer = setTimeout(this.#chat, context.options.intervalMs);
   };
 }
@@ -96,7 +117,7 @@ export class ChatLoadBotSession extends PacketSession {
 /** The built-in `chat` bot, for `gamewire chat-server` (every chat goes to every bot: N² deliveries). */
 export const chatBot = defineBot({
   name: 'chat',
-  summary: 'logs in, enters the room and chats every --interval-ms; round trip = own S_CHAT back',
+  summary: 'logs in, enters the room and chats every --interval-ms; round trip = own S_CHAT back; every chat checked once and in order',
   defaults: { intervalMs: 1000, message: 'Hello World' },
   createSession: (context) => new ChatLoadBotSession(context),
 });

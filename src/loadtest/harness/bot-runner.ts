@@ -8,7 +8,9 @@ import { Session } from '../../net/session.js';
 import { BotLoadError } from '../bots/bot-loader.js';
 import type { BotDefinition } from '../bots/bot.js';
 import { BotSessionContext, type BotRunState } from './bot-session-context.js';
+import { Chaos, type HoldConnection } from './chaos.js';
 import type { WorkerConfig, WorkerSnapshot } from './ipc-messages.js';
+import { watchSession, type SessionWatcher } from './session-watch.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
 /** How often the ramp releases the sessions that are due, ms. */
@@ -17,6 +19,8 @@ const RAMP_TICK_MS = 20;
 const STABLE_SESSION_MS = 1_000;
 /** The reconnect delay doubles at most this many times (16 × the first delay). */
 const MAX_BACKOFF_DOUBLINGS = 4;
+/** Largest first delay a resumable ClientService takes (its `resume.reconnectDelayMs`), ms. */
+const MAX_RESUME_RECONNECT_DELAY_MS = 60_000;
 
 /** One of the worker's sessions, kept open across reconnects. */
 interface Slot {
@@ -57,6 +61,11 @@ class BotClientService extends ClientService<Session> {
  * one ClientService, opened at the ramp rate, reopened after a backoff when they drop (if
  * `reconnect`), and counts everything in a {@link WorkerMetrics}.
  *
+ * With `resume`, the ClientService's sessions ask for resume: a session whose connection drops is
+ * suspended and reconnects and resumes by itself (the same Session, the bot sees no new session); the
+ * runner counts losses, reconnect attempts, resumes and resumes that failed. With `chaosCutPercent`,
+ * {@link Chaos} cuts a share of the connections every second.
+ *
  * End of a run ({@link stop}): bots are told to stop (`context.stopping`), nothing new is opened,
  * answers in flight are awaited up to `drainTimeoutMs`, then the ClientService closes every session
  * (cause `SERVICE_CLOSING`, expected). A session that ends any other way before that is unexpected.
@@ -82,9 +91,21 @@ export class BotRunner {
   #stopPromise: Promise<DrainResult> | undefined;
   readonly #onFatal: ((error: Error) => void) | undefined;
   #fatal: Error | undefined;
+  /** Sessions suspended now (their connection dropped, they are reconnecting). */
+  readonly #suspended = new Set<Session>();
+  readonly #chaos: Chaos | undefined;
 
-  /** `onFatal` hears, once, of a bot that cannot run at all (its createSession returns no Session). */
-  constructor(config: WorkerConfig, bot: BotDefinition, logger?: Logger, onFatal?: (error: Error) => void) {
+  /**
+   * `onFatal` hears, once, of a bot that cannot run at all (its createSession returns no Session).
+   * `hold` keeps silently dropped connections open elsewhere (chaos); without it chaos only resets.
+   */
+  constructor(
+    config: WorkerConfig,
+    bot: BotDefinition,
+    logger?: Logger,
+    onFatal?: (error: Error) => void,
+    hold?: HoldConnection,
+  ) {
     this.#config = config;
     this.#bot = bot;
     this.#onFatal = onFatal;
@@ -94,9 +115,7 @@ export class BotRunner {
       options: config.botOptions,
       stopping: false,
       inFlight: 0,
-      onRequestEnded: () => {
-        if (this.#state.inFlight === 0) this.#drainWaiter?.();
-      },
+      onRequestEnded: () => this.#checkDrained(),
     };
     this.#slots = Array.from({ length: config.sessions }, () => ({
       session: undefined,
@@ -110,8 +129,18 @@ export class BotRunner {
       maxSessionCount: Math.max(1, config.sessions),
       connectTimeoutMs: config.connectTimeoutMs,
       ...(config.transport === 'ws' ? { ws: {} } : {}),
+      ...(config.resume ? { resume: { reconnectDelayMs: Math.min(MAX_RESUME_RECONNECT_DELAY_MS, config.reconnectDelayMs) } } : {}),
       sessionFactory: this.#makeSession,
     };
+    if (config.chaosCutPercent > 0) {
+      this.#chaos = new Chaos({
+        port: config.port,
+        cutPercent: config.chaosCutPercent,
+        method: config.chaosMethod,
+        hold,
+        metrics: this.#state.metrics,
+      });
+    }
     this.#service = new BotClientService(logger === undefined ? options : { ...options, logger }, this.#sessionLeft);
   }
 
@@ -128,6 +157,7 @@ export class BotRunner {
   /** Begins opening sessions: at the ramp rate, or all at once within `connectConcurrency`. */
   start(): void {
     this.#startedAt = performance.now();
+    this.#chaos?.start();
     if (this.#config.rampPerSecond > 0 && this.#slots.length > 1) {
       this.#rampTimer = setInterval(this.#release, RAMP_TICK_MS);
     }
@@ -144,8 +174,8 @@ export class BotRunner {
   }
 
   /**
-   * Ends the run: stops the bots and the reconnects, waits (at most `drainTimeoutMs`) for the answers
-   * in flight, then closes every session. Calling it again returns the same promise.
+   * Ends the run: stops the bots, the reconnects and chaos, waits (at most `drainTimeoutMs`) for the
+   * answers in flight and for suspended sessions to come back, then closes every session. Calling it again returns the same promise.
    */
   stop(): Promise<DrainResult> {
     this.#stopPromise ??= this.#stopOnce(this.#config.drainTimeoutMs);
@@ -172,6 +202,7 @@ export class BotRunner {
       if (slot.timer !== undefined) clearTimeout(slot.timer);
       slot.timer = undefined;
     }
+    await this.#chaos?.stop(); // the drain runs on whole connections
     const began = performance.now();
     const drained = await this.#waitForAnswers(drainTimeoutMs);
     const drainMs = Math.round(performance.now() - began);
@@ -180,8 +211,17 @@ export class BotRunner {
     return { drained, drainMs };
   }
 
+  /** The drain is over when no request is in flight and no session is away (suspended: it comes back). */
+  #drained(): boolean {
+    return this.#state.inFlight === 0 && this.#suspended.size === 0;
+  }
+
+  #checkDrained(): void {
+    if (this.#drained()) this.#drainWaiter?.();
+  }
+
   #waitForAnswers(timeoutMs: number): Promise<boolean> {
-    if (this.#state.inFlight === 0) return Promise.resolve(true);
+    if (this.#drained()) return Promise.resolve(true);
     if (timeoutMs === 0) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
@@ -259,7 +299,24 @@ export class BotRunner {
     const session = made;
     this.#contexts.set(session, context);
     this.#open.add(session);
+    if (this.#config.resume) watchSession(session, this.#watcher);
     return session;
+  };
+
+  /** Hears of the resumable sessions' connections (before the bot's own hooks). */
+  readonly #watcher: SessionWatcher = {
+    connectionLost: (session) => {
+      this.#suspended.add(session);
+      this.#state.metrics.resilience.connectionsLost++;
+    },
+    reconnecting: () => {
+      this.#state.metrics.resilience.reconnectAttempts++;
+    },
+    resumed: (session) => {
+      this.#suspended.delete(session);
+      this.#state.metrics.resilience.resumes++;
+      this.#checkDrained();
+    },
   };
 
   #notASession(value: unknown): Error {
@@ -296,7 +353,14 @@ export class BotRunner {
     const context = this.#contexts.get(session);
     this.#contexts.delete(session);
     const code = session.disconnectCause?.code ?? DisconnectCode.PeerClosed;
-    this.#state.metrics.disconnected(code, !this.#closing);
+    const metrics = this.#state.metrics;
+    metrics.disconnected(code, !this.#closing);
+    // A suspended session's loss was counted when its connection dropped; a plain one loses it now.
+    const wasSuspended = this.#suspended.delete(session);
+    if (!this.#closing && !wasSuspended) metrics.resilience.connectionsLost++;
+    if (code === DisconnectCode.ResumeExpired) metrics.resilience.resumesExpired++;
+    else if (code === DisconnectCode.ResumeRefused) metrics.resilience.resumesRefused++;
+    if (wasSuspended) this.#checkDrained();
     context?.close();
     const slot = this.#slotOf.get(session);
     if (slot !== undefined) this.#slotSessionEnded(slot, session);

@@ -74,6 +74,18 @@ export class BotSessionContext implements BotContext {
     this.#state.metrics.count(name, n);
   }
 
+  recordLost(n = 1): void {
+    this.#state.metrics.resilience.messagesLost += n;
+  }
+
+  recordDuplicate(n = 1): void {
+    this.#state.metrics.resilience.messagesDuplicated += n;
+  }
+
+  recordOutOfOrder(n = 1): void {
+    this.#state.metrics.resilience.messagesOutOfOrder += n;
+  }
+
   /**
    * The session ended: its requests in flight will never be answered. Counts them as unanswered,
    * removes them from the worker's total and returns how many there were.

@@ -12,6 +12,8 @@
  *                                  flight (at most drainTimeoutMs), then closes its ClientService
  *                 ◀──────────────  final {snapshot, drained, drainMs}; then the worker exits
  * ```
+ * With chaos on, a worker also sends `hold` with a socket handle (a silent drop): the parent keeps the
+ * connection open, unread and unwritten, so the server sees neither FIN nor RST (harness/chaos.ts).
  * A worker whose IPC channel closes (the parent died) stops at once and exits.
  */
 import type { BotOptions } from '../bots/bot.js';
@@ -45,6 +47,70 @@ export interface WorkerConfig {
   readonly reconnectDelayMs: number;
   /** How long the end of the run waits for answers in flight, ms. */
   readonly drainTimeoutMs: number;
+  /** Sessions ask the server for resume (`ClientService` option `resume`): a dropped connection is resumed. */
+  readonly resume: boolean;
+  /** Chaos: the share of this worker's live connections cut every second, percent; 0 = off. */
+  readonly chaosCutPercent: number;
+  /** Chaos: how connections are cut: RST, silent drop, or both in turn. */
+  readonly chaosMethod: ChaosMethod;
+}
+
+/**
+ * How chaos cuts a connection: `rst` resets it (`socket.resetAndDestroy()`: the server reads
+ * ECONNRESET), `silent` drops it without a word (the bot's side closes, the server sees nothing: no
+ * FIN, no RST, no more bytes), `mixed` alternates the two.
+ */
+export type ChaosMethod = 'rst' | 'silent' | 'mixed';
+
+/**
+ * What happened to connections and to the order of messages: chaos cuts, resumes, and what the bots
+ * found missing, twice or out of order. The same fields in a worker's snapshot, a point and the totals.
+ */
+export interface ResilienceCounts {
+  /** Connections chaos cut with an RST. */
+  readonly cutsRst: number;
+  /** Connections chaos dropped silently. */
+  readonly cutsSilent: number;
+  /**
+   * Connections that dropped before the harness closed them: a resumable session suspended
+   * (`onConnectionLost`), or a plain session that ended.
+   */
+  readonly connectionsLost: number;
+  /** Reconnect attempts of suspended sessions (`onReconnecting`). */
+  readonly reconnectAttempts: number;
+  /** Suspended sessions that came back (`onResumed`). */
+  readonly resumes: number;
+  /** Suspended sessions that could not come back in the grace period (`RESUME_EXPIRED`). */
+  readonly resumesExpired: number;
+  /** Suspended sessions whose resume the server refused (`RESUME_REFUSED`). */
+  readonly resumesRefused: number;
+  /** Messages the bots found missing: a gap in a sequence that never filled (`recordLost`). */
+  readonly messagesLost: number;
+  /** Messages the bots received twice (`recordDuplicate`). */
+  readonly messagesDuplicated: number;
+  /** Messages the bots received after a later one (`recordOutOfOrder`). */
+  readonly messagesOutOfOrder: number;
+}
+
+/** The keys of {@link ResilienceCounts}, in report order. */
+export const RESILIENCE_KEYS = [
+  'cutsRst',
+  'cutsSilent',
+  'connectionsLost',
+  'reconnectAttempts',
+  'resumes',
+  'resumesExpired',
+  'resumesRefused',
+  'messagesLost',
+  'messagesDuplicated',
+  'messagesOutOfOrder',
+] as const satisfies ReadonlyArray<keyof ResilienceCounts>;
+
+/** A new all-zero {@link ResilienceCounts}, writable. */
+export function zeroResilienceCounts(): { -readonly [K in keyof ResilienceCounts]: number } {
+  const counts = {} as { -readonly [K in keyof ResilienceCounts]: number };
+  for (const key of RESILIENCE_KEYS) counts[key] = 0;
+  return counts;
 }
 
 /** Traffic the bots counted over an interval: the same fields in a worker's snapshot and a run's point. */
@@ -71,7 +137,7 @@ export interface TrafficCounts {
  * What happened in one worker during one interval (counts are deltas; gauges are values at its end).
  * The parent adds the snapshots of all workers up.
  */
-export interface WorkerSnapshot extends TrafficCounts {
+export interface WorkerSnapshot extends TrafficCounts, ResilienceCounts {
   /** 1, 2, ... for the ticks; the final snapshot has the next number. */
   readonly seq: number;
   /** End of the interval, ms since the worker started its sessions. */
@@ -116,10 +182,12 @@ export type WorkerMessage =
       /** How long the drain took, ms. */
       readonly drainMs: number;
     }
-  | { readonly type: 'fatal'; readonly message: string };
+  | { readonly type: 'fatal'; readonly message: string }
+  /** Sent with a socket handle: hold this connection open, silent, until the run ends (chaos). */
+  | { readonly type: 'hold' };
 
 const PARENT_TYPES: ReadonlySet<string> = new Set(['init', 'start', 'stop']);
-const WORKER_TYPES: ReadonlySet<string> = new Set(['ready', 'tick', 'final', 'fatal']);
+const WORKER_TYPES: ReadonlySet<string> = new Set(['ready', 'tick', 'final', 'fatal', 'hold']);
 
 /** True when `value` has the shape of a {@link ParentMessage} (by its `type`). */
 export function isParentMessage(value: unknown): value is ParentMessage {

@@ -5,7 +5,7 @@ import { checkInteger, checkNumber } from '../../core/options.js';
 import { MAX_TIMER_MS } from '../../core/timer-range.js';
 import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../../packet/packet-header.js';
 import type { BotDefinition, BotOptions } from '../bots/bot.js';
-import type { WorkerConfig } from './ipc-messages.js';
+import type { ChaosMethod, WorkerConfig } from './ipc-messages.js';
 
 /** Default number of sessions of a load test. */
 export const DEFAULT_LOADTEST_SESSIONS = 10;
@@ -56,6 +56,19 @@ export interface LoadTestOptions {
   readonly connectTimeoutMs?: number;
   /** How long the end of the run waits for answers in flight, ms. Default 5000. */
   readonly drainTimeoutMs?: number;
+  /**
+   * Sessions ask the server for resume (docs/resume.md): a session whose connection drops is
+   * suspended, reconnects by itself (first delay `reconnectDelayMs`, with backoff and jitter) and
+   * resumes, missing nothing. Needs a server with resume on. Default false.
+   */
+  readonly resume?: boolean;
+  /**
+   * Chaos: cut this share of the live connections every second, percent (0..100, fractions allowed).
+   * Default 0 (off). See docs/load-testing.md.
+   */
+  readonly chaosCutPercent?: number;
+  /** Chaos: `rst`, `silent` or `mixed` (the two in turn). Default `mixed`. */
+  readonly chaosMethod?: ChaosMethod;
 }
 
 /** A {@link LoadTestOptions} with every default applied and checked; what the report shows. */
@@ -90,6 +103,12 @@ export interface LoadTestConfig {
   readonly connectTimeoutMs: number;
   /** How long the end of the run waits for answers in flight, ms. */
   readonly drainTimeoutMs: number;
+  /** Sessions ask for resume. */
+  readonly resume: boolean;
+  /** Chaos: percent of the live connections cut every second; 0 = off. */
+  readonly chaosCutPercent: number;
+  /** Chaos: how connections are cut. */
+  readonly chaosMethod: ChaosMethod;
 }
 
 /**
@@ -121,6 +140,9 @@ export function resolveLoadTestConfig(options: LoadTestOptions, bot: BotDefiniti
     reconnectDelayMs: whole('reconnectDelayMs', options.reconnectDelayMs ?? DEFAULT_RECONNECT_DELAY_MS, 1, Math.floor(MAX_TIMER_MS / 16)),
     connectTimeoutMs: whole('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, 1, MAX_TIMER_MS),
     drainTimeoutMs: whole('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, 0, MAX_TIMER_MS),
+    resume: options.resume ?? false,
+    chaosCutPercent: percent('chaosCutPercent', options.chaosCutPercent ?? 0),
+    chaosMethod: chaosMethodOf(options.chaosMethod),
   };
 }
 
@@ -148,8 +170,16 @@ export function planWorkers(config: LoadTestConfig, botSpec: string): WorkerConf
       reconnect: config.reconnect,
       reconnectDelayMs: config.reconnectDelayMs,
       drainTimeoutMs: config.drainTimeoutMs,
+      resume: config.resume,
+      chaosCutPercent: config.chaosCutPercent,
+      chaosMethod: config.chaosMethod,
     };
   });
+}
+
+function chaosMethodOf(value: unknown): ChaosMethod {
+  if (value === undefined || value === 'rst' || value === 'silent' || value === 'mixed') return value ?? 'mixed';
+  throw new InvalidOptionError('chaosMethod', value, "'rst', 'silent' or 'mixed'");
 }
 
 function transportOf(value: unknown): 'tcp' | 'ws' {
@@ -159,6 +189,12 @@ function transportOf(value: unknown): 'tcp' | 'ws' {
 
 function whole(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   return checkInteger(name, value, min, max);
+}
+
+function percent(name: string, value: number): number {
+  const checked = checkNumber(name, value, 0);
+  if (checked > 100) throw new InvalidOptionError(name, value, 'a percentage, 0..100');
+  return checked;
 }
 
 function positive(name: string, value: number): number {

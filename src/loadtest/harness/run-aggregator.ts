@@ -1,8 +1,8 @@
-import type { TrafficCounts, WorkerSnapshot } from './ipc-messages.js';
+import { RESILIENCE_KEYS, zeroResilienceCounts, type ResilienceCounts, type TrafficCounts, type WorkerSnapshot } from './ipc-messages.js';
 import { LatencyAccumulator, type LatencySummary } from './latency-histogram.js';
 
 /** One second of the run (one tick of every worker), all workers added up. Counts are per interval. */
-export interface LoadTestPoint extends TrafficCounts {
+export interface LoadTestPoint extends TrafficCounts, ResilienceCounts {
   /** Interval number, from 1. */
   readonly seq: number;
   /** End of the interval, seconds since the run started. */
@@ -30,7 +30,7 @@ export interface LoadTestPoint extends TrafficCounts {
 }
 
 /** Everything counted over the whole run, all workers added up. */
-export interface LoadTestTotals {
+export interface LoadTestTotals extends Mutable<ResilienceCounts> {
   /** Sessions that connected (first connects and reconnects). */
   connects: number;
   /** Connection attempts that failed. */
@@ -91,6 +91,7 @@ const SUMMED_KEYS = [
   'requests',
   'roundTrips',
   'unanswered',
+  ...RESILIENCE_KEYS,
 ] as const;
 type NumericKey = (typeof SUMMED_KEYS)[number] | 'connectFailures' | 'disconnects' | 'unexpectedDisconnects';
 
@@ -115,15 +116,28 @@ export function emptyTotals(): LoadTestTotals {
     counters: {},
     peakSessions: 0,
     workerFailures: 0,
+    ...zeroResilienceCounts(),
   };
 }
 
+/** The same fields, writable. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
  * The errors of a run: failed connects + unexpected disconnects + unanswered requests + failed
- * workers. A run passes when this is 0.
+ * workers + messages the bots found lost, duplicated or out of order. A run passes when this is 0.
+ * Cuts and resumes are not errors: a resumed connection lost nothing.
  */
 export function errorCount(totals: LoadTestTotals): number {
-  return totals.connectFailures + totals.unexpectedDisconnects + totals.unanswered + totals.workerFailures;
+  return (
+    totals.connectFailures +
+    totals.unexpectedDisconnects +
+    totals.unanswered +
+    totals.workerFailures +
+    totals.messagesLost +
+    totals.messagesDuplicated +
+    totals.messagesOutOfOrder
+  );
 }
 
 /**
@@ -245,6 +259,16 @@ export class RunAggregator {
         requests: sums.requests,
         roundTrips: sums.roundTrips,
         unanswered: sums.unanswered,
+        cutsRst: sums.cutsRst,
+        cutsSilent: sums.cutsSilent,
+        connectionsLost: sums.connectionsLost,
+        reconnectAttempts: sums.reconnectAttempts,
+        resumes: sums.resumes,
+        resumesExpired: sums.resumesExpired,
+        resumesRefused: sums.resumesRefused,
+        messagesLost: sums.messagesLost,
+        messagesDuplicated: sums.messagesDuplicated,
+        messagesOutOfOrder: sums.messagesOutOfOrder,
         counters: pending.counters,
         latency: pending.latency.summary(),
       };

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../../core/defaults.js';
 import { loadBot, resolveBotSpec } from '../bots/bot-loader.js';
@@ -107,6 +108,14 @@ async function run(
     for (const point of points) hooks.onPoint(point, { config, totals, errors: errorCount(totals), stopping });
   };
   let readyCheck = (): void => {};
+  // Connections chaos dropped silently: held open, unread and unwritten, until the run is over.
+  const held = new Set<Socket>();
+  const hold = (socket: Socket): void => {
+    socket.pause();
+    socket.on('error', ignore);
+    socket.once('close', () => held.delete(socket));
+    held.add(socket);
+  };
   const handles = plans.map((plan) => {
     const child = fork(WORKER_ENTRY, [], {
       execArgv: [],
@@ -114,8 +123,12 @@ async function run(
       serialization: 'json',
     });
     const handle = new WorkerHandle(plan.workerIndex, child);
-    child.on('message', (message: unknown) => {
+    child.on('message', (message: unknown, sent: unknown) => {
       if (!isWorkerMessage(message)) return;
+      if (message.type === 'hold') {
+        if (sent instanceof Socket) hold(sent);
+        return;
+      }
       onWorkerMessage(handle, message);
       readyCheck();
     });
@@ -142,6 +155,8 @@ async function run(
         return;
       case 'fatal':
         handle.error = `worker ${handle.index}: ${message.message}`;
+        return;
+      case 'hold':
         return;
     }
   };
@@ -195,6 +210,9 @@ async function run(
 
   // Phase 3: the workers drain, close, send their final report and exit.
   await allClosed();
+  // The silently dropped connections end as a host that comes back does: with an RST.
+  for (const socket of held) socket.resetAndDestroy();
+  held.clear();
   if (durationTimer !== undefined) clearTimeout(durationTimer);
   if (killTimer !== undefined) clearTimeout(killTimer);
   signal?.removeEventListener('abort', stop);
@@ -215,3 +233,5 @@ async function run(
     workerErrors,
   });
 }
+
+function ignore(): void {}

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { WorkerSnapshot } from './ipc-messages.js';
+import { RESILIENCE_KEYS, zeroResilienceCounts, type ResilienceCounts, type WorkerSnapshot } from './ipc-messages.js';
 import { encodeLatency, newLatencyHistogram, recordLatency, type LatencyHistogram } from './latency-histogram.js';
 
 /** Gauges read when a snapshot is taken. */
@@ -32,6 +32,8 @@ export class WorkerMetrics {
   connects = 0;
   /** Reconnects scheduled this interval. */
   reconnects = 0;
+  /** Cuts, resumes and message order this interval (see ResilienceCounts). */
+  readonly resilience: { -readonly [K in keyof ResilienceCounts]: number } = zeroResilienceCounts();
   #connectFailures: Record<string, number> = {};
   #disconnects: Record<string, number> = {};
   #unexpected: Record<string, number> = {};
@@ -76,6 +78,7 @@ export class WorkerMetrics {
       seq: ++this.#seq,
       endMs: Math.round(now - this.#startedAt),
       durationMs: Math.round(now - this.#intervalStart),
+      ...this.resilience,
       connects: this.connects,
       connectFailures: this.#connectFailures,
       reconnects: this.reconnects,
@@ -97,6 +100,7 @@ export class WorkerMetrics {
     this.#intervalStart = now;
     this.packetsSent = this.packetsReceived = this.bytesSent = this.bytesReceived = 0;
     this.requests = this.roundTrips = this.unanswered = this.connects = this.reconnects = 0;
+    for (const key of RESILIENCE_KEYS) this.resilience[key] = 0;
     this.#connectFailures = {};
     this.#disconnects = {};
     this.#unexpected = {};

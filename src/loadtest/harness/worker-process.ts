@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { pino } from 'pino';
 import { loadBot } from '../bots/bot-loader.js';
 import { BotRunner, type DrainResult } from './bot-runner.js';
@@ -60,10 +61,16 @@ export function runWorkerProcess(): void {
       { name: `loadtest-worker-${config.workerIndex}`, level: process.env['GAMEWIRE_LOG_LEVEL'] ?? 'error' },
       pino.destination(2),
     );
-    runner = new BotRunner(config, bot, logger, (error) => {
-      fail(error);
-      stop(true);
-    });
+    runner = new BotRunner(
+      config,
+      bot,
+      logger,
+      (error) => {
+        fail(error);
+        stop(true);
+      },
+      holdInParent,
+    );
     post({ type: 'ready' });
   };
 
@@ -92,3 +99,18 @@ export function runWorkerProcess(): void {
 }
 
 function ignoreSignal(): void {}
+
+/**
+ * Chaos's silent drop: the socket goes to the parent, which holds it open (keepOpen leaves this
+ * process's copy for the caller to close: with the parent's copy open, closing it sends nothing).
+ */
+function holdInParent(socket: Socket): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (process.send === undefined || !process.connected || socket.destroyed) {
+      resolve(false);
+      return;
+    }
+    const message: WorkerMessage = { type: 'hold' };
+    process.send(message, socket, { keepOpen: true }, (error: Error | null) => resolve(error === null));
+  });
+}

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { byteSize, countsByName, latency } from './format.js';
+import { resilienceLines } from './resilience-lines.js';
 import type { LoadTestReport } from '../harness/load-test-report.js';
 import { REPORT_PAGE_SCRIPT } from './report-page-script.js';
 
@@ -61,6 +62,7 @@ ${escapeHtml(`${config.host}:${config.port}`)}. <span class="${report.passed ? '
 ${table('Settings', settingsRows(report))}
 ${table('Results', resultRows(report))}
 ${table('Round-trip latency', latencyRows(report))}
+${table('Connections and message order', resilienceRows(report))}
 </div>
 <h2>Charts</h2>
 <div id="chart-throughput" class="chart"></div>
@@ -68,7 +70,7 @@ ${table('Round-trip latency', latencyRows(report))}
 <div id="chart-distribution" class="chart"></div>
 <div id="chart-bandwidth" class="chart"></div>
 <div id="chart-errors" class="chart"></div>
-<p class="meta">Charts drawn by uPlot ${escapeHtml(assets.version)} (MIT License), inlined in this page.
+${config.resume || config.chaosCutPercent > 0 ? '<div id="chart-resume" class="chart"></div>\n' : ''}<p class="meta">Charts drawn by uPlot ${escapeHtml(assets.version)} (MIT License), inlined in this page.
 The data of every chart is the JSON in the element <code>#${REPORT_DATA_ELEMENT_ID}</code>.</p>
 <script type="application/json" id="${REPORT_DATA_ELEMENT_ID}">${jsonForScript(report)}</script>
 <script>/*! uPlot license:\n${safeComment(assets.license)}\n*/
@@ -113,6 +115,8 @@ function settingsRows(report: LoadTestReport): Row[] {
     ['message', JSON.stringify(options.message)],
     ['size', options.size === undefined ? 'bot default' : `${options.size} bytes`],
     ['reconnect', config.reconnect ? `on (from ${config.reconnectDelayMs} ms)` : 'off'],
+    ['resume', config.resume ? 'on' : 'off'],
+    ['chaos', config.chaosCutPercent > 0 ? `${config.chaosCutPercent} % of connections cut per second (${config.chaosMethod})` : 'off'],
     ['drain timeout', `${config.drainTimeoutMs} ms`],
   ];
 }
@@ -136,6 +140,10 @@ function resultRows(report: LoadTestReport): Row[] {
   rows.push(['drain', report.drain.drained ? `all answers in (${report.drain.maxDrainMs} ms)` : 'timed out']);
   if (report.workerErrors.length > 0) rows.push(['worker errors', report.workerErrors.join('; ')]);
   return rows;
+}
+
+function resilienceRows(report: LoadTestReport): Row[] {
+  return resilienceLines(report).map(([name, value, note]) => [name, note === undefined ? value : `${value} (${note})`]);
 }
 
 function latencyRows(report: LoadTestReport): Row[] {

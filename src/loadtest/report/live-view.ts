@@ -28,6 +28,13 @@ export function statusLine(point: LoadTestPoint, progress: LoadTestProgress): st
   for (const [name, count] of Object.entries(point.counters).sort(([a], [b]) => a.localeCompare(b))) {
     parts.push(`${name} ${rate(count)}/s`);
   }
+  const { config, totals } = progress;
+  if (config.chaosCutPercent > 0) parts.push(`cuts ${point.cutsRst + point.cutsSilent}`);
+  if (config.resume || config.chaosCutPercent > 0) {
+    parts.push(`lost conns ${point.connectionsLost}${config.resume ? ` resumed ${point.resumes}` : ''}`);
+  }
+  const disorder = totals.messagesLost + totals.messagesDuplicated + totals.messagesOutOfOrder;
+  if (disorder > 0) parts.push(`msgs lost/dup/ooo ${totals.messagesLost}/${totals.messagesDuplicated}/${totals.messagesOutOfOrder}`);
   parts.push(`errors ${progress.errors}${progress.stopping ? ' (ending)' : ''}`);
   return `[${point.t.toFixed(0).padStart(4)}s] ${parts.join(' | ')}`;
 }

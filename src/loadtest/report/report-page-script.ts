@@ -103,6 +103,24 @@ export const REPORT_PAGE_SCRIPT = String.raw`
   }, [t, series.map(function (p) { return p.connects; }), series.map(function (p) { return p.connectFailures; }),
       series.map(function (p) { return p.unexpectedDisconnects; })]);
 
+  var config = report.config;
+  if (config.resume || config.chaosCutPercent > 0) {
+    draw('chart-resume', {
+      title: 'Cuts, lost connections and resumes per second',
+      scales: { x: { time: false } },
+      axes: [xAxis, { label: 'per second', size: 70 }],
+      series: [
+        { label: 't', value: fixed(1) },
+        { label: 'cuts', stroke: colors.errors, width: 2, value: number },
+        { label: 'connections lost', stroke: colors.max, width: 2, dash: [6, 4], value: number },
+        { label: 'resumes', stroke: colors.sessions, width: 2, value: number },
+        { label: 'lost + duplicated + out of order messages', stroke: colors.p999, width: 2, dash: [2, 3], value: number },
+      ],
+    }, [t, series.map(function (p) { return p.cutsRst + p.cutsSilent; }), series.map(function (p) { return p.connectionsLost; }),
+        series.map(function (p) { return p.resumes; }),
+        series.map(function (p) { return p.messagesLost + p.messagesDuplicated + p.messagesOutOfOrder; })]);
+  }
+
   window.addEventListener('resize', function () {
     var width = chartWidth();
     charts.forEach(function (chart) { chart.setSize({ width: width, height: 300 }); });

@@ -1,4 +1,5 @@
 import { byteSize, countsByName, latency } from './format.js';
+import { resilienceLines } from './resilience-lines.js';
 import type { LoadTestReport } from '../harness/load-test-report.js';
 
 /**
@@ -7,7 +8,7 @@ import type { LoadTestReport } from '../harness/load-test-report.js';
  */
 export function summaryTable(report: LoadTestReport): string {
   const { config, totals, rates, latency: rtt } = report;
-  const rows: Array<[string, string, string?]> = [
+  const rows: Array<readonly [string, string, string?]> = [
     ['connects', String(totals.connects)],
     ['connect failures', String(totals.connectFailures), countsByName(totals.connectFailuresByCode)],
     ['reconnects', String(totals.reconnects)],
@@ -19,6 +20,7 @@ export function summaryTable(report: LoadTestReport): string {
     ['bytes sent', byteSize(totals.bytesSent), `${byteSize(rates.bytesSentPerSecond)}/s`],
     ['bytes received', byteSize(totals.bytesReceived), `${byteSize(rates.bytesReceivedPerSecond)}/s`],
     ['round trips', String(rtt.count), `${rates.roundTripsPerSecond}/s`],
+    ...resilienceLines(report),
   ];
   for (const [name, count] of Object.entries(totals.counters).sort(([a], [b]) => a.localeCompare(b))) {
     rows.push([`counter ${name}`, String(count)]);

@@ -33,6 +33,9 @@ function workerConfig(port: number, fields: Partial<WorkerConfig> = {}): WorkerC
     reconnect: true,
     reconnectDelayMs: 50,
     drainTimeoutMs: 1_000,
+    resume: false,
+    chaosCutPercent: 0,
+    chaosMethod: 'mixed',
     ...fields,
   };
 }

@@ -29,6 +29,9 @@ function config(port: number): WorkerConfig {
     reconnect: false,
     reconnectDelayMs: 50,
     drainTimeoutMs: 100,
+    resume: false,
+    chaosCutPercent: 0,
+    chaosMethod: 'mixed',
   };
 }
 

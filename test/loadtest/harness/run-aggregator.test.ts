@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { WorkerSnapshot } from '../../../src/loadtest/harness/ipc-messages.js';
+import { zeroResilienceCounts, type WorkerSnapshot } from '../../../src/loadtest/harness/ipc-messages.js';
 import { encodeLatency, newLatencyHistogram, recordLatency, type EncodedLatency } from '../../../src/loadtest/harness/latency-histogram.js';
 import { errorCount, RunAggregator } from '../../../src/loadtest/harness/run-aggregator.js';
 import { planWorkers, resolveLoadTestConfig } from '../../../src/loadtest/harness/load-test-config.js';
@@ -36,6 +36,7 @@ function snapshot(seq: number, fields: Partial<WorkerSnapshot> = {}): WorkerSnap
     sessions: 0,
     connecting: 0,
     inFlight: 0,
+    ...zeroResilienceCounts(),
     ...fields,
   };
 }

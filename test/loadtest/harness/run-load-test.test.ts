@@ -25,7 +25,11 @@ function assertConsistent(report: LoadTestReport): void {
   assert.equal(sumOf(report.series, 'packetsReceived'), totals.packetsReceived);
   assert.equal(sumOf(report.series, 'connects'), totals.connects);
   assert.equal(report.latency.count, totals.roundTrips);
-  assert.equal(report.errors, totals.connectFailures + totals.unexpectedDisconnects + totals.unanswered + totals.workerFailures);
+  assert.equal(
+    report.errors,
+    totals.connectFailures + totals.unexpectedDisconnects + totals.unanswered + totals.workerFailures +
+      totals.messagesLost + totals.messagesDuplicated + totals.messagesOutOfOrder,
+  );
   assert.equal(report.passed, report.errors === 0);
   for (let i = 1; i < report.series.length; i++) {
     assert.ok((report.series[i]?.t ?? 0) >= (report.series[i - 1]?.t ?? 0), 'time goes forward');

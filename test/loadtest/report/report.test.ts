@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { echoBot } from '../../../src/loadtest/bots/echo-bot.js';
 import { renderHtmlReport, REPORT_DATA_ELEMENT_ID, writeHtmlReport } from '../../../src/loadtest/report/html-report.js';
-import { encodeLatency, newLatencyHistogram, recordLatency } from '../../../src/loadtest/harness/latency-histogram.js';
+import { zeroResilienceCounts } from '../../../src/loadtest/harness/ipc-messages.js';
+import { encodeLatency, LatencyAccumulator, newLatencyHistogram, recordLatency } from '../../../src/loadtest/harness/latency-histogram.js';
 import { LiveView, type LiveViewOutput } from '../../../src/loadtest/report/live-view.js';
 import { resolveLoadTestConfig } from '../../../src/loadtest/harness/load-test-config.js';
 import { buildReport, writeJsonReport, type LoadTestReport } from '../../../src/loadtest/harness/load-test-report.js';
@@ -44,6 +45,7 @@ function sampleReport(message = 'Hello World'): LoadTestReport {
           sessions: 2,
           connecting: 0,
           inFlight: 0,
+          ...zeroResilienceCounts(),
         });
         histogram.destroy();
       }
@@ -116,6 +118,38 @@ describe('the report', () => {
     assert.match(text, /latency p99 \/ p99\.9/);
     assert.match(text, /disconnects by cause\s+SERVICE_CLOSING=4/);
     assert.match(text, /result\s+PASS \(0 errors\)/);
+    assert.match(text, /messages lost \/ dup \/ out of order\s+0 \/ 0 \/ 0/, 'always shown');
+    assert.doesNotMatch(text, /chaos cuts|connections lost|resumes/, 'only with resume, chaos or a lost connection');
+  });
+
+  it('with resume and chaos: cuts, lost connections, resumes, and the bad messages count as errors', async () => {
+    const clean = sampleReport();
+    const totals = { ...clean.totals, cutsRst: 3, cutsSilent: 2, connectionsLost: 5, reconnectAttempts: 6, resumes: 5, messagesDuplicated: 1 };
+    const latency = new LatencyAccumulator();
+    const report = buildReport({
+      config: { ...clean.config, resume: true, chaosCutPercent: 2.5, chaosMethod: 'mixed' },
+      startedAt: new Date(clean.startedAt),
+      endedAt: new Date(clean.endedAt),
+      totals,
+      latency,
+      series: clean.series,
+      drained: true,
+      maxDrainMs: 0,
+      workerErrors: [],
+    });
+    latency.destroy();
+    assert.equal(report.errors, 1, 'a duplicate is an error; cuts and resumes are not');
+    const text = summaryTable(report);
+    assert.match(text, /chaos cuts\s+5\s+\(3 rst, 2 silent; 2\.5 % per second\)/);
+    assert.match(text, /connections lost\s+5/);
+    assert.match(text, /reconnect attempts\s+6/);
+    assert.match(text, /resumes\s+5\s+\(0 expired, 0 refused\)/);
+    assert.match(text, /messages lost \/ dup \/ out of order\s+0 \/ 1 \/ 0/);
+    assert.match(text, /result\s+FAIL \(1 errors\)/);
+    const html = await renderHtmlReport(report);
+    assert.match(html, /<th>chaos cuts<\/th><td class="num">5 \(3 rst, 2 silent; 2\.5 % per second\)<\/td>/);
+    assert.match(html, /id="chart-resume"/);
+    assert.doesNotMatch(await renderHtmlReport(clean), /id="chart-resume"/);
   });
 });
 
