@@ -110,6 +110,9 @@ const SERVERS = {
     : [NODE, GAMEWIRE_MAIN, 'broadcast-server', '--port', port, '--max-sessions', 5000],
   // The same server with its Prometheus endpoint on, scraped every SCRAPE_MS during the run (see runCase).
   'gamewire-metrics': (port, mode, metricsPort = 0) => [...SERVERS.gamewire(port, mode), '--metrics-port', metricsPort, '--no-stats'],
+  // The echo server with resume on, driven by netload patched to say HELLO and acknowledge
+  // (bench/netload-resume.patch): resume on against the `gamewire` row's resume off.
+  'gamewire-resume': (port, mode) => (mode === 'echo' ? [...SERVERS.gamewire(port, mode), '--resume'] : null),
   // The same commands with another build (--gamewire-base), e.g. main before a change.
   'gamewire-base': (port, mode) => (GAMEWIRE_BASE === null ? null : SERVERS.gamewire(port, mode).map((a) => (a === GAMEWIRE_MAIN ? GAMEWIRE_BASE : a))),
   // The same echo written as game code: PacketSession.onRecvPacket -> sendPacket, packet by packet.
@@ -165,7 +168,7 @@ function selectCases() {
     for (const server of Object.keys(SERVERS)) {
       if (SERVERS_RX && !SERVERS_RX.test(server)) continue;
       if (SERVERS[server](0, config.mode) === null) continue; // server has no such mode
-      if (server === 'gamewire-metrics' && !SERVERS_RX && !ONLY_RX) continue; // only when asked for
+      if ((server === 'gamewire-metrics' || server === 'gamewire-resume') && !SERVERS_RX && !ONLY_RX) continue; // only when asked for
       if (ONLY_RX && !ONLY_RX.test(`${server}/${config.name}`)) continue;
       list.push({ server, config });
     }
@@ -330,8 +333,9 @@ async function runCase(k) {
     return { ...base, unavailable: true, error: first ? `${why}: ${first.slice(0, 160)}` : why, server_output: output.join('\n') };
   }
   await sleep(100);
-  const nlArgv = pinned(1, [path.join(BIN, 'netload'), '--port', port, '--mode', k.config.mode, ...k.config.args,
-    '--warmup', WARMUP, '--duration', DURATION, '--json', '--server-pid', srv.pid].map(String));
+  const resume = k.server === 'gamewire-resume';
+  const nlArgv = pinned(1, [path.join(BIN, resume ? 'netload-resume' : 'netload'), '--port', port, '--mode', k.config.mode, ...k.config.args,
+    '--warmup', WARMUP, '--duration', DURATION, '--json', '--server-pid', srv.pid, ...(resume ? ['--resume'] : [])].map(String));
   const cpu0 = cpuTimes();
   const scraper = metricsPort ? startScraper(metricsPort) : null;
   const r = await run(nlArgv[0], nlArgv.slice(1), NETLOAD_TIMEOUT_S(k.config) * 1000);
@@ -509,7 +513,31 @@ function build() {
   for (const b of ['netload', 'ref-epoll-server']) {
     if (!fs.existsSync(path.join(bin, b))) throw new Error(`build.sh said ${bin}, but ${b} is not there`);
   }
+  buildNetloadResume(bin);
   return bin;
+}
+
+/**
+ * netload-resume: the shared netload.c with bench/netload-resume.patch applied (a `--resume` flag: it
+ * says HELLO on connect, skips resume packets, and acknowledges every 32 packets in its next write,
+ * as gamewire's own clients do), built beside netload with the same flags. The shared kit stays as
+ * it is; the patch is small enough to read in one sitting.
+ */
+function buildNetloadResume(bin) {
+  const target = path.join(bin, 'netload-resume');
+  const patchFile = path.join(HERE, 'netload-resume.patch');
+  const source = path.join(SHARED, 'netload.c');
+  const fresh = fs.existsSync(target) && [patchFile, source].every((f) => fs.statSync(f).mtimeMs < fs.statSync(target).mtimeMs);
+  if (fresh) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netload-resume-'));
+  try {
+    fs.copyFileSync(source, path.join(dir, 'netload.c'));
+    execFileSync('patch', ['--quiet', '-p0', '-i', patchFile], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.env.CC ?? 'gcc', ['-O2', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-o', `${target}.tmp`, 'netload.c', '-lm'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    fs.renameSync(`${target}.tmp`, target);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function checkPinning() {
