@@ -4,6 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { Session } from '../net/session.js';
 import { DEFAULT_HOST, DEFAULT_MAX_SEND_QUEUE_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../net/service.js';
 import { MAX_TIMER_MS } from '../core/timer-range.js';
+import { SERVER_RESUME_RANGES } from '../core/resume/resume-options.js';
 import {
   DEFAULT_MAX_PENDING_HANDSHAKES,
   DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
@@ -35,6 +36,9 @@ export const SERVER_FLAGS = {
   'ws-allowed-origins': { type: 'string' },
   resume: { type: 'boolean' },
   'resume-grace-ms': { type: 'string' },
+  'resume-max-replay-bytes': { type: 'string' },
+  'resume-max-per-second': { type: 'string' },
+  'resume-hello-timeout-ms': { type: 'string' },
   ...OBSERVE_FLAGS,
 } as const;
 
@@ -45,8 +49,15 @@ export const CLI_IDLE_TIMEOUT_MS = 60_000;
 export const SERVER_LIMIT_USAGE = `  --resume             sessions survive a dropped connection: a client that asks (docs/resume.md)
                        comes back within the grace period as the same session, in the same rooms,
                        and gets every packet it missed; not with --workers yet
-  --resume-grace-ms MS how long a dropped resumable session waits for its client, 1000..600000
+  --resume-grace-ms MS how long a dropped resumable session waits for its client, ${range('graceMs')}
                        (default ${DEFAULTS.resumeGraceMs}; needs --resume)
+  --resume-max-replay-bytes N  bytes sent to one client and not yet acknowledged; past it the session
+                       ends (REPLAY_OVERFLOW), ${range('maxReplayBytes')} (default ${DEFAULTS.resumeMaxReplayBytes}; needs --resume)
+  --resume-max-per-second N  resumes admitted per second (1 s burst); more are told to retry later,
+                       so a reconnect storm cannot stall the server, ${range('maxResumesPerSecond')}
+                       (default ${DEFAULTS.resumeMaxPerSecond}; needs --resume)
+  --resume-hello-timeout-ms MS  a new connection that sends nothing gets a plain session after this
+                       long, ${range('helloTimeoutMs')} (default ${DEFAULTS.resumeHelloTimeoutMs}; needs --resume)
   --idle-timeout-ms MS  disconnect a peer that sent nothing for this long, 1..${MAX_TIMER_MS}, 0 = never
                        (default ${CLI_IDLE_TIMEOUT_MS}); a peer quiet for a quarter to half of it gets a
                        heartbeat ping (packet id 65534), and one that answers (id 65535) stays
@@ -94,6 +105,9 @@ export interface ServerFlagValues extends ObserveFlagValues {
   'tls-key'?: string | undefined;
   resume?: boolean | undefined;
   'resume-grace-ms'?: string | undefined;
+  'resume-max-replay-bytes'?: string | undefined;
+  'resume-max-per-second'?: string | undefined;
+  'resume-hello-timeout-ms'?: string | undefined;
 }
 
 /** What every server command sets up from the shared flags. */
@@ -169,14 +183,44 @@ type LimitOptions = Pick<
   | 'resume'
 >;
 
-/** The `resume` option of `--resume` and `--resume-grace-ms`. */
+/** `least..most` of a field of the `resume` option, for the usage text. */
+function range(field: keyof typeof SERVER_RESUME_RANGES): string {
+  const [least, most] = SERVER_RESUME_RANGES[field];
+  return `${least}..${most}`;
+}
+
+/** The `--resume-*` flags, each with the `resume` field it sets and its default. */
+const RESUME_FLAGS = {
+  'resume-grace-ms': ['graceMs', DEFAULTS.resumeGraceMs],
+  'resume-max-replay-bytes': ['maxReplayBytes', DEFAULTS.resumeMaxReplayBytes],
+  'resume-max-per-second': ['maxResumesPerSecond', DEFAULTS.resumeMaxPerSecond],
+  'resume-hello-timeout-ms': ['helloTimeoutMs', DEFAULTS.resumeHelloTimeoutMs],
+} as const;
+
+type ResumeFlag = keyof typeof RESUME_FLAGS;
+
+/** The value of one `--resume-*` flag, checked against the range of the field it sets. */
+function resumeFlag(values: ServerFlagValues, flag: ResumeFlag): number {
+  const [field, fallback] = RESUME_FLAGS[flag];
+  const [least, most] = SERVER_RESUME_RANGES[field];
+  return intFlag(flag, values[flag], fallback, least, most);
+}
+
+/** The `resume` option of `--resume` and the `--resume-*` flags. */
 function resumeOption(values: ServerFlagValues): Pick<ServerServiceOptions<Session>, 'resume'> {
-  const grace = values['resume-grace-ms'];
   if (values.resume !== true) {
-    if (grace !== undefined) throw new UsageError('--resume-grace-ms needs --resume');
+    const stray = (Object.keys(RESUME_FLAGS) as ResumeFlag[]).find((flag) => values[flag] !== undefined);
+    if (stray !== undefined) throw new UsageError(`--${stray} needs --resume`);
     return {};
   }
-  return { resume: { graceMs: intFlag('resume-grace-ms', grace, DEFAULTS.resumeGraceMs, 1000, 600_000) } };
+  return {
+    resume: {
+      graceMs: resumeFlag(values, 'resume-grace-ms'),
+      maxReplayBytes: resumeFlag(values, 'resume-max-replay-bytes'),
+      maxResumesPerSecond: resumeFlag(values, 'resume-max-per-second'),
+      helloTimeoutMs: resumeFlag(values, 'resume-hello-timeout-ms'),
+    },
+  };
 }
 
 /** The service options the shared limit flags set. */
