@@ -103,6 +103,12 @@ export class GameClient implements PacketPeer {
   /** performance.now() of the last message sent (or of the open). */
   #lastSentAt = 0;
   #rttMs: number | undefined;
+  /**
+   * performance.now() when the current connection began carrying the session (its open, or the
+   * resume): a pong to a ping sent before it answers a ping of an earlier connection, replayed after
+   * a resume, and its round trip would count the time the client was away.
+   */
+  #since = 0;
 
   /** Opens a WebSocket to `url` (e.g. `ws://host:port/ws`); `onConnected` runs once it is open. */
   constructor(url: string, options: GameClientOptions = {}) {
@@ -149,7 +155,10 @@ export class GameClient implements PacketPeer {
     return this.#connected;
   }
 
-  /** Round trip of the client's last heartbeat ping, ms; undefined until a pong came back. */
+  /**
+   * Round trip of the client's last heartbeat ping, ms; undefined until a pong came back. After a
+   * resume, pongs to pings sent before it do not count (their round trip would include the time away).
+   */
   get heartbeatRttMs(): number | undefined {
     return this.#rttMs;
   }
@@ -338,7 +347,7 @@ export class GameClient implements PacketPeer {
       }
       this.#suspended = false;
       if (missed.length > 0) this.#socket.send(missed);
-      this.#lastSentAt = performance.now();
+      this.#lastSentAt = this.#since = performance.now();
       this.onResumed();
       if (this.#queuedBytes > 0) this.#flush(); // sends made while away that were not kept yet
       return this.#connected;
@@ -388,7 +397,8 @@ export class GameClient implements PacketPeer {
   /** A pong to one of our pings carries our clock back. */
   #pong(body: Uint8Array): void {
     if (body.length !== PING_BODY_SIZE) return;
-    this.#rttMs = performance.now() - new DataView(body.buffer, body.byteOffset, PING_BODY_SIZE).getFloat64(0, true);
+    const sentAt = new DataView(body.buffer, body.byteOffset, PING_BODY_SIZE).getFloat64(0, true);
+    if (sentAt >= this.#since) this.#rttMs = performance.now() - sentAt;
   }
 
   #protocolError(code: 1002 | 1003, reason: string): void {

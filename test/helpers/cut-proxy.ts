@@ -10,7 +10,9 @@ import { Condition, type Cleanup } from './wait.js';
 interface Pair {
   readonly client: Socket;
   readonly server: Socket;
+  /** No longer carried: held (blackhole) or reset. */
   cut: boolean;
+  reset: boolean;
 }
 
 export class CutProxy {
@@ -27,7 +29,7 @@ export class CutProxy {
     let proxy: CutProxy | undefined;
     const listener = createServer((client) => {
       const server = connect({ host: '127.0.0.1', port: targetPort });
-      const pair: Pair = { client, server, cut: false };
+      const pair: Pair = { client, server, cut: false, reset: false };
       (proxy as CutProxy).#pairs.push(pair);
       client.setNoDelay(true);
       server.setNoDelay(true);
@@ -65,11 +67,12 @@ export class CutProxy {
     return this.changed.until(() => this.#pairs.length >= count, `${count} proxied connections`);
   }
 
-  /** RST both ways on every live connection. */
+  /** RST both ways on every connection not reset yet (a held one too: the network gave up on it). */
   reset(): void {
     for (const pair of this.#pairs) {
-      if (pair.cut) continue;
+      if (pair.reset || pair.client.destroyed) continue;
       pair.cut = true;
+      pair.reset = true;
       pair.server.resetAndDestroy();
       pair.client.resetAndDestroy();
     }
