@@ -165,7 +165,11 @@ export class GameClient implements PacketPeer {
 
   /**
    * Queues whole packets (header included) to leave with everything else sent this turn, in one
-   * message. @returns false when not connected, or when more than `maxQueuedBytes` would be queued.
+   * message.
+   * @returns true when queued: while connected, and with `resume` while suspended or resuming (kept and
+   *   sent once the server took the session back). False (nothing is sent) before the connection
+   *   opened, after `disconnect()` or `onDisconnected`, and when more than `maxQueuedBytes` would be
+   *   queued this turn.
    */
   send(bytes: Uint8Array): boolean {
     if (!this.#connected) return false;

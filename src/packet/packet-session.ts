@@ -325,7 +325,8 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
   /**
    * Sends `bytes` as {@link Session.send} does, or one typed message the natural way round:
    * `session.send(S_CHAT, { msg })`, encoded straight into a pooled SendBuffer (as `S_CHAT.send(session, …)`).
-   * @returns false when the session is not open.
+   * @returns as {@link Session.send}: true while open or suspended (kept for a resuming client), false
+   *   once ending or closed.
    * @throws MessageTooLargeError when the packet would exceed 65535 bytes.
    */
   override send(bytes: Uint8Array, packetCount?: number): boolean;
@@ -337,7 +338,8 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
 
   /**
    * Sends one packet: writes the header and `body` into a pooled SendBuffer and queues it.
-   * @returns false when the session is not open (nothing is sent).
+   * @returns as {@link Session.send}: true while open or suspended (kept for a resuming client), false
+   *   (nothing is sent) once ending or closed.
    * @throws InvalidOptionError when `id` is outside 0..65535; MessageTooLargeError when the packet would
    *   exceed 65535 bytes.
    */
