@@ -37,7 +37,7 @@ export const broadcastServerCommand: Command = {
       values,
       maxSessionCount,
       observe,
-      details: { maxSessionCount, maxPacketSize },
+      details: { maxSessionCount, maxPacketSize, resume: options.resume },
       driveHint: 'netload --port {port} --mode bcast',
       setup: (context) => {
         // One room over every worker (and every server with --redis).

@@ -42,7 +42,7 @@ export const chatServerCommand: Command = {
       maxSessionCount,
       observe,
       page: ws !== undefined,
-      details: { maxSessionCount, maxPacketSize },
+      details: { maxSessionCount, maxPacketSize, resume: options.resume },
       driveHint: 'npx gamewire dummy-client --scenario chat --host {host} --port {port} --sessions 100',
       setup: (context) => {
         // The same room name in every worker is one room: every chat reaches every player, wherever it is.

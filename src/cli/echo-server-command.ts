@@ -51,7 +51,7 @@ export const echoServerCommand: Command = {
       values,
       maxSessionCount,
       observe,
-      details: { maxSessionCount, raw: values.raw, dispatch: values.dispatch, maxPacketSize },
+      details: { maxSessionCount, raw: values.raw, dispatch: values.dispatch, maxPacketSize, resume: options.resume },
       driveHint: 'npx gamewire dummy-client --host {host} --port {port} --sessions 10 --interval-ms 100',
       setup: (context) => ({
         service: new ServerService<Session>({ ...options, ws, maxSessionCount: context.maxSessionCount ?? maxSessionCount, sessionFactory }),
