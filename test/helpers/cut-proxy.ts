@@ -28,6 +28,12 @@ export class CutProxy {
   static async start(targetPort: number, cleanup: Cleanup): Promise<CutProxy> {
     let proxy: CutProxy | undefined;
     const listener = createServer((client) => {
+      if (proxy?.refusing === true) {
+        client.resetAndDestroy();
+        proxy.refused++;
+        proxy.changed.notify();
+        return;
+      }
       const server = connect({ host: '127.0.0.1', port: targetPort });
       const pair: Pair = { client, server, cut: false, reset: false };
       (proxy as CutProxy).#pairs.push(pair);
@@ -56,6 +62,11 @@ export class CutProxy {
     cleanup.add(() => proxy?.close());
     return proxy;
   }
+
+  /** While true, a new connection is reset at once (the network is still down); the client retries. */
+  refusing = false;
+  /** Connections reset at once while `refusing`. */
+  refused = 0;
 
   /** Connections carried so far (cut ones included). */
   get connectionCount(): number {
