@@ -2,13 +2,8 @@ import { DEFAULTS } from '../core/defaults.js';
 import { readFileSync } from 'node:fs';
 import type { Logger as PinoLogger } from 'pino';
 import type { Session } from '../net/session.js';
-import { DEFAULT_HOST, DEFAULT_MAX_SEND_QUEUE_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../net/service.js';
 import { MAX_TIMER_MS } from '../core/timer-range.js';
 import { SERVER_RESUME_RANGES } from '../core/resume/resume-options.js';
-import {
-  DEFAULT_MAX_PENDING_HANDSHAKES,
-  DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
-} from '../net/listen/handshake-gate.js';
 import { defaultMaxSessions, openFileLimit, RESERVED_FDS } from '../net/listen/file-limit.js';
 import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { createCliLogger } from './cli-logger.js';
@@ -63,9 +58,9 @@ export const SERVER_LIMIT_USAGE = `  --resume             sessions survive a dro
                        heartbeat ping (packet id 65534), and one that answers (id 65535) stays
   --max-sessions-per-address N  most sessions from one IP address, 0 = no limit (default 0: players
                        behind one NAT, a mobile carrier, a PC bang, a LAN party, share an address)
-  --max-send-queue N   bytes queued for a peer that does not read before it is cut off (default ${DEFAULT_MAX_SEND_QUEUE_BYTES})
+  --max-send-queue N   bytes queued for a peer that does not read before it is cut off (default ${DEFAULTS.maxSendQueueBytes})
   --stall-timeout-ms MS  cut off a peer that took no byte for this long while the server has a backlog
-                       for it, 1..${MAX_TIMER_MS} (default ${DEFAULT_STALL_TIMEOUT_MS}); it holds chat floods
+                       for it, 1..${MAX_TIMER_MS} (default ${DEFAULTS.stallTimeoutMs}); it holds chat floods
                        that long; docs/flow-control.md
   --tls-cert FILE      serve TLS with this PEM certificate (with --tls-key)
   --tls-key FILE       the PEM private key for --tls-cert
@@ -80,9 +75,9 @@ export const SERVER_LIMIT_USAGE = `  --resume             sessions survive a dro
                        as bots and native clients, are always allowed)
   --max-pending-handshakes N  connections in their TLS handshake or before their WebSocket upgrade,
                        at once; when full a silent one is dropped for the new one (default: a
-                       quarter of --max-sessions, at most ${DEFAULT_MAX_PENDING_HANDSHAKES})
+                       quarter of --max-sessions, at most ${DEFAULTS.maxPendingHandshakes})
   --max-pending-handshakes-per-address N  such connections at once from one address; more are
-                       refused (default ${DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS})
+                       refused (default ${DEFAULTS.maxPendingHandshakesPerAddress})
 ${OBSERVE_USAGE}
 --max-sessions defaults to the open-file limit (ulimit -n) less ${RESERVED_FDS}: each session holds a file
 descriptor, and past the limit the kernel refuses connections without a word.`;
@@ -130,7 +125,7 @@ export function serverSetup(name: string, values: ServerFlagValues): ServerSetup
     maxPacketSize,
     observe: observeSettings(values),
     options: {
-      host: values.host ?? DEFAULT_HOST,
+      host: values.host ?? DEFAULTS.host,
       port: intFlag('port', values.port, 7777, 0, 65535),
       maxSessionCount,
       logger,
@@ -235,7 +230,7 @@ function serverLimits(values: ServerFlagValues, maxSessionCount: number): LimitO
   const pending = intFlag(
     'max-pending-handshakes',
     values['max-pending-handshakes'],
-    Math.max(1, Math.min(DEFAULT_MAX_PENDING_HANDSHAKES, Math.floor(maxSessionCount / 4))),
+    Math.max(1, Math.min(DEFAULTS.maxPendingHandshakes, Math.floor(maxSessionCount / 4))),
     1,
   );
   return {
@@ -245,11 +240,11 @@ function serverLimits(values: ServerFlagValues, maxSessionCount: number): LimitO
     maxPendingHandshakesPerAddress: intFlag(
       'max-pending-handshakes-per-address',
       values['max-pending-handshakes-per-address'],
-      Math.min(DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, pending),
+      Math.min(DEFAULTS.maxPendingHandshakesPerAddress, pending),
       1,
       pending,
     ),
-    maxSendQueueBytes: intFlag('max-send-queue', values['max-send-queue'], DEFAULT_MAX_SEND_QUEUE_BYTES, 65536),
+    maxSendQueueBytes: intFlag('max-send-queue', values['max-send-queue'], DEFAULTS.maxSendQueueBytes, 65536),
     stallTimeoutMs: intFlag('stall-timeout-ms', values['stall-timeout-ms'], DEFAULTS.stallTimeoutMs, 1, MAX_TIMER_MS),
     ...resumeOption(values),
     ...(cert !== undefined && key !== undefined ? { tls: { cert: readFileSync(cert), key: readFileSync(key) } } : {}),

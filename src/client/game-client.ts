@@ -3,7 +3,7 @@ import type { MessageInit, MessageType } from '../packet/message-type.js';
 import type { PacketPeer } from '../packet/packet-peer.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { checkTimerMs } from '../core/timer-range.js';
-import { DEFAULT_WS_MAX_MESSAGE_BYTES, describeCloseEvent, fitCloseReason, type ClientDisconnectCause } from '../core/websocket-close.js';
+import { describeCloseEvent, fitCloseReason, type ClientDisconnectCause } from '../core/websocket-close.js';
 import { resolveClientResume, type ClientResumeOptions } from '../core/resume/resume-options.js';
 import { decodeBye, encodeBye, isResumeId, RESUME_BYE_ID, RESUME_REFUSED_ID, RESUME_RESUMED_ID } from '../core/resume/resume-wire.js';
 import { ClientResume } from './client-resume.js';
@@ -48,7 +48,7 @@ export interface GameClientOptions {
 }
 
 /** Default `maxQueuedBytes` of a GameClient: 256 KiB (a server's default `ws.maxMessageBytes`). */
-export const DEFAULT_CLIENT_MAX_QUEUED_BYTES = DEFAULT_WS_MAX_MESSAGE_BYTES;
+export const DEFAULT_CLIENT_MAX_QUEUED_BYTES = DEFAULTS.wsMaxMessageBytes;
 
 /** Default `keepaliveIntervalMs` of a GameClient: 15 s. */
 export const DEFAULT_CLIENT_KEEPALIVE_INTERVAL_MS = DEFAULTS.clientKeepaliveIntervalMs;
