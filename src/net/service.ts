@@ -15,9 +15,6 @@ import type { Transport } from './transport/transport.js';
 import type { RateLimitAction, ServiceType, SessionHost, SessionSettings } from './session-owner.js';
 import { kAttach, kClose, kDestroy, kSessionClosed, kTraffic } from './symbols.js';
 
-/** Default host of a service: IPv4 loopback. */
-export const DEFAULT_HOST = DEFAULTS.host;
-
 /** Makes a new, unattached session: the C++ `SessionFactory`. Called once per connection. */
 export type SessionFactory<S extends Session> = () => S;
 
