@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { ResumePeer } from '../../helpers/resume-peer.js';
 import { startServer } from '../../helpers/services.js';
 import { cleanupAfter } from '../../helpers/wait.js';
-import { NUMBERED, ResumeTestSession, seqsOf, u32 } from './resume-fixtures.js';
+import { NUMBERED, resumeFixture, ResumeTestSession, seqsOf, u32 } from './resume-fixtures.js';
 
 /** A packet id of the test: 40000 bytes of body. */
 const BIG = 9;
@@ -19,12 +19,7 @@ const LIMITS = { maxSendQueueBytes: 65_536, sendHighWaterMark: 16_384 } as const
 
 describe('resume, server side: what send returns', () => {
   it('a send that crosses maxSendQueueBytes suspends a resumable session, returns true, and its bytes arrive after the resume', async (t) => {
-    const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: {}, ...LIMITS });
-    const peer = new ResumePeer(cleanup);
-    await peer.open({ tcp: service.port });
-    await peer.welcomed();
-    const session = await collector.nth(0);
+    const { service, peer, session } = await resumeFixture(cleanupAfter(t), { server: { resume: {}, ...LIMITS } });
     // One turn, from no read: nothing holds the sender back, so the second send crosses the cap.
     const sent = [session.sendPacket(BIG, BIG_BODY), session.sendPacket(BIG, BIG_BODY)];
     assert.equal(session.state, 'suspended', 'cut off in the second send');
