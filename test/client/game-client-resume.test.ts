@@ -31,8 +31,11 @@ class Game extends GameClient {
     this.send(packet(PING_ID, body));
   }
 
-  sendSeqs(count: number): void {
-    for (let i = 0; i < count; i++) this.send(packet(CLIENT_SEQ, u32(this.#next++)));
+  /** Sends `count` numbered packets; what each `send` returned. */
+  sendSeqs(count: number): boolean[] {
+    const results: boolean[] = [];
+    for (let i = 0; i < count; i++) results.push(this.send(packet(CLIENT_SEQ, u32(this.#next++))));
+    return results;
   }
 
   protected override onRecvPacket(id: number, body: Uint8Array): void {
@@ -76,7 +79,7 @@ describe('GameClient with resume', () => {
     proxy.reset();
     await game.changed.until(() => game.suspended, 'suspended');
     server.burst(100);
-    game.sendSeqs(5); // kept while away, sent on resume
+    assert.deepEqual(game.sendSeqs(5), [true, true, true, true, true], 'kept while away, sent on resume: send says true');
     await game.changed.until(() => game.events.includes('resumed'), 'resumed', 5000);
     server.burst(10);
     await game.changed.until(() => game.seqs.length === 310, '310 packets');
@@ -86,6 +89,7 @@ describe('GameClient with resume', () => {
     assert.deepEqual(game.events.slice(0, 2), ['lost:CONNECTION_RESET', 'reconnecting:0']);
     assert.equal(collector.sessions.length, 1);
     game.disconnect('bye');
+    assert.equal(game.send(packet(CLIENT_SEQ, u32(99))), false, 'nothing is sent after disconnect()');
     await server.until(() => server.cause !== undefined, 'the server session ends');
     assert.equal(server.cause?.code, 'PEER_CLOSED', 'BYE ends it at once, not after the grace period');
   });
