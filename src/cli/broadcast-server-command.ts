@@ -1,6 +1,6 @@
+import { DEFAULTS } from '../core/defaults.js';
 import { parseArgs } from 'node:util';
 import { ServerService } from '../net/server-service.js';
-import { DEFAULT_HOST } from '../net/service.js';
 import { BroadcastSession } from '../samples/broadcast-session.js';
 import type { Command } from './command.js';
 import { CLUSTER_FLAGS, CLUSTER_USAGE, runServerCommand } from './cluster-runner.js';
@@ -12,7 +12,7 @@ Every packet received from any session goes, unchanged, to every connected sessi
 included, each sender's packets in order: a server for measuring fan-out.
 
 Options:
-  --host HOST          address to listen on (default ${DEFAULT_HOST})
+  --host HOST          address to listen on (default ${DEFAULTS.host})
   --port PORT          port to listen on, 0 for any free one (default 7777)
   --max-sessions N     most sessions at once; more are closed at once (default: ulimit -n less 64)
   --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535); over
@@ -37,7 +37,7 @@ export const broadcastServerCommand: Command = {
       values,
       maxSessionCount,
       observe,
-      details: { maxSessionCount, maxPacketSize },
+      details: { maxSessionCount, maxPacketSize, resume: options.resume },
       driveHint: 'netload --port {port} --mode bcast',
       setup: (context) => {
         // One room over every worker (and every server with --redis).

@@ -1,6 +1,6 @@
+import { DEFAULTS } from '../core/defaults.js';
 import { parseArgs } from 'node:util';
 import { ServerService } from '../net/server-service.js';
-import { DEFAULT_HOST } from '../net/service.js';
 import { chatServerHandlers } from '../samples/chat/chat-server-handlers.js';
 import { ChatRoom } from '../samples/chat/chat-room.js';
 import { ChatSession } from '../samples/chat/chat-session.js';
@@ -16,7 +16,7 @@ The sample game server on proto/protocol.proto: players log in (C_LOGIN), enter 
 others as S_MOVE).
 
 Options:
-  --host HOST          address to listen on (default ${DEFAULT_HOST})
+  --host HOST          address to listen on (default ${DEFAULTS.host})
   --port PORT          port to listen on, 0 for any free one (default 7777)
   --max-sessions N     most sessions (and room members) at once (default: ulimit -n less 64)
   --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535); over
@@ -42,7 +42,7 @@ export const chatServerCommand: Command = {
       maxSessionCount,
       observe,
       page: ws !== undefined,
-      details: { maxSessionCount, maxPacketSize },
+      details: { maxSessionCount, maxPacketSize, resume: options.resume },
       driveHint: 'npx gamewire dummy-client --scenario chat --host {host} --port {port} --sessions 100',
       setup: (context) => {
         // The same room name in every worker is one room: every chat reaches every player, wherever it is.

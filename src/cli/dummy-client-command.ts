@@ -1,5 +1,5 @@
+import { DEFAULTS } from '../core/defaults.js';
 import { parseArgs } from 'node:util';
-import { DEFAULT_HOST } from '../net/service.js';
 import { intFlag, UsageError, type Command } from './command.js';
 import { loadtestCommand, transportFlag } from './loadtest-command.js';
 
@@ -15,7 +15,7 @@ or an answer never came).
 
 Options:
   --scenario NAME      echo or chat (default echo)
-  --host HOST          server address (default ${DEFAULT_HOST})
+  --host HOST          server address (default ${DEFAULTS.host})
   --port PORT          server port (default 7777; the WebSocket port with --transport ws)
   --transport tcp|ws   connect over TCP or WebSocket (default tcp)
   --sessions N         sessions to open (default 1)
@@ -36,7 +36,7 @@ export const dummyClientCommand: Command = {
       args: [...args],
       options: {
         scenario: { type: 'string', default: 'echo' },
-        host: { type: 'string', default: DEFAULT_HOST },
+        host: { type: 'string', default: DEFAULTS.host },
         port: { type: 'string' },
         transport: { type: 'string', default: 'tcp' },
         sessions: { type: 'string' },

@@ -1,6 +1,6 @@
+import { DEFAULTS } from '../core/defaults.js';
 import { parseArgs } from 'node:util';
 import { ServerService } from '../net/server-service.js';
-import { DEFAULT_HOST } from '../net/service.js';
 import type { Session } from '../net/session.js';
 import { EchoSession, PacketEchoSession, RawEchoSession } from '../samples/echo-session.js';
 import type { Command } from './command.js';
@@ -13,7 +13,7 @@ Echoes every packet [size u16 LE][id u16 LE][body] back unchanged: a server to t
 bots and load tests against.
 
 Options:
-  --host HOST          address to listen on (default ${DEFAULT_HOST})
+  --host HOST          address to listen on (default ${DEFAULTS.host})
   --port PORT          port to listen on, 0 for any free one (default 7777)
   --max-sessions N     most sessions at once; more are closed at once (default: ulimit -n less 64)
   --max-packet N       largest packet in bytes, header included, 4..65535 (default 65535); over
@@ -51,7 +51,7 @@ export const echoServerCommand: Command = {
       values,
       maxSessionCount,
       observe,
-      details: { maxSessionCount, raw: values.raw, dispatch: values.dispatch, maxPacketSize },
+      details: { maxSessionCount, raw: values.raw, dispatch: values.dispatch, maxPacketSize, resume: options.resume },
       driveHint: 'npx gamewire dummy-client --host {host} --port {port} --sessions 10 --interval-ms 100',
       setup: (context) => ({
         service: new ServerService<Session>({ ...options, ws, maxSessionCount: context.maxSessionCount ?? maxSessionCount, sessionFactory }),

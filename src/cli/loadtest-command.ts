@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DEFAULTS } from '../core/defaults.js';
 import { MAX_PACKET_SIZE, PACKET_HEADER_SIZE } from '../packet/packet-header.js';
-import { DEFAULT_CONNECT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_MS } from '../net/client-service.js';
-import { DEFAULT_HOST } from '../net/service.js';
 import { writeHtmlReport } from '../loadtest/report/html-report.js';
 import { LiveView } from '../loadtest/report/live-view.js';
 import {
@@ -34,17 +33,17 @@ Bot:
   --bot-option KEY=VALUE   passed to the bot as context.options.extra (repeatable)
 
 Harness:
-  --host HOST              server address (default ${DEFAULT_HOST})
+  --host HOST              server address (default ${DEFAULTS.host})
   --port PORT              server port (default 7777; the WebSocket port with --transport ws)
   --transport tcp|ws       connect over TCP or WebSocket (/ws, the same packets) (default tcp)
   --sessions N             sessions to keep open (default ${DEFAULT_LOADTEST_SESSIONS})
   --ramp R                 new sessions per second; 0 = all at once (default 0)
-  --connect-concurrency N  connection attempts in progress at once per worker (default ${DEFAULT_CONNECT_CONCURRENCY})
+  --connect-concurrency N  connection attempts in progress at once per worker (default ${DEFAULTS.connectConcurrency})
   --duration-s N           seconds from the first connect, ramp included; 0 = until SIGINT (default ${DEFAULT_LOADTEST_DURATION_MS / 1000})
   --workers N              worker processes, each with 1/N of the sessions (default: CPU count, ${availableParallelism()} here)
   --no-reconnect           do not reopen sessions that drop or fail to connect (reopened by default)
   --reconnect-delay-ms MS  first reconnect delay, doubling up to 16x on failures in a row (default ${DEFAULT_RECONNECT_DELAY_MS})
-  --connect-timeout-ms MS  timeout of one connection attempt (default ${DEFAULT_CONNECT_TIMEOUT_MS})
+  --connect-timeout-ms MS  timeout of one connection attempt (default ${DEFAULTS.connectTimeoutMs})
   --drain-timeout-ms MS    at the end, how long to wait for answers in flight (default ${DEFAULT_DRAIN_TIMEOUT_MS})
   --resume                 sessions ask for resume (the server needs --resume): a dropped connection
                            is resumed by the same session, missing nothing (docs/resume.md)
@@ -108,7 +107,7 @@ export const loadtestCommand: Command = {
       args: [...args],
       options: {
         bot: { type: 'string', default: 'echo' },
-        host: { type: 'string', default: DEFAULT_HOST },
+        host: { type: 'string', default: DEFAULTS.host },
         port: { type: 'string' },
         transport: { type: 'string', default: 'tcp' },
         sessions: { type: 'string' },

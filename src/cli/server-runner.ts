@@ -2,12 +2,8 @@ import { DEFAULTS } from '../core/defaults.js';
 import { readFileSync } from 'node:fs';
 import type { Logger as PinoLogger } from 'pino';
 import type { Session } from '../net/session.js';
-import { DEFAULT_HOST, DEFAULT_MAX_SEND_QUEUE_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../net/service.js';
 import { MAX_TIMER_MS } from '../core/timer-range.js';
-import {
-  DEFAULT_MAX_PENDING_HANDSHAKES,
-  DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
-} from '../net/listen/handshake-gate.js';
+import { SERVER_RESUME_RANGES } from '../core/resume/resume-options.js';
 import { defaultMaxSessions, openFileLimit, RESERVED_FDS } from '../net/listen/file-limit.js';
 import { MAX_PACKET_SIZE } from '../packet/packet-header.js';
 import { createCliLogger } from './cli-logger.js';
@@ -35,6 +31,9 @@ export const SERVER_FLAGS = {
   'ws-allowed-origins': { type: 'string' },
   resume: { type: 'boolean' },
   'resume-grace-ms': { type: 'string' },
+  'resume-max-replay-bytes': { type: 'string' },
+  'resume-max-per-second': { type: 'string' },
+  'resume-hello-timeout-ms': { type: 'string' },
   ...OBSERVE_FLAGS,
 } as const;
 
@@ -45,16 +44,23 @@ export const CLI_IDLE_TIMEOUT_MS = 60_000;
 export const SERVER_LIMIT_USAGE = `  --resume             sessions survive a dropped connection: a client that asks (docs/resume.md)
                        comes back within the grace period as the same session, in the same rooms,
                        and gets every packet it missed; not with --workers yet
-  --resume-grace-ms MS how long a dropped resumable session waits for its client, 1000..600000
+  --resume-grace-ms MS how long a dropped resumable session waits for its client, ${range('graceMs')}
                        (default ${DEFAULTS.resumeGraceMs}; needs --resume)
+  --resume-max-replay-bytes N  bytes sent to one client and not yet acknowledged; past it the session
+                       ends (REPLAY_OVERFLOW), ${range('maxReplayBytes')} (default ${DEFAULTS.resumeMaxReplayBytes}; needs --resume)
+  --resume-max-per-second N  resumes admitted per second (1 s burst); more are told to retry later,
+                       so a reconnect storm cannot stall the server, ${range('maxResumesPerSecond')}
+                       (default ${DEFAULTS.resumeMaxPerSecond}; needs --resume)
+  --resume-hello-timeout-ms MS  a new connection that sends nothing gets a plain session after this
+                       long, ${range('helloTimeoutMs')} (default ${DEFAULTS.resumeHelloTimeoutMs}; needs --resume)
   --idle-timeout-ms MS  disconnect a peer that sent nothing for this long, 1..${MAX_TIMER_MS}, 0 = never
                        (default ${CLI_IDLE_TIMEOUT_MS}); a peer quiet for a quarter to half of it gets a
                        heartbeat ping (packet id 65534), and one that answers (id 65535) stays
   --max-sessions-per-address N  most sessions from one IP address, 0 = no limit (default 0: players
                        behind one NAT, a mobile carrier, a PC bang, a LAN party, share an address)
-  --max-send-queue N   bytes queued for a peer that does not read before it is cut off (default ${DEFAULT_MAX_SEND_QUEUE_BYTES})
+  --max-send-queue N   bytes queued for a peer that does not read before it is cut off (default ${DEFAULTS.maxSendQueueBytes})
   --stall-timeout-ms MS  cut off a peer that took no byte for this long while the server has a backlog
-                       for it, 1..${MAX_TIMER_MS} (default ${DEFAULT_STALL_TIMEOUT_MS}); it holds chat floods
+                       for it, 1..${MAX_TIMER_MS} (default ${DEFAULTS.stallTimeoutMs}); it holds chat floods
                        that long; docs/flow-control.md
   --tls-cert FILE      serve TLS with this PEM certificate (with --tls-key)
   --tls-key FILE       the PEM private key for --tls-cert
@@ -69,9 +75,9 @@ export const SERVER_LIMIT_USAGE = `  --resume             sessions survive a dro
                        as bots and native clients, are always allowed)
   --max-pending-handshakes N  connections in their TLS handshake or before their WebSocket upgrade,
                        at once; when full a silent one is dropped for the new one (default: a
-                       quarter of --max-sessions, at most ${DEFAULT_MAX_PENDING_HANDSHAKES})
+                       quarter of --max-sessions, at most ${DEFAULTS.maxPendingHandshakes})
   --max-pending-handshakes-per-address N  such connections at once from one address; more are
-                       refused (default ${DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS})
+                       refused (default ${DEFAULTS.maxPendingHandshakesPerAddress})
 ${OBSERVE_USAGE}
 --max-sessions defaults to the open-file limit (ulimit -n) less ${RESERVED_FDS}: each session holds a file
 descriptor, and past the limit the kernel refuses connections without a word.`;
@@ -94,6 +100,9 @@ export interface ServerFlagValues extends ObserveFlagValues {
   'tls-key'?: string | undefined;
   resume?: boolean | undefined;
   'resume-grace-ms'?: string | undefined;
+  'resume-max-replay-bytes'?: string | undefined;
+  'resume-max-per-second'?: string | undefined;
+  'resume-hello-timeout-ms'?: string | undefined;
 }
 
 /** What every server command sets up from the shared flags. */
@@ -116,7 +125,7 @@ export function serverSetup(name: string, values: ServerFlagValues): ServerSetup
     maxPacketSize,
     observe: observeSettings(values),
     options: {
-      host: values.host ?? DEFAULT_HOST,
+      host: values.host ?? DEFAULTS.host,
       port: intFlag('port', values.port, 7777, 0, 65535),
       maxSessionCount,
       logger,
@@ -169,14 +178,44 @@ type LimitOptions = Pick<
   | 'resume'
 >;
 
-/** The `resume` option of `--resume` and `--resume-grace-ms`. */
+/** `least..most` of a field of the `resume` option, for the usage text. */
+function range(field: keyof typeof SERVER_RESUME_RANGES): string {
+  const [least, most] = SERVER_RESUME_RANGES[field];
+  return `${least}..${most}`;
+}
+
+/** The `--resume-*` flags, each with the `resume` field it sets and its default. */
+const RESUME_FLAGS = {
+  'resume-grace-ms': ['graceMs', DEFAULTS.resumeGraceMs],
+  'resume-max-replay-bytes': ['maxReplayBytes', DEFAULTS.resumeMaxReplayBytes],
+  'resume-max-per-second': ['maxResumesPerSecond', DEFAULTS.resumeMaxPerSecond],
+  'resume-hello-timeout-ms': ['helloTimeoutMs', DEFAULTS.resumeHelloTimeoutMs],
+} as const;
+
+type ResumeFlag = keyof typeof RESUME_FLAGS;
+
+/** The value of one `--resume-*` flag, checked against the range of the field it sets. */
+function resumeFlag(values: ServerFlagValues, flag: ResumeFlag): number {
+  const [field, fallback] = RESUME_FLAGS[flag];
+  const [least, most] = SERVER_RESUME_RANGES[field];
+  return intFlag(flag, values[flag], fallback, least, most);
+}
+
+/** The `resume` option of `--resume` and the `--resume-*` flags. */
 function resumeOption(values: ServerFlagValues): Pick<ServerServiceOptions<Session>, 'resume'> {
-  const grace = values['resume-grace-ms'];
   if (values.resume !== true) {
-    if (grace !== undefined) throw new UsageError('--resume-grace-ms needs --resume');
+    const stray = (Object.keys(RESUME_FLAGS) as ResumeFlag[]).find((flag) => values[flag] !== undefined);
+    if (stray !== undefined) throw new UsageError(`--${stray} needs --resume`);
     return {};
   }
-  return { resume: { graceMs: intFlag('resume-grace-ms', grace, DEFAULTS.resumeGraceMs, 1000, 600_000) } };
+  return {
+    resume: {
+      graceMs: resumeFlag(values, 'resume-grace-ms'),
+      maxReplayBytes: resumeFlag(values, 'resume-max-replay-bytes'),
+      maxResumesPerSecond: resumeFlag(values, 'resume-max-per-second'),
+      helloTimeoutMs: resumeFlag(values, 'resume-hello-timeout-ms'),
+    },
+  };
 }
 
 /** The service options the shared limit flags set. */
@@ -191,7 +230,7 @@ function serverLimits(values: ServerFlagValues, maxSessionCount: number): LimitO
   const pending = intFlag(
     'max-pending-handshakes',
     values['max-pending-handshakes'],
-    Math.max(1, Math.min(DEFAULT_MAX_PENDING_HANDSHAKES, Math.floor(maxSessionCount / 4))),
+    Math.max(1, Math.min(DEFAULTS.maxPendingHandshakes, Math.floor(maxSessionCount / 4))),
     1,
   );
   return {
@@ -201,11 +240,11 @@ function serverLimits(values: ServerFlagValues, maxSessionCount: number): LimitO
     maxPendingHandshakesPerAddress: intFlag(
       'max-pending-handshakes-per-address',
       values['max-pending-handshakes-per-address'],
-      Math.min(DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, pending),
+      Math.min(DEFAULTS.maxPendingHandshakesPerAddress, pending),
       1,
       pending,
     ),
-    maxSendQueueBytes: intFlag('max-send-queue', values['max-send-queue'], DEFAULT_MAX_SEND_QUEUE_BYTES, 65536),
+    maxSendQueueBytes: intFlag('max-send-queue', values['max-send-queue'], DEFAULTS.maxSendQueueBytes, 65536),
     stallTimeoutMs: intFlag('stall-timeout-ms', values['stall-timeout-ms'], DEFAULTS.stallTimeoutMs, 1, MAX_TIMER_MS),
     ...resumeOption(values),
     ...(cert !== undefined && key !== undefined ? { tls: { cert: readFileSync(cert), key: readFileSync(key) } } : {}),

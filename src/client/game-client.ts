@@ -3,7 +3,7 @@ import type { MessageInit, MessageType } from '../packet/message-type.js';
 import type { PacketPeer } from '../packet/packet-peer.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { checkTimerMs } from '../core/timer-range.js';
-import { DEFAULT_WS_MAX_MESSAGE_BYTES, describeCloseEvent, fitCloseReason, type ClientDisconnectCause } from '../core/websocket-close.js';
+import { describeCloseEvent, fitCloseReason, type ClientDisconnectCause } from '../core/websocket-close.js';
 import { resolveClientResume, type ClientResumeOptions } from '../core/resume/resume-options.js';
 import { decodeBye, encodeBye, isResumeId, RESUME_BYE_ID, RESUME_REFUSED_ID, RESUME_RESUMED_ID } from '../core/resume/resume-wire.js';
 import { ClientResume } from './client-resume.js';
@@ -48,7 +48,7 @@ export interface GameClientOptions {
 }
 
 /** Default `maxQueuedBytes` of a GameClient: 256 KiB (a server's default `ws.maxMessageBytes`). */
-export const DEFAULT_CLIENT_MAX_QUEUED_BYTES = DEFAULT_WS_MAX_MESSAGE_BYTES;
+export const DEFAULT_CLIENT_MAX_QUEUED_BYTES = DEFAULTS.wsMaxMessageBytes;
 
 /** Default `keepaliveIntervalMs` of a GameClient: 15 s. */
 export const DEFAULT_CLIENT_KEEPALIVE_INTERVAL_MS = DEFAULTS.clientKeepaliveIntervalMs;
@@ -103,6 +103,12 @@ export class GameClient implements PacketPeer {
   /** performance.now() of the last message sent (or of the open). */
   #lastSentAt = 0;
   #rttMs: number | undefined;
+  /**
+   * performance.now() when the current connection began carrying the session (its open, or the
+   * resume): a pong to a ping sent before it answers a ping of an earlier connection, replayed after
+   * a resume, and its round trip would count the time the client was away.
+   */
+  #since = 0;
 
   /** Opens a WebSocket to `url` (e.g. `ws://host:port/ws`); `onConnected` runs once it is open. */
   constructor(url: string, options: GameClientOptions = {}) {
@@ -149,14 +155,21 @@ export class GameClient implements PacketPeer {
     return this.#connected;
   }
 
-  /** Round trip of the client's last heartbeat ping, ms; undefined until a pong came back. */
+  /**
+   * Round trip of the client's last heartbeat ping, ms; undefined until a pong came back. After a
+   * resume, pongs to pings sent before it do not count (their round trip would include the time away).
+   */
   get heartbeatRttMs(): number | undefined {
     return this.#rttMs;
   }
 
   /**
    * Queues whole packets (header included) to leave with everything else sent this turn, in one
-   * message. @returns false when not connected, or when more than `maxQueuedBytes` would be queued.
+   * message.
+   * @returns true when queued: while connected, and with `resume` while suspended or resuming (kept and
+   *   sent once the server took the session back). False (nothing is sent) before the connection
+   *   opened, after `disconnect()` or `onDisconnected`, and when more than `maxQueuedBytes` would be
+   *   queued this turn.
    */
   send(bytes: Uint8Array): boolean {
     if (!this.#connected) return false;
@@ -338,7 +351,7 @@ export class GameClient implements PacketPeer {
       }
       this.#suspended = false;
       if (missed.length > 0) this.#socket.send(missed);
-      this.#lastSentAt = performance.now();
+      this.#lastSentAt = this.#since = performance.now();
       this.onResumed();
       if (this.#queuedBytes > 0) this.#flush(); // sends made while away that were not kept yet
       return this.#connected;
@@ -388,7 +401,8 @@ export class GameClient implements PacketPeer {
   /** A pong to one of our pings carries our clock back. */
   #pong(body: Uint8Array): void {
     if (body.length !== PING_BODY_SIZE) return;
-    this.#rttMs = performance.now() - new DataView(body.buffer, body.byteOffset, PING_BODY_SIZE).getFloat64(0, true);
+    const sentAt = new DataView(body.buffer, body.byteOffset, PING_BODY_SIZE).getFloat64(0, true);
+    if (sentAt >= this.#since) this.#rttMs = performance.now() - sentAt;
   }
 
   #protocolError(code: 1002 | 1003, reason: string): void {

@@ -55,7 +55,10 @@ const values = {
   clientKeepaliveIntervalMs: 15_000,
   /** `ws.path`: the path of WebSocket upgrade requests. @default '/ws' */
   wsPath: '/ws',
-  /** `ws.maxMessageBytes`: the largest WebSocket message, bytes (it may carry several packets). @default 262144 */
+  /**
+   * `ws.maxMessageBytes`: the largest WebSocket message, bytes (it may carry several packets). A
+   * server closes a longer one with 1009, and the browser client never batches more into one. @default 262144
+   */
   wsMaxMessageBytes: 256 * 1024,
   /**
    * `runWorkers` `workerCloseTimeoutMs`: how long the primary waits for a worker to close (its

@@ -41,11 +41,10 @@ export interface PacketSettings {
 const MIN_PACKET_SIZE = 4;
 /** Largest packet the u16 size field can announce. */
 const LARGEST_PACKET_SIZE = 65535;
-const DEFAULT_MAX_PACKET_SIZE = DEFAULTS.maxPacketSize;
 
 /** The packet settings when the service is given no `packet` option. */
 export const DEFAULT_PACKET_SETTINGS: PacketSettings = Object.freeze({
-  maxPacketSize: DEFAULT_MAX_PACKET_SIZE,
+  maxPacketSize: DEFAULTS.maxPacketSize,
   maxPacketsPerSecond: 0,
   heartbeatIntervalMs: 0,
 });
@@ -60,7 +59,7 @@ export function resolvePacketOptions(options: PacketOptions | undefined): Packet
     throw new InvalidOptionError('packet', options, 'an object { maxPacketSize?, maxPacketsPerSecond?, heartbeatIntervalMs? }');
   }
   return Object.freeze({
-    maxPacketSize: checkInteger('packet.maxPacketSize', options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE, MIN_PACKET_SIZE, LARGEST_PACKET_SIZE),
+    maxPacketSize: checkInteger('packet.maxPacketSize', options.maxPacketSize ?? DEFAULTS.maxPacketSize, MIN_PACKET_SIZE, LARGEST_PACKET_SIZE),
     maxPacketsPerSecond: checkInteger('packet.maxPacketsPerSecond', options.maxPacketsPerSecond ?? 0, 0),
     heartbeatIntervalMs: checkTimerMs('packet.heartbeatIntervalMs', options.heartbeatIntervalMs ?? 0, 1, true),
   });

@@ -1,9 +1,6 @@
 import { checkInteger } from './options.js';
 import { DEFAULTS } from './defaults.js';
 
-/** Default capacity of a session's RecvBuffer in bytes: 64 KiB, enough for the largest packet (65535 bytes). */
-export const DEFAULT_RECV_BUFFER_SIZE = DEFAULTS.recvBufferSize;
-
 /** Smallest RecvBuffer capacity accepted, in bytes. */
 export const MIN_RECV_BUFFER_SIZE = 16;
 
@@ -24,7 +21,7 @@ export class RecvBuffer {
    * @param capacity - bytes; default `DEFAULTS.recvBufferSize` (65536).
    * @throws InvalidOptionError if `capacity` is not an integer of at least {@link MIN_RECV_BUFFER_SIZE}.
    */
-  constructor(capacity: number = DEFAULT_RECV_BUFFER_SIZE) {
+  constructor(capacity: number = DEFAULTS.recvBufferSize) {
     this.capacity = checkInteger('recvBufferSize', capacity, MIN_RECV_BUFFER_SIZE);
   }
 

@@ -1,4 +1,3 @@
-import { DEFAULTS } from './defaults.js';
 import { DisconnectCode } from './disconnect-cause.js';
 
 /**
@@ -29,12 +28,6 @@ export const WS_CLOSE_CODE: Readonly<Record<DisconnectCode, number>> = Object.fr
 
 /** Largest close reason RFC 6455 allows, bytes of UTF-8. */
 export const MAX_CLOSE_REASON_BYTES = 123;
-
-/**
- * Default largest WebSocket message, bytes: a message may carry several whole packets. A server closes
- * a longer one with 1009 (`ws.maxMessageBytes`), and the browser client never batches more into one.
- */
-export const DEFAULT_WS_MAX_MESSAGE_BYTES = DEFAULTS.wsMaxMessageBytes;
 
 /**
  * `text` cut, by its UTF-8 bytes, to the 123 a close frame can carry (with `...` when cut): a longer

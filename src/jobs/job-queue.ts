@@ -6,9 +6,6 @@ import { currentReadSource, swapReadSource, type ReadSource } from '../core/read
 import { logSafely, silentLogger, type Logger } from '../core/logger.js';
 import { scheduleDrain, type Drainable } from './global-queue.js';
 
-/** Default time budget of one JobQueue drain, ms: the C++ course's 64 ms. */
-export const DEFAULT_JOB_BUDGET_MS = DEFAULTS.jobBudgetMs;
-
 /**
  * A unit of work for a {@link JobQueue}: the C++ `Job`, here just a function. It may be `async`: the
  * queue does not await it (the next job runs when this one returns), and a rejection is reported like
@@ -54,7 +51,7 @@ export class JobQueue implements Drainable {
 
   /** @throws InvalidOptionError when `budgetMs` is not a positive number. */
   constructor(options: JobQueueOptions = {}) {
-    const budget = options.budgetMs ?? DEFAULT_JOB_BUDGET_MS;
+    const budget = options.budgetMs ?? DEFAULTS.jobBudgetMs;
     if (typeof budget !== 'number' || !(budget > 0)) throw new InvalidOptionError('budgetMs', budget, 'a number > 0');
     this.budgetMs = budget;
     this.#queueLogger = options.logger ?? silentLogger;

@@ -11,11 +11,6 @@ import { resolveClientResume, type ClientResumeOptions, type ClientResumeSetting
 import { ClientResumeTransport } from './resume/client-resume-transport.js';
 import { TransportLink } from './resume/transport-link.js';
 
-/** Default `connectTimeoutMs` of a ClientService. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = DEFAULTS.connectTimeoutMs;
-/** Default `connectConcurrency`: connection attempts in progress at once during `start()`. */
-export const DEFAULT_CONNECT_CONCURRENCY = DEFAULTS.connectConcurrency;
-
 /** Options of a {@link ClientService}. */
 export interface ClientServiceOptions<S extends Session> extends ServiceOptions<S> {
   /** Sessions `start()` opens to the target; also the most live at once. Default 1. */
@@ -108,10 +103,10 @@ export class ClientService<S extends Session = Session> extends Service<S> {
     const resume = resolveClientResume(options.resume);
     super(options, 1);
     this.#resume = resume;
-    const timeoutMs = checkTimerMs('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 1);
+    const timeoutMs = checkTimerMs('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, 1);
     this.#connectConcurrency = checkInteger(
       'connectConcurrency',
-      options.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY,
+      options.connectConcurrency ?? DEFAULTS.connectConcurrency,
       1,
     );
     this.#connector =

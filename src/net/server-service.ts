@@ -11,7 +11,6 @@ import { checkInteger, Service, type ServiceOptions } from './service.js';
 import type { AdmissionStage, Listener, ListenerOwner } from './listen/listener.js';
 import { REFUSALS, type Refusal, type RefusalLimits } from './listen/refusal.js';
 import { TcpListener } from './listen/tcp-listener.js';
-import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../core/websocket-close.js';
 import type { WebSocketListener, WebSocketListenOptions } from './listen/ws-listener.js';
 import { originPolicy } from './listen/ws-origins.js';
 import type { Transport, TransportKind } from './transport/transport.js';
@@ -19,19 +18,9 @@ import { resolveServerResume, type ServerResumeOptions } from '../core/resume/re
 import { ResumeGates } from './resume/resume-gate.js';
 import type { ResumeCountersView } from './resume/resume-registry.js';
 import {
-  DEFAULT_MAX_PENDING_HANDSHAKES,
-  DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
-  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
   HandshakeGate,
   type PendingKind,
 } from './listen/handshake-gate.js';
-
-export { DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS };
-
-/** Default `maxSessionCount` of a ServerService. */
-export const DEFAULT_MAX_SESSION_COUNT = DEFAULTS.maxSessionCount;
-/** Default listen backlog (Node's own default). */
-export const DEFAULT_BACKLOG = DEFAULTS.backlog;
 
 /** Options of a {@link ServerService}. */
 export interface ServerServiceOptions<S extends Session> extends ServiceOptions<S> {
@@ -127,14 +116,14 @@ export class ServerService<S extends Session = Session> extends Service<S> {
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ServerServiceOptions<S>) {
-    super(options, DEFAULT_MAX_SESSION_COUNT);
-    this.#backlog = checkInteger('backlog', options.backlog ?? DEFAULT_BACKLOG, 1);
+    super(options, DEFAULTS.maxSessionCount);
+    this.#backlog = checkInteger('backlog', options.backlog ?? DEFAULTS.backlog, 1);
     this.#maxPerAddress = checkInteger('maxSessionsPerAddress', options.maxSessionsPerAddress ?? 0, 0);
     this.#tls = options.tls;
-    const maxPending = checkInteger('maxPendingHandshakes', options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES, 1);
-    const perAddress = options.maxPendingHandshakesPerAddress ?? Math.min(DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, maxPending);
+    const maxPending = checkInteger('maxPendingHandshakes', options.maxPendingHandshakes ?? DEFAULTS.maxPendingHandshakes, 1);
+    const perAddress = options.maxPendingHandshakesPerAddress ?? Math.min(DEFAULTS.maxPendingHandshakesPerAddress, maxPending);
     const maxPendingPerAddress = checkInteger('maxPendingHandshakesPerAddress', perAddress, 1, maxPending);
-    const tlsTimeoutMs = checkTimerMs('tls.handshakeTimeout', options.tls?.handshakeTimeout ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, 1);
+    const tlsTimeoutMs = checkTimerMs('tls.handshakeTimeout', options.tls?.handshakeTimeout ?? DEFAULTS.tlsHandshakeTimeoutMs, 1);
     const ws = options.ws;
     this.#limits = {
       maxSessionCount: this.maxSessionCount,
@@ -176,7 +165,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     if (ws !== undefined) {
       checkInteger('ws.port', ws.port, 0, 65535);
       // At least one largest packet, so that every packet fits in a message both ways.
-      const maxMessageBytes = checkInteger('ws.maxMessageBytes', ws.maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULTS.maxPacketSize);
+      const maxMessageBytes = checkInteger('ws.maxMessageBytes', ws.maxMessageBytes ?? DEFAULTS.wsMaxMessageBytes, DEFAULTS.maxPacketSize);
       originPolicy(ws.allowedOrigins); // checked now: the listener itself is made by start()
       this.#wsOptions = { options: { ...ws, upgradeTimeoutMs: this.#limits.wsUpgradeTimeoutMs }, maxMessageBytes };
     }

@@ -4,34 +4,16 @@ import { catchRejection, describeType, describeValue, isInstance } from '../core
 import { InvalidOptionError, ServiceStateError, SessionFactoryError } from '../core/errors.js';
 import { logSafely, silentLogger, type Logger } from '../core/logger.js';
 import { WarningThrottle } from '../core/warning-throttle.js';
-import { DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE } from '../core/recv-buffer.js';
+import { MIN_RECV_BUFFER_SIZE } from '../core/recv-buffer.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { checkInteger, checkOneOf } from '../core/options.js';
 import { refuseMovedPacketOptions, resolvePacketOptions, type PacketOptions } from '../core/packet-options.js';
-import { DEFAULT_STALL_TIMEOUT_MS } from './limits/fanout-flow.js';
 import { unwatchIdle, watchIdle } from './limits/idle-watch.js';
-import { DEFAULT_READ_BUDGET_BYTES } from './limits/read-budget.js';
-import { DEFAULT_MAX_SEND_QUEUE_PIECES } from './connection/send-queue.js';
 import { Session } from './session.js';
 import { ServiceCounters, type ServiceCountersView } from './service-counters.js';
 import type { Transport } from './transport/transport.js';
 import type { RateLimitAction, ServiceType, SessionHost, SessionSettings } from './session-owner.js';
 import { kAttach, kClose, kDestroy, kSessionClosed, kTraffic } from './symbols.js';
-
-/** Default host of a service: IPv4 loopback. */
-export const DEFAULT_HOST = DEFAULTS.host;
-/** Default `disconnectTimeoutMs`: how long a graceful disconnect may wait for the peer, in ms. */
-export const DEFAULT_DISCONNECT_TIMEOUT_MS = DEFAULTS.disconnectTimeoutMs;
-/** Default `closeGraceMs`: how long `close()` lets sessions flush before destroying them, in ms. */
-export const DEFAULT_CLOSE_GRACE_MS = DEFAULTS.closeGraceMs;
-
-/** Default `sendHighWaterMark`, bytes: 64 KiB (Netty's). */
-export const DEFAULT_SEND_HIGH_WATER_MARK = DEFAULTS.sendHighWaterMark;
-/** Default `sendLowWaterMark`, bytes: 32 KiB (Netty's). */
-export const DEFAULT_SEND_LOW_WATER_MARK = DEFAULTS.sendLowWaterMark;
-/** Default `maxSendQueueBytes`, bytes: 1 MiB. */
-export const DEFAULT_MAX_SEND_QUEUE_BYTES = DEFAULTS.maxSendQueueBytes;
-export { DEFAULT_MAX_SEND_QUEUE_PIECES, DEFAULT_READ_BUDGET_BYTES, DEFAULT_STALL_TIMEOUT_MS };
 
 /** Makes a new, unattached session: the C++ `SessionFactory`. Called once per connection. */
 export type SessionFactory<S extends Session> = () => S;
@@ -160,7 +142,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   #notifyDrained: (() => void) | undefined;
 
   protected constructor(options: ServiceOptions<S>, defaultMaxSessionCount: number) {
-    this.host = options.host ?? DEFAULT_HOST;
+    this.host = options.host ?? DEFAULTS.host;
     this.currentPort = checkInteger('port', options.port, 0, 65535);
     this.#sessionFactory = options.sessionFactory;
     if (typeof this.#sessionFactory !== 'function') {
@@ -168,27 +150,27 @@ export abstract class Service<S extends Session = Session> implements SessionHos
     }
     this.maxSessionCount = checkInteger('maxSessionCount', options.maxSessionCount ?? defaultMaxSessionCount, 1);
     refuseMovedPacketOptions(options, 'service');
-    this.#closeGraceMs = checkTimerMs('closeGraceMs', options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, 0);
+    this.#closeGraceMs = checkTimerMs('closeGraceMs', options.closeGraceMs ?? DEFAULTS.closeGraceMs, 0);
     this.logger = options.logger ?? silentLogger;
-    const high = checkInteger('sendHighWaterMark', options.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK, 1);
-    const low = checkInteger('sendLowWaterMark', options.sendLowWaterMark ?? Math.min(DEFAULT_SEND_LOW_WATER_MARK, high), 0, high);
+    const high = checkInteger('sendHighWaterMark', options.sendHighWaterMark ?? DEFAULTS.sendHighWaterMark, 1);
+    const low = checkInteger('sendLowWaterMark', options.sendLowWaterMark ?? Math.min(DEFAULTS.sendLowWaterMark, high), 0, high);
     const action = checkOneOf<RateLimitAction>('rateLimitAction', options.rateLimitAction ?? 'disconnect', ['disconnect', 'drop']);
     this.sessionSettings = Object.freeze({
       host: this,
-      recvBufferSize: checkInteger('recvBufferSize', options.recvBufferSize ?? DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE),
-      disconnectTimeoutMs: checkTimerMs('disconnectTimeoutMs', options.disconnectTimeoutMs ?? DEFAULT_DISCONNECT_TIMEOUT_MS, 0),
+      recvBufferSize: checkInteger('recvBufferSize', options.recvBufferSize ?? DEFAULTS.recvBufferSize, MIN_RECV_BUFFER_SIZE),
+      disconnectTimeoutMs: checkTimerMs('disconnectTimeoutMs', options.disconnectTimeoutMs ?? DEFAULTS.disconnectTimeoutMs, 0),
       logger: this.logger,
       sendHighWaterMark: high,
       sendLowWaterMark: low,
-      maxSendQueueBytes: checkInteger('maxSendQueueBytes', options.maxSendQueueBytes ?? Math.max(DEFAULT_MAX_SEND_QUEUE_BYTES, high), high),
-      maxSendQueuePieces: checkInteger('maxSendQueuePieces', options.maxSendQueuePieces ?? DEFAULT_MAX_SEND_QUEUE_PIECES, 2),
-      stallTimeoutMs: checkTimerMs('stallTimeoutMs', options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, 1),
+      maxSendQueueBytes: checkInteger('maxSendQueueBytes', options.maxSendQueueBytes ?? Math.max(DEFAULTS.maxSendQueueBytes, high), high),
+      maxSendQueuePieces: checkInteger('maxSendQueuePieces', options.maxSendQueuePieces ?? DEFAULTS.maxSendQueuePieces, 2),
+      stallTimeoutMs: checkTimerMs('stallTimeoutMs', options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs, 1),
       fanoutShareBytesPerSecond: checkInteger(
         'fanoutShareBytesPerSecond',
         options.fanoutShareBytesPerSecond ?? DEFAULTS.fanoutShareBytesPerSecond,
         0,
       ),
-      readBudgetBytes: checkInteger('readBudgetBytes', options.readBudgetBytes ?? DEFAULT_READ_BUDGET_BYTES, 0),
+      readBudgetBytes: checkInteger('readBudgetBytes', options.readBudgetBytes ?? DEFAULTS.readBudgetBytes, 0),
       pauseReadingWhenUnwritable: options.pauseReadingWhenUnwritable ?? true,
       idleTimeoutMs: checkTimerMs('idleTimeoutMs', options.idleTimeoutMs ?? 0, 1, true),
       maxBytesPerSecond: checkInteger('maxBytesPerSecond', options.maxBytesPerSecond ?? 0, 0),

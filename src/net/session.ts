@@ -62,7 +62,11 @@ export class Session extends Connection {
    * The bytes are not copied: the same buffer can be sent to many sessions, and it must not be changed
    * afterwards. Do not pass the buffer given to `onRecv` without copying it: that memory is reused.
    * `packetCount` is how many packets `bytes` holds, for `traffic.packetsSent` and the metrics (default 1).
-   * @returns true if queued; false (and nothing happens) once `disconnect` was called or the session closed.
+   * @returns true if queued: while `open`, and while `suspended` (resume: kept in the replay buffer and
+   *   sent when the client is back), also when this send is the one that crosses `maxSendQueueBytes`
+   *   and so suspends a resumable session (what it queued is kept). False (and nothing happens) once
+   *   `disconnect` was called or the session is closing or closed, and when this send cuts off a plain
+   *   session (`SEND_QUEUE_OVERFLOW`: its queue is dropped).
    */
   send(bytes: Uint8Array, packetCount = 1): boolean {
     if (!this[kEnqueue](undefined, -1, bytes.length, bytes)) return false; // the view only (SendQueue.push)

@@ -18,6 +18,17 @@ export class Heartbeat {
   #timer: NodeJS.Timeout | undefined;
   /** Round trip of the last pong, ms; undefined until one came back. */
   rttMs: number | undefined;
+  /**
+   * performance.now() when the current connection began carrying the session (set at a resume):
+   * a pong to a ping sent before it answers a ping of an earlier connection, replayed after the
+   * resume, and its round trip would count the time the session was away.
+   */
+  since = 0;
+
+  /** Keeps the round trip of a pong to a ping sent at `sentAt` (this clock), unless it was sent before `since`. */
+  pong(sentAt: number, now: number): void {
+    if (sentAt >= this.since) this.rttMs = now - sentAt;
+  }
 
   /** Pings `owner` every `intervalMs`; the timer does not keep the process alive. */
   start(owner: HeartbeatOwner, intervalMs: number): void {

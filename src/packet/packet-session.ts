@@ -19,7 +19,7 @@ import {
 } from './packet-header.js';
 import { PacketScanner, type PacketSink } from './packet-scanner.js';
 import { sendBufferManager } from './send-buffer.js';
-import { kClosed, kControlPacket, kKeepalive, kOnOpen, kSendRange, kSettings, kTraffic, kWatchHook } from '../net/symbols.js';
+import { kClosed, kControlPacket, kKeepalive, kOnOpen, kResumed, kSendRange, kSettings, kTraffic, kWatchHook } from '../net/symbols.js';
 import { FIRST_RESERVED_ID } from '../core/resume/resume-wire.js';
 
 /**
@@ -209,7 +209,8 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
 
   /**
    * Round trip of the last heartbeat this session sent (a timed or a keepalive ping), ms; undefined
-   * until a pong came back.
+   * until a pong came back. After a resume, pongs to pings sent before it (replayed by the peer) do
+   * not count: their round trip would include the time the session was away.
    */
   get heartbeatRttMs(): number | undefined {
     return this.#heartbeat?.rttMs;
@@ -256,6 +257,12 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
     super[kClosed](cause);
   }
 
+  /** Internal (connection core, resume): a new connection carries the session; pongs to earlier pings no longer count. */
+  override [kResumed](): void {
+    (this.#heartbeat ??= new Heartbeat()).since = performance.now();
+    super[kResumed]();
+  }
+
   /**
    * Internal (the idle watch): the peer has said nothing for a quarter to half of `idleTimeoutMs`; a
    * ping makes a live peer answer, so one that only listens is not cut as idle.
@@ -297,7 +304,7 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
       this[kSendRange](arrayBuffer, to, size);
     } else {
       const sentAt = pongSentAt(buffer, offset + PACKET_HEADER_SIZE, size - PACKET_HEADER_SIZE);
-      if (sentAt !== undefined) (this.#heartbeat ??= new Heartbeat()).rttMs = performance.now() - sentAt;
+      if (sentAt !== undefined) (this.#heartbeat ??= new Heartbeat()).pong(sentAt, performance.now());
     }
   }
 
@@ -318,7 +325,8 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
   /**
    * Sends `bytes` as {@link Session.send} does, or one typed message the natural way round:
    * `session.send(S_CHAT, { msg })`, encoded straight into a pooled SendBuffer (as `S_CHAT.send(session, …)`).
-   * @returns false when the session is not open.
+   * @returns as {@link Session.send}: true while open or suspended (kept for a resuming client), false
+   *   once ending or closed.
    * @throws MessageTooLargeError when the packet would exceed 65535 bytes.
    */
   override send(bytes: Uint8Array, packetCount?: number): boolean;
@@ -330,7 +338,8 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
 
   /**
    * Sends one packet: writes the header and `body` into a pooled SendBuffer and queues it.
-   * @returns false when the session is not open (nothing is sent).
+   * @returns as {@link Session.send}: true while open or suspended (kept for a resuming client), false
+   *   (nothing is sent) once ending or closed.
    * @throws InvalidOptionError when `id` is outside 0..65535; MessageTooLargeError when the packet would
    *   exceed 65535 bytes.
    */

@@ -9,9 +9,6 @@ import type { CloseListener } from '../net/session-owner.js';
 import type { MessageInit, MessageType } from '../packet/message-type.js';
 import { kAddCloseListener, kRemoveCloseListener } from '../net/symbols.js';
 
-/** Default `maxMembers` of a Room. */
-export const DEFAULT_ROOM_MAX_MEMBERS = DEFAULTS.roomMaxMembers;
-
 /** Options of a {@link Room}. */
 export interface RoomOptions extends JobQueueOptions {
   /** Most members at once; `enter` refuses more. Default 1000. */
@@ -50,7 +47,7 @@ export class Room<S extends Session = Session> extends JobQueue {
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: RoomOptions = {}) {
     super(options);
-    this.maxMembers = checkInteger('maxMembers', options.maxMembers ?? DEFAULT_ROOM_MAX_MEMBERS, 1);
+    this.maxMembers = checkInteger('maxMembers', options.maxMembers ?? DEFAULTS.roomMaxMembers, 1);
     const tick = options.tickIntervalMs ?? 0;
     if (typeof tick !== 'number' || !(tick >= 0) || tick > MAX_TIMER_MS) {
       throw new InvalidOptionError('tickIntervalMs', tick, `a number of ms from 0 (no tick) to ${MAX_TIMER_MS}`);

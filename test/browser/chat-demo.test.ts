@@ -4,14 +4,15 @@
  * skips, unless GAMEWIRE_REQUIRE_BROWSER=1 (CI sets it), which makes a missing browser a failure.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { MessageInit, MessageType } from '../../src/packet/message-type.js';
-import { C_CHAT, C_ENTER_GAME, C_LOGIN, S_CHAT, S_ENTER_GAME } from '../../src/samples/protocol/packets.js';
+import { C_CHAT, C_ENTER_GAME, C_LOGIN, S_CHAT, S_DESPAWN, S_ENTER_GAME } from '../../src/samples/protocol/packets.js';
 import { runCli } from '../helpers/cli.js';
+import { CutProxy } from '../helpers/cut-proxy.js';
 import { HeartbeatPeer, PING_ID, PONG_ID } from '../helpers/heartbeat-peer.js';
 import { elapse } from '../helpers/limits.js';
 import { packet, PacketReader, type ParsedPacket } from '../helpers/packets.js';
@@ -33,6 +34,19 @@ const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 const READY = /listening on 127\.0\.0\.1:(\d+).*websocket listening on 127\.0\.0\.1:(\d+)/;
+const PACKAGE = fileURLToPath(new URL('../../../package.json', import.meta.url));
+
+/** The arguments of `npm start`'s server (package.json), on free ports. */
+function npmStartArgs(): string[] {
+  const start = (JSON.parse(readFileSync(PACKAGE, 'utf8')) as { scripts: Record<string, string> }).scripts['start'] ?? '';
+  const args = (/node dist\/src\/cli\/main\.js (.*)$/.exec(start)?.[1] ?? '').split(' ');
+  return args.map((arg, i) => (args[i - 1] === '--port' || args[i - 1] === '--ws-port' ? '0' : arg));
+}
+
+/** The page's connection state, as its status line shows it (`data-state`). */
+function stateIs(state: string): string {
+  return `document.getElementById('status')?.dataset.state === '${state}'`;
+}
 
 const browserMissing = !existsSync(CHROMIUM);
 if (browserMissing && !REQUIRED) console.log(`# SKIP browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
@@ -201,6 +215,86 @@ describe('the chat demo page in Chromium', { skip: browserMissing && !REQUIRED, 
     } catch (error) {
       mkdirSync(ARTIFACTS, { recursive: true });
       if (page !== undefined && !page.isClosed()) await page.screenshot({ path: join(ARTIFACTS, 'chat-demo-watcher.png') }).catch(() => undefined);
+      throw error;
+    }
+    server.child.kill('SIGTERM');
+    assert.equal(await server.waitForExit(15_000), 0, server.output());
+  });
+
+  it("npm start's server resumes: a page whose connection is reset shows it, comes back as the same player and gets every chat once, in order", async (t) => {
+    assert.ok(!browserMissing, `GAMEWIRE_REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM}`);
+    const cleanup = cleanupAfter(t);
+    const args = npmStartArgs();
+    assert.ok(args.includes('--resume'), `npm start runs ${args.join(' ')}`);
+    const server = runCli(cleanup, args);
+    const ready = READY.exec(await server.waitForLine(READY, 15_000)) as RegExpExecArray;
+    const tcpPort = Number(ready[1]);
+    // The page and its WebSocket come through a proxy that can cut them as a network does.
+    const proxy = await CutProxy.start(Number(ready[2]), cleanup);
+    const url = `http://127.0.0.1:${proxy.port}/`;
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    cleanup.add(() => browser.close());
+    let page: Page | undefined;
+    try {
+      page = await openPage(cleanup, browser, url, 'resumer');
+      const pageId = await ownId(page);
+      const bot = new TcpPlayer(await RawClient.connect(tcpPort, { cleanup }));
+      await bot.send(C_LOGIN, { account: 'tcp-chatter' });
+      await bot.send(C_ENTER_GAME, { playerIndex: 0 });
+      await bot.waitFor(S_ENTER_GAME, (m) => m.success, 'the TCP player to enter');
+
+      // The TCP player chats 50 times a second, numbered, before, during and after the cut.
+      let sent = 0;
+      let sentWhileAway = 0;
+      let away = false;
+      const timer = setInterval(() => {
+        void bot.send(C_CHAT, { msg: `c-${sent}`, sentAtMs: 1 }).catch(() => undefined);
+        sent++;
+        if (away) sentWhileAway++;
+      }, 20);
+      cleanup.add(() => clearInterval(timer));
+      await page.locator('#chat-log li', { hasText: ': c-20' }).first().waitFor({ timeout: 15_000 });
+
+      // An RST both ways, and the network stays down for two reconnect attempts.
+      away = true;
+      proxy.refusing = true;
+      proxy.reset();
+      await page.waitForFunction(stateIs('reconnecting'), undefined, { timeout: 15_000 });
+      await proxy.changed.until(() => proxy.refused >= 2, 'two reconnect attempts refused', 15_000);
+      proxy.refusing = false;
+      await page.waitForFunction(stateIs('resumed'), undefined, { timeout: 15_000 });
+      away = false;
+      const resumedAt = sent;
+      await page.locator('#chat-log li', { hasText: `: c-${resumedAt + 20}` }).first().waitFor({ timeout: 15_000 });
+      clearInterval(timer);
+      await bot.send(C_CHAT, { msg: 'last', sentAtMs: 1 });
+      await page.locator('#chat-log li', { hasText: ': last' }).waitFor({ timeout: 15_000 });
+
+      const seqs = (await page.locator('#chat-log li:not(.notice)').allTextContents())
+        .map((line) => /: c-(\d+)$/.exec(line)?.[1])
+        .filter((seq) => seq !== undefined)
+        .map(Number);
+      assert.deepEqual(seqs, Array.from({ length: sent }, (_, i) => i), 'every chat once, in order');
+      assert.ok(sentWhileAway >= 10, `${sentWhileAway} chats were sent while the page was away`);
+      const notices = await page.locator('#chat-log li.notice').allTextContents();
+      assert.equal(notices.length, 2, notices.join(' | '));
+      assert.match(notices[0] ?? '', /connection lost \(CONNECTION_RESET\)/);
+      assert.match((await page.locator('#status').textContent()) ?? '', new RegExp(`^resumed as .* \\(player ${pageId}\\)$`));
+      assert.equal(await ownId(page), pageId, 'the same player');
+      const despawned = bot.packets.filter((p) => p.id === S_DESPAWN.id).flatMap((p) => S_DESPAWN.decode(p.bytes.subarray(4)).playerIds);
+      assert.ok(!despawned.includes(pageId), 'nobody saw the page leave');
+      console.log(`# page resumed after ${proxy.refused} refused attempts; ${sentWhileAway} of ${sent} chats sent while it was away, all shown once, in order`);
+
+      // Leaving the page says BYE: the player leaves at once, not after the 30 s grace period.
+      const closedAt = performance.now();
+      await page.close();
+      await bot.waitFor(S_DESPAWN, (m) => m.playerIds.includes(pageId), 'the page to leave the room');
+      const left = performance.now() - closedAt;
+      assert.ok(left < 5000, `the page's player left ${left.toFixed(0)} ms after it closed`);
+    } catch (error) {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      if (page !== undefined && !page.isClosed()) await page.screenshot({ path: join(ARTIFACTS, 'chat-demo-resumer.png') }).catch(() => undefined);
       throw error;
     }
     server.child.kill('SIGTERM');

@@ -8,11 +8,12 @@ import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { GameClient, type ClientDisconnectCause, type WebSocketConstructor } from '../../src/client/index.js';
 import { CutProxy } from '../helpers/cut-proxy.js';
-import { pollUntil } from '../helpers/limits.js';
+import { PING_ID } from '../helpers/heartbeat-peer.js';
+import { elapse, pollUntil } from '../helpers/limits.js';
 import { packet } from '../helpers/packets.js';
 import { startServer } from '../helpers/services.js';
 import { Condition, cleanupAfter } from '../helpers/wait.js';
-import { CLIENT_SEQ, NUMBERED, ResumeTestSession, u32, upTo } from '../net/resume/resume-fixtures.js';
+import { BURST, CLIENT_SEQ, NUMBERED, ResumeTestSession, u32, upTo } from '../net/resume/resume-fixtures.js';
 
 const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
 
@@ -23,8 +24,18 @@ class Game extends GameClient {
   readonly changed = new Condition();
   #next = 1;
 
-  sendSeqs(count: number): void {
-    for (let i = 0; i < count; i++) this.send(packet(CLIENT_SEQ, u32(this.#next++)));
+  /** A heartbeat ping now, as the keepalive sends one: the client's clock, float64 LE. */
+  ping(): void {
+    const body = Buffer.alloc(8);
+    body.writeDoubleLE(performance.now());
+    this.send(packet(PING_ID, body));
+  }
+
+  /** Sends `count` numbered packets; what each `send` returned. */
+  sendSeqs(count: number): boolean[] {
+    const results: boolean[] = [];
+    for (let i = 0; i < count; i++) results.push(this.send(packet(CLIENT_SEQ, u32(this.#next++))));
+    return results;
   }
 
   protected override onRecvPacket(id: number, body: Uint8Array): void {
@@ -68,7 +79,7 @@ describe('GameClient with resume', () => {
     proxy.reset();
     await game.changed.until(() => game.suspended, 'suspended');
     server.burst(100);
-    game.sendSeqs(5); // kept while away, sent on resume
+    assert.deepEqual(game.sendSeqs(5), [true, true, true, true, true], 'kept while away, sent on resume: send says true');
     await game.changed.until(() => game.events.includes('resumed'), 'resumed', 5000);
     server.burst(10);
     await game.changed.until(() => game.seqs.length === 310, '310 packets');
@@ -78,6 +89,7 @@ describe('GameClient with resume', () => {
     assert.deepEqual(game.events.slice(0, 2), ['lost:CONNECTION_RESET', 'reconnecting:0']);
     assert.equal(collector.sessions.length, 1);
     game.disconnect('bye');
+    assert.equal(game.send(packet(CLIENT_SEQ, u32(99))), false, 'nothing is sent after disconnect()');
     await server.until(() => server.cause !== undefined, 'the server session ends');
     assert.equal(server.cause?.code, 'PEER_CLOSED', 'BYE ends it at once, not after the grace period');
   });
@@ -96,5 +108,40 @@ describe('GameClient with resume', () => {
     await game.changed.until(() => game.cause !== undefined, 'onDisconnected');
     assert.equal(game.cause?.code, 'RESUME_REFUSED');
     assert.match(game.cause?.reason ?? '', /UNKNOWN_SESSION/);
+  });
+
+  it('a pong to a ping of the connection that was cut, replayed after the resume, does not skew heartbeatRttMs', async (t) => {
+    const AWAY_MS = 600;
+    const cleanup = cleanupAfter(t);
+    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: {}, ws: { port: 0 } });
+    const proxy = await CutProxy.start(service.wsPort as number, cleanup);
+    // No timed pings: the test sends each ping itself.
+    const game = new Game(`ws://127.0.0.1:${proxy.port}/ws`, { WebSocket: NodeWebSocket, keepaliveIntervalMs: 0, resume: { reconnectDelayMs: 20, maxReconnectDelayMs: 100 } });
+    cleanup.add(() => game.disconnect());
+    await collector.nth(0);
+    await pollUntil(() => game.resumable, 'WELCOME');
+    // The server answers in order: when the numbered packet arrives, the pong before it was read.
+    const pingThenMark = (): void => {
+      game.ping();
+      game.send(packet(BURST, u32(1)));
+    };
+    pingThenMark();
+    await game.changed.until(() => game.seqs.length === 1, 'the pong, then packet 1');
+    const before = game.heartbeatRttMs;
+    assert.ok(before !== undefined && before < AWAY_MS / 2, `round trip ${before} ms`);
+
+    proxy.blackhole();
+    game.ping(); // into the void: kept for the server, which answers it only after the resume
+    await elapse(AWAY_MS);
+    proxy.reset();
+    await game.changed.until(() => game.events.includes('resumed'), 'resumed', 5000);
+    game.send(packet(BURST, u32(1)));
+    await game.changed.until(() => game.seqs.length === 2, "the old ping's pong, then packet 2");
+    assert.equal(game.heartbeatRttMs, before, `the pong to the ping sent ${AWAY_MS} ms before the resume is not a round trip`);
+
+    pingThenMark();
+    await game.changed.until(() => game.seqs.length === 3, 'a new pong, then packet 3');
+    const after = game.heartbeatRttMs;
+    assert.ok(after !== undefined && after !== before && after < AWAY_MS / 2, `a ping of the new connection counts: ${after} ms`);
   });
 });

@@ -1,7 +1,8 @@
+import { DEFAULTS } from '../../src/core/defaults.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidOptionError } from '../../src/core/errors.js';
-import { DEFAULT_RECV_BUFFER_SIZE, MIN_RECV_BUFFER_SIZE, RecvBuffer } from '../../src/core/recv-buffer.js';
+import { MIN_RECV_BUFFER_SIZE, RecvBuffer } from '../../src/core/recv-buffer.js';
 
 /** `n` bytes 0, 1, 2 … (mod 256) starting at `from`. */
 function bytes(n: number, from = 0): Buffer {
@@ -125,8 +126,8 @@ describe('RecvBuffer', () => {
   });
 
   it('has the documented default and minimum capacity', () => {
-    assert.equal(new RecvBuffer().capacity, DEFAULT_RECV_BUFFER_SIZE);
-    assert.equal(DEFAULT_RECV_BUFFER_SIZE, 65536);
+    assert.equal(new RecvBuffer().capacity, DEFAULTS.recvBufferSize);
+    assert.equal(DEFAULTS.recvBufferSize, 65536);
     assert.equal(new RecvBuffer(MIN_RECV_BUFFER_SIZE).capacity, 16);
   });
 

@@ -10,7 +10,9 @@ import { Condition, type Cleanup } from './wait.js';
 interface Pair {
   readonly client: Socket;
   readonly server: Socket;
+  /** No longer carried: held (blackhole) or reset. */
   cut: boolean;
+  reset: boolean;
 }
 
 export class CutProxy {
@@ -26,8 +28,14 @@ export class CutProxy {
   static async start(targetPort: number, cleanup: Cleanup): Promise<CutProxy> {
     let proxy: CutProxy | undefined;
     const listener = createServer((client) => {
+      if (proxy?.refusing === true) {
+        client.resetAndDestroy();
+        proxy.refused++;
+        proxy.changed.notify();
+        return;
+      }
       const server = connect({ host: '127.0.0.1', port: targetPort });
-      const pair: Pair = { client, server, cut: false };
+      const pair: Pair = { client, server, cut: false, reset: false };
       (proxy as CutProxy).#pairs.push(pair);
       client.setNoDelay(true);
       server.setNoDelay(true);
@@ -55,6 +63,11 @@ export class CutProxy {
     return proxy;
   }
 
+  /** While true, a new connection is reset at once (the network is still down); the client retries. */
+  refusing = false;
+  /** Connections reset at once while `refusing`. */
+  refused = 0;
+
   /** Connections carried so far (cut ones included). */
   get connectionCount(): number {
     return this.#pairs.length;
@@ -65,11 +78,12 @@ export class CutProxy {
     return this.changed.until(() => this.#pairs.length >= count, `${count} proxied connections`);
   }
 
-  /** RST both ways on every live connection. */
+  /** RST both ways on every connection not reset yet (a held one too: the network gave up on it). */
   reset(): void {
     for (const pair of this.#pairs) {
-      if (pair.cut) continue;
+      if (pair.reset || pair.client.destroyed) continue;
       pair.cut = true;
+      pair.reset = true;
       pair.server.resetAndDestroy();
       pair.client.resetAndDestroy();
     }

@@ -1,9 +1,10 @@
+import { DEFAULTS } from '../../src/core/defaults.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { InvalidOptionError } from '../../src/core/errors.js';
 import type { Logger } from '../../src/core/logger.js';
-import { DEFAULT_JOB_BUDGET_MS, JobQueue } from '../../src/jobs/job-queue.js';
+import { JobQueue } from '../../src/jobs/job-queue.js';
 import { CliProcess } from '../helpers/cli.js';
 import { Condition, cleanupAfter, Deferred, withTimeout } from '../helpers/wait.js';
 
@@ -272,7 +273,7 @@ describe('JobQueue clearJobs', () => {
 
 describe('JobQueue time budget', () => {
   it('defaults to 64 ms and rejects a budget that is not a positive number', () => {
-    assert.equal(DEFAULT_JOB_BUDGET_MS, 64);
+    assert.equal(DEFAULTS.jobBudgetMs, 64);
     assert.equal(new JobQueue().budgetMs, 64);
     assert.equal(new JobQueue({ budgetMs: 0.5 }).budgetMs, 0.5);
     for (const budgetMs of [0, -1, Number.NaN, '10']) {

@@ -1,9 +1,9 @@
+import { DEFAULTS } from '../../src/core/defaults.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { GameClient, type ClientDisconnectCause, type WebSocketConstructor } from '../../src/client/index.js';
 import { ServerService } from '../../src/net/server-service.js';
-import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../../src/net/listen/ws-listener.js';
 import { Room } from '../../src/room/room.js';
 import { pollUntil } from '../helpers/limits.js';
 import { MemoryLogger } from '../helpers/memory-logger.js';
@@ -143,7 +143,7 @@ describe('WebSocket details', () => {
       { ws: { port: 0 } },
     );
     // A client that accepts what gamewire's clients accept: 256 KiB per message; a longer one closes 1009.
-    const socket = new WebSocket(`ws://127.0.0.1:${service.wsPort}/ws`, { maxPayload: DEFAULT_WS_MAX_MESSAGE_BYTES });
+    const socket = new WebSocket(`ws://127.0.0.1:${service.wsPort}/ws`, { maxPayload: DEFAULTS.wsMaxMessageBytes });
     cleanup.add(() => socket.terminate());
     const messages: Buffer[] = [];
     const changed = new Condition();
@@ -160,12 +160,12 @@ describe('WebSocket details', () => {
     socket.send(packet(9));
     const total = BURST * 1004;
     await changed.until(() => closeCode !== 0 || messages.reduce((n, m) => n + m.length, 0) >= total, 'the burst');
-    t.diagnostic(`a burst of ${BURST} packets (${total} bytes) in one turn: ${messages.length} messages of ${messages.map((m) => m.length).join(', ')} bytes (limit ${DEFAULT_WS_MAX_MESSAGE_BYTES}); client close code ${closeCode || 'none'}`);
+    t.diagnostic(`a burst of ${BURST} packets (${total} bytes) in one turn: ${messages.length} messages of ${messages.map((m) => m.length).join(', ')} bytes (limit ${DEFAULTS.wsMaxMessageBytes}); client close code ${closeCode || 'none'}`);
     assert.equal(closeCode, 0, 'the client did not close the connection');
     assert.ok(messages.length >= 2);
     const packets: Buffer[] = [];
     for (const message of messages) {
-      assert.ok(message.length <= DEFAULT_WS_MAX_MESSAGE_BYTES, `a message of ${message.length} bytes`);
+      assert.ok(message.length <= DEFAULTS.wsMaxMessageBytes, `a message of ${message.length} bytes`);
       const reader = new PacketReader();
       packets.push(...reader.push(message).map((p) => p.bytes));
       assert.equal(reader.pendingBytes, 0, 'every message holds whole packets');

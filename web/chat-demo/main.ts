@@ -41,17 +41,17 @@ let moveSeq = 0;
 const handlers = createClientHandlers<DemoClient>({
   S_LOGIN(client, message) {
     if (message.success) client.sendMessage(C_ENTER_GAME, { playerIndex: 0 });
-    else setStatus(`login refused: ${message.error}`, 'disconnected');
+    else setStatus(`login refused: ${message.error}`, 'disconnected', 'disconnected');
   },
   S_ENTER_GAME(_client, message) {
     const player = message.player;
     if (!message.success || player === null) {
-      setStatus('the room is full', 'disconnected');
+      setStatus('the room is full', 'disconnected', 'disconnected');
       return;
     }
     // Start somewhere on the field, so two windows do not stack their dots.
     me = addDot(player, { x: 40 + Math.floor(Math.random() * (FIELD_W - 80)), y: 40 + Math.floor(Math.random() * (FIELD_H - 80)), z: 0 });
-    setStatus(`connected as ${player.name} (player ${player.id})`, 'connected');
+    setStatus(`connected as ${player.name} (player ${player.id})`, 'connected', 'connected');
     sendMove();
     canvas.focus();
   },
@@ -81,7 +81,7 @@ const handlers = createClientHandlers<DemoClient>({
 
 class DemoClient extends GameClient {
   protected override onConnected(): void {
-    setStatus('logging in…', '');
+    setStatus('logging in…', '', 'logging-in');
     this.sendMessage(C_LOGIN, { account: `web-${Math.random().toString(36).slice(2, 7)}`, token: '' });
   }
 
@@ -89,8 +89,26 @@ class DemoClient extends GameClient {
     handlers.dispatch(this, id, body);
   }
 
+  // Resume (docs/resume.md): the player stays in the room while the client reconnects by itself, and
+  // the chats and moves sent meanwhile arrive once it is back, in order; what this page sends while
+  // away is kept and sent then too.
+  protected override onConnectionLost(cause: ClientDisconnectCause): void {
+    setStatus(`connection lost (${cause.code}): reconnecting…`, 'reconnecting', 'reconnecting');
+    appendNotice(`connection lost (${cause.code}): reconnecting…`);
+  }
+
+  protected override onReconnecting(attempt: number, delayMs: number): void {
+    if (attempt > 0) setStatus(`reconnecting: attempt ${attempt + 1} in ${(delayMs / 1000).toFixed(1)} s…`, 'reconnecting', 'reconnecting');
+  }
+
+  protected override onResumed(): void {
+    const who = me === undefined ? '' : ` as ${me.name} (player ${me.id})`;
+    setStatus(`resumed${who}`, 'connected', 'resumed');
+    appendNotice('back: what was sent meanwhile follows');
+  }
+
   protected override onDisconnected(cause: ClientDisconnectCause): void {
-    setStatus(`disconnected: ${cause.code}${cause.reason === '' ? '' : ` (${cause.reason})`}`, 'disconnected');
+    setStatus(`disconnected: ${cause.code}${cause.reason === '' ? '' : ` (${cause.reason})`}`, 'disconnected', 'disconnected');
     dots.clear();
     me = undefined;
     render();
@@ -99,8 +117,13 @@ class DemoClient extends GameClient {
 
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 // Keepalive is GameClient's (its defaults): it answers the server's heartbeat pings and pings the
-// server after 15 s of sending nothing, so a player who only watches is not cut as idle.
-const client = new DemoClient(wsUrl);
+// server after 15 s of sending nothing, so a player who only watches is not cut as idle. `resume`
+// asks the server to keep the player through a dropped connection (a server without resume gives a
+// plain one).
+const client = new DemoClient(wsUrl, { resume: {} });
+// Leaving the page is leaving the game: say so (BYE), or a resuming server would keep the player in
+// the room for its grace period, waiting for a page that will not come back.
+addEventListener('pagehide', () => client.disconnect('left the page'));
 
 canvas.addEventListener('keydown', (event) => {
   if (me === undefined) return;
@@ -174,9 +197,24 @@ function appendChat(text: string): void {
   chatLog.scrollTop = chatLog.scrollHeight;
 }
 
-function setStatus(text: string, kind: '' | 'connected' | 'disconnected'): void {
+/** A line of the page's own in the chat log (not a chat). */
+function appendNotice(text: string): void {
+  const item = document.createElement('li');
+  item.className = 'notice';
+  item.textContent = text;
+  chatLog.append(item);
+  chatLog.scrollTop = chatLog.scrollHeight;
+}
+
+/** The status line: its text, its colour, and the connection state in `data-state`. */
+function setStatus(
+  text: string,
+  kind: '' | 'connected' | 'reconnecting' | 'disconnected',
+  state: 'logging-in' | 'connected' | 'reconnecting' | 'resumed' | 'disconnected',
+): void {
   status.textContent = text;
   status.className = kind;
+  status.dataset['state'] = state;
 }
 
 function clamp(value: number, min: number, max: number): number {

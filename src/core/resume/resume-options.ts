@@ -48,6 +48,17 @@ export interface ClientResumeSettings {
 
 const MAX_REPLAY_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Internal: the range, `[least, most]`, of each field of a server's `resume` option: the option
+ * check and the CLI flags that set them (`--resume-grace-ms` and the others) say the same.
+ */
+export const SERVER_RESUME_RANGES = Object.freeze({
+  graceMs: [1_000, 600_000],
+  maxReplayBytes: [4096, MAX_REPLAY_BYTES],
+  helloTimeoutMs: [1, 60_000],
+  maxResumesPerSecond: [1, 1_000_000],
+} as const);
+
 function checkObject(name: string, value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidOptionError(name, value, 'an object (or undefined for off)');
   return value as Record<string, unknown>;
@@ -60,11 +71,12 @@ function checkObject(name: string, value: unknown): Record<string, unknown> {
 export function resolveServerResume(option: ServerResumeOptions | undefined): ServerResumeSettings | undefined {
   if (option === undefined) return undefined;
   const o = checkObject('resume', option);
+  const r = SERVER_RESUME_RANGES;
   return Object.freeze({
-    graceMs: checkInteger('resume.graceMs', o['graceMs'] ?? DEFAULTS.resumeGraceMs, 1_000, 600_000),
-    maxReplayBytes: checkInteger('resume.maxReplayBytes', o['maxReplayBytes'] ?? DEFAULTS.resumeMaxReplayBytes, 4096, MAX_REPLAY_BYTES),
-    helloTimeoutMs: checkInteger('resume.helloTimeoutMs', o['helloTimeoutMs'] ?? DEFAULTS.resumeHelloTimeoutMs, 1, 60_000),
-    maxResumesPerSecond: checkInteger('resume.maxResumesPerSecond', o['maxResumesPerSecond'] ?? DEFAULTS.resumeMaxPerSecond, 1, 1_000_000),
+    graceMs: checkInteger('resume.graceMs', o['graceMs'] ?? DEFAULTS.resumeGraceMs, ...r.graceMs),
+    maxReplayBytes: checkInteger('resume.maxReplayBytes', o['maxReplayBytes'] ?? DEFAULTS.resumeMaxReplayBytes, ...r.maxReplayBytes),
+    helloTimeoutMs: checkInteger('resume.helloTimeoutMs', o['helloTimeoutMs'] ?? DEFAULTS.resumeHelloTimeoutMs, ...r.helloTimeoutMs),
+    maxResumesPerSecond: checkInteger('resume.maxResumesPerSecond', o['maxResumesPerSecond'] ?? DEFAULTS.resumeMaxPerSecond, ...r.maxResumesPerSecond),
   });
 }
 

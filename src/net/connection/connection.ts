@@ -268,8 +268,16 @@ export abstract class Connection
     const queue = (this.#sendQueue ??= new SendQueue((this.#settings as SessionSettings).maxSendQueuePieces));
     queue.push(buffer, offset, length, view);
     const queued = queue.bytes + queue.backlog;
-    // Decided here, not only at the flush: one turn can read a lot from a flooding peer.
-    if (queued > (this.#settings as SessionSettings).sendHighWaterMark && !this[kSendPressure]().aboveHigh(queued, length)) return false;
+    // Decided here, not only at the flush: one turn can read a lot from a flooding peer. A cut-off
+    // resumable session is suspended instead, and what it queued, this send too, is kept for its
+    // client: then the send did happen.
+    if (
+      queued > (this.#settings as SessionSettings).sendHighWaterMark &&
+      !this[kSendPressure]().aboveHigh(queued, length) &&
+      this.#state !== 'suspended'
+    ) {
+      return false;
+    }
     this[kTraffic].bytesSent += length;
     if (!queue.flushScheduled) {
       queue.flushScheduled = true;

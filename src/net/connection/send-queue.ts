@@ -2,9 +2,6 @@ import type { Transport } from '../transport/transport.js';
 import { viewOf } from '../../core/buffer-view.js';
 import { DEFAULTS } from '../../core/defaults.js';
 
-/** Default `maxSendQueuePieces`: separate buffers one session's queue holds before it joins them. */
-export const DEFAULT_MAX_SEND_QUEUE_PIECES = DEFAULTS.maxSendQueuePieces;
-
 const EMPTY = new Uint8Array(0);
 /** The list a single-piece write is handed over in; transports use it only during `write`. */
 const single: Uint8Array[] = [EMPTY];
@@ -53,7 +50,7 @@ export class SendQueue {
   #runEnd = -1;
 
   /** @param maxPieces - most separate buffers held before joining; default 1024. */
-  constructor(maxPieces = DEFAULT_MAX_SEND_QUEUE_PIECES) {
+  constructor(maxPieces = DEFAULTS.maxSendQueuePieces) {
     this.maxPieces = maxPieces;
   }
 

@@ -1,4 +1,3 @@
-import { DEFAULTS } from '../../core/defaults.js';
 import { kFanoutPaused, kFlowState } from '../symbols.js';
 
 /**
@@ -29,8 +28,6 @@ export interface FlowParty {
   [kFanoutPaused](paused: boolean): void;
 }
 
-/** Default `stallTimeoutMs`: a member above its high mark whose peer took no byte this long is cut off. */
-export const DEFAULT_STALL_TIMEOUT_MS = DEFAULTS.stallTimeoutMs;
 /** A source's share starts with this many seconds' worth, so a burst of ordinary messages is not held. */
 export const FANOUT_SHARE_BURST_SECONDS = 4;
 

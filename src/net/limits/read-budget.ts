@@ -1,4 +1,3 @@
-import { DEFAULTS } from '../../core/defaults.js';
 import { kBudgetResume } from '../symbols.js';
 
 /**
@@ -17,9 +16,6 @@ export interface BudgetReader {
   /** Reading may resume: a new turn has begun. */
   [kBudgetResume](): void;
 }
-
-/** Default `readBudgetBytes`: one socket read (64 KiB) per session per turn. */
-export const DEFAULT_READ_BUDGET_BYTES = DEFAULTS.readBudgetBytes;
 
 let turn = 1;
 let waiting: BudgetReader[] = [];

@@ -1,15 +1,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext, type TlsOptions } from 'node:tls';
-import { DEFAULTS } from '../../core/defaults.js';
 import { logSafely, type Logger } from '../../core/logger.js';
 import type { Refusal } from './refusal.js';
-
-/** Default `maxPendingHandshakes`: connections in a TLS handshake or before their WebSocket upgrade, over all addresses. */
-export const DEFAULT_MAX_PENDING_HANDSHAKES = DEFAULTS.maxPendingHandshakes;
-/** Default `maxPendingHandshakesPerAddress`: such connections from one IP address. */
-export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS = DEFAULTS.maxPendingHandshakesPerAddress;
-/** Default TLS handshake timeout, ms (Node's own is 120 s, far too long for a game server). */
-export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = DEFAULTS.tlsHandshakeTimeoutMs;
 
 /**
  * What a held connection waits for: `tls`, its TLS handshake on the TLS port; `ws`, its WebSocket

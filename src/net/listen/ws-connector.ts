@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { ConnectError, ConnectTimeoutError, ServiceStateError } from '../../core/errors.js';
 import { DEFAULTS } from '../../core/defaults.js';
-import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../../core/websocket-close.js';
 import type { Transport } from '../transport/transport.js';
 import { TransportWebSocket, WebSocketTransport } from '../transport/ws-transport.js';
 
@@ -51,7 +50,7 @@ export class WebSocketConnector {
     const { host, port, timeoutMs, path, tls, perMessageDeflate, maxMessageBytes } = this.#options;
     const secure = tls !== undefined;
     const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}${path ?? DEFAULTS.wsPath}`;
-    const maxPayload = maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES;
+    const maxPayload = maxMessageBytes ?? DEFAULTS.wsMaxMessageBytes;
     const socket = new TransportWebSocket(url, {
       maxPayload,
       perMessageDeflate: perMessageDeflate ?? false,

@@ -4,17 +4,10 @@ import { createSecureContext, type SecureContext, type TLSSocket, type TlsOption
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULTS } from '../../core/defaults.js';
 import { ListenError } from '../../core/errors.js';
-import { DEFAULT_WS_MAX_MESSAGE_BYTES } from '../../core/websocket-close.js';
 import type { Listener, ListenerOwner } from './listener.js';
 import type { Refusal } from './refusal.js';
 import { originAllowed, originPolicy, type OriginPolicy } from './ws-origins.js';
 import { TransportWebSocket, WebSocketTransport } from '../transport/ws-transport.js';
-
-export { DEFAULT_WS_MAX_MESSAGE_BYTES };
-/** Default path WebSocket upgrades are accepted at. */
-export const DEFAULT_WS_PATH = DEFAULTS.wsPath;
-/** Default `ws.upgradeTimeoutMs`: from a connection's first byte to its finished upgrade, ms. */
-export const DEFAULT_WS_UPGRADE_TIMEOUT_MS = DEFAULTS.wsUpgradeTimeoutMs;
 
 /** Where and how a ServerService accepts WebSocket sessions. */
 export interface WebSocketListenOptions {
@@ -53,7 +46,6 @@ export interface WebSocketListenOptions {
   readonly allowedOrigins?: readonly string[];
 }
 
-
 /**
  * Accepts connections on the WebSocket port, holds each in the service's gate (handshake-gate.ts)
  * from its first byte until its upgrade (its TLS handshake first, for `wss://`), parses its request
@@ -83,9 +75,9 @@ export class WebSocketListener implements Listener {
     this.#owner = owner;
     this.#defaultHost = defaultHost;
     this.#maxPayload = maxPayload;
-    this.#upgradeTimeoutMs = options.upgradeTimeoutMs ?? DEFAULT_WS_UPGRADE_TIMEOUT_MS;
+    this.#upgradeTimeoutMs = options.upgradeTimeoutMs ?? DEFAULTS.wsUpgradeTimeoutMs;
     this.#origins = originPolicy(options.allowedOrigins);
-    this.#path = options.path ?? DEFAULT_WS_PATH;
+    this.#path = options.path ?? DEFAULTS.wsPath;
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload,

@@ -1,7 +1,15 @@
-/** A server session for the resume tests: numbered bursts on request, every hook and packet recorded. */
+/**
+ * What the resume tests share: a server session with numbered bursts on request and every hook and
+ * packet recorded, and the start of most tests (a resume server, a client welcomed over TCP or
+ * WebSocket, maybe through a proxy that can cut it, and that client's session).
+ */
 import type { DisconnectCause } from '../../../src/core/disconnect-cause.js';
+import type { ServerService } from '../../../src/net/server-service.js';
 import { PacketSession } from '../../../src/packet/packet-session.js';
-import { Condition } from '../../helpers/wait.js';
+import { CutProxy } from '../../helpers/cut-proxy.js';
+import { ResumePeer, type Endpoint } from '../../helpers/resume-peer.js';
+import { startServer, type SessionCollector } from '../../helpers/services.js';
+import { Condition, type Cleanup } from '../../helpers/wait.js';
 
 /** Client → server: "send me N numbered packets" (body u32 N). */
 export const BURST = 1;
@@ -73,4 +81,44 @@ export function u32(value: number): Buffer {
   const out = Buffer.alloc(4);
   out.writeUInt32LE(value);
   return out;
+}
+
+type ServerOptions = NonNullable<Parameters<typeof startServer<ResumeTestSession>>[2]>;
+
+/** A resume test's server, the client it is about, and that client's session. */
+export interface ResumeFixture {
+  readonly service: ServerService<ResumeTestSession>;
+  readonly collector: SessionCollector<ResumeTestSession>;
+  /** The TCP and (with `server.ws`) WebSocket ports, for resuming directly. */
+  readonly ports: { readonly tcp: number; readonly ws: number | undefined };
+  /** Between the client and the server, with `proxy`; undefined otherwise. */
+  readonly proxy: CutProxy | undefined;
+  readonly peer: ResumePeer;
+  readonly session: ResumeTestSession;
+}
+
+/**
+ * Starts a server with `server` options (default `{ resume: {} }`) and a ResumePeer that says HELLO
+ * over `transport` (default TCP), through a CutProxy with `proxy`, and waits for WELCOME and the session.
+ */
+export async function resumeFixture(
+  cleanup: Cleanup,
+  { server = { resume: {} }, transport = 'tcp', proxy: proxied = false }: { server?: ServerOptions; transport?: 'tcp' | 'ws'; proxy?: boolean } = {},
+): Promise<ResumeFixture> {
+  const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), server);
+  const ports = { tcp: service.port, ws: service.wsPort };
+  const target = transport === 'tcp' ? ports.tcp : ports.ws;
+  if (target === undefined) throw new Error('a WebSocket fixture needs the server option ws');
+  const proxy = proxied ? await CutProxy.start(target, cleanup) : undefined;
+  const port = proxy?.port ?? target;
+  const peer = await welcomedPeer(cleanup, transport === 'tcp' ? { tcp: port } : { ws: port });
+  return { service, collector, ports, proxy, peer, session: await collector.nth(0) };
+}
+
+/** A ResumePeer that said HELLO at `endpoint` and got WELCOME. */
+export async function welcomedPeer(cleanup: Cleanup, endpoint: Endpoint): Promise<ResumePeer> {
+  const peer = new ResumePeer(cleanup);
+  await peer.open(endpoint);
+  await peer.welcomed();
+  return peer;
 }

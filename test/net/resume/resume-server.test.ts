@@ -1,16 +1,16 @@
 /**
  * Resume on the server, driven from the network's side: a client written from docs/protocol.md, a
  * proxy that cuts connections with an RST or silently, and the same Session object before and after.
+ * Most tests start from `resumeFixture` (a server, a welcomed client, its session).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CutProxy } from '../../helpers/cut-proxy.js';
 import { pollUntil } from '../../helpers/limits.js';
 import { MemoryLogger } from '../../helpers/memory-logger.js';
 import { ResumePeer, WELCOME } from '../../helpers/resume-peer.js';
 import { startServer } from '../../helpers/services.js';
 import { cleanupAfter } from '../../helpers/wait.js';
-import { BURST, CLIENT_SEQ, ResumeTestSession, seqsOf, u32, upTo } from './resume-fixtures.js';
+import { BURST, CLIENT_SEQ, resumeFixture, ResumeTestSession, seqsOf, u32, upTo, welcomedPeer } from './resume-fixtures.js';
 
 describe('resume, server side', () => {
   it('a server without resume ignores HELLO: no WELCOME, and the session is a plain one', async (t) => {
@@ -32,6 +32,7 @@ describe('resume, server side', () => {
     const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: { graceMs: 7000, maxReplayBytes: 65536 } });
     const peer = new ResumePeer(cleanup);
     await peer.open({ tcp: service.port });
+    // Asked at once, before WELCOME came: WELCOME still comes first.
     peer.send(BURST, u32(2));
     await peer.until(() => peer.received.length === 2, '2 packets');
     assert.equal(peer.controls[0]?.id, WELCOME);
@@ -43,17 +44,11 @@ describe('resume, server side', () => {
 
   for (const cut of ['reset', 'blackhole'] as const) {
     it(`a connection cut (${cut === 'reset' ? 'RST' : 'silently'}) mid-burst resumes: the same Session, every packet once and in order, both ways`, async (t) => {
-      const cleanup = cleanupAfter(t);
-      const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: {} });
-      const proxy = await CutProxy.start(service.port, cleanup);
-      const peer = new ResumePeer(cleanup);
-      await peer.open({ tcp: proxy.port });
-      await peer.welcomed();
-      const session = await collector.nth(0);
+      const { service, collector, proxy, peer, session } = await resumeFixture(cleanupAfter(t), { proxy: true });
       for (let i = 1; i <= 5; i++) peer.send(CLIENT_SEQ, u32(i));
       session.burst(200);
       await peer.until(() => peer.received.length >= 50, '50 packets');
-      proxy[cut]();
+      proxy?.[cut]();
       peer.drop();
       // While the client is away the game goes on sending to it; it also sent more that may be lost.
       session.burst(100);
@@ -83,10 +78,7 @@ describe('resume, server side', () => {
 describe('resume, server side: tokens, grace, caps and endings', () => {
   it('a forged token, a token already used and a token of an ended session are refused UNKNOWN_SESSION, and the connection closed', async (t) => {
     const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: {} });
-    const peer = new ResumePeer(cleanup);
-    await peer.open({ tcp: service.port });
-    await peer.welcomed();
+    const { service, peer, session } = await resumeFixture(cleanup);
     const first = Buffer.from(peer.token as Buffer);
     const forged = Buffer.from(first);
     forged[23] = (forged[23] as number) ^ 1; // the right key, one bit of the secret wrong
@@ -94,7 +86,6 @@ describe('resume, server side: tokens, grace, caps and endings', () => {
     assert.equal(await attacker.resume({ tcp: service.port }, forged, 0), 'REFUSED');
     assert.equal(attacker.refusal?.reason, 'UNKNOWN_SESSION');
     await attacker.untilClosed();
-    const session = await collector.nth(0);
     assert.equal(session.state, 'open', 'a forged token does not touch the session');
 
     peer.drop();
@@ -113,12 +104,7 @@ describe('resume, server side: tokens, grace, caps and endings', () => {
   });
 
   it('a session whose client does not come back within graceMs ends with RESUME_EXPIRED; a later RESUME is refused', async (t) => {
-    const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: { graceMs: 1000 } });
-    const peer = new ResumePeer(cleanup);
-    await peer.open({ tcp: service.port });
-    await peer.welcomed();
-    const session = await collector.nth(0);
+    const { service, peer, session } = await resumeFixture(cleanupAfter(t), { server: { resume: { graceMs: 1000 } } });
     peer.drop();
     await session.until(() => session.state === 'suspended', 'suspended');
     assert.equal(service.resumeCounters?.suspended, 1);
@@ -136,13 +122,8 @@ describe('resume, server side: tokens, grace, caps and endings', () => {
   });
 
   it('a client that never acknowledges holds at most maxReplayBytes, then the session ends with REPLAY_OVERFLOW and BYE says so', async (t) => {
-    const cleanup = cleanupAfter(t);
     const logger = new MemoryLogger();
-    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: { maxReplayBytes: 8192 }, logger });
-    const peer = new ResumePeer(cleanup);
-    await peer.open({ tcp: service.port });
-    await peer.welcomed();
-    const session = await collector.nth(0);
+    const { service, peer, session } = await resumeFixture(cleanupAfter(t), { server: { resume: { maxReplayBytes: 8192 }, logger } });
     let peak = 0;
     for (let turn = 0; turn < 100 && session.connected; turn++) {
       session.burst(20); // 20 x 8 bytes a turn: 16000 bytes in all
@@ -161,12 +142,7 @@ describe('resume, server side: tokens, grace, caps and endings', () => {
   });
 
   it('a client that acknowledges keeps the server holding only what is in flight', async (t) => {
-    const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: { maxReplayBytes: 8192 } });
-    const peer = new ResumePeer(cleanup);
-    await peer.open({ tcp: service.port });
-    await peer.welcomed();
-    const session = await collector.nth(0);
+    const { service, peer, session } = await resumeFixture(cleanupAfter(t), { server: { resume: { maxReplayBytes: 8192 } } });
     for (let turn = 0; turn < 100; turn++) {
       session.burst(20);
       await peer.until(() => peer.received.length === (turn + 1) * 20, `turn ${turn}`);
@@ -178,18 +154,12 @@ describe('resume, server side: tokens, grace, caps and endings', () => {
 
   it('BYE from the client ends the session at once with PEER_CLOSED; a server-side disconnect sends BYE with the cause', async (t) => {
     const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: {} });
-    const leaver = new ResumePeer(cleanup);
-    await leaver.open({ tcp: service.port });
-    await leaver.welcomed();
-    const left = await collector.nth(0);
+    const { collector, ports, peer: leaver, session: left } = await resumeFixture(cleanup);
     leaver.bye_('quit');
     await left.until(() => left.cause !== undefined, 'onDisconnected');
     assert.deepEqual(left.events, ['connected', 'disconnected:PEER_CLOSED']);
 
-    const kicked = new ResumePeer(cleanup);
-    await kicked.open({ tcp: service.port });
-    await kicked.welcomed();
+    const kicked = await welcomedPeer(cleanup, { tcp: ports.tcp });
     const session = await collector.nth(1);
     session.burst(3);
     session.disconnect('kicked');
@@ -201,12 +171,7 @@ describe('resume, server side: tokens, grace, caps and endings', () => {
   });
 
   it('an ACK of more packets than were sent ends the session with BAD_PACKET (GW_ERR_RESUME_PROTOCOL)', async (t) => {
-    const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: {} });
-    const peer = new ResumePeer(cleanup);
-    await peer.open({ tcp: service.port });
-    await peer.welcomed();
-    const session = await collector.nth(0);
+    const { peer, session } = await resumeFixture(cleanupAfter(t));
     session.burst(2);
     await peer.until(() => peer.received.length === 2, '2 packets');
     const lie = Buffer.alloc(8);
@@ -218,14 +183,8 @@ describe('resume, server side: tokens, grace, caps and endings', () => {
   });
 
   it('a resumable peer that goes silent past idleTimeoutMs is suspended, not ended, and resumes', async (t) => {
-    const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { idleTimeoutMs: 400, resume: {} });
-    const proxy = await CutProxy.start(service.port, cleanup);
-    const peer = new ResumePeer(cleanup);
-    await peer.open({ tcp: proxy.port });
-    await peer.welcomed();
-    const session = await collector.nth(0);
-    proxy.blackhole();
+    const { service, proxy, peer, session } = await resumeFixture(cleanupAfter(t), { server: { idleTimeoutMs: 400, resume: {} }, proxy: true });
+    proxy?.blackhole();
     await session.until(() => session.state === 'suspended', 'suspended by the idle watch', 3000);
     assert.deepEqual(session.events, ['connected', 'lost:IDLE_TIMEOUT']);
     session.burst(4);
@@ -236,12 +195,7 @@ describe('resume, server side: tokens, grace, caps and endings', () => {
   });
 
   it('a RESUME whose count is more than the server sent is refused BAD_POSITION, and the session stays suspended', async (t) => {
-    const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: {} });
-    const peer = new ResumePeer(cleanup);
-    await peer.open({ tcp: service.port });
-    await peer.welcomed();
-    const session = await collector.nth(0);
+    const { service, peer, session } = await resumeFixture(cleanupAfter(t));
     session.burst(2);
     await peer.until(() => peer.received.length === 2, '2 packets');
     peer.drop();
@@ -260,24 +214,17 @@ describe('resume across transports', () => {
     ['ws', 'tcp'],
   ] as const) {
     it(`a ${from} connection cut by an RST resumes over ${to}, every packet once and in order`, async (t) => {
-      const cleanup = cleanupAfter(t);
-      const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: {}, ws: { port: 0 } });
-      const ports = { tcp: service.port, ws: service.wsPort as number };
-      const proxy = await CutProxy.start(ports[from], cleanup);
-      const peer = new ResumePeer(cleanup);
-      await peer.open(from === 'tcp' ? { tcp: proxy.port } : { ws: proxy.port });
-      await peer.welcomed();
-      const session = await collector.nth(0);
+      const { ports, proxy, peer, session } = await resumeFixture(cleanupAfter(t), { server: { resume: {}, ws: { port: 0 } }, transport: from, proxy: true });
       assert.equal(session.transport, from);
       session.burst(100);
       for (let i = 1; i <= 3; i++) peer.send(CLIENT_SEQ, u32(i));
       await peer.until(() => peer.received.length >= 20, '20 packets');
-      proxy.reset();
+      proxy?.reset();
       peer.drop();
       await session.until(() => session.state === 'suspended', 'suspended');
       session.burst(100);
       peer.send(CLIENT_SEQ, u32(4));
-      assert.equal(await peer.resume(to === 'tcp' ? { tcp: ports.tcp } : { ws: ports.ws }), 'RESUMED');
+      assert.equal(await peer.resume(to === 'tcp' ? { tcp: ports.tcp } : { ws: ports.ws as number }), 'RESUMED');
       await peer.until(() => peer.received.length === 200, '200 packets');
       assert.deepEqual(seqsOf(peer.received), upTo(200));
       await session.until(() => session.clientSeqs.length === 4, "the client's 4 packets");
@@ -318,11 +265,7 @@ describe('resume, server side: the first packet', () => {
 
   it('a full server still takes back its suspended players; new sessions past maxSessionCount are refused', async (t) => {
     const cleanup = cleanupAfter(t);
-    const { service, collector } = await startServer(cleanup, () => new ResumeTestSession(), { resume: {}, maxSessionCount: 1 });
-    const peer = new ResumePeer(cleanup);
-    await peer.open({ tcp: service.port });
-    await peer.welcomed();
-    const session = await collector.nth(0);
+    const { service, collector, peer, session } = await resumeFixture(cleanup, { server: { resume: {}, maxSessionCount: 1 } });
     const newcomer = new ResumePeer(cleanup);
     await newcomer.open({ tcp: service.port });
     await newcomer.untilClosed();
