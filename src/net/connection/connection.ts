@@ -32,7 +32,7 @@ import { kContextLogger, kEndWith, kEnqueue, kHost, kTraffic } from '../symbols.
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../symbols.js';
 import { kBudgetResume, kCutOff, kDeliverView, kFanoutPaused, kFlowState, kFlush, kIdleTick, kKeepalive } from '../symbols.js';
 import { kPauseOwnReading, kPendingBytes, kRecvOverflow, kTakenBytes, kWritabilityChanged } from '../symbols.js';
-import { kConnectionLost, kControlPacket, kReconnecting, kResumed, kTransportResumed, kTransportSuspended } from '../symbols.js';
+import { kConnectionLost, kControlPacket, kFlushPending, kReconnecting, kResumed, kTransportResumed, kTransportSuspended } from '../symbols.js';
 
 // Private methods are symbol-keyed, not `#name`: a class with a `#method` gives every instance a
 // brand slot, and a server holds tens of thousands of these.
@@ -284,6 +284,10 @@ export abstract class Connection
       scheduleFlush(this);
     }
     return true;
+  }
+
+  get [kFlushPending](): boolean {
+    return this.#sendQueue?.flushScheduled === true;
   }
 
   [kSendPressure](): SendPressure {

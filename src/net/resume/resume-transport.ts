@@ -3,7 +3,7 @@ import { ReplayOverflowError, ResumeProtocolError, type GamewireError } from '..
 import { ReplayBuffer } from '../../core/resume/replay-buffer.js';
 import { ACK_EVERY_PACKETS, decodeAck, encodeAck, encodeBye, RESUME_ACK_ID, RESUME_BYE_ID } from '../../core/resume/resume-wire.js';
 import type { TrafficCounters } from '../connection/session-traffic.js';
-import { kClose, kDestroy, kEndWith, kReconnecting, kTraffic } from '../symbols.js';
+import { kClose, kDestroy, kEndWith, kFlushPending, kReconnecting, kTraffic } from '../symbols.js';
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportResumed, kTransportSuspended, kTransportWritten } from '../symbols.js';
 import { causeOfTransportError } from '../transport/transport-errors.js';
 import type { Transport, TransportKind, TransportSink } from '../transport/transport.js';
@@ -15,6 +15,8 @@ export interface ResumableSink extends TransportSink {
   [kTransportResumed](): void;
   [kReconnecting](attempt: number, delayMs: number): void;
   readonly [kTraffic]: TrafficCounters;
+  /** True while a flush is coming this turn: an acknowledgement owed can ride in its write. */
+  readonly [kFlushPending]: boolean;
   [kEndWith](error: GamewireError): void;
   [kClose](cause: DisconnectCause): void;
   [kDestroy](cause: DisconnectCause): void;
@@ -49,6 +51,8 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
   #lastAckSent = 0;
   #overflowed = false;
   #byeReceived = false;
+  /** The peer's ACK asked for ours: it rides in the next write of this turn, or goes alone after the read. */
+  #ackOwed = false;
   readonly replay = new ReplayBuffer();
 
   constructor(link: TransportLink, recording: boolean) {
@@ -156,7 +160,9 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
       return;
     }
     const received = this.resumable ? this.received : 0;
-    if (received - this.#lastAckSent >= ACK_EVERY_PACKETS) {
+    const unacked = received - this.#lastAckSent;
+    if (unacked >= ACK_EVERY_PACKETS || (this.#ackOwed && unacked > 0)) {
+      this.#ackOwed = false;
       // The acknowledgement rides in the same write: one write, one completion, as the queue expects.
       this.#lastAckSent = received;
       const withAck = [encodeAck(received)];
@@ -222,13 +228,27 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
     const count = decodeAck(body);
     if (count === undefined) return this.fail(`ACK body of ${body.length} bytes, not 8`);
     if (!this.replay.ack(count)) return this.fail(`ACK of ${count} packets; ${this.replay.acked} acknowledged and fewer than that sent since`);
-    // Answer with our own count when it says something new (an ACK also asks for one back).
+    // Answer with our own count when it says something new (an ACK also asks for one back). Not at
+    // once: the answer rides in the write that the packets read with this ACK usually cause (an echo,
+    // a broadcast), so an acknowledged stream costs no extra write; answerAck sends it alone otherwise.
+    if (this.received > this.#lastAckSent && !this.#ackOwed) {
+      this.#ackOwed = true;
+      process.nextTick(answerAck, this);
+    }
+  }
+
+  /** Internal (next tick, after the read that carried the peer's ACK): sends the answer alone unless a write is coming. */
+  answerOwedAck(): void {
+    if (!this.#ackOwed) return;
+    if (this.#state === 'live' && this.#sink?.[kFlushPending] === true) return; // write() takes it along
+    this.#ackOwed = false;
     const received = this.received;
     if (received > this.#lastAckSent) this.sendAck(received);
   }
 
   /** Sends ACK for `received` packets now. */
   protected sendAck(received: number): void {
+    this.#ackOwed = false;
     this.#lastAckSent = received;
     this.writeOwn([encodeAck(received)]);
   }
@@ -345,6 +365,10 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
 
 function completeHeldWrite(transport: ResumeTransport): void {
   transport.completeHeldWrite();
+}
+
+function answerAck(transport: ResumeTransport): void {
+  transport.answerOwedAck();
 }
 
 function endOverflowed(transport: ResumeTransport): void {

@@ -170,6 +170,17 @@ describe('resume, server side: tokens, grace, caps and endings', () => {
     assert.equal(session.cause?.code, 'LOCAL_DISCONNECT');
   });
 
+  it('an ACK is answered with the server\'s count, also when the server sends nothing else', async (t) => {
+    const { peer, session } = await resumeFixture(cleanupAfter(t));
+    for (let i = 1; i <= 3; i++) peer.send(CLIENT_SEQ, u32(i));
+    await session.until(() => session.clientSeqs.length === 3, '3 client packets');
+    const acksBefore = peer.controls.filter((p) => p.id === 65525).length;
+    peer.ack();
+    await peer.until(() => peer.serverReceived === 3, 'the answer: 3 packets received');
+    assert.equal(peer.controls.filter((p) => p.id === 65525).length, acksBefore + 1, 'one ACK answers');
+
+  });
+
   it('an ACK of more packets than were sent ends the session with BAD_PACKET (GW_ERR_RESUME_PROTOCOL)', async (t) => {
     const { peer, session } = await resumeFixture(cleanupAfter(t));
     session.burst(2);
