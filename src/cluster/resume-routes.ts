@@ -2,6 +2,7 @@ import type { Worker } from 'node:cluster';
 import { randomInt } from 'node:crypto';
 import { Socket } from 'node:net';
 import type { Logger } from '../core/logger.js';
+import { stopReading } from '../net/resume/resume-router.js';
 import { toWorker, type ToPrimary, type ToWorkerBody } from './cluster-messages.js';
 import { countDropped } from './dropped-messages.js';
 
@@ -87,6 +88,8 @@ export class ResumeRoutes {
       closeHandle(handle);
       return;
     }
+    // Node made this socket reading: only the worker it goes to may read it, or it could take the client's bytes.
+    stopReading(handle);
     handle.on('error', ignoreError); // a reset while it is here must not take the primary down
     const target = this.#listening.has(message.route) ? this.#workers.get(message.route) : undefined;
     if (target === undefined || target === from || !target.isConnected()) {

@@ -48,8 +48,8 @@ export function currentResumeRouter(): ResumeRouter | undefined {
 
 /**
  * Makes `socket` (a plain `net.Socket`) ready to leave this process: no more events reach gamewire, an
- * error meanwhile is ignored, reading stops, and whatever was read but not yet handed on is taken
- * (to travel with it). Returns those bytes.
+ * error meanwhile is ignored, whatever was read but not yet handed on is taken (to travel with it),
+ * and the descriptor is no longer read here. Returns those bytes.
  */
 export function releaseSocket(socket: Socket): Buffer {
   socket.removeAllListeners('data');
@@ -61,7 +61,28 @@ export function releaseSocket(socket: Socket): Buffer {
   socket.pause();
   const left: Buffer[] = [];
   for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) left.push(chunk);
+  stopReading(socket);
   return left.length === 0 ? Buffer.alloc(0) : Buffer.concat(left);
+}
+
+/** Node's stream handle (libuv's), as far as its reading goes. */
+interface ReadingHandle {
+  reading?: boolean;
+  readStop?(): number;
+}
+
+/**
+ * Stops libuv reading `socket`'s descriptor in this process, now. A socket sent to another process
+ * stays open here until the receiver acknowledges it, and `pause()` only stops the 'data' events: libuv
+ * would go on reading, and Node throws away what a sent socket reads, so bytes the client sends once
+ * the new owner has answered it could be lost. Node's own `pauseOnConnect`, made for sockets passed
+ * between processes, stops the handle the same way.
+ */
+export function stopReading(socket: Socket): void {
+  const handle = (socket as unknown as { _handle?: ReadingHandle | null })._handle;
+  if (handle === undefined || handle === null || typeof handle.readStop !== 'function') return;
+  handle.reading = false;
+  handle.readStop();
 }
 
 function ignoreError(): void {}
