@@ -43,6 +43,8 @@ export interface ClusterPrimaryOptions {
   readonly nextIdBlock: () => Promise<number>;
   /** A worker silent to the heartbeat this long is killed and replaced, ms. Default 5000. */
   readonly workerTimeoutMs?: number;
+  /** This server's number in resume tokens (resume-routes.ts); default random. */
+  readonly resumeServer?: number;
 }
 
 interface Slot {
@@ -89,7 +91,7 @@ export class ClusterPrimary {
 
   constructor(options: ClusterPrimaryOptions) {
     this.#options = options;
-    this.#routes = new ResumeRoutes(options.logger, (worker, body) => options.hub.send(worker, body));
+    this.#routes = new ResumeRoutes(options.logger, (worker, body) => options.hub.send(worker, body), options.resumeServer);
     this.#timeoutMs = options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS;
     cluster.setupPrimary({ serialization: 'advanced' });
   }

@@ -18,12 +18,12 @@ type RouteMessage = Extract<ToPrimary, { type: 'resume-route' }>;
  * beside old ones during a reload, never takes a route that a live session's token names. A token of a
  * dead worker's route is refused `NOT_HERE` while no worker has it (and, should the route come back
  * much later, its key and 128-bit secret match nothing there: `UNKNOWN_SESSION`). `server` is this
- * server's number in every token (random, shared by its workers), so another server's token is never
- * taken for one of this server's.
+ * server's number in every token (shared by its workers; with Redis, unique among the servers sharing
+ * it, else random), so another server's token is not taken for one of this server's.
  */
 export class ResumeRoutes {
   /** This server's number in tokens, 1..65535. */
-  readonly server = randomInt(1, 0x1_0000);
+  readonly server: number;
   readonly #logger: Logger;
   readonly #send: (worker: Worker, body: ToWorkerBody) => void;
   /** Routes given to workers alive now, listening or not. */
@@ -34,8 +34,12 @@ export class ResumeRoutes {
   #handed = 0;
   #lost = 0;
 
-  /** `send`: a control message to one worker (the room hub's counted channel). */
-  constructor(logger: Logger, send: (worker: Worker, body: ToWorkerBody) => void) {
+  /**
+   * `send`: a control message to one worker (the room hub's counted channel); `server`: this server's
+   * number (from Redis with `redis`, unique among the servers sharing it), else a random one.
+   */
+  constructor(logger: Logger, send: (worker: Worker, body: ToWorkerBody) => void, server = randomInt(1, 0x1_0000)) {
+    this.server = server;
     this.#logger = logger;
     this.#send = send;
   }
