@@ -19,6 +19,11 @@ export const JUNK_TO_PRIMARY: ReadonlyArray<readonly [unknown, string]> = [
   [{ gw: GW, v: 1, min: 1, type: 'pong', seq: -1 }, 'malformed'],
   [{ gw: GW, v: 2, min: 1, type: 'teleport', to: 'mars' }, 'unknown'],
   [{ gw: GW, v: 1, min: 1 }, 'malformed'],
+  [{ gw: GW, v: 1, min: 1, type: 'resume-route', route: 0, kind: 'tcp', port: 1, bytes: new Uint8Array(4) }, 'malformed'],
+  [{ gw: GW, v: 1, min: 1, type: 'resume-route', route: 2, kind: 'udp', port: 1, bytes: new Uint8Array(4) }, 'malformed'],
+  [{ gw: GW, v: 1, min: 1, type: 'resume-route', route: 2, kind: 'tcp', port: 1, bytes: new Uint8Array(70_000) }, 'malformed'],
+  // Well-formed, but without the socket it must come with.
+  [{ gw: GW, v: 1, min: 1, type: 'resume-route', route: 2, kind: 'tcp', port: 1, bytes: new Uint8Array(4) }, 'malformed'],
 ];
 
 /** What the primary sends each worker, with the reason the worker must drop it for. */
@@ -32,4 +37,9 @@ export const JUNK_TO_WORKER: ReadonlyArray<readonly [unknown, string]> = [
   [{ gw: GW, v: 1, min: 1, type: 'ping', seq: 'soon' }, 'malformed'],
   [{ gw: GW, v: 3, min: 2, type: 'room', room: 'r', frame: new Uint8Array(0), holdable: true }, 'version'],
   [{ gw: GW, v: 2, min: 1, type: 'migrate', room: 'r' }, 'unknown'],
+  [{ gw: GW, v: 1, min: 1, type: 'routes', routes: [0] }, 'malformed'],
+  [{ gw: GW, v: 1, min: 1, type: 'routes', routes: 'all' }, 'malformed'],
+  [{ gw: GW, v: 1, min: 1, type: 'resume-socket', kind: 'ws', port: 70_000, bytes: new Uint8Array(1) }, 'malformed'],
+  // Well-formed, but without the socket it must come with.
+  [{ gw: GW, v: 1, min: 1, type: 'resume-socket', kind: 'ws', port: 1, bytes: new Uint8Array(1) }, 'malformed'],
 ];
