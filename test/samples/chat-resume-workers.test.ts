@@ -14,62 +14,15 @@ import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { C_CHAT, C_ENTER_GAME, C_LOGIN, S_CHAT, S_DESPAWN, S_ENTER_GAME } from '../../src/samples/protocol/packets.js';
 import { ChatPlayer } from '../helpers/chat-player.js';
-import { runCli, type CliProcess } from '../helpers/cli.js';
 import { CutProxy } from '../helpers/cut-proxy.js';
 import { elapse, pollUntil } from '../helpers/limits.js';
 import { ResumePeer, type Endpoint } from '../helpers/resume-peer.js';
-import { httpGet } from '../helpers/scrape.js';
+import { routedCount, startWorkers as startServer, steerAwayFrom, type WorkersServer as Server } from '../helpers/resume-workers.js';
 import { Cleanup } from '../helpers/wait.js';
 
 const CHATTERS = 20;
 const CHAT_INTERVAL_MS = 100;
 const AWAY_MS = 3000;
-
-interface Server {
-  readonly cli: CliProcess;
-  readonly tcp: number;
-  readonly ws: number;
-  readonly metrics: number;
-  readonly workerPids: number[];
-}
-
-async function startServer(cleanup: Cleanup, extra: readonly string[] = []): Promise<Server> {
-  const cli = runCli(cleanup, ['chat-server', '--port', '0', '--ws-port', '0', '--resume', '--workers', '2', '--max-sessions', '400', '--metrics-port', '0', ...extra]);
-  const line = await cli.waitForLine(/listening on/, 20_000);
-  const json = JSON.parse(line) as { port: number; wsPort: number; workerPids: number[]; metrics: string };
-  return { cli, tcp: json.port, ws: json.wsPort, metrics: Number(/:(\d+)$/.exec(json.metrics)?.[1]), workerPids: json.workerPids };
-}
-
-/** Resumes handed from one worker to another so far, over the whole server (the primary sums its workers). */
-async function routedCount(server: Server): Promise<number> {
-  const { body } = await httpGet(server.metrics, '/metrics');
-  const match = /^gamewire_resumes_total\{result="routed"[^}]*\} (\d+)$/m.exec(body);
-  return match === null ? 0 : Number(match[1]);
-}
-
-/** Opens a resumable session at `endpoint`, reads its route from WELCOME, and leaves (BYE). */
-async function probeRoute(endpoint: Endpoint): Promise<number> {
-  const cleanup = new Cleanup();
-  try {
-    const probe = new ResumePeer(cleanup);
-    await probe.open(endpoint);
-    await probe.welcomed();
-    probe.bye_();
-    await probe.untilClosed();
-    return probe.route as number;
-  } finally {
-    await cleanup.run();
-  }
-}
-
-/**
- * Makes the next connection to `endpoint`'s port land on the worker that does NOT have `route`:
- * probes until one lands on `route` (the workers take a port's connections in turn).
- */
-async function steerAwayFrom(route: number, endpoint: Endpoint): Promise<void> {
-  for (let i = 0; i < 10; i++) if ((await probeRoute(endpoint)) === route) return;
-  throw new Error(`no probe landed on route ${route}`);
-}
 
 /** A resumable chat player over ResumePeer (as in chat-resume.test.ts). */
 class ResumableChatter {
