@@ -202,7 +202,7 @@ describe('chat-server --workers 2 --resume: a player comes back on the other wor
     }
   });
 
-  it('many hand-overs leave no descriptor behind in the primary or the workers; a routed resume costs little more', async (t) => {
+  it('many hand-overs leave no descriptor behind in the primary or the workers, nor keep the server from closing; a routed resume costs little more', async (t) => {
     const cleanup = new Cleanup();
     try {
       const peer = new ResumePeer(cleanup);
@@ -232,6 +232,10 @@ describe('chat-server --workers 2 --resume: a player comes back on the other wor
       await peer.untilClosed();
       // Every descriptor a hand-over used (the socket in the worker that read it, in the primary, the old connections) is closed.
       await pollUntil(() => pids.every((pid, i) => openFds(pid) <= (baseline[i] as number) + 2), `descriptors back to ${baseline.join(', ')}`, 10_000, 50);
+      // Node tracks sockets a server's process sent away and asks their receiver before its server closes: the server still closes at once.
+      server.cli.child.kill('SIGTERM');
+      assert.equal(await server.cli.waitForExit(8000), 0, server.cli.output());
+      assert.doesNotMatch(server.cli.output(), /did not close within/);
       for (const to of ['tcp', 'ws'] as const) {
         const { routed, local } = times[to];
         t.diagnostic(
