@@ -36,8 +36,6 @@ export interface ClusterFlagValues {
   'redis-prefix'?: string | undefined;
   'worker-bus'?: string | undefined;
   'worker-timeout-ms'?: string | undefined;
-  /** The server flag `--resume`, checked against `--workers`. */
-  resume?: boolean | undefined;
 }
 
 /** What {@link runServerCommand} needs from a server command. */
@@ -67,8 +65,6 @@ export interface ServerCommandRun {
 export async function runServerCommand(run: ServerCommandRun): Promise<number> {
   const { logger, values } = run;
   const workers = resolveWorkerCount(intFlag('workers', values.workers, 1, 0, 1024));
-  // A resume may reach any worker; routing it to the worker that holds the session is not built yet.
-  if (values.resume === true && workers > 1) throw new UsageError('--resume does not work with --workers yet (docs/resume.md)');
   const redis = redisFlags(values);
   const workerBus = values['worker-bus'] ?? 'ipc';
   if (workerBus !== 'ipc' && workerBus !== 'redis') throw new UsageError(`--worker-bus must be ipc or redis, got '${workerBus}'`);

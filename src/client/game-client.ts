@@ -5,7 +5,7 @@ import { DEFAULTS } from '../core/defaults.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { describeCloseEvent, fitCloseReason, type ClientDisconnectCause } from '../core/websocket-close.js';
 import { resolveClientResume, type ClientResumeOptions } from '../core/resume/resume-options.js';
-import { decodeBye, encodeBye, isResumeId, RESUME_BYE_ID, RESUME_REFUSED_ID, RESUME_RESUMED_ID } from '../core/resume/resume-wire.js';
+import { decodeBye, encodeBye, isResumeId, RESUME_BYE_ID, RESUME_REFUSED_ID, RESUME_RESUMED_ID, withRouteHint } from '../core/resume/resume-wire.js';
 import { ClientResume } from './client-resume.js';
 
 /** The part of the WebSocket API the client uses: the browser's own, Node's global one, or `ws`'s. */
@@ -123,9 +123,14 @@ export class GameClient implements PacketPeer {
     this.#socket = this.#open();
   }
 
-  /** A new WebSocket to the url, its events bound to this client while it is the current one. */
+  /**
+   * A new WebSocket to the url, its events bound to this client while it is the current one. A
+   * reconnect to resume names the token's route in the URL (`?route=N`), so that a server of several
+   * workers moves it to the one that holds the session.
+   */
   #open(): WebSocketLike {
-    const socket = new this.#WebSocket(this.#url);
+    const token = this.#suspended ? this.#resume?.token : undefined;
+    const socket = new this.#WebSocket(token === undefined ? this.#url : withRouteHint(this.#url, token));
     socket.binaryType = 'arraybuffer';
     socket.onopen = () => {
       if (socket === this.#socket) this.#handleOpen();

@@ -31,7 +31,11 @@ export type ToWorkerBody =
   /** Answer with a `pong` of the same `seq` (the primary's liveness check). */
   | { readonly type: 'ping'; readonly seq: number }
   /** Answer with this process's metrics (metrics/cluster-metrics.ts). */
-  | { readonly type: 'metrics-request'; readonly id: number };
+  | { readonly type: 'metrics-request'; readonly id: number }
+  /** The routes of the workers that listen now (resume-routes.ts), this worker's among them. */
+  | { readonly type: 'routes'; readonly routes: readonly number[] }
+  /** Comes with a socket: a connection another worker handed over for a session held here (resume-routes.ts). */
+  | { readonly type: 'resume-socket'; readonly kind: 'tcp' | 'ws'; readonly port: number; readonly bytes: Uint8Array };
 
 /** Worker → primary, without the envelope. */
 export type ToPrimaryBody =
@@ -50,7 +54,9 @@ export type ToPrimaryBody =
   | { readonly type: 'sender-flow'; readonly room: string; readonly origin: number; readonly session: number; readonly held: boolean }
   | { readonly type: 'pong'; readonly seq: number }
   /** This worker's metrics (prom-client JSON), or why it has none. */
-  | { readonly type: 'metrics-reply'; readonly id: number; readonly metrics?: unknown; readonly error?: string };
+  | { readonly type: 'metrics-reply'; readonly id: number; readonly metrics?: unknown; readonly error?: string }
+  /** Comes with a socket: hand it to the worker of `route`, which holds the session it resumes (resume-routes.ts). */
+  | { readonly type: 'resume-route'; readonly route: number; readonly kind: 'tcp' | 'ws'; readonly port: number; readonly bytes: Uint8Array };
 
 /** Primary → worker. */
 export type ToWorker = Envelope & ToWorkerBody;
@@ -105,6 +111,8 @@ export function parseToPrimary(raw: unknown): ToPrimary | DropReason | undefined
         return isCount(fields.seq);
       case 'metrics-reply':
         return isCount(fields.id);
+      case 'resume-route':
+        return isRoute(fields.route) && isHanded(fields);
       default:
         return false;
     }
@@ -131,6 +139,10 @@ export function parseToWorker(raw: unknown): ToWorker | DropReason | undefined {
         return isCount(fields.seq);
       case 'metrics-request':
         return isCount(fields.id);
+      case 'routes':
+        return Array.isArray(fields.routes) && fields.routes.length <= MAX_ROUTES && fields.routes.every(isRoute);
+      case 'resume-socket':
+        return isHanded(fields);
       default:
         return false;
     }
@@ -139,14 +151,19 @@ export function parseToWorker(raw: unknown): ToWorker | DropReason | undefined {
   return isKnown(fields.type, WORKER_TYPES) ? 'malformed' : unknownType(fields);
 }
 
-const PRIMARY_TYPES = ['ready', 'failed', 'closed', 'join', 'leave', 'publish', 'flow', 'sender-flow', 'pong', 'metrics-reply'];
-const WORKER_TYPES = ['close', 'room', 'flow', 'sender-flow', 'ping', 'metrics-request'];
+const PRIMARY_TYPES = ['ready', 'failed', 'closed', 'join', 'leave', 'publish', 'flow', 'sender-flow', 'pong', 'metrics-reply', 'resume-route'];
+const WORKER_TYPES = ['close', 'room', 'flow', 'sender-flow', 'ping', 'metrics-request', 'routes', 'resume-socket'];
 
 /**
  * The protocol version from which a process understands `sender-flow`: a peer of an older one is
  * asked to hold the whole room instead (a `flow`), which holds more than needed but never less.
  */
 export const SENDER_FLOW_VERSION = 2;
+
+/** Most routes in one `routes` message: one per worker, and a server has far fewer. */
+const MAX_ROUTES = 4096;
+/** Most bytes a handed-over connection carries: a RESUME, or an upgrade request (Node's header limit, 16 KiB) and what followed it. */
+export const MAX_HANDED_BYTES = 65_536;
 
 type Fields = Envelope & Readonly<Record<string, unknown>>;
 
@@ -179,6 +196,21 @@ function isId(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 1;
 }
 
+/** A worker's route: 1..65535 (0 is a single process's). */
+function isRoute(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 0xffff;
+}
+
+/** The fields of a handed-over connection: its kind, the port it came to, and the bytes read from it. */
+function isHanded(fields: Fields): boolean {
+  return (
+    (fields.kind === 'tcp' || fields.kind === 'ws') &&
+    isPort(fields.port) &&
+    fields.bytes instanceof Uint8Array &&
+    fields.bytes.length <= MAX_HANDED_BYTES
+  );
+}
+
 function isPort(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535;
 }
@@ -195,4 +227,8 @@ export const WORKER_ENV = {
   redisPrefix: 'GAMEWIRE_WORKER_REDIS_PREFIX',
   /** The relay bounds (see relay-channel.ts), as JSON. */
   relay: 'GAMEWIRE_WORKER_RELAY',
+  /** This worker's resume route, 1..65535 (resume-routes.ts). */
+  route: 'GAMEWIRE_WORKER_ROUTE',
+  /** The server's number in resume tokens, 1..65535, the same for every worker of the server. */
+  server: 'GAMEWIRE_SERVER_NUMBER',
 } as const;

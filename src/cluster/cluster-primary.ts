@@ -5,6 +5,7 @@ import { parseToPrimary, WORKER_ENV } from './cluster-messages.js';
 import { countDropped } from './dropped-messages.js';
 import { redisErrorFields } from './redis-target.js';
 import { decodeRoomFrame } from './room-frame.js';
+import { ResumeRoutes } from './resume-routes.js';
 import type { RoomHub } from './room-hub.js';
 import type { ClusterStats, ClusterTotals } from './worker-types.js';
 
@@ -42,6 +43,8 @@ export interface ClusterPrimaryOptions {
   readonly nextIdBlock: () => Promise<number>;
   /** A worker silent to the heartbeat this long is killed and replaced, ms. Default 5000. */
   readonly workerTimeoutMs?: number;
+  /** This server's number in resume tokens (resume-routes.ts); default random. */
+  readonly resumeServer?: number;
 }
 
 interface Slot {
@@ -83,9 +86,12 @@ export class ClusterPrimary {
   #watch: NodeJS.Timeout | undefined;
   #lastWatchAt = 0;
   #pingSeq = 0;
+  /** Each worker's resume route, and the connections handed between workers. */
+  readonly #routes: ResumeRoutes;
 
   constructor(options: ClusterPrimaryOptions) {
     this.#options = options;
+    this.#routes = new ResumeRoutes(options.logger, (worker, body) => options.hub.send(worker, body), options.resumeServer);
     this.#timeoutMs = options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS;
     cluster.setupPrimary({ serialization: 'advanced' });
   }
@@ -176,13 +182,17 @@ export class ClusterPrimary {
     if (this.#closing) return Promise.reject(new Error('closing'));
     const index = slot.index;
     const share = this.shareOf(index);
+    const route = this.#routes.next();
     const worker = cluster.fork({
+      [WORKER_ENV.route]: String(route),
+      [WORKER_ENV.server]: String(this.#routes.server),
       [WORKER_ENV.index]: String(index),
       [WORKER_ENV.count]: String(this.#options.workers),
       [WORKER_ENV.idBlock]: String(block),
       ...(share === undefined ? {} : { [WORKER_ENV.maxSessions]: String(share) }),
       ...this.#options.workerEnv,
     });
+    this.#routes.bind(route, worker);
     slot.worker = worker;
     slot.startedAt = performance.now();
     slot.ready = false;
@@ -192,15 +202,19 @@ export class ClusterPrimary {
     // A send racing the worker's exit fails with EPIPE / ERR_IPC_CHANNEL_CLOSED: the exit handles it.
     worker.on('error', (error: Error) => logger.debug({ worker: index, err: error }, 'worker IPC error'));
     return new Promise((resolve, reject) => {
-      worker.on('message', (raw: unknown) => {
+      worker.on('message', (raw: unknown, handle: unknown) => {
         const message = parseToPrimary(raw);
         if (message === undefined) return;
-        if (typeof message === 'string') {
-          countDropped('ipc', message, logger, { worker: index });
+        if (typeof message === 'string' || (handle !== undefined && message.type !== 'resume-route')) {
+          countDropped('ipc', typeof message === 'string' ? message : 'malformed', logger, { worker: index });
+          ResumeRoutes.dropHandle(handle);
           return;
         }
         hub.heard(worker, message.v);
         switch (message.type) {
+          case 'resume-route':
+            this.#routes.pass(worker, message, handle);
+            return;
           case 'join':
             hub.join(worker, message.room);
             return;
@@ -227,6 +241,7 @@ export class ClusterPrimary {
           case 'ready':
             slot.ready = true;
             slot.lastPongAt = performance.now();
+            this.#routes.listening(route);
             resolve({ host: message.host, port: message.port, wsPort: message.wsPort });
             return;
           case 'failed':
@@ -241,6 +256,7 @@ export class ClusterPrimary {
         }
       });
       worker.on('exit', (code, signal) => {
+        this.#routes.exited(route, worker);
         hub.removeWorker(worker);
         if (slot.worker === worker) slot.worker = undefined;
         const wasReady = slot.ready;

@@ -6,6 +6,8 @@ import { IpcRoomBus } from './ipc-room-bus.js';
 import { resolveRelayLimits, type RelayLimits, type ResolvedRelayLimits } from './relay-channel.js';
 import { RedisRoomBus } from './redis-room-bus.js';
 import { RoomDirectory } from '../room/room-directory.js';
+import { useResumeRouter } from '../net/resume/resume-router.js';
+import { WorkerResumeRouter } from './worker-resume-router.js';
 import type { ClusterServer, ClusterTotals, WorkerContext, WorkerServer } from './worker-types.js';
 
 function envInt(name: string): number | undefined {
@@ -53,16 +55,27 @@ export async function runClusterWorker(
   const bus = redis ?? (ipc as IpcRoomBus);
   let close: (() => Promise<ClusterTotals>) | undefined;
   let closeAsked = false;
+  // Made before the game's setup: a ServerService with resume made there routes resumes through it.
+  const router = WorkerResumeRouter.fromEnv(logger);
+  useResumeRouter(router);
   // One listener for everything gamewire sends this worker, so each message is checked (and counted) once.
-  const onMessage = (raw: unknown): void => {
+  const onMessage = (raw: unknown, handle?: unknown): void => {
     const message = parseToWorker(raw);
     if (message === undefined) return;
-    if (typeof message === 'string') {
-      countDropped('ipc', message, logger, { from: 'primary' });
+    if (typeof message === 'string' || (handle !== undefined && message.type !== 'resume-socket')) {
+      countDropped('ipc', typeof message === 'string' ? message : 'malformed', logger, { from: 'primary' });
+      if (handle !== undefined) WorkerResumeRouter.drop(handle);
       return;
     }
     ipc?.heard(message.v);
     switch (message.type) {
+      case 'routes':
+        router?.routes(message.routes);
+        return;
+      case 'resume-socket':
+        if (router === undefined) WorkerResumeRouter.drop(handle);
+        else router.handed(message, handle);
+        return;
       case 'room':
       case 'flow':
       case 'sender-flow':

@@ -16,6 +16,8 @@ export const REDIS_PREFIX = 'gamewire:';
  * that session ids never collide across databases and prefixes.
  */
 const ID_BLOCK = `${REDIS_PREFIX}id-block`;
+/** The counter that numbers servers for resume tokens, in database 0 like the id blocks. */
+const SERVER_NUMBER = `${REDIS_PREFIX}server-number`;
 const ROOM = 'room:';
 /** How often the servers heard from are checked for being alive (their `server:ID` key). */
 const LIVENESS_CHECK_MS = PRESENCE_TTL_MS / 3;
@@ -153,6 +155,17 @@ export class RedisRoomBus implements RoomBus {
     const block = await nextBlock(this.#pub, this.#db);
     this.#highestBlock = Math.max(this.#highestBlock, block);
     return block;
+  }
+
+  /**
+   * A number for this server in resume tokens, 1..65535, from one counter of the Redis server
+   * (`gamewire:server-number` in database 0): servers sharing a Redis get different numbers until
+   * 65535 more have started, so a token of one is never taken for another's (docs/resume.md).
+   */
+  async nextServerNumber(): Promise<number> {
+    const count = Number(await idBlockCommand(this.#pub, this.#db, (batch) => batch.incr(SERVER_NUMBER)));
+    if (!Number.isSafeInteger(count) || count < 1) throw new Error(`the server-number counter ${SERVER_NUMBER} holds ${count}, not a positive integer`);
+    return ((count - 1) % 0xffff) + 1;
   }
 
   /** Resolves once every subscription asked for so far is in place. */

@@ -16,6 +16,12 @@ import { resolveRelayLimits } from './relay-channel.js';
 import { RoomDirectory } from '../room/room-directory.js';
 import { RoomHub } from './room-hub.js';
 import type { ClusterServer, RunWorkersOptions } from './worker-types.js';
+import { useResumeRouter, type ResumeRouter } from '../net/resume/resume-router.js';
+
+/** The resume identity of a server that is one process: route 0, its `server` number, nothing to route. */
+function loneServer(server: number): ResumeRouter {
+  return { route: 0, server, serves: () => false, handOver: () => false, attach: () => () => {} };
+}
 
 /** `workers` resolved: 0 means one per core. */
 export function resolveWorkerCount(workers: number | undefined): number {
@@ -69,6 +75,8 @@ export async function runWorkers(options: RunWorkersOptions): Promise<ClusterSer
 
 async function runSingle(options: RunWorkersOptions, redis: RedisRoomBus | undefined): Promise<ClusterServer> {
   if (redis !== undefined) useIdBlock(redis.origin);
+  // With Redis, this server's number in resume tokens comes from it: unique among the servers sharing it.
+  if (redis !== undefined) useResumeRouter(loneServer(await redis.nextServerNumber()));
   const rooms = new RoomDirectory(redis);
   const server = await options.setup({
     role: 'single',
@@ -98,6 +106,7 @@ async function runSingle(options: RunWorkersOptions, redis: RedisRoomBus | undef
         await service.close();
         rooms.closeAll();
         await redis?.close();
+        if (redis !== undefined) useResumeRouter(undefined);
         resolveClosed();
         return { accepted: service.acceptedCount, refused: service.refusedCount };
       })()),
@@ -125,6 +134,7 @@ async function runPrimary(
     hub: new RoomHub(redis, options.logger, relay),
     workerEnv,
     nextIdBlock: redis === undefined ? () => Promise.resolve(++block) : () => redis.nextIdBlock(),
+    ...(redis === undefined ? {} : { resumeServer: await redis.nextServerNumber() }),
     ...(options.workerTimeoutMs === undefined ? {} : { workerTimeoutMs: options.workerTimeoutMs }),
   });
   const address = await primary.start();

@@ -19,6 +19,7 @@ function resumeTotals(services: Iterable<Service<Session>>): ResumeCountersView 
     total = {
       suspended: total.suspended + view.suspended,
       resumed: total.resumed + view.resumed,
+      routed: total.routed + view.routed,
       expired: total.expired + view.expired,
       refused: total.refused,
       replayedPackets: total.replayedPackets + view.replayedPackets,
@@ -77,7 +78,7 @@ export function registerResumeSeries(registry: Registry, services: () => Iterabl
   gauge('gamewire_resume_replay_buffer_bytes', 'Bytes held for resumable clients, sent and not acknowledged.', (v) => v.replayBufferBytes);
   new Counter({
     name: 'gamewire_resumes_total',
-    help: 'Resumes by result: ok, expired (grace period over), refused (by reason).',
+    help: 'Resumes by result: ok, expired (grace period over), refused (by reason), routed (handed to the worker that holds the session).',
     labelNames: ['result', 'reason'],
     registers,
     collect() {
@@ -86,6 +87,7 @@ export function registerResumeSeries(registry: Registry, services: () => Iterabl
       if (view === undefined) return;
       this.inc({ result: 'ok', reason: '' }, view.resumed);
       this.inc({ result: 'expired', reason: '' }, view.expired);
+      this.inc({ result: 'routed', reason: '' }, view.routed);
       for (const reason of REFUSALS) this.inc({ result: 'refused', reason }, view.refused[reason]);
     },
   });

@@ -43,7 +43,8 @@ export interface ClientServiceOptions<S extends Session> extends ServiceOptions<
 /** What opens a ClientService's connections: TCP (or TLS), or WebSocket. */
 interface Connector {
   readonly pendingCount: number;
-  connect<T>(onConnected: (transport: Transport) => T | Error): Promise<T>;
+  /** `resumeToken`: a reconnect to resume this session (a WebSocket one names its route in the URL). */
+  connect<T>(onConnected: (transport: Transport) => T | Error, resumeToken?: Uint8Array): Promise<T>;
   abortAll(): void;
 }
 
@@ -67,7 +68,7 @@ class LazyConnector implements Connector {
     return this.#waiting + (this.#made?.pendingCount ?? 0);
   }
 
-  async connect<T>(onConnected: (transport: Transport) => T | Error): Promise<T> {
+  async connect<T>(onConnected: (transport: Transport) => T | Error, resumeToken?: Uint8Array): Promise<T> {
     if (this.#made === undefined) {
       const aborts = this.#aborts;
       this.#waiting++;
@@ -78,7 +79,7 @@ class LazyConnector implements Connector {
       }
       if (aborts !== this.#aborts) throw new ServiceStateError('connection attempt aborted: service closing');
     }
-    return this.#made.connect(onConnected);
+    return this.#made.connect(onConnected, resumeToken);
   }
 
   abortAll(): void {
@@ -170,7 +171,7 @@ export class ClientService<S extends Session = Session> extends Service<S> {
 
   /** A resumable transport over `transport`, which reconnects through this service's connector. */
   #resumable(transport: Transport): Transport {
-    const reconnect = (): Promise<Transport> => this.#connector.connect<Transport>((fresh) => fresh);
+    const reconnect = (token: Uint8Array): Promise<Transport> => this.#connector.connect<Transport>((fresh) => fresh, token);
     return new ClientResumeTransport(new TransportLink(transport), this.#resume as ClientResumeSettings, reconnect, () => this.closing);
   }
 

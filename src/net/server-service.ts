@@ -16,6 +16,9 @@ import { originPolicy } from './listen/ws-origins.js';
 import type { Transport, TransportKind } from './transport/transport.js';
 import { resolveServerResume, type ServerResumeOptions } from '../core/resume/resume-options.js';
 import { ResumeGates } from './resume/resume-gate.js';
+import { currentResumeRouter, releaseSocket, type HandedKind, type ResumeRouter } from './resume/resume-router.js';
+import type { Socket } from 'node:net';
+import { TcpTransport } from './transport/tcp-transport.js';
 import type { ResumeCountersView } from './resume/resume-registry.js';
 import {
   HandshakeGate,
@@ -113,6 +116,10 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   readonly #warnings = new Map<Refusal, WarningThrottle>();
   /** With `resume`: the connections waiting for their first packet, and the resumable sessions. */
   readonly #resume: ResumeGates | undefined;
+  /** With `resume` in a process of several (a cluster worker): how resumes reach the other processes. */
+  readonly #router: ResumeRouter | undefined;
+  /** Stops connections handed over by other processes from reaching this service (from `start()`). */
+  readonly #detach: (() => void)[] = [];
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ServerServiceOptions<S>) {
@@ -148,8 +155,10 @@ export class ServerService<S extends Session = Session> extends Service<S> {
       refused: (address, refusal, transport) => this.#refuse(address, refusal, transport),
       admit: (transport) => this.#admit(transport),
       listenerError: (error, transport) => this.#listenerError(error, transport),
+      moveUpgrade: (route, socket, request) => this.#moveUpgrade(route, socket, request),
     };
     const resume = resolveServerResume(options.resume);
+    this.#router = resume === undefined ? undefined : currentResumeRouter();
     this.#resume =
       resume === undefined
         ? undefined
@@ -158,7 +167,8 @@ export class ServerService<S extends Session = Session> extends Service<S> {
             refused: (address, refusal, transport) => this.#refuse(address, refusal, transport),
             adoptGated: (transport) => this.#adoptNow(transport),
             moved: (from, to) => this.#moved(from, to),
-          }, this.logger);
+            handOver: (route, transport, bytes) => this.#handOver(route, transport, bytes),
+          }, this.logger, this.#router?.route, this.#router?.server);
     const tls = options.tls === undefined ? undefined : { options: options.tls, timeoutMs: tlsTimeoutMs };
     const host = this.host;
     this.#listeners.push(new TcpListener(this.#owner, { host, port: this.port, backlog: this.#backlog, tls, logger: this.logger }));
@@ -248,6 +258,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
       const [tcp, ...others] = this.#listeners as [Listener, ...Listener[]];
       this.currentPort = await tcp.listen();
       for (const listener of others) await listener.listen();
+      this.#attachRouter();
     } catch (error) {
       this.serviceState = 'closed';
       await Promise.all(this.#listeners.map((listener) => listener.close()));
@@ -258,6 +269,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
 
   /** Ends every connection not yet a session at once, then stops every listener. */
   protected stopOpening(): Promise<void> {
+    for (const detach of this.#detach.splice(0)) detach();
     this.#gate.destroyAll();
     this.#resume?.closeAll();
     return Promise.all(this.#listeners.map((listener) => listener.close())).then(() => undefined);
@@ -338,6 +350,48 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     if (count <= 0) this.#perAddress.delete(from);
     else this.#perAddress.set(from, count);
     this.#perAddress.set(to, this.sessionCountFrom(to) + 1);
+  }
+
+  /** Connections other processes of this server hand over (resumes of sessions held here) reach this service's listeners. */
+  #attachRouter(): void {
+    const router = this.#router;
+    if (router === undefined) return;
+    const sink = (socket: Socket, kind: HandedKind, bytes: Buffer): void => this.#handed(socket, kind, bytes);
+    this.#detach.push(router.attach(this.currentPort, sink));
+    const wsPort = this.#ws?.port;
+    if (wsPort !== undefined && !this.#ws?.secure) this.#detach.push(router.attach(wsPort, sink));
+  }
+
+  /** A connection another process handed over: a TCP one that sent RESUME, or a WebSocket upgrade request. */
+  #handed(socket: Socket, kind: HandedKind, bytes: Buffer): void {
+    if (kind === 'ws' && this.#ws !== undefined) {
+      this.#ws.adopt(socket, bytes);
+      return;
+    }
+    socket.setNoDelay(true);
+    if (bytes.length > 0) socket.unshift(bytes);
+    this.#admit(new TcpTransport(socket));
+  }
+
+  /** The gate read a RESUME of another process of this server: plain TCP moves there, with what was read. */
+  #handOver(route: number, transport: Transport, bytes: Buffer): boolean {
+    const router = this.#router;
+    if (router === undefined || !(transport instanceof TcpTransport) || transport.kind !== 'tcp' || transport.destroyed) return false;
+    if (!router.serves(route)) return false;
+    const socket = transport.socket;
+    const more = releaseSocket(socket);
+    return router.handOver(route, 'tcp', socket, more.length === 0 ? bytes : Buffer.concat([bytes, more]));
+  }
+
+  /** A WebSocket upgrade naming another process of this server: it moves there before ws answers it. */
+  #moveUpgrade(route: number, socket: Socket, request: Buffer): boolean {
+    const router = this.#router;
+    const gates = this.#resume;
+    if (router === undefined || gates === undefined || route === router.route || !router.serves(route) || this.closing) return false;
+    const more = releaseSocket(socket);
+    if (!router.handOver(route, 'ws', socket, more.length === 0 ? request : Buffer.concat([request, more]))) return false;
+    gates.registry.counters.routed++;
+    return true;
   }
 
   /** Makes the session of an admitted connection; false when the session factory failed. */

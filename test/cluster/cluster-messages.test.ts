@@ -28,6 +28,8 @@ describe('cluster IPC messages', () => {
       { type: 'sender-flow', room: 'chat', origin: 2, session: 2 ** 20 * 2 + 7, held: true },
       { type: 'pong', seq: 9 },
       { type: 'metrics-reply', id: 1, metrics: [] },
+      { type: 'resume-route', route: 2, kind: 'tcp', port: 7777, bytes: frame },
+      { type: 'resume-route', route: 65535, kind: 'ws', port: 7778, bytes: new Uint8Array(65_536) },
     ] as const) {
       assert.deepEqual(parseToPrimary(toPrimary(body)), toPrimary(body), body.type);
     }
@@ -38,6 +40,9 @@ describe('cluster IPC messages', () => {
       { type: 'sender-flow', room: 'chat', session: 5, held: false },
       { type: 'ping', seq: 1 },
       { type: 'metrics-request', id: 0 },
+      { type: 'routes', routes: [1, 2, 65535] },
+      { type: 'routes', routes: [] },
+      { type: 'resume-socket', kind: 'tcp', port: 7777, bytes: frame },
     ] as const) {
       assert.deepEqual(parseToWorker(toWorker(body)), toWorker(body), body.type);
     }
@@ -61,6 +66,7 @@ describe('cluster IPC messages', () => {
       'sender-flow': { room: 'r', origin: 1, session: 1, held: true },
       pong: { seq: 1 },
       'metrics-reply': { id: 1 },
+      'resume-route': { route: 1, kind: 'tcp', port: 1, bytes: new Uint8Array(1) },
     };
     for (const [type, fields] of Object.entries(goodPrimary)) {
       for (const field of Object.keys(fields)) {
@@ -88,6 +94,13 @@ describe('cluster IPC messages', () => {
     }
     assert.equal(parseToWorker({ ...envelope, type: 'sender-flow', room: 'r', session: 0, held: true }), 'malformed', 'session 0 is no session');
     assert.equal(parseToWorker({ ...envelope }), 'malformed', 'no type');
+    for (const routes of [[0], [65536], [1.5], ['1'], 'all', new Array(4097).fill(1), null]) {
+      assert.equal(parseToWorker({ ...envelope, type: 'routes', routes }), 'malformed', `routes ${String(routes).slice(0, 20)}`);
+    }
+    for (const bad of [{ kind: 'udp' }, { port: -1 }, { bytes: 'x' }, { bytes: new Uint8Array(65_537) }]) {
+      assert.equal(parseToWorker({ ...envelope, type: 'resume-socket', kind: 'tcp', port: 1, bytes: new Uint8Array(1), ...bad }), 'malformed', JSON.stringify(bad));
+    }
+    assert.equal(parseToPrimary({ ...envelope, type: 'resume-route', route: 0, kind: 'tcp', port: 1, bytes: new Uint8Array(1) }), 'malformed', 'route 0 is a lone process');
     assert.equal(parseToWorker({ ...envelope, type: 'explode' }), 'malformed', 'an unknown type from this version');
   });
 

@@ -22,6 +22,11 @@ export const JUNK_TO_PRIMARY: ReadonlyArray<readonly [unknown, string]> = [
   [{ gw: GW, v: 1, min: 1, type: 'sender-flow', room: 'r', origin: 1, session: 5 }, 'malformed'],
   [{ gw: GW, v: 9, min: 1, type: 'teleport', to: 'mars' }, 'unknown'],
   [{ gw: GW, v: 1, min: 1 }, 'malformed'],
+  [{ gw: GW, v: 1, min: 1, type: 'resume-route', route: 0, kind: 'tcp', port: 1, bytes: new Uint8Array(4) }, 'malformed'],
+  [{ gw: GW, v: 1, min: 1, type: 'resume-route', route: 2, kind: 'udp', port: 1, bytes: new Uint8Array(4) }, 'malformed'],
+  [{ gw: GW, v: 1, min: 1, type: 'resume-route', route: 2, kind: 'tcp', port: 1, bytes: new Uint8Array(70_000) }, 'malformed'],
+  // Well-formed, but without the socket it must come with.
+  [{ gw: GW, v: 1, min: 1, type: 'resume-route', route: 2, kind: 'tcp', port: 1, bytes: new Uint8Array(4) }, 'malformed'],
 ];
 
 /** What the primary sends each worker, with the reason the worker must drop it for. */
@@ -38,4 +43,9 @@ export const JUNK_TO_WORKER: ReadonlyArray<readonly [unknown, string]> = [
   [{ gw: GW, v: 2, min: 1, type: 'sender-flow', room: 'r', session: 1.5, held: true }, 'malformed'],
   [{ gw: GW, v: 2, min: 1, type: 'sender-flow', room: '', session: 3, held: false }, 'malformed'],
   [{ gw: GW, v: 9, min: 1, type: 'migrate', room: 'r' }, 'unknown'],
+  [{ gw: GW, v: 1, min: 1, type: 'routes', routes: [0] }, 'malformed'],
+  [{ gw: GW, v: 1, min: 1, type: 'routes', routes: 'all' }, 'malformed'],
+  [{ gw: GW, v: 1, min: 1, type: 'resume-socket', kind: 'ws', port: 70_000, bytes: new Uint8Array(1) }, 'malformed'],
+  // Well-formed, but without the socket it must come with.
+  [{ gw: GW, v: 1, min: 1, type: 'resume-socket', kind: 'ws', port: 1, bytes: new Uint8Array(1) }, 'malformed'],
 ];

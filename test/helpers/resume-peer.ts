@@ -21,8 +21,8 @@ export const PONG = 65535;
 
 const REASONS = ['', 'UNKNOWN_SESSION', 'BAD_POSITION', 'RETRY_LATER', 'NOT_HERE', 'UNSUPPORTED'];
 
-/** Where to connect: a TCP port, or a WebSocket port (path /ws). */
-export type Endpoint = { readonly tcp: number } | { readonly ws: number };
+/** Where to connect: a TCP port, or a WebSocket port (path /ws, or `path`, e.g. `/ws?route=2`). */
+export type Endpoint = { readonly tcp: number } | { readonly ws: number; readonly path?: string };
 
 function u64(value: number): Buffer {
   const out = Buffer.alloc(8);
@@ -54,7 +54,7 @@ class Wire {
           onClose();
         });
       } else {
-        const ws = new WebSocket(`ws://127.0.0.1:${endpoint.ws}/ws`);
+        const ws = new WebSocket(`ws://127.0.0.1:${endpoint.ws}${endpoint.path ?? '/ws'}`);
         const wire = new Wire(undefined, ws);
         ws.binaryType = 'nodebuffer';
         ws.once('open', () => resolve(wire));
@@ -114,6 +114,11 @@ export class ResumePeer {
   connections = 0;
 
   constructor(private readonly cleanup: Cleanup) {}
+
+  /** The route of our token (its first two bytes): the server process that holds the session. */
+  get route(): number | undefined {
+    return this.token?.readUInt16LE(0);
+  }
 
   get connected(): boolean {
     return this.#wire !== undefined && !this.#wire.closed;

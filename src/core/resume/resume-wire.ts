@@ -28,7 +28,7 @@ export const FIRST_HEARTBEAT_ID = 0xfffe;
 
 /** Version a HELLO carries. */
 export const RESUME_VERSION = 1;
-/** Bytes of a token: `u16 route`, `u16` reserved, `u32 key`, 16 random bytes. */
+/** Bytes of a token: `u16 route`, `u16 server`, `u32 key`, 16 random bytes. */
 export const TOKEN_BYTES = 24;
 /** Bytes of the random part of a token (128 bits). */
 export const TOKEN_SECRET_BYTES = 16;
@@ -38,6 +38,45 @@ export const HEADER_BYTES = 4;
 export const ACK_EVERY_PACKETS = 32;
 /** Longest BYE text, bytes (as a WebSocket close reason). */
 export const MAX_BYE_BYTES = 123;
+
+/**
+ * The query parameter a client adds to its WebSocket upgrade URL when it reconnects to resume:
+ * `?route=N`, N the token's route (its first two bytes, u16 LE). A server of several worker processes
+ * reads it before the upgrade, while the connection can still move to the worker that holds the
+ * session (docs/protocol.md, "Workers and machines").
+ */
+export const ROUTE_QUERY = 'route';
+
+/** The route of `token` (its first two bytes, u16 LE): the server process that holds the session. */
+export function tokenRoute(token: Uint8Array): number {
+  return (token[0] ?? 0) | ((token[1] ?? 0) << 8);
+}
+
+/** The server of `token` (bytes 2..3, u16 LE): which server (machine) issued it. */
+export function tokenServer(token: Uint8Array): number {
+  return (token[2] ?? 0) | ((token[3] ?? 0) << 8);
+}
+
+/** `url` with the route hint of `token` added to its query (`?route=N` or `&route=N`), for a reconnect over WebSocket. */
+export function withRouteHint(url: string, token: Uint8Array): string {
+  const hash = url.indexOf('#');
+  const base = hash < 0 ? url : url.slice(0, hash);
+  return `${base}${base.includes('?') ? '&' : '?'}${ROUTE_QUERY}=${tokenRoute(token)}${hash < 0 ? '' : url.slice(hash)}`;
+}
+
+/** The route hint of an upgrade request's URL (`/ws?route=N`), or undefined without a valid one (0..65535). */
+export function routeHintOf(url: string): number | undefined {
+  const query = url.indexOf('?');
+  if (query < 0) return undefined;
+  for (const pair of url.slice(query + 1).split('&')) {
+    if (!pair.startsWith(`${ROUTE_QUERY}=`)) continue;
+    const text = pair.slice(ROUTE_QUERY.length + 1);
+    if (!/^\d{1,5}$/.test(text)) return undefined;
+    const route = Number(text);
+    return route <= 0xffff ? route : undefined;
+  }
+  return undefined;
+}
 
 /** Why a server refused a resume (docs/protocol.md, "After a drop"). */
 export type ResumeRefusal = 'UNKNOWN_SESSION' | 'BAD_POSITION' | 'RETRY_LATER' | 'NOT_HERE' | 'UNSUPPORTED';

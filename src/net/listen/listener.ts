@@ -5,6 +5,7 @@
  * file-limit.ts reads the descriptor limit. Each hands a connected Transport to its service.
  * May import: core/, net/transport/.
  */
+import type { Socket } from 'node:net';
 import type { HandshakeGate } from './handshake-gate.js';
 import type { Refusal } from './refusal.js';
 import type { Transport, TransportKind } from '../transport/transport.js';
@@ -32,6 +33,13 @@ export interface ListenerOwner {
   admit(transport: Transport): void;
   /** An error of a listening socket (EMFILE on accept, for example): must not crash the process. */
   listenerError(error: Error, transport: TransportKind): void;
+  /**
+   * A plain WebSocket upgrade request whose URL names another process of this server (`?route=N`, a
+   * client reconnecting to resume): hands `socket` and `request` (the request's bytes, as read) to
+   * that process. True when it left; false to upgrade it here (a single process, the route is this
+   * one's or has no live process).
+   */
+  moveUpgrade?(route: number, socket: Socket, request: Buffer): boolean;
 }
 
 /** One way a ServerService accepts connections. */

@@ -4,6 +4,7 @@ import { ConnectError, ConnectTimeoutError, ServiceStateError } from '../../core
 import { DEFAULTS } from '../../core/defaults.js';
 import type { Transport } from '../transport/transport.js';
 import { TransportWebSocket, WebSocketTransport } from '../transport/ws-transport.js';
+import { withRouteHint } from '../../core/resume/resume-wire.js';
 
 /** Where a ClientService opens WebSocket sessions. */
 export interface WebSocketConnectOptions {
@@ -45,11 +46,16 @@ export class WebSocketConnector {
     return this.#connecting.size;
   }
 
-  /** One attempt: `onConnected` runs with the transport as soon as it is open; the promise settles with what it returns. */
-  connect<T>(onConnected: (transport: Transport) => T | Error): Promise<T> {
+  /**
+   * One attempt: `onConnected` runs with the transport as soon as it is open; the promise settles with
+   * what it returns. With `resumeToken` (a reconnect to resume) the URL names the token's route
+   * (`?route=N`), so a server of several workers can move the connection to the one holding the session.
+   */
+  connect<T>(onConnected: (transport: Transport) => T | Error, resumeToken?: Uint8Array): Promise<T> {
     const { host, port, timeoutMs, path, tls, perMessageDeflate, maxMessageBytes } = this.#options;
     const secure = tls !== undefined;
-    const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}${path ?? DEFAULTS.wsPath}`;
+    const base = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}${path ?? DEFAULTS.wsPath}`;
+    const url = resumeToken === undefined ? base : withRouteHint(base, resumeToken);
     const maxPayload = maxMessageBytes ?? DEFAULTS.wsMaxMessageBytes;
     const socket = new TransportWebSocket(url, {
       maxPayload,

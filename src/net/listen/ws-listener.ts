@@ -4,6 +4,7 @@ import { createSecureContext, type SecureContext, type TLSSocket, type TlsOption
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULTS } from '../../core/defaults.js';
 import { ListenError } from '../../core/errors.js';
+import { routeHintOf } from '../../core/resume/resume-wire.js';
 import type { Listener, ListenerOwner } from './listener.js';
 import type { Refusal } from './refusal.js';
 import { originAllowed, originPolicy, type OriginPolicy } from './ws-origins.js';
@@ -171,6 +172,17 @@ export class WebSocketListener implements Listener {
     }
   };
 
+  /**
+   * A plain connection another process of this server read an upgrade request from (`request`, its
+   * bytes as read) and handed here: admitted as a new connection of this port, its request parsed
+   * again by this listener's HTTP server.
+   */
+  adopt(socket: Socket, request: Buffer): void {
+    socket.setNoDelay(true);
+    if (request.length > 0) socket.unshift(request);
+    this.#accept(socket);
+  }
+
   /** A `wss://` connection finished its TLS handshake: its HTTP request comes next. */
   readonly #secure = (socket: TLSSocket): void => {
     this.#http.emit('connection', socket);
@@ -186,6 +198,9 @@ export class WebSocketListener implements Listener {
     const path = (request.url ?? '').split('?', 1)[0];
     if (path !== this.#path) return this.#reject(socket, address, 404, 'wsPath');
     if (!originAllowed(request, this.#origins)) return this.#reject(socket, address, 403, 'wsOrigin');
+    // A reconnect naming another worker moves now: once ws has answered, the socket cannot.
+    const route = this.#context === undefined ? routeHintOf(request.url ?? '') : undefined;
+    if (route !== undefined && owner.moveUpgrade?.(route, socket, requestBytes(request, head)) === true) return;
     const refusal = owner.refusal(address, 'session');
     if (refusal !== undefined) return this.#reject(socket, address, 503, refusal);
     const port = socket.remotePort ?? 0;
@@ -210,6 +225,15 @@ export class WebSocketListener implements Listener {
   readonly #listenerError = (error: Error): void => {
     this.#owner.listenerError(error, this.#kind);
   };
+}
+
+/** An upgrade request as it came: request line, headers (their raw names and order), blank line, and what followed it. */
+function requestBytes(request: IncomingMessage, head: Buffer): Buffer {
+  const lines = [`${request.method ?? 'GET'} ${request.url ?? '/'} HTTP/${request.httpVersion}`];
+  const raw = request.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
+  const text = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+  return head.length === 0 ? text : Buffer.concat([text, head]);
 }
 
 function notFound(_request: IncomingMessage, response: ServerResponse): void {

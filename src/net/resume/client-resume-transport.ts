@@ -22,8 +22,11 @@ import type { Transport } from '../transport/transport.js';
 import { ResumeTransport } from './resume-transport.js';
 import { TransportLink, type LinkOwner } from './transport-link.js';
 
-/** Opens one new connection to the server (the ClientService's connector). */
-export type Reconnect = () => Promise<Transport>;
+/**
+ * Opens one new connection to the server (the ClientService's connector); `token` is the session's
+ * token, whose route a WebSocket reconnect names in its URL (docs/protocol.md, "Workers and machines").
+ */
+export type Reconnect = (token: Uint8Array) => Promise<Transport>;
 
 /** Largest answer to RESUME read before the session is back: REFUSED with its longest text. */
 const MAX_ANSWER = HEADER_BYTES + 5 + 123;
@@ -150,7 +153,7 @@ export class ClientResumeTransport extends ResumeTransport {
     this.#retryTimer = undefined;
     if (this.#done || !this.suspended) return;
     if (this.#closing()) return this.#giveUp(undefined);
-    this.#reconnect().then(
+    this.#reconnect(this.#token as Uint8Array).then(
       (raw) => this.#connected(raw),
       () => this.#scheduleAttempt(0),
     );

@@ -11,6 +11,7 @@ import {
   RESUME_HELLO_ID,
   RESUME_REQUEST_ID,
   RESUME_VERSION,
+  tokenRoute,
   type ResumeRefusal,
 } from '../../core/resume/resume-wire.js';
 import type { Refusal } from '../listen/refusal.js';
@@ -33,6 +34,12 @@ export interface GateOwner {
   adoptGated(transport: Transport): boolean;
   /** A session resumed from `to` (its address before was `from`): per-address counts follow it. */
   moved(from: string, to: string): void;
+  /**
+   * Hands the connection of `transport`, which sent a RESUME for another process of this server
+   * (`route`), to that process with `bytes` (everything read from it): true when it left (the
+   * transport is then no longer this process's), false when it cannot (TLS, no such live process).
+   */
+  handOver(route: number, transport: Transport, bytes: Buffer): boolean;
 }
 
 /**
@@ -48,10 +55,11 @@ export class ResumeGates {
   readonly owner: GateOwner;
   readonly #pending = new Set<ResumeGate>();
 
-  constructor(settings: ServerResumeSettings, owner: GateOwner, logger: Logger, route = 0) {
+  /** `route`, `server`: this process's route and this server's number in tokens (resume-router.ts; by default 0 and random). */
+  constructor(settings: ServerResumeSettings, owner: GateOwner, logger: Logger, route = 0, server?: number) {
     this.settings = settings;
     this.owner = owner;
-    this.registry = new ResumeRegistry<ServerResumeTransport>(settings, route, logger);
+    this.registry = new ResumeRegistry<ServerResumeTransport>(settings, route, logger, server);
   }
 
   /** Connections waiting for their first packet. */
@@ -116,7 +124,7 @@ class ResumeGate implements LinkOwner {
       this.#link.write([refusal], 1, refusal.length, true);
       return this.#plain(rest);
     }
-    if (id === RESUME_REQUEST_ID) return this.#resume(body, rest);
+    if (id === RESUME_REQUEST_ID) return this.#resume(body, rest, held);
     this.#plain(held);
   }
 
@@ -186,12 +194,13 @@ class ResumeGate implements LinkOwner {
     return owner.adoptGated(transport);
   }
 
-  #resume(body: Buffer, rest: Buffer): void {
+  #resume(body: Buffer, rest: Buffer, held: Buffer): void {
     const request = decodeTokenAndCount(body);
     if (request === undefined) return this.#refuse('UNKNOWN_SESSION', 0, 'malformed RESUME');
     const registry = this.#gates.registry;
     const found = registry.find(request.token);
-    if (typeof found === 'string') return this.#refuse(found, 0, found === 'NOT_HERE' ? 'the session is held by another process' : 'no live session has this token');
+    if (found === 'NOT_HERE') return this.#elsewhere(request.token, held);
+    if (typeof found === 'string') return this.#refuse(found, 0, 'no live session has this token');
     const wait = registry.admit(performance.now());
     if (wait > 0) return this.#refuse('RETRY_LATER', wait, 'too many resumes at once (resume.maxResumesPerSecond)');
     this.#settle();
@@ -200,6 +209,25 @@ class ResumeGate implements LinkOwner {
     if (refusal !== undefined) return this.#refuse(refusal, 0, refusal === 'BAD_POSITION' ? `received ${request.received} is not a position the server can resume from` : 'the session ended');
     this.#gates.owner.moved(from, found.remoteAddress);
     if (rest.length > 0) found.linkData(this.#link, rest);
+  }
+
+  /**
+   * A RESUME for a session this process does not hold: handed to the process of this server that
+   * holds it (plain TCP), else refused NOT_HERE: another server's token (a resume never crosses
+   * machines: docs/resume.md), a route with no live process, or a connection that cannot move.
+   */
+  #elsewhere(token: Uint8Array, held: Buffer): void {
+    const registry = this.#gates.registry;
+    if (registry.whose(token) === 'server') {
+      return this.#refuse('NOT_HERE', 0, 'the session is held by another server: a resume does not cross servers, log in again');
+    }
+    const route = tokenRoute(token);
+    this.#settle();
+    if (this.#gates.owner.handOver(route, this.#link.transport, Buffer.from(held))) {
+      registry.counters.routed++;
+      return;
+    }
+    this.#refuse('NOT_HERE', 0, `the session's process (route ${route}) is gone, or this connection cannot move to it (TLS, or WebSocket without ?route=)`);
   }
 
   /** Writes REFUSED, ends the connection, and destroys it if the peer has not closed within helloTimeoutMs. */

@@ -1,9 +1,9 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { logSafely, silentLogger, type Logger } from '../../core/logger.js';
 import { TokenBucket } from '../../core/token-bucket.js';
 import { WarningThrottle } from '../../core/warning-throttle.js';
 import type { ServerResumeSettings } from '../../core/resume/resume-options.js';
-import { TOKEN_BYTES, TOKEN_SECRET_BYTES, type ResumeRefusal } from '../../core/resume/resume-wire.js';
+import { TOKEN_BYTES, TOKEN_SECRET_BYTES, tokenRoute, tokenServer, type ResumeRefusal } from '../../core/resume/resume-wire.js';
 
 /** Resume counts of a server, plain numbers as things happen (the metrics layer reads them). */
 export interface ResumeCountersView {
@@ -13,6 +13,8 @@ export interface ResumeCountersView {
   readonly resumed: number;
   /** Suspended sessions whose grace period ended (`RESUME_EXPIRED`). */
   readonly expired: number;
+  /** Resumes handed to the process of this server that holds the session (docs/resume.md, "Workers and machines"). */
+  readonly routed: number;
   /** Resumes refused, by reason (`UNKNOWN_SESSION`, `BAD_POSITION`, `RETRY_LATER`, `NOT_HERE`, `UNSUPPORTED`). */
   readonly refused: Readonly<Record<ResumeRefusal, number>>;
   /** Packets and bytes sent again to resumed clients. */
@@ -34,17 +36,21 @@ export interface RegisteredSession {
  * The resumable sessions of one server, by the key in their token: issues tokens (a key, and 16
  * bytes of `crypto.randomBytes` compared in constant time), finds the session a RESUME names, admits
  * resumes at a bounded rate (`maxResumesPerSecond`), and counts. A token is
- * `[u16 route][u16 0][u32 key][16 random bytes]`; the route is this process's (0 alone, the worker
- * index with workers, docs/resume.md).
+ * `[u16 route][u16 server][u32 key][16 random bytes]`: the route is this process's (0 alone; with
+ * workers, the one the cluster primary gave it), the server is this server's number (random, or the
+ * one every worker of the server shares), docs/resume.md "Workers and machines".
  */
 export class ResumeRegistry<T extends RegisteredSession = RegisteredSession> {
   readonly settings: ServerResumeSettings;
   readonly route: number;
+  /** This server's number in its tokens (1..65535). */
+  readonly server: number;
   readonly #sessions = new Map<number, { readonly session: T; secret: Uint8Array }>();
   #nextKey = 1;
   readonly #bucket: TokenBucket;
   readonly counters = {
     resumed: 0,
+    routed: 0,
     expired: 0,
     refused: { UNKNOWN_SESSION: 0, BAD_POSITION: 0, RETRY_LATER: 0, NOT_HERE: 0, UNSUPPORTED: 0 } as Record<ResumeRefusal, number>,
     replayedPackets: 0,
@@ -55,9 +61,11 @@ export class ResumeRegistry<T extends RegisteredSession = RegisteredSession> {
   readonly #overflowWarning = new WarningThrottle();
   readonly #stormWarning = new WarningThrottle();
 
-  constructor(settings: ServerResumeSettings, route = 0, logger: Logger = silentLogger) {
+  /** `server`: this server's number; by default a random one (1..65535), so that tokens of two servers differ. */
+  constructor(settings: ServerResumeSettings, route = 0, logger: Logger = silentLogger, server = randomInt(1, 0x1_0000)) {
     this.settings = settings;
     this.route = route;
+    this.server = server;
     this.#logger = logger;
     this.#bucket = new TokenBucket(settings.maxResumesPerSecond, settings.maxResumesPerSecond, performance.now());
   }
@@ -95,11 +103,20 @@ export class ResumeRegistry<T extends RegisteredSession = RegisteredSession> {
     this.#sessions.delete(key);
   }
 
-  /** The session `token` names, or why there is none. */
+  /**
+   * Where `token` belongs: `here` (this process), `process` (another process of this server: its route
+   * is `tokenRoute(token)`), `server` (another server, or a token no server of this one issued).
+   */
+  whose(token: Uint8Array): 'here' | 'process' | 'server' {
+    if (token.length !== TOKEN_BYTES || tokenServer(token) !== this.server) return 'server';
+    return tokenRoute(token) === this.route ? 'here' : 'process';
+  }
+
+  /** The session `token` names, or why there is none (`NOT_HERE`: another process or server issued it). */
   find(token: Uint8Array): T | ResumeRefusal {
     if (token.length !== TOKEN_BYTES) return 'UNKNOWN_SESSION';
     const view = new DataView(token.buffer, token.byteOffset, TOKEN_BYTES);
-    if (view.getUint16(0, true) !== this.route) return 'NOT_HERE';
+    if (this.whose(token) !== 'here') return 'NOT_HERE';
     const entry = this.#sessions.get(view.getUint32(4, true));
     if (entry === undefined) return 'UNKNOWN_SESSION';
     return timingSafeEqual(entry.secret, token.subarray(TOKEN_BYTES - TOKEN_SECRET_BYTES)) ? entry.session : 'UNKNOWN_SESSION';
@@ -139,6 +156,7 @@ export class ResumeRegistry<T extends RegisteredSession = RegisteredSession> {
     const token = new Uint8Array(TOKEN_BYTES);
     const view = new DataView(token.buffer);
     view.setUint16(0, this.route, true);
+    view.setUint16(2, this.server, true);
     view.setUint32(4, key, true);
     token.set(secret, TOKEN_BYTES - TOKEN_SECRET_BYTES);
     return token;
