@@ -18,6 +18,8 @@ import type { Transport } from './transport/transport.js';
 import type { RateLimitAction, ServiceType, SessionHost, SessionSettings } from './session-owner.js';
 import { kAttach, kClose, kDestroy, kSessionClosed, kTraffic } from './symbols.js';
 
+const SERVICE_CLOSING = disconnectCause(DisconnectCode.ServiceClosing, 'service closing');
+
 /** Default host of a service: IPv4 loopback. */
 export const DEFAULT_HOST = DEFAULTS.host;
 /** Default `disconnectTimeoutMs`: how long a graceful disconnect may wait for the peer, in ms. */
@@ -207,6 +209,14 @@ export abstract class Service<S extends Session = Session> implements SessionHos
     return this.serviceState;
   }
 
+  /**
+   * True from `drain()` (ServerService) until the service has closed: it no longer accepts, and its
+   * sessions run until they end or the drain's deadline.
+   */
+  get draining(): boolean {
+    return false;
+  }
+
   /** True once `close()` has been called. */
   get closing(): boolean {
     return this.serviceState === 'closing' || this.serviceState === 'closed';
@@ -253,6 +263,14 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   close(): Promise<void> {
     this.#closePromise ??= this.closeOnce();
     return this.#closePromise;
+  }
+
+  /**
+   * The cause `close()` ends the sessions left with: `SERVICE_CLOSING`, or for a server that was
+   * draining `SERVICE_DRAINED` (its clients may reconnect at once).
+   */
+  protected endCause(): DisconnectCause {
+    return SERVICE_CLOSING;
   }
 
   /** Subclass part of `close()`: stop opening sessions; resolves once the listener (if any) is closed. */
@@ -341,7 +359,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
     if (this.serviceState === 'closed') return;
     this.serviceState = 'closing';
     const stopped = this.stopOpening();
-    const cause = disconnectCause(DisconnectCode.ServiceClosing, 'service closing');
+    const cause = this.endCause();
     if (this.#liveSessions.size > 0) {
       let graceTimer: NodeJS.Timeout | undefined;
       const drained = new Promise<void>((resolve) => {
