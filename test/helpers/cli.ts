@@ -49,6 +49,21 @@ export class CliProcess {
     return find() as string;
   }
 
+  /** Resolves with the `count`-th stdout line matching `pattern` (1-based); fails early if the process exits first. */
+  async waitForNthLine(pattern: RegExp, count: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
+    const matching = (): string[] => this.stdoutLines.filter((line) => pattern.test(line));
+    await this.changed.until(
+      () => {
+        if (matching().length >= count) return true;
+        if (this.exited) throw new Error(`exited (${this.exitCode ?? this.signal}) before printing ${pattern} ${count} times\n${this.output()}`);
+        return false;
+      },
+      `line ${count} matching ${pattern}`,
+      timeoutMs,
+    );
+    return matching()[count - 1] as string;
+  }
+
   /** Resolves with the first stderr line matching `pattern`; fails early if the process exits first. */
   async waitForStderrLine(pattern: RegExp, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
     const find = (): string | undefined => this.stderrLines.find((line) => pattern.test(line));
