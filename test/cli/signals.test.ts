@@ -112,7 +112,7 @@ async function startEcho(cleanup: Cleanup, args: readonly string[]): Promise<{ c
 describe('signals to a server command', () => {
   it('SIGTERM twice under load: the first drains, the second closes now; every echoed byte is right, FIN not reset, exit 0', async (t) => {
     const cleanup = cleanupAfter(t);
-    const { cli, port } = await startEcho(cleanup, ['--raw']);
+    const { cli, port } = await startEcho(cleanup, ['--raw', '--drain-timeout-ms', '60000']);
     const changed = new Condition();
     const clients = Array.from({ length: CLIENTS }, (_, i) => new StreamingClient(i, port, changed));
     cleanup.add(() => clients.forEach((client) => client.destroy()));

@@ -91,9 +91,17 @@ export class CliProcess {
   }
 }
 
-/** Spawns `node dist/src/cli/main.js ...args` (with more `env`); `cleanup` kills it (SIGKILL) if it is still running. */
+const SERVER_COMMANDS = new Set(['echo-server', 'broadcast-server', 'chat-server']);
+
+/**
+ * Spawns `node dist/src/cli/main.js ...args` (with more `env`); `cleanup` kills it (SIGKILL) if it is
+ * still running. A server command gets `--drain-timeout-ms 0` unless the test gives one: SIGTERM
+ * then closes at once (the players left end `SERVICE_DRAINED`), as tests that only stop the server
+ * want; the tests of draining give their own.
+ */
 export function runCli(cleanup: Cleanup, args: readonly string[], env: Readonly<Record<string, string>> = {}): CliProcess {
-  const child = spawn(process.execPath, [MAIN_JS, ...args], {
+  const drain = SERVER_COMMANDS.has(args[0] ?? '') && !args.includes('--drain-timeout-ms') && !args.includes('--help') ? ['--drain-timeout-ms', '0'] : [];
+  const child = spawn(process.execPath, [MAIN_JS, ...args, ...drain], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, GAMEWIRE_LOG_LEVEL: 'info', ...env },
   });
