@@ -15,6 +15,8 @@ import type { Transport } from './transport/transport.js';
 import type { RateLimitAction, ServiceType, SessionHost, SessionSettings } from './session-owner.js';
 import { kAttach, kClose, kDestroy, kSessionClosed, kTraffic } from './symbols.js';
 
+const SERVICE_CLOSING = disconnectCause(DisconnectCode.ServiceClosing, 'service closing');
+
 /** Makes a new, unattached session: the C++ `SessionFactory`. Called once per connection. */
 export type SessionFactory<S extends Session> = () => S;
 
@@ -189,6 +191,14 @@ export abstract class Service<S extends Session = Session> implements SessionHos
     return this.serviceState;
   }
 
+  /**
+   * True from `drain()` (ServerService) until the service has closed: it no longer accepts, and its
+   * sessions run until they end or the drain's deadline.
+   */
+  get draining(): boolean {
+    return false;
+  }
+
   /** True once `close()` has been called. */
   get closing(): boolean {
     return this.serviceState === 'closing' || this.serviceState === 'closed';
@@ -235,6 +245,14 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   close(): Promise<void> {
     this.#closePromise ??= this.closeOnce();
     return this.#closePromise;
+  }
+
+  /**
+   * The cause `close()` ends the sessions left with: `SERVICE_CLOSING`, or for a server that was
+   * draining `SERVICE_DRAINED` (its clients may reconnect at once).
+   */
+  protected endCause(): DisconnectCause {
+    return SERVICE_CLOSING;
   }
 
   /** Subclass part of `close()`: stop opening sessions; resolves once the listener (if any) is closed. */
@@ -323,7 +341,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
     if (this.serviceState === 'closed') return;
     this.serviceState = 'closing';
     const stopped = this.stopOpening();
-    const cause = disconnectCause(DisconnectCode.ServiceClosing, 'service closing');
+    const cause = this.endCause();
     if (this.#liveSessions.size > 0) {
       let graceTimer: NodeJS.Timeout | undefined;
       const drained = new Promise<void>((resolve) => {

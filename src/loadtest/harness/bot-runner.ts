@@ -68,7 +68,9 @@ class BotClientService extends ClientService<Session> {
  *
  * End of a run ({@link stop}): bots are told to stop (`context.stopping`), nothing new is opened,
  * answers in flight are awaited up to `drainTimeoutMs`, then the ClientService closes every session
- * (cause `SERVICE_CLOSING`, expected). A session that ends any other way before that is unexpected.
+ * (cause `SERVICE_CLOSING`, expected). A session that ends any other way before that is unexpected,
+ * but for `SERVICE_DRAINED` (the server drained for a deploy: the game goes on on another worker or
+ * machine), which is expected and reconnected at once, without backoff (with `reconnect`).
  */
 export class BotRunner {
   readonly #config: WorkerConfig;
@@ -280,6 +282,13 @@ export class BotRunner {
     );
   }
 
+  #reconnectNow(slot: Slot): void {
+    if (!this.#config.reconnect || this.#state.stopping) return;
+    this.#state.metrics.reconnects++;
+    this.#ready.push(slot);
+    this.#pump();
+  }
+
   #scheduleReconnect(slot: Slot): void {
     if (!this.#config.reconnect || this.#state.stopping) return;
     const doublings = Math.min(MAX_BACKOFF_DOUBLINGS, Math.max(0, slot.failures - 1));
@@ -353,23 +362,31 @@ export class BotRunner {
     const context = this.#contexts.get(session);
     this.#contexts.delete(session);
     const code = session.disconnectCause?.code ?? DisconnectCode.PeerClosed;
+    const drained = code === DisconnectCode.ServiceDrained;
     const metrics = this.#state.metrics;
-    metrics.disconnected(code, !this.#closing);
-    // A suspended session's loss was counted when its connection dropped; a plain one loses it now.
+    metrics.disconnected(code, !this.#closing && !drained);
+    // A suspended session's loss was counted when its connection dropped; a plain one loses it now
+    // (unless the server drained it for a deploy: expected, and reconnected at once).
     const wasSuspended = this.#suspended.delete(session);
-    if (!this.#closing && !wasSuspended) metrics.resilience.connectionsLost++;
+    if (!this.#closing && !wasSuspended && !drained) metrics.resilience.connectionsLost++;
     if (code === DisconnectCode.ResumeExpired) metrics.resilience.resumesExpired++;
     else if (code === DisconnectCode.ResumeRefused) metrics.resilience.resumesRefused++;
     if (wasSuspended) this.#checkDrained();
     context?.close();
     const slot = this.#slotOf.get(session);
-    if (slot !== undefined) this.#slotSessionEnded(slot, session);
+    if (slot !== undefined) this.#slotSessionEnded(slot, session, drained);
   }
 
-  #slotSessionEnded(slot: Slot, session: Session): void {
+  #slotSessionEnded(slot: Slot, session: Session, drained = false): void {
     this.#slotOf.delete(session);
     slot.session = undefined;
     if (this.#closing) return;
+    if (drained) {
+      // The server drained: reconnect now, another worker or machine takes the player.
+      slot.failures = 0;
+      this.#reconnectNow(slot);
+      return;
+    }
     if (performance.now() - slot.connectedAt >= STABLE_SESSION_MS) slot.failures = 0;
     slot.failures++;
     this.#scheduleReconnect(slot);
