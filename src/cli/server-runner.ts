@@ -43,7 +43,7 @@ export const CLI_IDLE_TIMEOUT_MS = 60_000;
 /** Usage lines of the flags in {@link serverLimits}, shared by every server command. */
 export const SERVER_LIMIT_USAGE = `  --resume             sessions survive a dropped connection: a client that asks (docs/resume.md)
                        comes back within the grace period as the same session, in the same rooms,
-                       and gets every packet it missed; not with --workers yet
+                       and gets every packet it missed, on whichever worker it lands (--workers)
   --resume-grace-ms MS how long a dropped resumable session waits for its client, ${range('graceMs')}
                        (default ${DEFAULTS.resumeGraceMs}; needs --resume)
   --resume-max-replay-bytes N  bytes sent to one client and not yet acknowledged; past it the session
