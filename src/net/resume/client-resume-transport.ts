@@ -4,6 +4,7 @@ import { DEFAULTS } from '../../core/defaults.js';
 import { reconnectDelay, type ClientResumeSettings } from '../../core/resume/resume-options.js';
 import {
   decodeBye,
+  decodeMove,
   decodeRefused,
   decodeTokenAndCount,
   decodeWelcome,
@@ -12,6 +13,7 @@ import {
   HEADER_BYTES,
   packetIdAt,
   packetSizeAt,
+  RESUME_MOVE_ID,
   RESUME_REFUSED_ID,
   RESUME_REQUEST_ID,
   RESUME_RESUMED_ID,
@@ -60,6 +62,8 @@ export class ClientResumeTransport extends ResumeTransport {
   #attempt = 0;
   #lostAt = 0;
   #done = false;
+  /** MOVE came: the next loss is the move, and the first reconnect goes at once. */
+  #moving = false;
 
   constructor(link: TransportLink, settings: ClientResumeSettings, reconnect: Reconnect, closing: () => boolean) {
     super(link, true);
@@ -100,6 +104,7 @@ export class ClientResumeTransport extends ResumeTransport {
   }
 
   protected otherControl(id: number, body: Buffer): void {
+    if (id === RESUME_MOVE_ID) return this.#onMove(body);
     if (id !== RESUME_WELCOME_ID || this.#phase !== 'pending' || this.received > 0) return;
     const welcome = decodeWelcome(body);
     if (welcome === undefined) return this.fail(`WELCOME body of ${body.length} bytes, not 32`);
@@ -108,6 +113,28 @@ export class ClientResumeTransport extends ResumeTransport {
     this.#phase = 'on';
     this.#ackTimer = setInterval(ackTick, DEFAULTS.resumeAckIntervalMs, this);
     this.#ackTimer.unref();
+  }
+
+  /**
+   * MOVE: the session moved to another process of the server. The new token replaces ours, this
+   * connection is dropped (nothing follows MOVE on it: its late events are ignored), and the first
+   * reconnect goes at once, not after a backoff.
+   */
+  #onMove(body: Buffer): void {
+    if (this.#phase !== 'on' || this.suspended) return;
+    const token = decodeMove(body);
+    if (token === undefined) return this.fail(`MOVE body of ${body.length} bytes, not 24`);
+    this.#token = token;
+    this.#moving = true;
+    this.link.dead = true;
+    // Not inside the read that delivered MOVE: suspending resets the receive buffer being read.
+    process.nextTick(suspendMoved, this);
+  }
+
+  /** Internal (next tick after MOVE): the connection is dropped and the session resumes at its new place. */
+  suspendMoved(): void {
+    if (this.#done || this.suspended || this.destroyed) return;
+    this.suspend(disconnectCause(DisconnectCode.SessionMoved, 'the server moved the session to another process'));
   }
 
   protected onBye(body: Buffer): void {
@@ -126,7 +153,13 @@ export class ClientResumeTransport extends ResumeTransport {
     void cause;
     this.#lostAt = performance.now();
     this.#attempt = 0;
-    this.#scheduleAttempt(0);
+    if (!this.#moving) return this.#scheduleAttempt(0);
+    // Moved: the new process waits for us; the first attempt goes now (a RETRY_LATER backs off as usual).
+    this.#moving = false;
+    this.sink?.[kReconnecting](0, 0);
+    if (this.#done || !this.suspended) return;
+    this.#attempt = 1;
+    this.#retryTimer = setTimeout(attemptNow, 0, this);
   }
 
   protected closed(): void {
@@ -250,6 +283,10 @@ class ResumeAnswer implements LinkOwner {
 
 function ackTick(transport: ClientResumeTransport): void {
   transport.ackTick();
+}
+
+function suspendMoved(transport: ClientResumeTransport): void {
+  transport.suspendMoved();
 }
 
 function attemptNow(transport: ClientResumeTransport): void {
