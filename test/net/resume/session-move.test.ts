@@ -9,31 +9,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DisconnectCause } from '../../../src/core/disconnect-cause.js';
 import { kMoveIn, kMoveOut, kReserveMove } from '../../../src/net/symbols.js';
-import type { SessionStateHooks } from '../../../src/net/session-state-hooks.js';
 import { PacketSession } from '../../../src/packet/packet-session.js';
 import { CutProxy } from '../../helpers/cut-proxy.js';
 import { pollUntil } from '../../helpers/limits.js';
 import { makeClient, startServer } from '../../helpers/services.js';
 import { Condition, cleanupAfter } from '../../helpers/wait.js';
-import { CLIENT_SEQ, NUMBERED, ResumeTestSession, u32, upTo } from './resume-fixtures.js';
-
-/** A session whose game state (its next seq, a score, the client seqs it has) moves. */
-class MovableSession extends ResumeTestSession implements SessionStateHooks {
-  score = 0;
-  restored = false;
-
-  serializeState(): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify({ nextSeq: this.nextSeq, score: this.score, clientSeqs: this.clientSeqs }));
-  }
-
-  restoreState(bytes: Uint8Array): void {
-    const state = JSON.parse(new TextDecoder().decode(bytes)) as { nextSeq: number; score: number; clientSeqs: number[] };
-    this.nextSeq = state.nextSeq;
-    this.score = state.score;
-    this.clientSeqs.push(...state.clientSeqs);
-    this.restored = true;
-  }
-}
+import { CLIENT_SEQ, MovableSession, NUMBERED, ResumeTestSession, u32, upTo } from './resume-fixtures.js';
 
 class Player extends PacketSession {
   readonly seqs: number[] = [];
