@@ -62,8 +62,8 @@ export async function runClusterWorker(
   const onMessage = (raw: unknown, handle?: unknown): void => {
     const message = parseToWorker(raw);
     if (message === undefined) return;
-    if (typeof message === 'string') {
-      countDropped('ipc', message, logger, { from: 'primary' });
+    if (typeof message === 'string' || (handle !== undefined && message.type !== 'resume-socket')) {
+      countDropped('ipc', typeof message === 'string' ? message : 'malformed', logger, { from: 'primary' });
       if (handle !== undefined) WorkerResumeRouter.drop(handle);
       return;
     }

@@ -30,7 +30,10 @@ it('counts suspended sessions, resumes by result, replayed packets and bytes, an
   assert.equal(resumed.get('gamewire_resume_replayed_packets_total'), 5);
   assert.equal(resumed.get('gamewire_resume_replayed_bytes_total'), 40);
   const forged = new ResumePeer(cleanup);
-  await forged.resume({ tcp: service.port }, Buffer.alloc(24), 0);
+  // This server's number and route, a wrong secret (a token of another server would be NOT_HERE).
+  const wrongSecret = Buffer.from(peer.token as Buffer);
+  wrongSecret[23] = (wrongSecret[23] as number) ^ 1;
+  await forged.resume({ tcp: service.port }, wrongSecret, 0);
   peer.drop();
   await waitForSample(read, sampleKey('gamewire_resumes_total', { result: 'expired', reason: '' }), (n) => n === 1, 5000);
   const end = await read();

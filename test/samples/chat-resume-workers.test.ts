@@ -7,69 +7,28 @@
  * probe lands on the session's own worker the next connection lands on the other one; the
  * `routed` resume count proves it did. Then: forged tokens, a WebSocket reconnect without the route
  * hint, descriptors after many hand-overs (no leak in the primary or the workers) with the time a
- * routed resume takes against a local one, and a worker killed while it holds suspended sessions.
+ * routed resume takes against a local one, a worker killed while it holds suspended sessions, and a
+ * TLS reconnect on the other worker (refused: a TLS session cannot move between processes).
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { C_CHAT, C_ENTER_GAME, C_LOGIN, S_CHAT, S_DESPAWN, S_ENTER_GAME } from '../../src/samples/protocol/packets.js';
+import { makeCertificate } from '../helpers/certificate.js';
 import { ChatPlayer } from '../helpers/chat-player.js';
-import { runCli, type CliProcess } from '../helpers/cli.js';
+import { packet, PacketReader, type ParsedPacket } from '../helpers/packets.js';
 import { CutProxy } from '../helpers/cut-proxy.js';
 import { elapse, pollUntil } from '../helpers/limits.js';
-import { ResumePeer, type Endpoint } from '../helpers/resume-peer.js';
-import { httpGet } from '../helpers/scrape.js';
-import { Cleanup } from '../helpers/wait.js';
+import { HELLO, REFUSED, RESUME, RESUMED, WELCOME, BYE, ResumePeer, type Endpoint } from '../helpers/resume-peer.js';
+import { routedCount, startWorkers as startServer, steerAwayFrom, type WorkersServer as Server } from '../helpers/resume-workers.js';
+import { Cleanup, Condition } from '../helpers/wait.js';
 
 const CHATTERS = 20;
 const CHAT_INTERVAL_MS = 100;
 const AWAY_MS = 3000;
-
-interface Server {
-  readonly cli: CliProcess;
-  readonly tcp: number;
-  readonly ws: number;
-  readonly metrics: number;
-  readonly workerPids: number[];
-}
-
-async function startServer(cleanup: Cleanup, extra: readonly string[] = []): Promise<Server> {
-  const cli = runCli(cleanup, ['chat-server', '--port', '0', '--ws-port', '0', '--resume', '--workers', '2', '--max-sessions', '400', '--metrics-port', '0', ...extra]);
-  const line = await cli.waitForLine(/listening on/, 20_000);
-  const json = JSON.parse(line) as { port: number; wsPort: number; workerPids: number[]; metrics: string };
-  return { cli, tcp: json.port, ws: json.wsPort, metrics: Number(/:(\d+)$/.exec(json.metrics)?.[1]), workerPids: json.workerPids };
-}
-
-/** Resumes handed from one worker to another so far, over the whole server (the primary sums its workers). */
-async function routedCount(server: Server): Promise<number> {
-  const { body } = await httpGet(server.metrics, '/metrics');
-  const match = /^gamewire_resumes_total\{result="routed"[^}]*\} (\d+)$/m.exec(body);
-  return match === null ? 0 : Number(match[1]);
-}
-
-/** Opens a resumable session at `endpoint`, reads its route from WELCOME, and leaves (BYE). */
-async function probeRoute(endpoint: Endpoint): Promise<number> {
-  const cleanup = new Cleanup();
-  try {
-    const probe = new ResumePeer(cleanup);
-    await probe.open(endpoint);
-    await probe.welcomed();
-    probe.bye_();
-    await probe.untilClosed();
-    return probe.route as number;
-  } finally {
-    await cleanup.run();
-  }
-}
-
-/**
- * Makes the next connection to `endpoint`'s port land on the worker that does NOT have `route`:
- * probes until one lands on `route` (the workers take a port's connections in turn).
- */
-async function steerAwayFrom(route: number, endpoint: Endpoint): Promise<void> {
-  for (let i = 0; i < 10; i++) if ((await probeRoute(endpoint)) === route) return;
-  throw new Error(`no probe landed on route ${route}`);
-}
 
 /** A resumable chat player over ResumePeer (as in chat-resume.test.ts). */
 class ResumableChatter {
@@ -243,7 +202,7 @@ describe('chat-server --workers 2 --resume: a player comes back on the other wor
     }
   });
 
-  it('many hand-overs leave no descriptor behind in the primary or the workers; a routed resume costs little more', async (t) => {
+  it('many hand-overs leave no descriptor behind in the primary or the workers, nor keep the server from closing; a routed resume costs little more', async (t) => {
     const cleanup = new Cleanup();
     try {
       const peer = new ResumePeer(cleanup);
@@ -273,6 +232,10 @@ describe('chat-server --workers 2 --resume: a player comes back on the other wor
       await peer.untilClosed();
       // Every descriptor a hand-over used (the socket in the worker that read it, in the primary, the old connections) is closed.
       await pollUntil(() => pids.every((pid, i) => openFds(pid) <= (baseline[i] as number) + 2), `descriptors back to ${baseline.join(', ')}`, 10_000, 50);
+      // Node tracks sockets a server's process sent away and asks their receiver before its server closes: the server still closes at once.
+      server.cli.child.kill('SIGTERM');
+      assert.equal(await server.cli.waitForExit(8000), 0, server.cli.output());
+      assert.doesNotMatch(server.cli.output(), /did not close within/);
       for (const to of ['tcp', 'ws'] as const) {
         const { routed, local } = times[to];
         t.diagnostic(
@@ -316,6 +279,64 @@ describe('chat-server --workers 2 --resume: a worker killed while it holds suspe
       assert.notEqual(fresh.peer.route, refused.route, 'the new session is on a live worker');
       for (const peer of peers) if (peer.connected) peer.bye_();
       fresh.peer.bye_();
+    } finally {
+      await cleanup.run();
+    }
+  });
+});
+
+/** One TLS connection that sends `first` (then BYE with `bye`) and resolves with the first resume packet the server answers (WELCOME, RESUMED or REFUSED). */
+async function tlsAnswer(port: number, ca: Buffer, first: Buffer, bye = false): Promise<ParsedPacket> {
+  const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+  const reader = new PacketReader();
+  const changed = new Condition();
+  let answer: ParsedPacket | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    for (const p of reader.push(chunk)) if (answer === undefined && [WELCOME, RESUMED, REFUSED].includes(p.id)) answer = p;
+    changed.notify();
+  });
+  socket.on('error', () => changed.notify());
+  socket.on('close', () => changed.notify());
+  try {
+    socket.write(first);
+    await changed.until(() => answer !== undefined || socket.destroyed, 'an answer over TLS');
+    if (answer === undefined) throw new Error('closed without an answer');
+    if (bye) socket.write(packet(BYE));
+    return answer;
+  } finally {
+    socket.end();
+    socket.destroy();
+  }
+}
+
+describe('chat-server --workers 2 --resume over TLS', () => {
+  it('a TLS reconnect that lands on the other worker is refused NOT_HERE (a TLS session cannot move); on its own worker it resumes', async (t) => {
+    const cleanup = new Cleanup();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'gamewire-route-'));
+      cleanup.add(() => rmSync(dir, { recursive: true, force: true }));
+      const pem = makeCertificate(dir);
+      if (typeof pem === 'string') return t.skip(pem);
+      const server = await startServer(cleanup, ['--tls-cert', pem.certFile, '--tls-key', pem.keyFile]);
+      const hello = packet(HELLO, Buffer.from([1]));
+      const welcome = await tlsAnswer(server.tcp, pem.cert, hello);
+      assert.equal(welcome.id, WELCOME);
+      const token = welcome.bytes.subarray(4, 28);
+      const route = token.readUInt16LE(0);
+      const resume = (): Buffer => packet(RESUME, Buffer.concat([token, Buffer.alloc(8)]));
+      // Steer: after a probe lands on the session's worker, the next connection lands on the other.
+      for (let i = 0; i < 10; i++) if ((await tlsAnswer(server.tcp, pem.cert, hello, true)).bytes.readUInt16LE(4) === route) break;
+      const refused = await tlsAnswer(server.tcp, pem.cert, resume());
+      assert.equal(refused.id, REFUSED);
+      assert.equal(refused.bytes[4], 4, 'NOT_HERE');
+      assert.match(refused.bytes.subarray(9).toString(), /cannot move to it \(TLS/);
+      // The session was not touched: a reconnect that lands on its own worker resumes it.
+      let resumed = false;
+      for (let i = 0; i < 4 && !resumed; i++) {
+        const answer = await tlsAnswer(server.tcp, pem.cert, resume());
+        resumed = answer.id === RESUMED;
+      }
+      assert.ok(resumed, 'resumed on its own worker');
     } finally {
       await cleanup.run();
     }

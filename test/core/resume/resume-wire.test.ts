@@ -35,6 +35,21 @@ it('decoders refuse wrong sizes and counts no side can have', () => {
   assert.equal(wire.refusalName(99), 'UNKNOWN_SESSION');
 });
 
+it('the route hint: added to a reconnect URL as docs/protocol.md says, read back only when it is a route', () => {
+  const token = Buffer.alloc(24);
+  token.writeUInt16LE(513, 0);
+  token.writeUInt16LE(40000, 2);
+  assert.equal(wire.tokenRoute(token), 513);
+  assert.equal(wire.tokenServer(token), 40000);
+  assert.equal(wire.withRouteHint('ws://h:1/ws', token), 'ws://h:1/ws?route=513');
+  assert.equal(wire.withRouteHint('wss://h/game/ws?room=a#x', token), 'wss://h/game/ws?room=a&route=513#x');
+  assert.equal(wire.routeHintOf('/ws?route=513'), 513);
+  assert.equal(wire.routeHintOf('/ws?a=1&route=0&b'), 0);
+  for (const url of ['/ws', '/ws?', '/ws?route=', '/ws?route=-1', '/ws?route=65536', '/ws?route=1e3', '/ws?route=0x10', '/ws?route=123456', '/ws?router=1', '/ws?route=1%00']) {
+    assert.equal(wire.routeHintOf(url), undefined, url);
+  }
+});
+
 it('MOVE is id 65527 with the 24-byte token as its whole body; any other body size is refused', () => {
   const token = Buffer.alloc(24, 9);
   const move = Buffer.from(wire.encodeMove(token));
