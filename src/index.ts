@@ -32,6 +32,7 @@ export {
   ReplayOverflowError,
   ResumeExpiredError,
   ResumeProtocolError,
+  ServiceDrainedError,
   ResumeRefusedError,
   SendQueueOverflowError,
   SendStalledError,

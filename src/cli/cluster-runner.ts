@@ -5,7 +5,9 @@ import { resolveWorkerCount, runWorkers } from '../cluster/run-workers.js';
 import type { WorkerContext, WorkerServer } from '../cluster/worker-types.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { InvalidOptionError } from '../core/errors.js';
-import { intFlag, UsageError, waitForSignal } from './command.js';
+import { intFlag, UsageError } from './command.js';
+import { handleServerSignals } from './server-signals.js';
+import { MAX_TIMER_MS } from '../core/timer-range.js';
 import { shareWorkerObservation, startObservation, startPrimaryObservation, type ObserveSettings, type RunningObservation } from './server-observe.js';
 
 /** The scale-out flags every server command shares. */
@@ -15,6 +17,7 @@ export const CLUSTER_FLAGS = {
   'redis-prefix': { type: 'string' },
   'worker-bus': { type: 'string' },
   'worker-timeout-ms': { type: 'string' },
+  'drain-timeout-ms': { type: 'string' },
 } as const;
 
 /** Usage lines of {@link CLUSTER_FLAGS}. */
@@ -27,7 +30,12 @@ export const CLUSTER_USAGE = `  --workers N          worker processes sharing th
   --worker-bus ipc|redis  how this server's workers reach each other: through the primary (ipc,
                        default) or each through Redis as if on separate machines (for measuring)
   --worker-timeout-ms N  a worker that does not answer the primary's heartbeat this long is
-                       killed and replaced (default ${DEFAULTS.workerTimeoutMs}; docs/cluster.md)`;
+                       killed and replaced (default ${DEFAULTS.workerTimeoutMs}; docs/cluster.md)
+  --drain-timeout-ms MS  SIGTERM drains first: stop accepting (/healthz answers 503 draining) and
+                       let the sessions run this long, 0..${MAX_TIMER_MS}, then end the rest with
+                       SERVICE_DRAINED (reconnect at once); a second SIGTERM or SIGINT closes at
+                       once. With --workers, SIGHUP reloads the workers from the code on disk and
+                       drains the old ones this long each (default ${DEFAULTS.drainTimeoutMs}; docs/deploying.md)`;
 
 /** The values parseArgs gives for {@link CLUSTER_FLAGS}. */
 export interface ClusterFlagValues {
@@ -36,6 +44,7 @@ export interface ClusterFlagValues {
   'redis-prefix'?: string | undefined;
   'worker-bus'?: string | undefined;
   'worker-timeout-ms'?: string | undefined;
+  'drain-timeout-ms'?: string | undefined;
 }
 
 /** What {@link runServerCommand} needs from a server command. */
@@ -70,6 +79,7 @@ export async function runServerCommand(run: ServerCommandRun): Promise<number> {
   if (workerBus !== 'ipc' && workerBus !== 'redis') throw new UsageError(`--worker-bus must be ipc or redis, got '${workerBus}'`);
   if (workerBus === 'redis' && redis === undefined) throw new UsageError('--worker-bus redis needs --redis');
   const workerTimeoutMs = intFlag('worker-timeout-ms', values['worker-timeout-ms'], DEFAULTS.workerTimeoutMs, 10, 2_147_483_647);
+  const drainTimeoutMs = intFlag('drain-timeout-ms', values['drain-timeout-ms'], DEFAULTS.drainTimeoutMs, 0, MAX_TIMER_MS);
   // The setup runs in this process (one worker) or in each worker: keep what it made, for metrics.
   let made: WorkerServer | undefined;
   const setup = (context: WorkerContext): WorkerServer => {
@@ -81,6 +91,7 @@ export async function runServerCommand(run: ServerCommandRun): Promise<number> {
     workers,
     workerBus,
     workerTimeoutMs,
+    drainTimeoutMs,
     maxSessionCount: run.maxSessionCount,
     logger,
     setup,
@@ -95,7 +106,14 @@ export async function runServerCommand(run: ServerCommandRun): Promise<number> {
       return 1; // already reported to the primary, which says it once for the whole server
     }
   }
-  const signal = waitForSignal(logger);
+  // Until the server is up, a signal closes what started (the closing starts once it is).
+  let act: { drain(): void; close(): void; reload: (() => void) | undefined } = { drain() {}, close() {}, reload: undefined };
+  let reloadAsked = false;
+  const signal = handleServerSignals(logger, {
+    drain: () => act.drain(),
+    close: () => act.close(),
+    reload: workers > 1 ? () => (act.reload === undefined ? (reloadAsked = true) : act.reload()) : undefined,
+  });
   const server = await runWorkers(options);
   let observation: RunningObservation;
   if (server.role === 'single' && made !== undefined) {
@@ -125,10 +143,32 @@ export async function runServerCommand(run: ServerCommandRun): Promise<number> {
     },
     `listening on ${server.host}:${server.port}${wsOn}${metricsOn}`,
   );
+  let finished: Promise<unknown> | undefined;
+  act = {
+    drain: () => {
+      observation.draining();
+      logger.info({ signal: 'SIGTERM', workers, drainTimeoutMs }, `draining: not accepting; sessions may run ${drainTimeoutMs} ms more (SIGTERM or SIGINT again closes now)`);
+      finished = server.drain({ timeoutMs: drainTimeoutMs });
+    },
+    close: () => {
+      observation.closing();
+      logger.info({ workers }, 'closing');
+      finished = server.close();
+    },
+    reload: () => {
+      const reload = server.reload;
+      if (reload === undefined) return;
+      logger.info({ signal: 'SIGHUP', workers }, 'reloading the workers (SIGHUP)');
+      void reload().then((result) => {
+        if (!result.ok) logger.error({ error: result.error, durationMs: result.durationMs }, `reload failed: ${result.error}`);
+      });
+    },
+  };
+  if (reloadAsked) act.reload?.();
   const received = await signal;
-  observation.closing();
-  logger.info({ signal: received, workers }, 'closing');
-  const totals = await server.close();
+  void received;
+  if (finished === undefined) act.close(); // the signal came while the server was starting
+  const totals = await server.closed.then(() => finished) as Awaited<ReturnType<typeof server.close>>;
   await observation.close();
   logger.info(totals, 'closed');
   return 0;

@@ -64,6 +64,8 @@ export interface RunningObservation {
   readonly metricsAddress: string | undefined;
   /** The server is closing: `/healthz` answers 503 and the stats line stops. */
   closing(): void;
+  /** The server drains: `/healthz` answers 503 `draining`; the stats line goes on. */
+  draining(): void;
   /** Closes the endpoint. */
   close(): Promise<void>;
 }
@@ -124,6 +126,9 @@ async function observation(
     closing() {
       endpoint?.markClosing();
       stats?.stop();
+    },
+    draining() {
+      endpoint?.markDraining();
     },
     async close() {
       stats?.stop();

@@ -19,6 +19,8 @@ export interface Envelope {
 export type ToWorkerBody =
   /** Close gracefully. */
   | { readonly type: 'close' }
+  /** Drain (stop accepting, let the sessions run at most `timeoutMs`), then close: a rolling reload or a drain of the server. */
+  | { readonly type: 'drain'; readonly timeoutMs: number }
   /** A room frame (room-frame.ts) from another process; `holdable` when its feeders can be held (another worker of this server). */
   | { readonly type: 'room'; readonly room: string; readonly frame: Uint8Array; readonly holdable: boolean }
   /** Hold (`held`) or release the sessions of this worker that feed `room`: a process in it cannot keep up. */
@@ -34,7 +36,18 @@ export type ToWorkerBody =
 
 /** Worker → primary, without the envelope. */
 export type ToPrimaryBody =
-  | { readonly type: 'ready'; readonly host: string; readonly port: number; readonly wsPort?: number | undefined }
+  /**
+   * Listening. `gamewireVersion` and `appVersion` (the setup's `version`) say what code it runs; a
+   * worker of an older release sends neither.
+   */
+  | {
+      readonly type: 'ready';
+      readonly host: string;
+      readonly port: number;
+      readonly wsPort?: number | undefined;
+      readonly gamewireVersion?: string | undefined;
+      readonly appVersion?: string | undefined;
+    }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'closed'; readonly accepted: number; readonly refused: number }
   | { readonly type: 'join' | 'leave'; readonly room: string }
@@ -83,7 +96,13 @@ export function parseToPrimary(raw: unknown): ToPrimary | DropReason | undefined
   const ok = ((): boolean => {
     switch (fields.type) {
       case 'ready':
-        return typeof fields.host === 'string' && isPort(fields.port) && (fields.wsPort === undefined || isPort(fields.wsPort));
+        return (
+          typeof fields.host === 'string' &&
+          isPort(fields.port) &&
+          (fields.wsPort === undefined || isPort(fields.wsPort)) &&
+          isOptionalText(fields.gamewireVersion) &&
+          isOptionalText(fields.appVersion)
+        );
       case 'failed':
         return typeof fields.message === 'string';
       case 'closed':
@@ -117,6 +136,8 @@ export function parseToWorker(raw: unknown): ToWorker | DropReason | undefined {
     switch (fields.type) {
       case 'close':
         return true;
+      case 'drain':
+        return Number.isInteger(fields.timeoutMs) && (fields.timeoutMs as number) >= 0 && (fields.timeoutMs as number) <= 2_147_483_647;
       case 'room':
         return isRoom(fields.room) && fields.frame instanceof Uint8Array && typeof fields.holdable === 'boolean';
       case 'flow':
@@ -138,7 +159,7 @@ export function parseToWorker(raw: unknown): ToWorker | DropReason | undefined {
 }
 
 const PRIMARY_TYPES = ['ready', 'failed', 'closed', 'join', 'leave', 'publish', 'flow', 'pong', 'metrics-reply', 'resume-route'];
-const WORKER_TYPES = ['close', 'room', 'flow', 'ping', 'metrics-request', 'routes', 'resume-socket'];
+const WORKER_TYPES = ['close', 'drain', 'room', 'flow', 'ping', 'metrics-request', 'routes', 'resume-socket'];
 
 /** Most routes in one `routes` message: one per worker, and a server has far fewer. */
 const MAX_ROUTES = 4096;
@@ -165,6 +186,11 @@ function unknownType(fields: Fields): DropReason {
 
 function isRoom(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
+}
+
+/** A version text: absent, or a string of at most 200 characters. */
+function isOptionalText(value: unknown): boolean {
+  return value === undefined || (typeof value === 'string' && value.length <= 200);
 }
 
 function isCount(value: unknown): value is number {

@@ -7,7 +7,7 @@ import { redisErrorFields } from './redis-target.js';
 import { decodeRoomFrame } from './room-frame.js';
 import { ResumeRoutes } from './resume-routes.js';
 import type { RoomHub } from './room-hub.js';
-import type { ClusterStats, ClusterTotals } from './worker-types.js';
+import type { ClusterStats, ClusterTotals, WorkerInfo } from './worker-types.js';
 
 /** A worker that ran this long before dying is replaced at once; one that dies sooner, after a growing delay. */
 const HEALTHY_AFTER_MS = 10_000;
@@ -47,8 +47,17 @@ export interface ClusterPrimaryOptions {
   readonly resumeServer?: number;
 }
 
-interface Slot {
+/**
+ * One worker place. `serving`: watched and replaced when it dies. A rolling reload (rolling-reload.ts)
+ * starts a `standby` beside each (not replaced: its failure fails the reload), swaps it in, and
+ * drains the old one as `retired` (not replaced when it exits).
+ */
+export interface Slot {
   readonly index: number;
+  role: 'serving' | 'standby' | 'retired';
+  /** What the worker said it runs, in its ready message. */
+  gamewireVersion: string | undefined;
+  appVersion: string | undefined;
   worker: Worker | undefined;
   startedAt: number;
   /** Failed starts or short runs in a row: the exponent of the delay before the next try. */
@@ -77,12 +86,15 @@ export class ClusterPrimary {
   readonly #options: ClusterPrimaryOptions;
   readonly #timeoutMs: number;
   readonly #slots: Slot[] = [];
+  /** Standby and retired slots of a rolling reload, closed with the rest. */
+  readonly #others = new Set<Slot>();
   #closing = false;
   #accepted = 0;
   #refused = 0;
   #replacements = 0;
   readonly #lost = { exited: 0, unresponsive: 0 };
   #address: ServerAddress | undefined;
+  #closePromise: Promise<ClusterTotals> | undefined;
   #watch: NodeJS.Timeout | undefined;
   #lastWatchAt = 0;
   #pingSeq = 0;
@@ -124,7 +136,7 @@ export class ClusterPrimary {
   async start(): Promise<ServerAddress> {
     const started: Promise<ServerAddress>[] = [];
     for (let index = 0; index < this.#options.workers; index++) {
-      const slot: Slot = { index, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined };
+      const slot: Slot = { index, role: 'serving', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined };
       this.#slots.push(slot);
       started.push(this.#options.nextIdBlock().then((block) => this.#spawn(slot, block)));
     }
@@ -146,15 +158,28 @@ export class ClusterPrimary {
    * Tells every worker to close gracefully and resolves once all have exited; a worker still running
    * `closeTimeoutMs` later (stopped, stuck in a loop) is killed, so the server exits in its grace period.
    */
-  async close(): Promise<ClusterTotals> {
+  async close(drainMs = 0): Promise<ClusterTotals> {
+    if (this.#closePromise !== undefined) {
+      // A close during a drain cuts the drain short in every worker.
+      if (drainMs === 0) for (const slot of [...this.#slots, ...this.#others]) if (slot.worker?.isConnected() === true) this.#options.hub.send(slot.worker, { type: 'close' });
+      return this.#closePromise;
+    }
+    this.#closePromise = this.#closeOnce(drainMs);
+    return this.#closePromise;
+  }
+
+  async #closeOnce(drainMs: number): Promise<ClusterTotals> {
     this.#closing = true;
     const { closeTimeoutMs, logger } = this.#options;
-    const exits = this.#slots.map((slot, index) => {
+    const exits = [...this.#slots, ...this.#others].map((slot) => {
+      const index = slot.index;
       clearTimeout(slot.retry);
       const worker = slot.worker;
       if (worker === undefined || worker.isDead()) return Promise.resolve();
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      if (worker.isConnected()) this.#options.hub.send(worker, { type: 'close' });
+      if (drainMs > 0) {
+        // drain() told it already
+      } else if (worker.isConnected()) this.#options.hub.send(worker, { type: 'close' });
       else worker.process.kill('SIGTERM');
       const deadline = setTimeout(() => {
         logger.error(
@@ -162,7 +187,7 @@ export class ClusterPrimary {
           `worker ${index} did not close within ${closeTimeoutMs} ms; killing it (what its sessions had queued is lost)`,
         );
         worker.process.kill('SIGKILL');
-      }, closeTimeoutMs);
+      }, drainMs + closeTimeoutMs);
       return exited.finally(() => clearTimeout(deadline));
     });
     await Promise.all(exits);
@@ -229,6 +254,8 @@ export class ClusterPrimary {
             slot.ready = true;
             slot.lastPongAt = performance.now();
             this.#routes.listening(route);
+            slot.gamewireVersion = message.gamewireVersion;
+            slot.appVersion = message.appVersion;
             resolve({ host: message.host, port: message.port, wsPort: message.wsPort });
             return;
           case 'failed':
@@ -249,8 +276,9 @@ export class ClusterPrimary {
         const wasReady = slot.ready;
         slot.ready = false;
         if (!wasReady) reject(new Error(`worker ${index} exited (${signal ?? code}) before listening`));
-        // A worker that fails at the first start fails the start; one that dies later is replaced.
-        if (this.#closing || this.#address === undefined) return;
+        // A worker that fails at the first start fails the start; one that dies later is replaced
+        // (not one a reload started or retired: the reload decides about those).
+        if (this.#closing || this.#address === undefined || slot.role !== 'serving') return;
         if (!slot.unresponsive) this.#lost.exited++;
         const ranMs = performance.now() - slot.startedAt;
         slot.failures = wasReady && ranMs >= HEALTHY_AFTER_MS ? 0 : slot.failures + 1;
@@ -263,6 +291,117 @@ export class ClusterPrimary {
         this.#retryLater(slot, delayMs);
       });
     });
+  }
+
+  /** True once close() began. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** The serving workers that listen, with what they run. */
+  get workers(): WorkerInfo[] {
+    const infos: WorkerInfo[] = [];
+    for (const slot of this.#slots) {
+      const pid = slot.worker?.process.pid;
+      if (pid === undefined || !slot.ready) continue;
+      infos.push({ index: slot.index, pid, gamewireVersion: slot.gamewireVersion, appVersion: slot.appVersion });
+    }
+    return infos;
+  }
+
+  /** How many worker places there are. */
+  get slotCount(): number {
+    return this.#slots.length;
+  }
+
+  /**
+   * For a rolling reload: forks a standby worker for place `index` beside the serving one, from the
+   * code on disk; resolves with its slot once it listens, rejects if it fails first or does not listen
+   * within `timeoutMs` (it is killed then). It is not watched or replaced until {@link swapIn}.
+   */
+  async startStandby(index: number, timeoutMs: number): Promise<Slot> {
+    if (this.#closing) throw new Error('the server is closing');
+    const slot: Slot = { index, role: 'standby', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined };
+    this.#others.add(slot);
+    const block = await this.#options.nextIdBlock();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`worker ${index} of the new code did not listen within ${timeoutMs} ms (workerStartTimeoutMs)`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.#spawn(slot, block), late]);
+      return slot;
+    } catch (error) {
+      this.discardStandby(slot);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A standby that will not serve: killed (it has no sessions). */
+  discardStandby(slot: Slot): void {
+    slot.role = 'retired';
+    const worker = slot.worker;
+    if (worker === undefined || worker.isDead()) {
+      this.#others.delete(slot);
+      return;
+    }
+    worker.once('exit', () => this.#others.delete(slot));
+    worker.process.kill('SIGKILL');
+  }
+
+  /** Makes `standby` the serving worker of its place; returns the slot it replaces (now retired). */
+  swapIn(standby: Slot): Slot {
+    const old = this.#slots[standby.index] as Slot;
+    old.role = 'retired';
+    clearTimeout(old.retry);
+    standby.role = 'serving';
+    this.#others.delete(standby);
+    this.#others.add(old);
+    this.#slots[standby.index] = standby;
+    return old;
+  }
+
+  /**
+   * Drains a retired worker: it stops accepting (node:cluster then hands it no more connections), its
+   * sessions run at most `timeoutMs`, then it closes and exits; resolves once it exited. One not gone
+   * `closeTimeoutMs` after the deadline is killed.
+   */
+  drainRetired(slot: Slot, timeoutMs: number): Promise<void> {
+    const worker = slot.worker;
+    if (worker === undefined || worker.isDead()) {
+      this.#others.delete(slot);
+      return Promise.resolve();
+    }
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    this.#options.hub.send(worker, { type: 'drain', timeoutMs });
+    const killAfterMs = timeoutMs + this.#options.closeTimeoutMs;
+    const deadline = setTimeout(() => {
+      this.#options.logger.error(
+        { worker: slot.index, workerPid: worker.process.pid, drainTimeoutMs: timeoutMs },
+        `old worker ${slot.index} did not exit within ${killAfterMs} ms of its drain; killing it`,
+      );
+      worker.process.kill('SIGKILL');
+    }, killAfterMs);
+    return exited.finally(() => {
+      clearTimeout(deadline);
+      this.#others.delete(slot);
+    });
+  }
+
+  /**
+   * Drains every worker at once, then resolves as close() does: each stops accepting, its sessions
+   * run at most `timeoutMs`, the rest end with `SERVICE_DRAINED`. A close() meanwhile cuts it short.
+   */
+  async drain(timeoutMs: number): Promise<ClusterTotals> {
+    if (this.#closing) return this.close();
+    for (const slot of [...this.#slots, ...this.#others]) {
+      const worker = slot.worker;
+      if (worker !== undefined && worker.isConnected()) this.#options.hub.send(worker, { type: 'drain', timeoutMs });
+    }
+    // Workers that drain must not be replaced when they exit, and close() bounds the wait.
+    return this.close(timeoutMs);
   }
 
   #retryLater(slot: Slot, delayMs: number): void {

@@ -8,6 +8,7 @@ import { RedisRoomBus } from './redis-room-bus.js';
 import { RoomDirectory } from '../room/room-directory.js';
 import { useResumeRouter } from '../net/resume/resume-router.js';
 import { WorkerResumeRouter } from './worker-resume-router.js';
+import { gamewireVersion } from '../core/package-version.js';
 import type { ClusterServer, ClusterTotals, WorkerContext, WorkerServer } from './worker-types.js';
 
 function envInt(name: string): number | undefined {
@@ -53,8 +54,9 @@ export async function runClusterWorker(
   useIdBlock(block);
   const ipc = redis === undefined ? new IpcRoomBus(block, logger, relayLimits()) : undefined;
   const bus = redis ?? (ipc as IpcRoomBus);
-  let close: (() => Promise<ClusterTotals>) | undefined;
-  let closeAsked = false;
+  let close: ((drainTimeoutMs?: number) => Promise<ClusterTotals>) | undefined;
+  /** A close (undefined) or drain (its timeout) asked before the service was up. */
+  let asked: { readonly drainTimeoutMs: number | undefined } | undefined;
   // Made before the game's setup: a ServerService with resume made there routes resumes through it.
   const router = WorkerResumeRouter.fromEnv(logger);
   useResumeRouter(router);
@@ -83,8 +85,12 @@ export async function runClusterWorker(
         send({ type: 'pong', seq: message.seq });
         return;
       case 'close':
-        if (close === undefined) closeAsked = true;
+        if (close === undefined) asked = { drainTimeoutMs: undefined };
         else void close();
+        return;
+      case 'drain':
+        if (close === undefined) asked ??= { drainTimeoutMs: message.timeoutMs };
+        else void close(message.timeoutMs);
         return;
       case 'metrics-request':
         return; // answered by the metrics layer's own listener (metrics/cluster-metrics.ts)
@@ -120,8 +126,14 @@ export async function runClusterWorker(
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let closing: Promise<ClusterTotals> | undefined;
   // The heartbeat is answered until the end: a worker closing gracefully is not unresponsive.
-  close = (): Promise<ClusterTotals> =>
-    (closing ??= (async () => {
+  // A drain ends in the same close; a close asked during a drain cuts the drain short.
+  close = (drainTimeoutMs?: number): Promise<ClusterTotals> => {
+    if (closing !== undefined) {
+      if (drainTimeoutMs === undefined) void service.close();
+      return closing;
+    }
+    return (closing = (async () => {
+      if (drainTimeoutMs !== undefined) await service.drain({ timeoutMs: drainTimeoutMs });
       server.beforeClose?.();
       await service.close();
       rooms.closeAll();
@@ -136,12 +148,23 @@ export async function runClusterWorker(
       resolveClosed();
       return totals;
     })());
+  };
   const closeWorker = close;
   const onDisconnect = (): void => void closeWorker();
   process.on('disconnect', onDisconnect);
-  send({ type: 'ready', host: service.host, port: service.port, wsPort: service.wsPort });
-  if (closeAsked) void closeWorker();
-  return { role: 'worker', host: service.host, port: service.port, workerCount: context.workerCount, workerPids: () => [process.pid], closed, close: closeWorker };
+  send({ type: 'ready', host: service.host, port: service.port, wsPort: service.wsPort, gamewireVersion: gamewireVersion(), appVersion: server.version });
+  if (asked !== undefined) void closeWorker(asked.drainTimeoutMs);
+  return {
+    role: 'worker',
+    host: service.host,
+    port: service.port,
+    workerCount: context.workerCount,
+    workerPids: () => [process.pid],
+    workers: () => [{ index: workerIndex, pid: process.pid, gamewireVersion: gamewireVersion(), appVersion: server.version }],
+    closed,
+    close: () => closeWorker(),
+    drain: (options) => closeWorker(options?.timeoutMs ?? service.drainTimeoutMs),
+  };
 }
 
 /** The primary going away is handled by the 'disconnect' event; a send that races it is dropped. */

@@ -15,13 +15,15 @@ import { resolveRedisTarget, type RedisTarget } from './redis-target.js';
 import { resolveRelayLimits } from './relay-channel.js';
 import { RoomDirectory } from '../room/room-directory.js';
 import { RoomHub } from './room-hub.js';
-import type { ClusterServer, RunWorkersOptions } from './worker-types.js';
 import { useResumeRouter, type ResumeRouter } from '../net/resume/resume-router.js';
 
 /** The resume identity of a server that is one process: route 0, its `server` number, nothing to route. */
 function loneServer(server: number): ResumeRouter {
   return { route: 0, server, serves: () => false, handOver: () => false, attach: () => () => {} };
 }
+import { RollingReload } from './rolling-reload.js';
+import { gamewireVersion } from '../core/package-version.js';
+import type { ClusterServer, ClusterTotals, RunWorkersOptions } from './worker-types.js';
 
 /** `workers` resolved: 0 means one per core. */
 export function resolveWorkerCount(workers: number | undefined): number {
@@ -62,6 +64,8 @@ export async function runWorkers(options: RunWorkersOptions): Promise<ClusterSer
   if (options.workerBus === 'redis' && options.redis === undefined) throw new InvalidOptionError('workerBus', 'redis', "'ipc' without a redis URL");
   const target = options.redis === undefined ? undefined : resolveRedisTarget(options.redis);
   checkInteger('workerTimeoutMs', options.workerTimeoutMs ?? DEFAULTS.workerTimeoutMs, 10, MAX_TIMER_MS);
+  checkTimerMs('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs, 0);
+  checkTimerMs('workerStartTimeoutMs', options.workerStartTimeoutMs ?? DEFAULTS.workerStartTimeoutMs, 1);
   resolveRelayLimits(options.relay);
   const perWorker = options.workerBus === 'redis' && workers > 1;
   const redis = target === undefined || perWorker ? undefined : await RedisRoomBus.connect(target, logger);
@@ -92,16 +96,14 @@ async function runSingle(options: RunWorkersOptions, redis: RedisRoomBus | undef
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let closing: ReturnType<ClusterServer['close']> | undefined;
-  return {
-    role: 'single',
-    host: service.host,
-    port: service.port,
-    wsPort: service.wsPort,
-    workerCount: 1,
-    workerPids: () => [process.pid],
-    closed,
-    close: () =>
-      (closing ??= (async () => {
+  // A drain ends in the same close; a close asked during a drain cuts the drain short.
+  const finish = (drainTimeoutMs: number | undefined): ReturnType<ClusterServer['close']> => {
+    if (closing !== undefined) {
+      if (drainTimeoutMs === undefined) void service.close();
+      return closing;
+    }
+    return (closing = (async () => {
+        if (drainTimeoutMs !== undefined) await service.drain({ timeoutMs: drainTimeoutMs });
         server.beforeClose?.();
         await service.close();
         rooms.closeAll();
@@ -109,7 +111,19 @@ async function runSingle(options: RunWorkersOptions, redis: RedisRoomBus | undef
         if (redis !== undefined) useResumeRouter(undefined);
         resolveClosed();
         return { accepted: service.acceptedCount, refused: service.refusedCount };
-      })()),
+      })());
+  };
+  return {
+    role: 'single',
+    host: service.host,
+    port: service.port,
+    wsPort: service.wsPort,
+    workerCount: 1,
+    workerPids: () => [process.pid],
+    workers: () => [{ index: 0, pid: process.pid, gamewireVersion: gamewireVersion(), appVersion: server.version }],
+    closed,
+    close: () => finish(undefined),
+    drain: (drainOptions) => finish(drainOptions?.timeoutMs ?? options.drainTimeoutMs ?? service.drainTimeoutMs),
   };
 }
 
@@ -139,6 +153,13 @@ async function runPrimary(
   });
   const address = await primary.start();
   await redis?.settled();
+  const logger = options.logger ?? silentLogger;
+  const drainTimeoutMs = options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs;
+  const reloads = new RollingReload(primary, {
+    drainTimeoutMs,
+    startTimeoutMs: options.workerStartTimeoutMs ?? DEFAULTS.workerStartTimeoutMs,
+    logger,
+  });
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let closing: ReturnType<ClusterServer['close']> | undefined;
@@ -150,13 +171,19 @@ async function runPrimary(
     workerCount: workers,
     workerPids: () => primary.workerPids.filter((pid): pid is number => pid !== undefined),
     stats: () => primary.stats,
+    workers: () => primary.workers,
+    reload: () => reloads.reload(),
     closed,
-    close: () =>
-      (closing ??= (async () => {
-        const totals = await primary.close();
-        await redis?.close();
-        resolveClosed();
-        return totals;
-      })()),
+    close: () => {
+      if (closing !== undefined) void primary.close();
+      return (closing ??= finishPrimary(primary.close()));
+    },
+    drain: (drainOptions) => (closing ??= finishPrimary(primary.drain(checkTimerMs('timeoutMs', drainOptions?.timeoutMs ?? drainTimeoutMs, 0)))),
   };
+  async function finishPrimary(closed: Promise<ClusterTotals>): Promise<ClusterTotals> {
+    const totals = await closed;
+    await redis?.close();
+    resolveClosed();
+    return totals;
+  }
 }

@@ -30,8 +30,49 @@ export interface WorkerServer {
   readonly service: ServerService<Session>;
   /** The rooms this process reports in its metrics (room count and members). */
   readonly rooms?: readonly Room<Session>[];
-  /** Runs first when the server closes (close rooms, stop game loops). */
+  /**
+   * Runs first when the server closes (close rooms, stop game loops); when it drains, once the
+   * drain is over (the sessions ran until then).
+   */
   readonly beforeClose?: () => void;
+  /**
+   * The version of the game code this worker runs (e.g. read from the game's own package.json or a
+   * build id): the ready line, {@link ClusterServer.workers} and a rolling reload's result show it
+   * beside gamewire's own version. Default: none.
+   */
+  readonly version?: string;
+}
+
+/** Options of {@link ClusterServer.drain}. */
+export interface ClusterDrainOptions {
+  /** How long the sessions may run before those left end with `SERVICE_DRAINED`, ms. Default: the server's `drainTimeoutMs`. */
+  readonly timeoutMs?: number;
+}
+
+/** One worker that serves, as the primary knows it. */
+export interface WorkerInfo {
+  /** 0..workerCount-1. */
+  readonly index: number;
+  readonly pid: number;
+  /** The gamewire version it loaded (from its package.json), when it said. */
+  readonly gamewireVersion: string | undefined;
+  /** The setup's {@link WorkerServer.version}, when it gave one. */
+  readonly appVersion: string | undefined;
+}
+
+/** What {@link ClusterServer.reload} did. */
+export interface ReloadResult {
+  /** True when every worker was replaced by one of the new code. */
+  readonly ok: boolean;
+  /**
+   * Why not, when `ok` is false: a new worker failed to start (its error; the old workers keep
+   * serving, the new ones that started are closed), another reload is running, or the server is closing.
+   */
+  readonly error?: string | undefined;
+  /** The workers serving once it ended (the new ones, or the old ones after a failure). */
+  readonly workers: readonly WorkerInfo[];
+  /** How long it took, ms (the old workers' drains included). */
+  readonly durationMs: number;
 }
 
 /** Connections over the whole server once closed. */
@@ -72,6 +113,27 @@ export interface ClusterServer {
   /** In the primary of workers: what it counted (workers lost and replaced, the relay). */
   stats?(): ClusterStats;
   /**
+   * In the primary of workers: the workers serving now (index, pid, versions); in another process,
+   * this process.
+   */
+  workers?(): readonly WorkerInfo[];
+  /**
+   * In the primary of workers: a rolling reload (docs/deploying.md). Forks one new worker per slot
+   * from the code on disk (a fresh process reads its files again), waits until each listens, then
+   * drains the old ones one at a time (each stops accepting, so new connections go only to the new
+   * workers; its sessions run until they end or `drainTimeoutMs`, then end with `SERVICE_DRAINED`).
+   * A new worker that fails to start (or does not listen within `workerStartTimeoutMs`) aborts it:
+   * the old workers keep serving and the result says why. Never rejects. A reload asked while one
+   * runs is refused (`ok: false`). SIGHUP does the same in the CLI servers.
+   */
+  reload?(): Promise<ReloadResult>;
+  /**
+   * Drains, then closes (docs/deploying.md): stops accepting (with workers: every worker), lets the
+   * sessions run until they end or `timeoutMs`, ends the rest with `SERVICE_DRAINED`. A `close()`
+   * meanwhile cuts it short. Resolves as `close()` does.
+   */
+  drain(options?: ClusterDrainOptions): Promise<ClusterTotals>;
+  /**
    * Closes gracefully: the primary tells every worker to close (each flushes its sessions) and waits
    * for them to exit; Redis is left last. In a worker it is driven by the primary.
    */
@@ -109,6 +171,17 @@ export interface RunWorkersOptions {
    * Default 5000.
    */
   readonly workerTimeoutMs?: number;
+  /**
+   * How long a drain (`drain()`, a rolling reload's old workers, SIGTERM in the CLI) lets the
+   * sessions run before the rest end with `SERVICE_DRAINED`, ms, 0..2^31-1. Default 20000.
+   * A worker's service uses its own `drainTimeoutMs` only when drained directly.
+   */
+  readonly drainTimeoutMs?: number;
+  /**
+   * How long a rolling reload waits for each new worker to listen before it gives up (the old
+   * workers keep serving), ms. Default 30000.
+   */
+  readonly workerStartTimeoutMs?: number;
   /** Bounds of the IPC channels that carry room traffic between workers (relay-channel.ts, docs/cluster.md). */
   readonly relay?: RelayLimits;
   /** Where the cluster logs (worker deaths, Redis state). Default: silent. */

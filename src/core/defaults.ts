@@ -62,6 +62,17 @@ const values = {
    * `closeGraceMs`, then its rooms and Redis) before it kills the worker. @default 10000
    */
   workerCloseTimeoutMs: 10_000,
+  /**
+   * `drainTimeoutMs`: how long a draining server (`drain()`, SIGTERM, a rolling reload) lets its
+   * sessions run before it ends the rest with `SERVICE_DRAINED`, 0..2^31-1 ms. Below Kubernetes'
+   * default 30 s `terminationGracePeriodSeconds` with room for the close. @default 20000
+   */
+  drainTimeoutMs: 20_000,
+  /**
+   * runWorkers `workerStartTimeoutMs`: how long a rolling reload waits for each new worker to listen
+   * before it gives up the reload (the old workers keep serving). @default 30000
+   */
+  workerStartTimeoutMs: 30_000,
   /** `resume.graceMs`: how long a suspended session waits for its client, ms. @default 30000 */
   resumeGraceMs: 30_000,
   /** `resume.maxReplayBytes`: bytes sent and not acknowledged a resumable session keeps. @default 1048576 */

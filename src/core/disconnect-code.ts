@@ -13,6 +13,11 @@ export const DisconnectCode = {
   RecvBufferOverflow: 'RECV_BUFFER_OVERFLOW',
   /** The owning service is closing (`service.close()`). */
   ServiceClosing: 'SERVICE_CLOSING',
+  /**
+   * The server is draining (`ServerService.drain()`, SIGTERM, a rolling reload): it stopped accepting
+   * and ended what was left at its `drainTimeoutMs`. The game goes on elsewhere: reconnect at once.
+   */
+  ServiceDrained: 'SERVICE_DRAINED',
   /** Any other socket error; logged once at warn level. */
   SocketError: 'SOCKET_ERROR',
   /** A hook of game code threw, or `onRecv` returned an impossible count. */

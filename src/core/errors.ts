@@ -32,7 +32,8 @@ export type GamewireErrorCode =
   | 'GW_ERR_RESUME_EXPIRED'
   | 'GW_ERR_REPLAY_OVERFLOW'
   | 'GW_ERR_RESUME_REFUSED'
-  | 'GW_ERR_RESUME_PROTOCOL';
+  | 'GW_ERR_RESUME_PROTOCOL'
+  | 'GW_ERR_SERVICE_DRAINED';
 
 /**
  * How each error that ends a session ends it: the {@link DisconnectCode} of its cause (as ws's
@@ -56,6 +57,7 @@ const DISCONNECT_CODES: Readonly<Partial<Record<GamewireErrorCode, DisconnectCod
   GW_ERR_REPLAY_OVERFLOW: DisconnectCode.ReplayOverflow,
   GW_ERR_RESUME_REFUSED: DisconnectCode.ResumeRefused,
   GW_ERR_RESUME_PROTOCOL: DisconnectCode.BadPacket,
+  GW_ERR_SERVICE_DRAINED: DisconnectCode.ServiceDrained,
 };
 
 /** Base class of every error gamewire creates. `code` is stable; `message` is for humans. */
@@ -404,4 +406,24 @@ function describe(error: unknown): string {
     // a Proxy or a throwing getter: described below
   }
   return describeValue(error);
+}
+
+/**
+ * The session's server drained (`ServerService.drain()`, SIGTERM, a rolling reload): it was still
+ * open at the end of `drainTimeoutMs` and was closed so that its client reconnects at once, to
+ * another worker or machine. Ends the session with `SERVICE_DRAINED` (WebSocket close code 1012).
+ */
+export class ServiceDrainedError extends GamewireError {
+  /** The drain's deadline, ms (0 when the drain was cut short by `close()`). */
+  readonly drainTimeoutMs: number;
+
+  constructor(drainTimeoutMs: number, cutShort: boolean) {
+    super(
+      'GW_ERR_SERVICE_DRAINED',
+      cutShort
+        ? 'the server was draining and closed before its drain deadline; reconnect at once'
+        : `the server is draining and its drain deadline (${drainTimeoutMs} ms, option drainTimeoutMs) passed; reconnect at once`,
+    );
+    this.drainTimeoutMs = drainTimeoutMs;
+  }
 }

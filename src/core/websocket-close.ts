@@ -10,6 +10,8 @@ export const WS_CLOSE_CODE: Readonly<Record<DisconnectCode, number>> = Object.fr
   PEER_CLOSED: 1000,
   LOCAL_DISCONNECT: 1000,
   SERVICE_CLOSING: 1001,
+  // 1012 "service restart" (IANA registry): the client may reconnect at once.
+  SERVICE_DRAINED: 1012,
   IDLE_TIMEOUT: 1001,
   CONNECTION_RESET: 1006,
   SOCKET_ERROR: 1006,
@@ -73,6 +75,7 @@ export function describeCloseEvent(closeCode: number, closeReason: string): Clie
   const code =
     closeCode === 1000 ? DisconnectCode.PeerClosed
     : closeCode === 1001 ? DisconnectCode.ServiceClosing
+    : closeCode === 1012 ? DisconnectCode.ServiceDrained
     : closeCode === 1009 ? DisconnectCode.PacketTooLarge
     : closeCode === 1011 ? DisconnectCode.HandlerError
     : closeCode === 1002 || closeCode === 1003 || closeCode === 1007 || closeCode === 1008 ? DisconnectCode.BadPacket

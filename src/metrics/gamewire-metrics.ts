@@ -68,6 +68,11 @@ export class GamewireMetrics {
     registerResumeSeries(this.registry, () => this.#services);
   }
 
+  /** The services counted. */
+  get services(): readonly Service<Session>[] {
+    return [...this.#services];
+  }
+
   /** Counts `service`'s sessions and counters from now on (a service is counted once however often added). */
   addService(service: Service<Session>): void {
     this.#services.add(service);
@@ -205,6 +210,16 @@ export class GamewireMetrics {
       HEARTBEAT_RTT_BUCKETS,
       (s) => s.heartbeatRtts,
     );
+    new Gauge({
+      name: 'gamewire_draining',
+      help: 'Services draining now (drain(), SIGTERM, a worker replaced by a rolling reload): 1 while this process drains; summed over workers by a cluster primary.',
+      registers,
+      collect() {
+        let draining = 0;
+        for (const service of metrics.#services) if (service.draining) draining = 1;
+        this.set(draining);
+      },
+    });
     new Gauge({
       name: 'gamewire_rooms',
       help: 'Rooms counted.',

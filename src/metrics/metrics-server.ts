@@ -48,13 +48,20 @@ export interface MetricsServer {
   readonly metrics: GamewireMetrics | undefined;
   /** From now on `/healthz` answers 503 (the server is closing); `/metrics` still answers. */
   markClosing(): void;
+  /**
+   * From now on `/healthz` answers 503 `draining` (the server drains: a load balancer should send
+   * new players elsewhere); `/metrics` still answers.
+   */
+  markDraining(): void;
   /** Stops listening and ends open connections. */
   close(): Promise<void>;
 }
 
 /**
  * Serves `GET /metrics` (Prometheus text format, with prom-client's default Node metrics) and
- * `GET /healthz` (200 `ok` while serving, 503 `closing` once closing) over HTTP.
+ * `GET /healthz` (200 `ok` while serving, 503 `draining` once draining, 503 `closing` once closing)
+ * over HTTP. A `healthy()` that returns false answers 503 `closing`; the services given are draining
+ * when any is (`ServerService.drain()`): 503 `draining`.
  *
  * The HTTP server runs in a worker thread of its own; only the series (`registry.metrics()`) and
  * `healthy()` are read in the calling thread, once per request. (An HTTP socket in the game's thread
@@ -76,7 +83,9 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
       : undefined;
   const source: MetricsSource = options.source ?? (metrics as GamewireMetrics).registry;
   let closing = false;
+  let draining = false;
   const healthy = options.healthy ?? ((): boolean => true);
+  const anyDraining = (): boolean => metrics !== undefined && metrics.services.some((service) => service.draining);
 
   const thread = new Worker(ENDPOINT_THREAD, { workerData: { host, port: options.port } satisfies EndpointConfig });
   const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
@@ -93,8 +102,9 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
         },
       );
     } else {
-      const ok = !closing && healthy();
-      answer(id, ok ? 200 : 503, 'text/plain', ok ? 'ok\n' : 'closing\n');
+      const drainingNow = draining || anyDraining();
+      const ok = !closing && !drainingNow && healthy();
+      answer(id, ok ? 200 : 503, 'text/plain', ok ? 'ok\n' : drainingNow && !closing ? 'draining\n' : 'closing\n');
     }
   };
 
@@ -129,6 +139,9 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
     metrics,
     markClosing() {
       closing = true;
+    },
+    markDraining() {
+      draining = true;
     },
     close() {
       closing = true;

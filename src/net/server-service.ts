@@ -7,6 +7,8 @@ import { checkTimerMs } from '../core/timer-range.js';
 import { WarningThrottle } from '../core/warning-throttle.js';
 import { connectionCapacity, openFileLimit, RESERVED_FDS } from './listen/file-limit.js';
 import type { Session } from './session.js';
+import { ServiceDrain, type DrainOptions } from './service-drain.js';
+import type { DisconnectCause } from '../core/disconnect-cause.js';
 import { checkInteger, Service, type ServiceOptions } from './service.js';
 import type { AdmissionStage, Listener, ListenerOwner } from './listen/listener.js';
 import { REFUSALS, type Refusal, type RefusalLimits } from './listen/refusal.js';
@@ -92,6 +94,12 @@ export interface ServerServiceOptions<S extends Session> extends ServiceOptions<
    * `helloTimeoutMs`). Default: off (no change on the wire, no cost per session).
    */
   readonly resume?: ServerResumeOptions;
+  /**
+   * How long `drain()` (and so SIGTERM in the CLI servers, and a rolling reload of `runWorkers`)
+   * lets the sessions run before the ones left are closed with `SERVICE_DRAINED`, ms,
+   * 0..2^31-1. Default 20000 (docs/deploying.md).
+   */
+  readonly drainTimeoutMs?: number;
 }
 
 /**
@@ -136,12 +144,21 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   readonly #router: ResumeRouter | undefined;
   /** Stops connections handed over by other processes from reaching this service (from `start()`). */
   readonly #detach: (() => void)[] = [];
+  readonly #drainTimeoutMs: number;
+  /** Made by drain(). */
+  #drain: ServiceDrain | undefined;
+  /** The listeners' closes begun by a drain, awaited again by close(). */
+  #stopped: Promise<unknown> | undefined;
+  /** What drain() returns: the close's promise, once a close began. */
+  #drained: Promise<void> | undefined;
+  #closeBegan: ((closing: Promise<void>) => void) | undefined;
 
   /** @throws InvalidOptionError when an option is out of range. */
   constructor(options: ServerServiceOptions<S>) {
     super(options, DEFAULT_MAX_SESSION_COUNT);
     this.#backlog = checkInteger('backlog', options.backlog ?? DEFAULT_BACKLOG, 1);
     this.#maxPerAddress = checkInteger('maxSessionsPerAddress', options.maxSessionsPerAddress ?? 0, 0);
+    this.#drainTimeoutMs = checkTimerMs('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs, 0);
     this.#tls = options.tls;
     const maxPending = checkInteger('maxPendingHandshakes', options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES, 1);
     const perAddress = options.maxPendingHandshakesPerAddress ?? Math.min(DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, maxPending);
@@ -283,12 +300,65 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     this.logger.debug({ host: this.host, port: this.currentPort }, 'listening');
   }
 
+  /** The `drainTimeoutMs` option: how long `drain()` lets the sessions run by default, ms. */
+  get drainTimeoutMs(): number {
+    return this.#drainTimeoutMs;
+  }
+
+  /** True from `drain()` until the service has closed. */
+  override get draining(): boolean {
+    return this.#drain !== undefined && this.serviceState !== 'closed';
+  }
+
+  /**
+   * Drains the server, for a deploy: stops accepting at once (the listeners close, so new connections
+   * are refused by the OS and, under `runWorkers`, go to the other workers), lets the sessions run
+   * until they end or `timeoutMs` passes, then closes the service; the sessions left end with
+   * `SERVICE_DRAINED` (WebSocket close code 1012), which tells a client it may reconnect at once.
+   * Resolves once the service has closed. A `close()` meanwhile cuts the wait short (the sessions
+   * left still end with `SERVICE_DRAINED`); calling `drain()` again returns the same promise.
+   * On a service never started it closes at once.
+   * @throws InvalidOptionError when `timeoutMs` is out of range.
+   */
+  drain(options: DrainOptions = {}): Promise<void> {
+    if (this.#drained !== undefined) return this.#drained;
+    if (this.closing || this.serviceState === 'idle') return this.close();
+    const timeoutMs = checkTimerMs('drainTimeoutMs', options.timeoutMs ?? this.#drainTimeoutMs, 0);
+    const drain = new ServiceDrain(
+      {
+        sessions: this.sessions,
+        logger: this.logger,
+        stopAccepting: () => {
+          this.#gate.destroyAll();
+          this.#stopped = Promise.all(this.#listeners.map((listener) => listener.close()));
+        },
+        close: () => this.close(),
+      },
+      timeoutMs,
+    );
+    this.#drain = drain;
+    const drained = (this.#drained = new Promise<Promise<void>>((resolve) => (this.#closeBegan = resolve)).then((closing) => closing));
+    drain.begin();
+    return drained;
+  }
+
+  override close(): Promise<void> {
+    const closing = super.close();
+    this.#closeBegan?.(closing);
+    return closing;
+  }
+
+  protected override endCause(): DisconnectCause {
+    return this.#drain?.closing() ?? super.endCause();
+  }
+
   /** Ends every connection not yet a session at once, then stops every listener. */
   protected stopOpening(): Promise<void> {
     for (const detach of this.#detach.splice(0)) detach();
     this.#gate.destroyAll();
     this.#resume?.closeAll();
-    return Promise.all(this.#listeners.map((listener) => listener.close())).then(() => undefined);
+    const stopping = Promise.all(this.#listeners.map((listener) => listener.close()));
+    return Promise.all([this.#stopped, stopping]).then(() => undefined);
   }
 
   /** Why a connection from `address` must be refused now, at `stage`, or undefined to go on. */
@@ -324,6 +394,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
   }
 
   protected override sessionLeft(session: S): void {
+    this.#drain?.sessionLeft();
     if (this.#maxPerAddress === 0) return;
     const address = session.remoteAddress;
     const count = (this.#perAddress.get(address) ?? 1) - 1;

@@ -19,6 +19,8 @@ import type { RateLimitAction, ServiceType, SessionHost, SessionSettings } from 
 import { kAttach, kAttachMoved, kClose, kDestroy, kSessionClosed, kTakeId, kTraffic } from './symbols.js';
 import { isMovable } from './session-state-hooks.js';
 
+const SERVICE_CLOSING = disconnectCause(DisconnectCode.ServiceClosing, 'service closing');
+
 /** Default host of a service: IPv4 loopback. */
 export const DEFAULT_HOST = DEFAULTS.host;
 /** Default `disconnectTimeoutMs`: how long a graceful disconnect may wait for the peer, in ms. */
@@ -208,6 +210,14 @@ export abstract class Service<S extends Session = Session> implements SessionHos
     return this.serviceState;
   }
 
+  /**
+   * True from `drain()` (ServerService) until the service has closed: it no longer accepts, and its
+   * sessions run until they end or the drain's deadline.
+   */
+  get draining(): boolean {
+    return false;
+  }
+
   /** True once `close()` has been called. */
   get closing(): boolean {
     return this.serviceState === 'closing' || this.serviceState === 'closed';
@@ -254,6 +264,14 @@ export abstract class Service<S extends Session = Session> implements SessionHos
   close(): Promise<void> {
     this.#closePromise ??= this.closeOnce();
     return this.#closePromise;
+  }
+
+  /**
+   * The cause `close()` ends the sessions left with: `SERVICE_CLOSING`, or for a server that was
+   * draining `SERVICE_DRAINED` (its clients may reconnect at once).
+   */
+  protected endCause(): DisconnectCause {
+    return SERVICE_CLOSING;
   }
 
   /** Subclass part of `close()`: stop opening sessions; resolves once the listener (if any) is closed. */
@@ -367,7 +385,7 @@ export abstract class Service<S extends Session = Session> implements SessionHos
     if (this.serviceState === 'closed') return;
     this.serviceState = 'closing';
     const stopped = this.stopOpening();
-    const cause = disconnectCause(DisconnectCode.ServiceClosing, 'service closing');
+    const cause = this.endCause();
     if (this.#liveSessions.size > 0) {
       let graceTimer: NodeJS.Timeout | undefined;
       const drained = new Promise<void>((resolve) => {

@@ -55,9 +55,9 @@ describe('gamewire CLI', () => {
     assert.equal(await cli.waitForExit(10_000), 0, cli.output());
   });
 
-  it('echo-server on SIGTERM closes a connected client gracefully and exits 0', async (t) => {
+  it('echo-server on SIGTERM drains, then at the drain deadline closes a connected client gracefully and exits 0', async (t) => {
     const cleanup = cleanupAfter(t);
-    const { cli, port } = await startEchoServer(cleanup);
+    const { cli, port } = await startEchoServer(cleanup, ['--drain-timeout-ms', '200']);
     const client = await RawClient.connect(port, { cleanup });
     const p = packet(1, 'x');
     assert.deepEqual(await client.roundTrip(p), p);

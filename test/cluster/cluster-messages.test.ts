@@ -19,6 +19,7 @@ describe('cluster IPC messages', () => {
     for (const body of [
       { type: 'ready', host: '127.0.0.1', port: 7777, wsPort: 7778 },
       { type: 'ready', host: '127.0.0.1', port: 7777 },
+      { type: 'ready', host: '127.0.0.1', port: 7777, gamewireVersion: '0.1.0', appVersion: 'build-42' },
       { type: 'failed', message: 'EADDRINUSE' },
       { type: 'closed', accepted: 3, refused: 0 },
       { type: 'join', room: 'chat' },
@@ -34,6 +35,8 @@ describe('cluster IPC messages', () => {
     }
     for (const body of [
       { type: 'close' },
+      { type: 'drain', timeoutMs: 20_000 },
+      { type: 'drain', timeoutMs: 0 },
       { type: 'room', room: 'chat', frame, holdable: true },
       { type: 'flow', room: 'chat', held: false },
       { type: 'ping', seq: 1 },
@@ -80,6 +83,15 @@ describe('cluster IPC messages', () => {
     }
     assert.equal(parseToWorker({ ...envelope, type: 'room', room: 'r', frame: 'not bytes', holdable: true }), 'malformed');
     assert.equal(parseToWorker({ ...envelope, type: 'ping', seq: -1 }), 'malformed');
+    for (const hostile of [...HOSTILE_VALUES, 2 ** 31]) {
+      if (hostile === 65536) continue;
+      assert.equal(parseToWorker({ ...envelope, type: 'drain', timeoutMs: hostile }), 'malformed', `drain.timeoutMs = ${String(hostile)}`);
+    }
+    for (const field of ['gamewireVersion', 'appVersion']) {
+      for (const hostile of [null, 7, {}, [], 'x'.repeat(201)]) {
+        assert.equal(parseToPrimary({ ...envelope, type: 'ready', host: 'h', port: 1, [field]: hostile }), 'malformed', `ready.${field} = ${String(hostile)}`);
+      }
+    }
     assert.equal(parseToWorker({ ...envelope }), 'malformed', 'no type');
     for (const routes of [[0], [65536], [1.5], ['1'], 'all', new Array(4097).fill(1), null]) {
       assert.equal(parseToWorker({ ...envelope, type: 'routes', routes }), 'malformed', `routes ${String(routes).slice(0, 20)}`);
@@ -100,5 +112,18 @@ describe('cluster IPC messages', () => {
     assert.equal(parseToWorker({ ...newer, type: 'migrate' }), 'unknown');
     assert.equal(readableVersion(PROTOCOL_VERSION, PROTOCOL_VERSION + 1), false);
     assert.equal(readableVersion(256, 1), false);
+  });
+
+  it('across a rolling reload: an old worker\'s ready (no versions) is read; a drain an old release cannot read is dropped, never thrown', () => {
+    // What a worker of the release before versions were reported writes.
+    const oldReady = { gw: GW, v: 1, min: 1, type: 'ready', host: '127.0.0.1', port: 7777 };
+    assert.deepEqual(parseToPrimary(oldReady), oldReady);
+    // A drain from a primary of an older protocol than this worker reads: dropped with a reason.
+    assert.equal(parseToWorker({ gw: GW, v: 0, min: 0, type: 'drain', timeoutMs: 1000 }), 'version');
+    // A drain written by a newer release that this one cannot read at all.
+    assert.equal(parseToWorker({ gw: GW, v: PROTOCOL_VERSION + 2, min: PROTOCOL_VERSION + 1, type: 'drain', timeoutMs: 1000 }), 'version');
+    // A newer release's drain with a field added later: read, the field ignored.
+    const newerDrain = { gw: GW, v: PROTOCOL_VERSION + 1, min: PROTOCOL_VERSION, type: 'drain', timeoutMs: 5, moveResumable: true };
+    assert.deepEqual(parseToWorker(newerDrain), newerDrain);
   });
 });

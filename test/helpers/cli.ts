@@ -49,6 +49,21 @@ export class CliProcess {
     return find() as string;
   }
 
+  /** Resolves with the `count`-th stdout line matching `pattern` (1-based); fails early if the process exits first. */
+  async waitForNthLine(pattern: RegExp, count: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
+    const matching = (): string[] => this.stdoutLines.filter((line) => pattern.test(line));
+    await this.changed.until(
+      () => {
+        if (matching().length >= count) return true;
+        if (this.exited) throw new Error(`exited (${this.exitCode ?? this.signal}) before printing ${pattern} ${count} times\n${this.output()}`);
+        return false;
+      },
+      `line ${count} matching ${pattern}`,
+      timeoutMs,
+    );
+    return matching()[count - 1] as string;
+  }
+
   /** Resolves with the first stderr line matching `pattern`; fails early if the process exits first. */
   async waitForStderrLine(pattern: RegExp, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
     const find = (): string | undefined => this.stderrLines.find((line) => pattern.test(line));
@@ -76,9 +91,17 @@ export class CliProcess {
   }
 }
 
-/** Spawns `node dist/src/cli/main.js ...args` (with more `env`); `cleanup` kills it (SIGKILL) if it is still running. */
+const SERVER_COMMANDS = new Set(['echo-server', 'broadcast-server', 'chat-server']);
+
+/**
+ * Spawns `node dist/src/cli/main.js ...args` (with more `env`); `cleanup` kills it (SIGKILL) if it is
+ * still running. A server command gets `--drain-timeout-ms 0` unless the test gives one: SIGTERM
+ * then closes at once (the players left end `SERVICE_DRAINED`), as tests that only stop the server
+ * want; the tests of draining give their own.
+ */
 export function runCli(cleanup: Cleanup, args: readonly string[], env: Readonly<Record<string, string>> = {}): CliProcess {
-  const child = spawn(process.execPath, [MAIN_JS, ...args], {
+  const drain = SERVER_COMMANDS.has(args[0] ?? '') && !args.includes('--drain-timeout-ms') && !args.includes('--help') ? ['--drain-timeout-ms', '0'] : [];
+  const child = spawn(process.execPath, [MAIN_JS, ...args, ...drain], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, GAMEWIRE_LOG_LEVEL: 'info', ...env },
   });

@@ -59,7 +59,9 @@ class BotClientService extends ClientService<Session> {
  *
  * End of a run ({@link stop}): bots are told to stop (`context.stopping`), nothing new is opened,
  * answers in flight are awaited up to `drainTimeoutMs`, then the ClientService closes every session
- * (cause `SERVICE_CLOSING`, expected). A session that ends any other way before that is unexpected.
+ * (cause `SERVICE_CLOSING`, expected). A session that ends any other way before that is unexpected,
+ * but for `SERVICE_DRAINED` (the server drained for a deploy: the game goes on on another worker or
+ * machine), which is expected and reconnected at once, without backoff (with `reconnect`).
  */
 export class BotRunner {
   readonly #config: WorkerConfig;
@@ -240,6 +242,13 @@ export class BotRunner {
     );
   }
 
+  #reconnectNow(slot: Slot): void {
+    if (!this.#config.reconnect || this.#state.stopping) return;
+    this.#state.metrics.reconnects++;
+    this.#ready.push(slot);
+    this.#pump();
+  }
+
   #scheduleReconnect(slot: Slot): void {
     if (!this.#config.reconnect || this.#state.stopping) return;
     const doublings = Math.min(MAX_BACKOFF_DOUBLINGS, Math.max(0, slot.failures - 1));
@@ -296,16 +305,23 @@ export class BotRunner {
     const context = this.#contexts.get(session);
     this.#contexts.delete(session);
     const code = session.disconnectCause?.code ?? DisconnectCode.PeerClosed;
-    this.#state.metrics.disconnected(code, !this.#closing);
+    const drained = code === DisconnectCode.ServiceDrained;
+    this.#state.metrics.disconnected(code, !this.#closing && !drained);
     context?.close();
     const slot = this.#slotOf.get(session);
-    if (slot !== undefined) this.#slotSessionEnded(slot, session);
+    if (slot !== undefined) this.#slotSessionEnded(slot, session, drained);
   }
 
-  #slotSessionEnded(slot: Slot, session: Session): void {
+  #slotSessionEnded(slot: Slot, session: Session, drained = false): void {
     this.#slotOf.delete(session);
     slot.session = undefined;
     if (this.#closing) return;
+    if (drained) {
+      // The server drained: reconnect now, another worker or machine takes the player.
+      slot.failures = 0;
+      this.#reconnectNow(slot);
+      return;
+    }
     if (performance.now() - slot.connectedAt >= STABLE_SESSION_MS) slot.failures = 0;
     slot.failures++;
     this.#scheduleReconnect(slot);
