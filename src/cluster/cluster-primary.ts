@@ -6,6 +6,7 @@ import { countDropped } from './dropped-messages.js';
 import { redisErrorFields } from './redis-target.js';
 import { decodeRoomFrame } from './room-frame.js';
 import { ResumeRoutes } from './resume-routes.js';
+import { MoveCoordinator } from './move-coordinator.js';
 import type { RoomHub } from './room-hub.js';
 import type { ClusterStats, ClusterTotals, WorkerInfo } from './worker-types.js';
 
@@ -55,6 +56,8 @@ export interface ClusterPrimaryOptions {
 export interface Slot {
   readonly index: number;
   role: 'serving' | 'standby' | 'retired';
+  /** Its worker said it can take sessions that move (move-coordinator.ts). */
+  moves: boolean;
   /** What the worker said it runs, in its ready message. */
   gamewireVersion: string | undefined;
   appVersion: string | undefined;
@@ -100,9 +103,21 @@ export class ClusterPrimary {
   #pingSeq = 0;
   /** Each worker's resume route, and the connections handed between workers. */
   readonly #routes: ResumeRoutes;
+  /** Sessions moving from a draining worker to a new one. */
+  readonly #moves: MoveCoordinator;
+  /** Each live worker's bus origin (its id block). */
+  readonly #origins = new Map<Worker, number>();
 
   constructor(options: ClusterPrimaryOptions) {
     this.#options = options;
+    this.#moves = new MoveCoordinator(
+      {
+        targets: () => this.#slots.filter((slot) => slot.role === 'serving' && slot.ready && slot.moves && slot.worker?.isConnected() === true).map((slot) => slot.worker as Worker),
+        originOf: (worker) => this.#origins.get(worker),
+        send: (worker, body) => options.hub.send(worker, body),
+      },
+      options.logger,
+    );
     this.#routes = new ResumeRoutes(options.logger, (worker, body) => options.hub.send(worker, body), options.resumeServer);
     this.#timeoutMs = options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS;
     cluster.setupPrimary({ serialization: 'advanced' });
@@ -116,7 +131,7 @@ export class ClusterPrimary {
   /** What the primary counted: workers lost and replaced, and the relay's state now. */
   get stats(): ClusterStats {
     const hub = this.#options.hub;
-    return { workersLost: { ...this.#lost }, replacements: this.#replacements, relayQueuedBytes: hub.queuedBytes, heldRooms: hub.heldRoomCount };
+    return { workersLost: { ...this.#lost }, replacements: this.#replacements, relayQueuedBytes: hub.queuedBytes, heldRooms: hub.heldRoomCount, sessionMoves: this.#moves.stats };
   }
 
   /** Live worker processes' pids, by worker index. */
@@ -136,7 +151,7 @@ export class ClusterPrimary {
   async start(): Promise<ServerAddress> {
     const started: Promise<ServerAddress>[] = [];
     for (let index = 0; index < this.#options.workers; index++) {
-      const slot: Slot = { index, role: 'serving', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined };
+      const slot: Slot = { index, role: 'serving', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined, moves: false };
       this.#slots.push(slot);
       started.push(this.#options.nextIdBlock().then((block) => this.#spawn(slot, block)));
     }
@@ -217,6 +232,7 @@ export class ClusterPrimary {
     slot.unresponsive = false;
     const { hub, logger } = this.#options;
     hub.addWorker(worker, block);
+    this.#origins.set(worker, block);
     // A send racing the worker's exit fails with EPIPE / ERR_IPC_CHANNEL_CLOSED: the exit handles it.
     worker.on('error', (error: Error) => logger.debug({ worker: index, err: error }, 'worker IPC error'));
     return new Promise((resolve, reject) => {
@@ -238,7 +254,15 @@ export class ClusterPrimary {
           case 'leave':
             hub.leave(worker, message.room);
             return;
+          case 'move-ask':
+          case 'move-prepared':
+          case 'move-refused':
+          case 'moved':
+          case 'move-failed':
+            this.#moves.receive(worker, message);
+            return;
           case 'publish': {
+            this.#moves.published(worker, message.seq);
             const frame = decodeRoomFrame(message.frame);
             if (typeof frame === 'string') countDropped('ipc', frame, logger, { worker: index, room: message.room, bytes: message.frame.length });
             else hub.publish(worker, message.room, message.frame, frame.message);
@@ -256,6 +280,7 @@ export class ClusterPrimary {
             this.#routes.listening(route);
             slot.gamewireVersion = message.gamewireVersion;
             slot.appVersion = message.appVersion;
+            slot.moves = message.moves === true;
             resolve({ host: message.host, port: message.port, wsPort: message.wsPort });
             return;
           case 'failed':
@@ -271,6 +296,8 @@ export class ClusterPrimary {
       });
       worker.on('exit', (code, signal) => {
         this.#routes.exited(route, worker);
+        this.#moves.workerGone(worker);
+        this.#origins.delete(worker);
         hub.removeWorker(worker);
         if (slot.worker === worker) slot.worker = undefined;
         const wasReady = slot.ready;
@@ -321,7 +348,7 @@ export class ClusterPrimary {
    */
   async startStandby(index: number, timeoutMs: number): Promise<Slot> {
     if (this.#closing) throw new Error('the server is closing');
-    const slot: Slot = { index, role: 'standby', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined };
+    const slot: Slot = { index, role: 'standby', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined, moves: false };
     this.#others.add(slot);
     const block = await this.#options.nextIdBlock();
     let timer: NodeJS.Timeout | undefined;
@@ -375,7 +402,8 @@ export class ClusterPrimary {
       return Promise.resolve();
     }
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    this.#options.hub.send(worker, { type: 'drain', timeoutMs });
+    // Its resumable sessions move to the new workers (those that can take them) instead of waiting.
+    this.#options.hub.send(worker, { type: 'drain', timeoutMs, moveResumable: slot.moves });
     const killAfterMs = timeoutMs + this.#options.closeTimeoutMs;
     const deadline = setTimeout(() => {
       this.#options.logger.error(

@@ -1,3 +1,4 @@
+import type { MoveStats } from './move-coordinator.js';
 import type { Logger } from '../core/logger.js';
 import type { ServerService } from '../net/server-service.js';
 import type { Session } from '../net/session.js';
@@ -94,6 +95,8 @@ export interface ClusterStats {
   readonly relayQueuedBytes: number;
   /** Rooms whose feeders are held now, because a worker in them cannot keep up. */
   readonly heldRooms: number;
+  /** Sessions moved between workers in rolling reloads (docs/deploying.md, "Sessions that move"). */
+  readonly sessionMoves?: MoveStats | undefined;
 }
 
 /** A running server, from any of its processes. */
