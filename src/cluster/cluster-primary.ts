@@ -58,6 +58,8 @@ export interface Slot {
   role: 'serving' | 'standby' | 'retired';
   /** Its worker said it can take sessions that move (move-coordinator.ts). */
   moves: boolean;
+  /** 0 for the first workers; each standby of a reload a higher one: sessions move only to a newer generation. */
+  readonly generation: number;
   /** What the worker said it runs, in its ready message. */
   gamewireVersion: string | undefined;
   appVersion: string | undefined;
@@ -107,12 +109,14 @@ export class ClusterPrimary {
   readonly #moves: MoveCoordinator;
   /** Each live worker's bus origin (its id block). */
   readonly #origins = new Map<Worker, number>();
+  /** Standbys started so far (their generations). */
+  #generations = 0;
 
   constructor(options: ClusterPrimaryOptions) {
     this.#options = options;
     this.#moves = new MoveCoordinator(
       {
-        targets: () => this.#slots.filter((slot) => slot.role === 'serving' && slot.ready && slot.moves && slot.worker?.isConnected() === true).map((slot) => slot.worker as Worker),
+        targets: (from) => this.#moveTargets(from),
         originOf: (worker) => this.#origins.get(worker),
         send: (worker, body) => options.hub.send(worker, body),
       },
@@ -151,7 +155,7 @@ export class ClusterPrimary {
   async start(): Promise<ServerAddress> {
     const started: Promise<ServerAddress>[] = [];
     for (let index = 0; index < this.#options.workers; index++) {
-      const slot: Slot = { index, role: 'serving', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined, moves: false };
+      const slot: Slot = { index, role: 'serving', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined, moves: false, generation: 0 };
       this.#slots.push(slot);
       started.push(this.#options.nextIdBlock().then((block) => this.#spawn(slot, block)));
     }
@@ -320,6 +324,19 @@ export class ClusterPrimary {
     });
   }
 
+  /**
+   * Where the sessions of draining worker `from` may move: listening workers of a newer generation
+   * (the new code of a reload, not an old worker about to drain in turn) that can take sessions.
+   */
+  #moveTargets(from: Worker): Worker[] {
+    const all = [...this.#slots, ...this.#others];
+    const generation = all.find((slot) => slot.worker === from)?.generation ?? Number.POSITIVE_INFINITY;
+    return all
+      .filter((slot) => slot.role !== 'retired' && slot.ready && slot.moves && slot.generation > generation && slot.worker?.isConnected() === true)
+      .sort((a, b) => a.index - b.index)
+      .map((slot) => slot.worker as Worker);
+  }
+
   /** True once close() began. */
   get closing(): boolean {
     return this.#closing;
@@ -348,7 +365,8 @@ export class ClusterPrimary {
    */
   async startStandby(index: number, timeoutMs: number): Promise<Slot> {
     if (this.#closing) throw new Error('the server is closing');
-    const slot: Slot = { index, role: 'standby', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined, moves: false };
+    const generation = ++this.#generations;
+    const slot: Slot = { index, role: 'standby', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined, moves: false, generation };
     this.#others.add(slot);
     const block = await this.#options.nextIdBlock();
     let timer: NodeJS.Timeout | undefined;

@@ -13,8 +13,8 @@ interface Move {
 
 /** What the coordinator needs of the primary. */
 export interface MoveHost {
-  /** Workers that can take sessions now (serving, listening, said `moves`), in a stable order. */
-  targets(): readonly Worker[];
+  /** Workers that can take the sessions of draining worker `from` now, in a stable order. */
+  targets(from: Worker): readonly Worker[];
   /** The bus origin of `worker` (its id block). */
   originOf(worker: Worker): number | undefined;
   /** Sends through `worker`'s ordered channel (the room frames' channel). */
@@ -119,7 +119,7 @@ export class MoveCoordinator {
   }
 
   #ask(from: Worker, session: number, rooms: readonly string[]): void {
-    const targets = this.#host.targets().filter((worker) => worker !== from && !worker.isDead());
+    const targets = this.#host.targets(from).filter((worker) => worker !== from && !worker.isDead());
     const fromOrigin = this.#host.originOf(from);
     if (targets.length === 0 || fromOrigin === undefined || this.#moves.has(session)) {
       this.#declined++;
