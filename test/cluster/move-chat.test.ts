@@ -11,6 +11,7 @@ import { it } from 'node:test';
 import type { DisconnectCause } from '../../src/core/disconnect-cause.js';
 import { PacketSession } from '../../src/packet/packet-session.js';
 import { C_CHAT, C_ENTER_GAME, C_LOGIN, S_CHAT, S_DESPAWN, S_ENTER_GAME } from '../../src/samples/protocol/packets.js';
+import { ChatPlayer } from '../helpers/chat-player.js';
 import { runCli } from '../helpers/cli.js';
 import { packet } from '../helpers/packets.js';
 import { httpGet } from '../helpers/scrape.js';
@@ -122,6 +123,46 @@ it('a rolling reload moves every resumable chat player to a new worker: every ch
   assert.equal(moved, players.length, 'each player moved exactly once: to a new worker, never to the other old one');
   // The players leave (BYE), so that the drain SIGTERM begins has nothing to wait for.
   for (const client of clients) await client.close();
+  cli.child.kill('SIGTERM');
+  assert.equal(await cli.waitForExit(20_000), 0, cli.output());
+});
+
+it('in the same reload, players that are not resumable are not moved: they drain at the deadline, while resumable ones move at once', { timeout: 120_000 }, async (t) => {
+  const cleanup = cleanupAfter(t);
+  const drainMs = 1500;
+  const cli = runCli(cleanup, ['chat-server', '--port', '0', '--resume', '--workers', '2', '--drain-timeout-ms', String(drainMs), '--log-format', 'json']);
+  const ready = JSON.parse(await cli.waitForLine(/listening on/, 20_000)) as { port: number };
+  const client = makeClient(cleanup, () => new ResumableChatPlayer(), { port: ready.port, maxSessionCount: 4, resume: { reconnectDelayMs: 20, maxReconnectDelayMs: 200 } });
+  const movers: ResumableChatPlayer[] = [];
+  for (let i = 0; i < 4; i++) {
+    const player = await client.service.connect();
+    player.send(packet(C_LOGIN.id, C_LOGIN.encodeBody({ account: `mover${i}`, token: '' })));
+    player.send(packet(C_ENTER_GAME.id, C_ENTER_GAME.encodeBody({ playerIndex: 0 })));
+    await player.changed.until(() => player.playerId > 0 && player.resumable, `mover${i} in the room`, 10_000);
+    movers.push(player);
+  }
+  const plain: ChatPlayer[] = [];
+  for (let i = 0; i < 4; i++) plain.push(await ChatPlayer.join(cleanup, ready.port, `plain${i}`));
+  const closedAt = new Map<ChatPlayer, number>();
+  for (const player of plain) player.client.socket.once('close', () => closedAt.set(player, performance.now()));
+  const reloadAt = performance.now();
+  cli.child.kill('SIGHUP');
+  await Promise.all(movers.map((p) => p.changed.until(() => p.events.includes('resumed'), `mover ${p.playerId} resumed`, 20_000)));
+  const movedMs = performance.now() - reloadAt;
+  await cli.waitForLine(/reload done/, 60_000);
+  await Promise.all(plain.map((p) => p.client.waitForClose(10_000)));
+  for (const player of plain) {
+    const afterMs = (closedAt.get(player) as number) - reloadAt;
+    assert.ok(afterMs >= drainMs, `plain player ${player.playerId} closed ${afterMs.toFixed(0)} ms after SIGHUP: drained, not before the deadline`);
+  }
+  for (const mover of movers) {
+    assert.ok(!mover.events.some((e) => e.startsWith('disconnected')), mover.events.join(' '));
+    assert.equal(mover.state, 'open');
+    // The movers saw the plain players leave (drained), and no mover leave.
+    assert.ok(mover.despawned.every((id) => plain.some((p) => p.playerId === id)), `despawned ${mover.despawned.join(',')}`);
+  }
+  t.diagnostic(`movers all resumed ${movedMs.toFixed(0)} ms after SIGHUP; plain players drained ${Math.min(...plain.map((p) => (closedAt.get(p) as number) - reloadAt)).toFixed(0)}..${Math.max(...plain.map((p) => (closedAt.get(p) as number) - reloadAt)).toFixed(0)} ms after`);
+  await client.service.close();
   cli.child.kill('SIGTERM');
   assert.equal(await cli.waitForExit(20_000), 0, cli.output());
 });
