@@ -8,62 +8,20 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { DisconnectCause } from '../../src/core/disconnect-cause.js';
-import { PacketSession } from '../../src/packet/packet-session.js';
-import { C_CHAT, C_ENTER_GAME, C_LOGIN, S_CHAT, S_DESPAWN, S_ENTER_GAME } from '../../src/samples/protocol/packets.js';
+import { C_ENTER_GAME, C_LOGIN } from '../../src/samples/protocol/packets.js';
 import { ChatPlayer } from '../helpers/chat-player.js';
 import { runCli } from '../helpers/cli.js';
 import { packet } from '../helpers/packets.js';
 import { httpGet } from '../helpers/scrape.js';
 import { makeClient } from '../helpers/services.js';
-import { Condition, cleanupAfter } from '../helpers/wait.js';
+import { cleanupAfter } from '../helpers/wait.js';
+import { ResumableChatPlayer } from '../helpers/resumable-chat-player.js';
 import { records } from './cluster-fixtures.js';
 
 const PLAYERS_PER_TRANSPORT = 6;
 const CHAT_EVERY_MS = 100;
 /** Long: a player still on an old worker at the deadline would show as a drain, not a move. */
 const DRAIN_MS = 20_000;
-
-class ResumableChatPlayer extends PacketSession {
-  playerId = -1;
-  readonly chats: Array<readonly [number, number]> = [];
-  readonly despawned: number[] = [];
-  readonly events: string[] = [];
-  readonly changed = new Condition();
-  sent = 0;
-
-  chat(): void {
-    this.send(packet(C_CHAT.id, C_CHAT.encodeBody({ msg: `${this.playerId}:${this.sent++}`, sentAtMs: Date.now() })));
-  }
-
-  seqsFrom(from: number): number[] {
-    return this.chats.filter(([f]) => f === from).map(([, seq]) => seq);
-  }
-
-  protected override onRecvPacket(id: number, body: Buffer): void {
-    if (id === S_ENTER_GAME.id) this.playerId = S_ENTER_GAME.decode(body).player?.id ?? -1;
-    else if (id === S_DESPAWN.id) this.despawned.push(...S_DESPAWN.decode(body).playerIds);
-    else if (id === S_CHAT.id) {
-      const [from, seq] = S_CHAT.decode(body).msg.split(':').map(Number);
-      this.chats.push([from as number, seq as number]);
-    }
-    this.changed.notify();
-  }
-
-  protected override onConnectionLost(cause: DisconnectCause): void {
-    this.events.push(`lost:${cause.code}`);
-  }
-
-  protected override onResumed(): void {
-    this.events.push('resumed');
-    this.changed.notify();
-  }
-
-  protected override onDisconnected(cause: DisconnectCause): void {
-    this.events.push(`disconnected:${cause.code}`);
-    this.changed.notify();
-  }
-}
 
 it('a rolling reload moves every resumable chat player to a new worker: every chat once and in order, no one seen leaving', { timeout: 120_000 }, async (t) => {
   const cleanup = cleanupAfter(t);
