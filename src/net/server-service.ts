@@ -526,7 +526,6 @@ export class ServerService<S extends Session = Session> extends Service<S> {
       gates.registry.release(key);
       return session.message;
     }
-    this.serviceCounters.accepted(moved.kind);
     if (this.#maxPerAddress > 0) this.#perAddress.set(moved.remoteAddress, this.sessionCountFrom(moved.remoteAddress) + 1);
     return session;
   }
