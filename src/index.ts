@@ -54,6 +54,7 @@ export type { TransportKind } from './net/transport/transport.js';
 export type { PacketOptions } from './core/packet-options.js';
 export { Service, type ServiceOptions, type ServiceState, type SessionFactory } from './net/service.js';
 export { ServerService, type ServerServiceOptions } from './net/server-service.js';
+export type { DrainOptions } from './net/service-drain.js';
 export type { ClientResumeOptions, ServerResumeOptions } from './core/resume/resume-options.js';
 export type { ResumeCountersView } from './net/resume/resume-registry.js';
 export type { ResumeRefusal } from './core/resume/resume-wire.js';

@@ -422,7 +422,13 @@ export class ClusterPrimary {
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     // Its resumable sessions move to the new workers (those that can take them) instead of waiting.
     this.#options.hub.send(worker, { type: 'drain', timeoutMs, moveResumable: slot.moves });
-    const killAfterMs = timeoutMs + this.#options.closeTimeoutMs;
+    const closeTimeoutMs = this.#options.closeTimeoutMs;
+    // A worker of a release that does not know `drain` dropped it: it is told to close a little
+    // after the deadline (one that drains closes by itself first), and killed if still there later.
+    const nudge = setTimeout(() => {
+      if (worker.isConnected()) this.#options.hub.send(worker, { type: 'close' });
+    }, timeoutMs + Math.min(1000, closeTimeoutMs / 2));
+    const killAfterMs = timeoutMs + closeTimeoutMs;
     const deadline = setTimeout(() => {
       this.#options.logger.error(
         { worker: slot.index, workerPid: worker.process.pid, drainTimeoutMs: timeoutMs },
@@ -431,6 +437,7 @@ export class ClusterPrimary {
       worker.process.kill('SIGKILL');
     }, killAfterMs);
     return exited.finally(() => {
+      clearTimeout(nudge);
       clearTimeout(deadline);
       this.#others.delete(slot);
     });

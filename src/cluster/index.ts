@@ -7,7 +7,17 @@
  * @module gamewire/cluster
  */
 export { runWorkers, resolveWorkerCount } from './run-workers.js';
-export type { ClusterServer, ClusterStats, ClusterTotals, RunWorkersOptions, WorkerContext, WorkerServer } from './worker-types.js';
+export type {
+  ClusterDrainOptions,
+  ClusterServer,
+  ClusterStats,
+  ClusterTotals,
+  ReloadResult,
+  RunWorkersOptions,
+  WorkerContext,
+  WorkerInfo,
+  WorkerServer,
+} from './worker-types.js';
 export type { RelayLimits } from './relay-channel.js';
 export { ClusterRoom } from '../room/cluster-room.js';
 export { RoomDirectory } from '../room/room-directory.js';
