@@ -77,7 +77,8 @@ it('a rolling reload moves every resumable chat player to a new worker: every ch
   assert.ok(reloadMs < DRAIN_MS, `the reload took ${reloadMs.toFixed(0)} ms: the old workers did not wait for their drain deadline`);
   const { body } = await httpGet(metricsPort, '/metrics');
   const moved = Number(/^gamewire_cluster_session_moves_total\{result="ok"\} (\d+)$/m.exec(body)?.[1] ?? -1);
-  t.diagnostic(`${players.length} players moved (${moved} moves counted); reload ${reloadMs.toFixed(0)} ms`);
+  const retryLater = Number(/^gamewire_resumes_total\{result="refused",reason="RETRY_LATER"\} (\d+)$/m.exec(body)?.[1] ?? 0);
+  t.diagnostic(`${players.length} players moved (${moved} moves counted); reload ${reloadMs.toFixed(0)} ms; ${retryLater} RESUMEs came before their session and were told RETRY_LATER`);
   assert.equal(moved, players.length, 'each player moved exactly once: to a new worker, never to the other old one');
   // The players leave (BYE), so that the drain SIGTERM begins has nothing to wait for.
   for (const client of clients) await client.close();
