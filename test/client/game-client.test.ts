@@ -240,5 +240,8 @@ describe('WebSocket close reasons', () => {
     assert.deepEqual(describeCloseEvent(1006, ''), { code: 'CONNECTION_RESET', reason: '', closeCode: 1006 });
     assert.deepEqual(describeCloseEvent(1009, 'too big'), { code: 'PACKET_TOO_LARGE', reason: 'too big', closeCode: 1009 });
     assert.deepEqual(describeCloseEvent(1000, 'PEER_CLOSED'), { code: 'PEER_CLOSED', reason: '', closeCode: 1000 });
+    // A draining server: 1012 "service restart" says reconnect at once, with or without the cause in the reason.
+    assert.deepEqual(describeCloseEvent(1012, ''), { code: 'SERVICE_DRAINED', reason: '', closeCode: 1012 });
+    assert.deepEqual(describeCloseEvent(1012, 'SERVICE_DRAINED: go'), { code: 'SERVICE_DRAINED', reason: 'go', closeCode: 1012 });
   });
 });

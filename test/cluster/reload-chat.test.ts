@@ -44,7 +44,10 @@ it('SIGHUP under chat load: the old workers drain at their deadline, none droppe
   cli.child.kill('SIGHUP');
   await cli.waitForLine(/reload: draining old worker 1/, 30_000);
   // The last old worker drains: new players land only on the new workers (blocks 3 and 4).
-  for (let i = 0; i < NEW_PLAYERS; i++) news.push(await ChatPlayer.join(cleanup, ready.port, `new${i}`));
+  // They start chatting together, once all are in the room, so each hears every chat of the others.
+  const joined: ChatPlayer[] = [];
+  for (let i = 0; i < NEW_PLAYERS; i++) joined.push(await ChatPlayer.join(cleanup, ready.port, `new${i}`));
+  news.push(...joined);
   const blocks = news.map((p) => playerBlock(p.playerId));
   assert.ok(blocks.every((block) => block >= 3), `new players on blocks ${blocks.join(',')}`);
   assert.equal((await httpGet(metricsPort, '/healthz')).status, 200, 'the server as a whole serves during a reload');
@@ -65,7 +68,7 @@ it('SIGHUP under chat load: the old workers drain at their deadline, none droppe
 
   // Let the new players' last chats arrive, then check every one.
   chatting = false;
-  await Promise.all(news.map((p) => p.changed.until(() => news.every((s) => p.seqsFrom(s.playerId).length === s.sent), `player ${p.playerId} to get every chat of the new players`, 10_000)));
+  await Promise.all(news.map((p) => p.changed.until(() => news.every((s) => p.seqsFrom(s.playerId).length === s.sent), `player ${p.playerId} to get every chat of the new players (got ${news.map((s) => `${p.seqsFrom(s.playerId).length}/${s.sent}`).join(' ')})`, 10_000)));
   for (const receiver of [...olds, ...news]) {
     for (const sender of [...olds, ...news]) assertContiguous(receiver.seqsFrom(sender.playerId), `${receiver.playerId} from ${sender.playerId}`);
   }

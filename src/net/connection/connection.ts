@@ -4,6 +4,7 @@
  * and the session's log context. It drives one Transport and calls the limits.
  * May import: core/, net/transport/, net/limits/, net/symbols.ts, net/session-owner.ts.
  */
+import { WS_CLOSE_CODE } from '../../core/websocket-close.js';
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../core/disconnect-cause.js';
 import { IdleTimeoutError, RateLimitedError, RecvBufferOverflowError, ServiceStateError, type GamewireError } from '../../core/errors.js';
 import { causeOfTransportError } from '../transport/transport-errors.js';
@@ -349,10 +350,13 @@ export abstract class Connection
   // Ending: the peer's end, a transport error, the close; then what send pressure calls.
 
   /** Internal (TransportSink): the peer ended its side; one `leaving` (a WebSocket close frame) while behind is destroyed now. */
-  [kTransportEnd](leaving?: boolean): void {
+  [kTransportEnd](leaving?: boolean, closeCode?: number): void {
     // TCP: allowHalfOpen is off, so Node ends our side after flushing what the socket holds.
     if (!this[kMoveTo]('open', 'closing')) return;
-    this.#cause = disconnectCause(DisconnectCode.PeerClosed, leaving === true ? 'peer closed the WebSocket' : 'peer closed the connection');
+    this.#cause =
+      closeCode === WS_CLOSE_CODE.SERVICE_DRAINED
+        ? disconnectCause(DisconnectCode.ServiceDrained, 'the server drained (WebSocket close 1012): reconnect at once')
+        : disconnectCause(DisconnectCode.PeerClosed, leaving === true ? 'peer closed the WebSocket' : 'peer closed the connection');
     this.#sendQueue?.clear();
     const behind = this.#pressure?.writable === false;
     this.#pressure?.release();

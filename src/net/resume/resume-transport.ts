@@ -325,10 +325,10 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
     this.#sink?.[kTransportData](chunk);
   }
 
-  linkEnd(link: TransportLink, leaving: boolean | undefined): void {
+  linkEnd(link: TransportLink, leaving: boolean | undefined, closeCode?: number): void {
     void link;
     if (this.resumable && !this.#ending) this.suspend(disconnectCause(DisconnectCode.PeerClosed, 'the peer closed the connection'));
-    else this.#sink?.[kTransportEnd](leaving);
+    else this.#sink?.[kTransportEnd](leaving, closeCode);
   }
 
   linkError(link: TransportLink, error: Error): void {

@@ -4,7 +4,7 @@ import type { Transport, TransportSink } from '../transport/transport.js';
 /** Who hears a link's events: a gate reading the first packet, then the resume transport. */
 export interface LinkOwner {
   linkData(link: TransportLink, chunk: Buffer): void;
-  linkEnd(link: TransportLink, leaving: boolean | undefined): void;
+  linkEnd(link: TransportLink, leaving: boolean | undefined, closeCode?: number): void;
   linkError(link: TransportLink, error: Error): void;
   linkClosed(link: TransportLink): void;
   /** A write of the connection's own completed (writes made with `own` are not reported). */
@@ -48,8 +48,8 @@ export class TransportLink implements TransportSink {
     if (!this.dead) this.owner?.linkData(this, chunk);
   }
 
-  [kTransportEnd](leaving?: boolean): void {
-    if (!this.dead) this.owner?.linkEnd(this, leaving);
+  [kTransportEnd](leaving?: boolean, closeCode?: number): void {
+    if (!this.dead) this.owner?.linkEnd(this, leaving, closeCode);
   }
 
   [kTransportError](error: Error): void {

@@ -29,9 +29,10 @@ export interface TransportSink {
   [kTransportData](chunk: Buffer): void;
   /**
    * The peer ended its side in an orderly way: TCP FIN, or (`leaving` true) a WebSocket close frame,
-   * after which nothing sent to it is read as data.
+   * after which nothing sent to it is read as data; `closeCode` is that frame's code (1012: the
+   * server drained, reconnect at once).
    */
-  [kTransportEnd](leaving?: boolean): void;
+  [kTransportEnd](leaving?: boolean, closeCode?: number): void;
   /** A transport error; `kTransportClosed` follows. Ordinary resets carry their errno `code`. */
   [kTransportError](error: Error): void;
   /** The transport is fully closed; nothing follows. Called exactly once. */

@@ -63,7 +63,7 @@ export class TransportWebSocket extends WebSocket {
   declare [kTransport]?: WebSocketTransport;
 
   override close(code?: number, data?: string | Buffer): void {
-    this[kTransport]?.[kWsClosing]();
+    this[kTransport]?.[kWsClosing](code);
     super.close(code, data);
   }
 }
@@ -93,6 +93,8 @@ export class WebSocketTransport implements Transport {
   #closed = false;
   /** PEER_STAYS, PEER_FIN or PEER_CLOSE_FRAME. */
   #peer = PEER_STAYS;
+  /** The code of the peer's close frame, once it came. */
+  #peerCloseCode: number | undefined;
   #toldEnd = false;
 
   /**
@@ -211,15 +213,17 @@ export class WebSocketTransport implements Transport {
     if (!this.#ending && !this.#errored && !this.#toldEnd) {
       this.#toldEnd = true;
       if (code === 1006 && this.#peer === PEER_STAYS) sink[kTransportError](Object.assign(new Error('WebSocket closed without a close frame'), { code: 'ECONNRESET' }));
-      else sink[kTransportEnd](this.#peer === PEER_CLOSE_FRAME);
+      else sink[kTransportEnd](this.#peer === PEER_CLOSE_FRAME, code);
     }
     sink[kTransportClosed]();
   }
 
   /** Internal (TransportWebSocket): `ws` closes the WebSocket itself: the peer's close frame came (or a protocol error, reported next). */
-  [kWsClosing](): void {
+  [kWsClosing](code: number | undefined): void {
     if (this.#ending || this.#peer === PEER_CLOSE_FRAME) return;
     this.#peer = PEER_CLOSE_FRAME;
+    // ws closes with the code of the peer's close frame: kept, so a drained server (1012) is told apart.
+    this.#peerCloseCode = code;
     // A protocol error is reported right after this call, within the same turn: wait for it.
     process.nextTick(tellLeaving, this);
   }
@@ -246,7 +250,7 @@ export class WebSocketTransport implements Transport {
   [kTellLeaving](): void {
     if (this.#ending || this.#errored || this.#closed || this.#toldEnd) return;
     this.#toldEnd = true;
-    this.#sink?.[kTransportEnd](this.#peer === PEER_CLOSE_FRAME);
+    this.#sink?.[kTransportEnd](this.#peer === PEER_CLOSE_FRAME, this.#peerCloseCode);
   }
 
   #refuse(closeCode: number, error: WebSocketProtocolError): void {

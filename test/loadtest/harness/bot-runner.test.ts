@@ -9,6 +9,7 @@ import { runLoadTest } from '../../../src/loadtest/harness/run-load-test.js';
 import { PacketRecorder } from '../../helpers/packet-recorder.js';
 import { freePort, startServer } from '../../helpers/services.js';
 import { cleanupAfter } from '../../helpers/wait.js';
+import { ServiceDrainedError } from '../../../src/core/errors.js';
 
 /** A server that echoes two packets per session and closes the session on the third. */
 function dropOnThirdPacket(): PacketRecorder {
@@ -37,7 +38,38 @@ function workerConfig(port: number, fields: Partial<WorkerConfig> = {}): WorkerC
   };
 }
 
+/** A WebSocket server whose sessions end as a draining server ends them (SERVICE_DRAINED, close 1012) on their third packet. */
+class DrainOnThirdPacket extends PacketRecorder {
+  constructor() {
+    super((session, id, body) => {
+      if (session.packets.length >= 3) (session as DrainOnThirdPacket).drained();
+      else session.sendPacket(id, body);
+    });
+  }
+  drained(): void {
+    this.closeWithError(new ServiceDrainedError(100, false));
+  }
+}
+
 describe('sessions that drop, reconnects and failed connects', { timeout: 20_000 }, () => {
+  it('a session the server drained (close 1012, SERVICE_DRAINED) reconnects at once, without backoff, and is not unexpected', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const { service } = await startServer(cleanup, () => new DrainOnThirdPacket(), { maxSessionCount: 100, ws: { port: 0 } });
+    const report = await runLoadTest({
+      port: service.wsPort as number,
+      transport: 'ws',
+      sessions: 4,
+      workers: 1,
+      durationMs: 1_000,
+      intervalMs: 0,
+      reconnectDelayMs: 60_000, // a backoff would allow no reconnect within the run
+    });
+    const { totals } = report;
+    assert.ok(totals.connects > 8, `connects ${totals.connects}: reconnected at once; ${JSON.stringify(totals)}`);
+    assert.ok((totals.disconnectsByCause['SERVICE_DRAINED'] ?? 0) > 4, JSON.stringify(totals));
+    assert.equal(totals.unexpectedDisconnectsByCause['SERVICE_DRAINED'], undefined, 'a drain is expected');
+  });
+
   it('reopens sessions that the server closes, counting reconnects, the causes and the lost requests', async (t) => {
     const cleanup = cleanupAfter(t);
     const { service } = await startServer(cleanup, dropOnThirdPacket, { maxSessionCount: 100 });
