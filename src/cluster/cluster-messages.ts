@@ -100,7 +100,9 @@ export type ToPrimaryBody =
   /** The old worker took `session` out (its client was told MOVE): its state, for the new worker. */
   | { readonly type: 'moved'; readonly session: number; readonly state: MovedSessionState }
   /** The old worker could not take `session` out (it ended meanwhile, a hook threw): it stays. */
-  | { readonly type: 'move-failed'; readonly session: number; readonly reason: string };
+  | { readonly type: 'move-failed'; readonly session: number; readonly reason: string }
+  /** The new worker made `session` (no `reason`), or could not (`reason`: its client will log in again). */
+  | { readonly type: 'move-done'; readonly session: number; readonly reason?: string | undefined };
 
 /** Primary → worker. */
 export type ToWorker = Envelope & ToWorkerBody;
@@ -171,6 +173,8 @@ export function parseToPrimary(raw: unknown): ToPrimary | DropReason | undefined
         return isSessionId(fields.session) && isReason(fields.reason);
       case 'moved':
         return isSessionId(fields.session) && isMovedState(fields.state, fields.session);
+      case 'move-done':
+        return isSessionId(fields.session) && (fields.reason === undefined || isReason(fields.reason));
       default:
         return false;
     }
@@ -226,7 +230,7 @@ export function parseToWorker(raw: unknown): ToWorker | DropReason | undefined {
 
 const PRIMARY_TYPES = [
   'ready', 'failed', 'closed', 'join', 'leave', 'publish', 'flow', 'pong', 'metrics-reply', 'resume-route',
-  'move-ask', 'move-prepared', 'move-refused', 'moved', 'move-failed',
+  'move-ask', 'move-prepared', 'move-refused', 'moved', 'move-failed', 'move-done',
 ];
 const WORKER_TYPES = [
   'close', 'drain', 'room', 'flow', 'ping', 'metrics-request', 'routes', 'resume-socket',

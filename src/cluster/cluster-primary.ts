@@ -263,6 +263,7 @@ export class ClusterPrimary {
           case 'move-refused':
           case 'moved':
           case 'move-failed':
+          case 'move-done':
             this.#moves.receive(worker, message);
             return;
           case 'publish': {

@@ -8,6 +8,8 @@ interface Move {
   readonly to: Worker;
   /** `move-out` was sent: the session has left (or is leaving) the old worker; there is no way back. */
   out: boolean;
+  /** `move-in` was sent: waiting for the new worker's `move-done`. */
+  in: boolean;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -23,9 +25,9 @@ export interface MoveHost {
 
 /** Counts of the primary's moves (metrics: gamewire_cluster_session_moves_total). */
 export interface MoveStats {
-  /** Sessions moved: the new worker has their state. */
+  /** Sessions moved: the new worker made them (suspended until their client is back). */
   readonly ok: number;
-  /** Moves that failed after the client was told MOVE (the new worker died, refused or was late): those clients log in again. */
+  /** Moves that failed after the client was told MOVE (the new worker died, could not make the session, or was late): those clients log in again. */
   readonly failed: number;
   /** Moves that did not start (no new worker, one refused, the session ended): those sessions drain where they are. */
   readonly declined: number;
@@ -92,7 +94,13 @@ export class MoveCoordinator {
         if (move === undefined || move.from !== worker) return;
         // After every frame the old worker published before it let go: the channel to the primary is ordered.
         this.#host.send(move.to, { type: 'move-in', session: message.session, state: message.state });
-        this.#end(message.session, move, 'ok');
+        move.in = true;
+        return;
+      }
+      case 'move-done': {
+        const move = this.#moves.get(message.session);
+        if (move === undefined || move.to !== worker || !move.in) return;
+        this.#end(message.session, move, message.reason === undefined ? 'ok' : 'failed');
         return;
       }
       case 'move-failed': {
@@ -129,7 +137,7 @@ export class MoveCoordinator {
     const to = targets[this.#next++ % targets.length] as Worker;
     const timer = setTimeout(() => this.#timedOut(session), MOVE_TIMEOUT_MS);
     timer.unref();
-    this.#moves.set(session, { from, to, out: false, timer });
+    this.#moves.set(session, { from, to, out: false, in: false, timer });
     this.#host.send(to, { type: 'move-prepare', session, from: fromOrigin, rooms });
   }
 

@@ -179,6 +179,7 @@ export class WorkerMoves implements MoveRecorder {
     if (incoming === undefined) {
       this.counts.failed++;
       logSafely(this.#logger, 'warn', { sessionId: id }, 'a session moved in after its reservation was given up (timeout); its client will log in again');
+      this.#bus.sendInOrder({ type: 'move-done', session: id, reason: 'its reservation was given up' });
       return;
     }
     this.#forget(id, incoming);
@@ -187,6 +188,7 @@ export class WorkerMoves implements MoveRecorder {
     if (typeof session === 'string') {
       this.counts.failed++;
       logSafely(this.#logger, 'warn', { sessionId: id, reason: session }, `a session could not move in (${session}); its client will log in again`);
+      this.#bus.sendInOrder({ type: 'move-done', session: id, reason: session.slice(0, 1000) });
       return;
     }
     const cutSeq = incoming.cutSeq ?? 0;
@@ -201,6 +203,7 @@ export class WorkerMoves implements MoveRecorder {
       }
     }
     this.counts.movedIn++;
+    this.#bus.sendInOrder({ type: 'move-done', session: id });
   }
 
   #cancel(id: number): void {

@@ -39,7 +39,24 @@ it('a move goes ask, prepare, move-out with the cut in the same turn, moved, mov
   ]);
   coordinator.receive(from, toPrimary({ type: 'moved', session: 5, state }));
   assert.deepEqual(sent.splice(0), [[to, { type: 'move-in', session: 5, state }]]);
+  assert.deepEqual(coordinator.stats, { ok: 0, failed: 0, declined: 0 }, 'not done until the new worker says so');
+  coordinator.receive(to, toPrimary({ type: 'move-done', session: 5 }));
   assert.deepEqual(coordinator.stats, { ok: 1, failed: 0, declined: 0 });
+});
+
+it('a new worker that could not make the session, or dies after move-in, fails the move', () => {
+  const [from, to] = [fakeWorker(), fakeWorker()];
+  const { coordinator } = setup([to]);
+  for (const session of [5, 6]) {
+    coordinator.receive(from, toPrimary({ type: 'move-ask', session, rooms: [] }));
+    coordinator.receive(to, toPrimary({ type: 'move-prepared', session, key: session, token: new Uint8Array(24) }));
+    coordinator.receive(from, toPrimary({ type: 'moved', session, state: { ...state, id: session } }));
+  }
+  coordinator.receive(to, toPrimary({ type: 'move-done', session: 5, reason: 'restoreState threw' }));
+  assert.deepEqual(coordinator.stats, { ok: 0, failed: 1, declined: 0 });
+  to.dead = true;
+  coordinator.workerGone(to);
+  assert.deepEqual(coordinator.stats, { ok: 0, failed: 2, declined: 0 });
 });
 
 it('with no other worker to take it, a move is declined at once: the old worker keeps and drains the session', () => {

@@ -17,6 +17,8 @@ it('every move message this release writes, it reads', () => {
     { type: 'move-refused', session: 5, reason: 'closing' },
     { type: 'move-failed', session: 5, reason: '' },
     { type: 'moved', session: 5, state },
+    { type: 'move-done', session: 5 },
+    { type: 'move-done', session: 5, reason: 'restoreState threw' },
     { type: 'publish', room: 'chat', frame: new Uint8Array(3), seq: 0xffff_ffff },
     { type: 'ready', host: '127.0.0.1', port: 1, moves: true },
   ] as const) {
@@ -50,6 +52,7 @@ it('a field out of range makes a move message malformed', () => {
     [{ type: 'moved', session: 5, state: { ...state, held: 'bytes' } }, 'primary'],
     [{ type: 'moved', session: 5, state: { ...state, game: new Uint8Array(MAX_MOVED_GAME_BYTES + 1) } }, 'primary'],
     [{ type: 'moved', session: 5, state: null }, 'primary'],
+    [{ type: 'move-done', session: 5, reason: 7 }, 'primary'],
     [{ type: 'publish', room: 'chat', frame: new Uint8Array(3), seq: -1 }, 'primary'],
     [{ type: 'publish', room: 'chat', frame: new Uint8Array(3), seq: 2 ** 32 }, 'primary'],
     [{ type: 'ready', host: 'h', port: 1, moves: 'yes' }, 'primary'],
