@@ -198,8 +198,10 @@ export class ClientResumeTransport extends ResumeTransport {
       return;
     }
     const link = new TransportLink(raw);
-    link.owner = new ResumeAnswer(this);
+    const answer = new ResumeAnswer(this);
+    link.owner = answer;
     raw.open(link);
+    answer.wait(link);
     const request = encodeTokenAndCount(RESUME_REQUEST_ID, this.#token as Uint8Array, this.received);
     link.write([request], 1, request.length, true);
   }
@@ -239,13 +241,45 @@ export class ClientResumeTransport extends ResumeTransport {
   }
 }
 
-/** Reads the server's answer to RESUME on a new connection: its first packet, RESUMED or REFUSED. */
+/**
+ * Reads the server's answer to RESUME on a new connection: its first packet, RESUMED or REFUSED. An
+ * answer that does not come within `connectTimeoutMs` (the ClientService default, 5 s) counts as a
+ * failed attempt: a connection handed between server processes can be left open with nobody to
+ * answer it (the process it went to died), and waiting on it would stall the resume until the grace
+ * period is over.
+ */
 class ResumeAnswer implements LinkOwner {
   #held: Buffer | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #link: TransportLink | undefined;
 
   constructor(private readonly transport: ClientResumeTransport) {}
 
+  /** Starts waiting for the answer on `link`. */
+  wait(link: TransportLink): void {
+    this.#link = link;
+    this.#timer = setTimeout(answerLate, DEFAULTS.connectTimeoutMs, this);
+    this.#timer.unref();
+  }
+
+  /** Internal (timer): no answer came. */
+  late(): void {
+    this.#timer = undefined;
+    const link = this.#link;
+    if (link !== undefined && !link.dead && link.owner === this) this.transport.refused(link, undefined);
+  }
+
+  #settled(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
   linkData(link: TransportLink, chunk: Buffer): void {
+    this.#settled();
+    this.#dataNow(link, chunk);
+  }
+
+  #dataNow(link: TransportLink, chunk: Buffer): void {
     const held = this.#held === undefined ? chunk : Buffer.concat([this.#held, chunk]);
     if (held.length >= HEADER_BYTES) {
       const size = packetSizeAt(held, 0);
@@ -260,18 +294,24 @@ class ResumeAnswer implements LinkOwner {
       }
     }
     this.#held = Buffer.from(held);
+    // A partial answer: wait for the rest, within the same time.
+    this.#timer = setTimeout(answerLate, DEFAULTS.connectTimeoutMs, this);
+    this.#timer.unref();
   }
 
   linkEnd(link: TransportLink): void {
+    this.#settled();
     this.transport.refused(link, undefined);
   }
 
   linkError(link: TransportLink, error: Error): void {
     void error;
+    this.#settled();
     this.transport.refused(link, undefined);
   }
 
   linkClosed(link: TransportLink): void {
+    this.#settled();
     this.transport.refused(link, undefined);
   }
 
@@ -283,6 +323,10 @@ class ResumeAnswer implements LinkOwner {
 
 function ackTick(transport: ClientResumeTransport): void {
   transport.ackTick();
+}
+
+function answerLate(answer: ResumeAnswer): void {
+  answer.late();
 }
 
 function suspendMoved(transport: ClientResumeTransport): void {
