@@ -44,6 +44,7 @@ export {
 export { silentLogger, type Logger } from './core/logger.js';
 export { DEFAULTS } from './core/defaults.js';
 export { Session, type SessionState } from './net/session.js';
+export { isMovable, type SessionStateHooks } from './net/session-state-hooks.js';
 export type { SessionTraffic } from './net/connection/session-traffic.js';
 export type { ServiceCountersView, TransportCountersView } from './net/service-counters.js';
 export { REFUSAL_REASONS, type RefusalReason } from './net/listen/refusal.js';

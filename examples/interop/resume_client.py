@@ -3,7 +3,8 @@
 code, only the Python standard library. It asks for resume (HELLO), keeps the token of WELCOME, logs
 in and enters the sample game's room, and records every chat it receives. When its connection drops
 it reconnects with exponential backoff and jitter, sends RESUME with the count of packets it
-received, sends again what the server did not have (RESUMED), and goes on. It ends once it has
+received, sends again what the server did not have (RESUMED), and goes on. On MOVE (the session moved
+to another process of the server) it takes the new token and reconnects at once. It ends once it has
 --chats chats from other players, checking that each player's chats came once and in order, says
 BYE and leaves. One JSON line per event.
 
@@ -19,7 +20,7 @@ import time
 
 # Packet ids, from enum MsgId in proto/protocol.proto, and the transport's own (docs/protocol.md).
 C_LOGIN, S_LOGIN, C_ENTER_GAME, S_ENTER_GAME, C_CHAT, S_CHAT = 1000, 1001, 1002, 1003, 1004, 1005
-HELLO, WELCOME, RESUME, RESUMED, REFUSED, ACK, BYE = range(65520, 65527)
+HELLO, WELCOME, RESUME, RESUMED, REFUSED, ACK, BYE, MOVE = range(65520, 65528)
 PING, PONG = 65534, 65535
 REASONS = {1: 'UNKNOWN_SESSION', 2: 'BAD_POSITION', 3: 'RETRY_LATER', 4: 'NOT_HERE', 5: 'UNSUPPORTED'}
 
@@ -96,6 +97,7 @@ class Client:
         self.chats = {}           # player id -> seqs received, in order
         self.chat_count = 0
         self.resumes = 0
+        self.moving = False       # MOVE came: the next reconnect goes at once
 
     def send(self, packet_id, body=b''):
         """A packet of the stream: counted, kept until the server acknowledges it."""
@@ -148,6 +150,9 @@ class Client:
         while True:
             ceiling = min(self.args.max_delay, self.args.delay * 2 ** attempt)
             delay = ceiling / 2 + random.random() * ceiling / 2
+            if self.moving:
+                self.moving = False
+                delay = 0
             if (time.monotonic() - lost_at) * 1000 + delay * 1000 >= self.grace_ms:
                 raise Refused('RESUME_EXPIRED: the grace period is over')
             say('reconnecting', attempt=attempt, delayMs=round(delay * 1000))
@@ -205,6 +210,13 @@ class Client:
                     elif packet_id == BYE:
                         say('bye', cause=body.decode())
                         return False
+                    elif packet_id == MOVE:
+                        # The session moved to another process of the server: resume there at once.
+                        self.token = body[:24]
+                        self.moving = True
+                        say('move')
+                        self.writer.close()
+                        raise Lost('the server moved the session')
                     continue
                 self.received += 1
                 if self.received - self.last_ack_sent >= 32:

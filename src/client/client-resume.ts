@@ -3,6 +3,7 @@ import { reconnectDelay, type ClientResumeSettings } from '../core/resume/resume
 import {
   ACK_EVERY_PACKETS,
   decodeAck,
+  decodeMove,
   decodeRefused,
   decodeTokenAndCount,
   decodeWelcome,
@@ -11,6 +12,7 @@ import {
   encodeTokenAndCount,
   RESUME_ACK_ID,
   RESUME_REQUEST_ID,
+  RESUME_MOVE_ID,
   RESUME_WELCOME_ID,
   type ResumeRefusal,
 } from '../core/resume/resume-wire.js';
@@ -86,6 +88,10 @@ export class ClientResume {
       this.token = welcome.token;
       this.graceMs = welcome.graceMs;
       this.phase = 'on';
+    } else if (id === RESUME_MOVE_ID && this.phase === 'on') {
+      const token = decodeMove(body);
+      if (token === undefined) return 'bad MOVE';
+      this.token = token;
     } else if (id === RESUME_ACK_ID && this.phase === 'on') {
       const count = decodeAck(body);
       if (count === undefined || !this.replay.ack(count)) return `bad ACK (${count})`;

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../core/defaults.js';
 import { checkTimerMs } from '../core/timer-range.js';
 import { describeCloseEvent, fitCloseReason, type ClientDisconnectCause } from '../core/websocket-close.js';
 import { resolveClientResume, type ClientResumeOptions } from '../core/resume/resume-options.js';
-import { decodeBye, encodeBye, isResumeId, RESUME_BYE_ID, RESUME_REFUSED_ID, RESUME_RESUMED_ID, withRouteHint } from '../core/resume/resume-wire.js';
+import { decodeBye, encodeBye, isResumeId, RESUME_BYE_ID, RESUME_MOVE_ID, RESUME_REFUSED_ID, RESUME_RESUMED_ID, withRouteHint } from '../core/resume/resume-wire.js';
 import { ClientResume } from './client-resume.js';
 
 /** The part of the WebSocket API the client uses: the browser's own, Node's global one, or `ws`'s. */
@@ -323,7 +323,7 @@ export class GameClient implements PacketPeer {
         }
         if (isResumeId(id)) {
           this.#control(resume, id, body);
-          if (!this.#connected) return;
+          if (!this.#connected || this.#suspended) return;
           continue;
         }
         resume.received++;
@@ -341,7 +341,27 @@ export class GameClient implements PacketPeer {
       return;
     }
     const broken = resume.control(id, body);
-    if (broken !== undefined) this.#protocolError(1002, broken);
+    if (broken !== undefined) return this.#protocolError(1002, broken);
+    if (id === RESUME_MOVE_ID && resume.phase === 'on') this.#moved(resume);
+  }
+
+  /**
+   * MOVE: the session moved to another process of the server; `resume` has its new token. This
+   * connection is dropped (nothing follows MOVE on it) and the reconnect goes at once.
+   */
+  #moved(resume: ClientResume): void {
+    const old = this.#socket;
+    old.onclose = ignore;
+    old.onmessage = ignore;
+    old.close(1000);
+    this.#suspended = true;
+    resume.lostAt = performance.now();
+    this.onConnectionLost({ code: 'SESSION_MOVED', reason: 'the server moved the session to another process', closeCode: 1012 });
+    if (!this.#suspended) return; // the hook called disconnect()
+    resume.attempt = 1;
+    this.onReconnecting(0, 0);
+    if (!this.#suspended) return;
+    this.#socket = this.#open();
   }
 
   /** The first packet of a reconnection: RESUMED (true: go on with the message) or REFUSED. */

@@ -1,5 +1,14 @@
 import { MIN_READER_VERSION, PROTOCOL_VERSION, readableVersion } from './cluster-protocol.js';
 import type { DropReason } from './dropped-messages.js';
+import type { MovedSession } from '../net/session-move.js';
+
+/**
+ * A session moving between workers (docs/cluster.md, "Sessions that move"): what the old worker took
+ * (net/session-move.ts) and the names of its ClusterRooms.
+ */
+export interface MovedSessionState extends MovedSession {
+  readonly rooms: readonly string[];
+}
 
 /** Tag of every gamewire IPC message, so a game's own `process.send` traffic can share the channel. */
 export const GW = 'gamewire';
@@ -19,8 +28,12 @@ export interface Envelope {
 export type ToWorkerBody =
   /** Close gracefully. */
   | { readonly type: 'close' }
-  /** Drain (stop accepting, let the sessions run at most `timeoutMs`), then close: a rolling reload or a drain of the server. */
-  | { readonly type: 'drain'; readonly timeoutMs: number }
+  /**
+   * Drain (stop accepting, let the sessions run at most `timeoutMs`), then close: a rolling reload or a
+   * drain of the server. `moveResumable` (a rolling reload): first move the sessions that can move to
+   * the other workers (worker-moves.ts).
+   */
+  | { readonly type: 'drain'; readonly timeoutMs: number; readonly moveResumable?: boolean | undefined }
   /** A room frame (room-frame.ts) from another process; `holdable` when its feeders can be held (another worker of this server). */
   | { readonly type: 'room'; readonly room: string; readonly frame: Uint8Array; readonly holdable: boolean }
   /** Hold (`held`) or release the sessions of this worker that feed `room`: a process in it cannot keep up. */
@@ -37,7 +50,20 @@ export type ToWorkerBody =
   /** The routes of the workers that listen now (resume-routes.ts), this worker's among them. */
   | { readonly type: 'routes'; readonly routes: readonly number[] }
   /** Comes with a socket: a connection another worker handed over for a session held here (resume-routes.ts). */
-  | { readonly type: 'resume-socket'; readonly kind: 'tcp' | 'ws'; readonly port: number; readonly bytes: Uint8Array };
+  | { readonly type: 'resume-socket'; readonly kind: 'tcp' | 'ws'; readonly port: number; readonly bytes: Uint8Array }
+  /**
+   * Sessions that move (to the new worker): get ready to take `session`, now on the worker of bus origin
+   * `from`, a member of `rooms`: reserve its resume key, and keep what comes for those rooms from now on.
+   */
+  | { readonly type: 'move-prepare'; readonly session: number; readonly from: number; readonly rooms: readonly string[] }
+  /** To the new worker, written when `move-out` is written to the old one: the cut (`seq`: its last publish the primary had). */
+  | { readonly type: 'move-cut'; readonly session: number; readonly seq: number }
+  /** To the new worker: the session's state; make it here. */
+  | { readonly type: 'move-in'; readonly session: number; readonly state: MovedSessionState }
+  /** To the old worker: `session` leaves now; its client's token on the new worker is `token`. */
+  | { readonly type: 'move-out'; readonly session: number; readonly token: Uint8Array }
+  /** To either: the move of `session` is off (the old worker keeps and drains it; the new one forgets its reservation). */
+  | { readonly type: 'move-cancel'; readonly session: number };
 
 /** Worker → primary, without the envelope. */
 export type ToPrimaryBody =
@@ -52,12 +78,17 @@ export type ToPrimaryBody =
       readonly wsPort?: number | undefined;
       readonly gamewireVersion?: string | undefined;
       readonly appVersion?: string | undefined;
+      /** It can take sessions that move (resume on, rooms over IPC); a worker of an older release does not say. */
+      readonly moves?: boolean | undefined;
     }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'closed'; readonly accepted: number; readonly refused: number }
   | { readonly type: 'join' | 'leave'; readonly room: string }
-  /** A room frame (room-frame.ts) for the other processes in `room`. */
-  | { readonly type: 'publish'; readonly room: string; readonly frame: Uint8Array }
+  /**
+   * A room frame (room-frame.ts) for the other processes in `room`; `seq` numbers the worker's
+   * publishes (from 1, by one; absent from an older release), the cut of a move is told in them.
+   */
+  | { readonly type: 'publish'; readonly room: string; readonly frame: Uint8Array; readonly seq?: number | undefined }
   /** Members here hold (`held`) or no longer hold the traffic of `room` that comes from other workers and names no sender. */
   | { readonly type: 'flow'; readonly room: string; readonly held: boolean }
   /**
@@ -69,7 +100,19 @@ export type ToPrimaryBody =
   /** This worker's metrics (prom-client JSON), or why it has none. */
   | { readonly type: 'metrics-reply'; readonly id: number; readonly metrics?: unknown; readonly error?: string }
   /** Comes with a socket: hand it to the worker of `route`, which holds the session it resumes (resume-routes.ts). */
-  | { readonly type: 'resume-route'; readonly route: number; readonly kind: 'tcp' | 'ws'; readonly port: number; readonly bytes: Uint8Array };
+  | { readonly type: 'resume-route'; readonly route: number; readonly kind: 'tcp' | 'ws'; readonly port: number; readonly bytes: Uint8Array }
+  /** A draining worker asks to move `session` (a member of `rooms`) to another worker. */
+  | { readonly type: 'move-ask'; readonly session: number; readonly rooms: readonly string[] }
+  /** The new worker is ready for `session`: its resume `key` and the client's `token` here. */
+  | { readonly type: 'move-prepared'; readonly session: number; readonly key: number; readonly token: Uint8Array }
+  /** The new worker cannot take `session` (closing, resume off). */
+  | { readonly type: 'move-refused'; readonly session: number; readonly reason: string }
+  /** The old worker took `session` out (its client was told MOVE): its state, for the new worker. */
+  | { readonly type: 'moved'; readonly session: number; readonly state: MovedSessionState }
+  /** The old worker could not take `session` out (it ended meanwhile, a hook threw): it stays. */
+  | { readonly type: 'move-failed'; readonly session: number; readonly reason: string }
+  /** The new worker made `session` (no `reason`), or could not (`reason`: its client will log in again). */
+  | { readonly type: 'move-done'; readonly session: number; readonly reason?: string | undefined };
 
 /** Primary → worker. */
 export type ToWorker = Envelope & ToWorkerBody;
@@ -111,7 +154,8 @@ export function parseToPrimary(raw: unknown): ToPrimary | DropReason | undefined
           isPort(fields.port) &&
           (fields.wsPort === undefined || isPort(fields.wsPort)) &&
           isOptionalText(fields.gamewireVersion) &&
-          isOptionalText(fields.appVersion)
+          isOptionalText(fields.appVersion) &&
+          (fields.moves === undefined || typeof fields.moves === 'boolean')
         );
       case 'failed':
         return typeof fields.message === 'string';
@@ -121,7 +165,7 @@ export function parseToPrimary(raw: unknown): ToPrimary | DropReason | undefined
       case 'leave':
         return isRoom(fields.room);
       case 'publish':
-        return isRoom(fields.room) && fields.frame instanceof Uint8Array;
+        return isRoom(fields.room) && fields.frame instanceof Uint8Array && (fields.seq === undefined || isSeq(fields.seq));
       case 'flow':
         return isRoom(fields.room) && typeof fields.held === 'boolean';
       case 'sender-flow':
@@ -132,6 +176,17 @@ export function parseToPrimary(raw: unknown): ToPrimary | DropReason | undefined
         return isCount(fields.id);
       case 'resume-route':
         return isRoute(fields.route) && isHanded(fields);
+      case 'move-ask':
+        return isSessionId(fields.session) && isRoomList(fields.rooms);
+      case 'move-prepared':
+        return isSessionId(fields.session) && isKey(fields.key) && isToken(fields.token);
+      case 'move-refused':
+      case 'move-failed':
+        return isSessionId(fields.session) && isReason(fields.reason);
+      case 'moved':
+        return isSessionId(fields.session) && isMovedState(fields.state, fields.session);
+      case 'move-done':
+        return isSessionId(fields.session) && (fields.reason === undefined || isReason(fields.reason));
       default:
         return false;
     }
@@ -149,7 +204,12 @@ export function parseToWorker(raw: unknown): ToWorker | DropReason | undefined {
       case 'close':
         return true;
       case 'drain':
-        return Number.isInteger(fields.timeoutMs) && (fields.timeoutMs as number) >= 0 && (fields.timeoutMs as number) <= 2_147_483_647;
+        return (
+          Number.isInteger(fields.timeoutMs) &&
+          (fields.timeoutMs as number) >= 0 &&
+          (fields.timeoutMs as number) <= 2_147_483_647 &&
+          (fields.moveResumable === undefined || typeof fields.moveResumable === 'boolean')
+        );
       case 'room':
         return isRoom(fields.room) && fields.frame instanceof Uint8Array && typeof fields.holdable === 'boolean';
       case 'flow':
@@ -164,6 +224,16 @@ export function parseToWorker(raw: unknown): ToWorker | DropReason | undefined {
         return Array.isArray(fields.routes) && fields.routes.length <= MAX_ROUTES && fields.routes.every(isRoute);
       case 'resume-socket':
         return isHanded(fields);
+      case 'move-prepare':
+        return isSessionId(fields.session) && isCount(fields.from) && isRoomList(fields.rooms);
+      case 'move-cut':
+        return isSessionId(fields.session) && isSeq(fields.seq);
+      case 'move-in':
+        return isSessionId(fields.session) && isMovedState(fields.state, fields.session);
+      case 'move-out':
+        return isSessionId(fields.session) && isToken(fields.token);
+      case 'move-cancel':
+        return isSessionId(fields.session);
       default:
         return false;
     }
@@ -172,8 +242,25 @@ export function parseToWorker(raw: unknown): ToWorker | DropReason | undefined {
   return isKnown(fields.type, WORKER_TYPES) ? 'malformed' : unknownType(fields);
 }
 
-const PRIMARY_TYPES = ['ready', 'failed', 'closed', 'join', 'leave', 'publish', 'flow', 'sender-flow', 'pong', 'metrics-reply', 'resume-route'];
-const WORKER_TYPES = ['close', 'drain', 'room', 'flow', 'sender-flow', 'ping', 'metrics-request', 'routes', 'resume-socket'];
+const PRIMARY_TYPES = [
+  'ready', 'failed', 'closed', 'join', 'leave', 'publish', 'flow', 'sender-flow', 'pong', 'metrics-reply', 'resume-route',
+  'move-ask', 'move-prepared', 'move-refused', 'moved', 'move-failed', 'move-done',
+];
+const WORKER_TYPES = [
+  'close', 'drain', 'room', 'flow', 'sender-flow', 'ping', 'metrics-request', 'routes', 'resume-socket',
+  'move-prepare', 'move-cut', 'move-in', 'move-out', 'move-cancel',
+];
+
+/** Most rooms a moving session takes with it. */
+export const MAX_MOVED_ROOMS = 1024;
+/** Longest room name in a move message, characters. */
+const MAX_ROOM_NAME = 1024;
+/** Most bytes of game state (`serializeState`) a session takes with it: it crosses as one IPC message. */
+export const MAX_MOVED_GAME_BYTES = 1_048_576;
+/** Most bytes a moving session's client has not acknowledged: the largest `resume.maxReplayBytes`, and one packet over it. */
+export const MAX_MOVED_HELD_BYTES = 67_108_864 + 65_535;
+/** Longest reason text in a move message. */
+const MAX_REASON = 1000;
 
 /**
  * The protocol version from which a process understands `sender-flow`: a peer of an older one is
@@ -234,6 +321,53 @@ function isHanded(fields: Fields): boolean {
     isPort(fields.port) &&
     fields.bytes instanceof Uint8Array &&
     fields.bytes.length <= MAX_HANDED_BYTES
+  );
+}
+
+/** A session id: a positive safe integer. */
+function isSessionId(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1;
+}
+
+/** A publish number: u32 (it wraps after 2^32 publishes). */
+function isSeq(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0xffff_ffff;
+}
+
+/** A resume registry key: u32, not 0. */
+function isKey(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 0xffff_ffff;
+}
+
+function isToken(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array && value.length === 24;
+}
+
+function isReason(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MAX_REASON;
+}
+
+function isRoomList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length <= MAX_MOVED_ROOMS && value.every((room) => isRoom(room) && room.length <= MAX_ROOM_NAME);
+}
+
+/** A moving session's state, for session `id`. */
+function isMovedState(value: unknown, id: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const state = value as Readonly<Record<string, unknown>>;
+  return (
+    state.id === id &&
+    (state.kind === 'tcp' || state.kind === 'tls' || state.kind === 'ws' || state.kind === 'wss') &&
+    typeof state.remoteAddress === 'string' &&
+    state.remoteAddress.length <= 100 &&
+    isPort(state.remotePort) &&
+    isCount(state.received) &&
+    isCount(state.acked) &&
+    state.held instanceof Uint8Array &&
+    state.held.length <= MAX_MOVED_HELD_BYTES &&
+    state.game instanceof Uint8Array &&
+    state.game.length <= MAX_MOVED_GAME_BYTES &&
+    isRoomList(state.rooms)
   );
 }
 

@@ -6,6 +6,7 @@ import { countDropped } from './dropped-messages.js';
 import { redisErrorFields } from './redis-target.js';
 import { decodeRoomFrame } from './room-frame.js';
 import { ResumeRoutes } from './resume-routes.js';
+import { MoveCoordinator } from './move-coordinator.js';
 import type { RoomHub } from './room-hub.js';
 import type { ClusterStats, ClusterTotals, WorkerInfo } from './worker-types.js';
 
@@ -55,6 +56,10 @@ export interface ClusterPrimaryOptions {
 export interface Slot {
   readonly index: number;
   role: 'serving' | 'standby' | 'retired';
+  /** Its worker said it can take sessions that move (move-coordinator.ts). */
+  moves: boolean;
+  /** 0 for the first workers; each standby of a reload a higher one: sessions move only to a newer generation. */
+  readonly generation: number;
   /** What the worker said it runs, in its ready message. */
   gamewireVersion: string | undefined;
   appVersion: string | undefined;
@@ -100,9 +105,23 @@ export class ClusterPrimary {
   #pingSeq = 0;
   /** Each worker's resume route, and the connections handed between workers. */
   readonly #routes: ResumeRoutes;
+  /** Sessions moving from a draining worker to a new one. */
+  readonly #moves: MoveCoordinator;
+  /** Each live worker's bus origin (its id block). */
+  readonly #origins = new Map<Worker, number>();
+  /** Standbys started so far (their generations). */
+  #generations = 0;
 
   constructor(options: ClusterPrimaryOptions) {
     this.#options = options;
+    this.#moves = new MoveCoordinator(
+      {
+        targets: (from) => this.#moveTargets(from),
+        originOf: (worker) => this.#origins.get(worker),
+        send: (worker, body) => options.hub.send(worker, body),
+      },
+      options.logger,
+    );
     this.#routes = new ResumeRoutes(options.logger, (worker, body) => options.hub.send(worker, body), options.resumeServer);
     this.#timeoutMs = options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS;
     cluster.setupPrimary({ serialization: 'advanced' });
@@ -123,6 +142,7 @@ export class ClusterPrimary {
       heldRooms: hub.heldRoomCount,
       heldSenders: hub.heldSenderCount,
       senderHolds: hub.senderHoldCount,
+      sessionMoves: this.#moves.stats,
     };
   }
 
@@ -143,7 +163,7 @@ export class ClusterPrimary {
   async start(): Promise<ServerAddress> {
     const started: Promise<ServerAddress>[] = [];
     for (let index = 0; index < this.#options.workers; index++) {
-      const slot: Slot = { index, role: 'serving', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined };
+      const slot: Slot = { index, role: 'serving', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined, moves: false, generation: 0 };
       this.#slots.push(slot);
       started.push(this.#options.nextIdBlock().then((block) => this.#spawn(slot, block)));
     }
@@ -224,6 +244,7 @@ export class ClusterPrimary {
     slot.unresponsive = false;
     const { hub, logger } = this.#options;
     hub.addWorker(worker, block);
+    this.#origins.set(worker, block);
     // A send racing the worker's exit fails with EPIPE / ERR_IPC_CHANNEL_CLOSED: the exit handles it.
     worker.on('error', (error: Error) => logger.debug({ worker: index, err: error }, 'worker IPC error'));
     return new Promise((resolve, reject) => {
@@ -246,7 +267,16 @@ export class ClusterPrimary {
           case 'leave':
             hub.leave(worker, message.room);
             return;
+          case 'move-ask':
+          case 'move-prepared':
+          case 'move-refused':
+          case 'moved':
+          case 'move-failed':
+          case 'move-done':
+            this.#moves.receive(worker, message);
+            return;
           case 'publish': {
+            this.#moves.published(worker, message.seq);
             const frame = decodeRoomFrame(message.frame);
             if (typeof frame === 'string') countDropped('ipc', frame, logger, { worker: index, room: message.room, bytes: message.frame.length });
             else hub.publish(worker, message.room, message.frame, frame.message);
@@ -269,6 +299,7 @@ export class ClusterPrimary {
             this.#routes.listening(route);
             slot.gamewireVersion = message.gamewireVersion;
             slot.appVersion = message.appVersion;
+            slot.moves = message.moves === true;
             resolve({ host: message.host, port: message.port, wsPort: message.wsPort });
             return;
           case 'failed':
@@ -284,6 +315,8 @@ export class ClusterPrimary {
       });
       worker.on('exit', (code, signal) => {
         this.#routes.exited(route, worker);
+        this.#moves.workerGone(worker);
+        this.#origins.delete(worker);
         hub.removeWorker(worker);
         if (slot.worker === worker) slot.worker = undefined;
         const wasReady = slot.ready;
@@ -304,6 +337,19 @@ export class ClusterPrimary {
         this.#retryLater(slot, delayMs);
       });
     });
+  }
+
+  /**
+   * Where the sessions of draining worker `from` may move: listening workers of a newer generation
+   * (the new code of a reload, not an old worker about to drain in turn) that can take sessions.
+   */
+  #moveTargets(from: Worker): Worker[] {
+    const all = [...this.#slots, ...this.#others];
+    const generation = all.find((slot) => slot.worker === from)?.generation ?? Number.POSITIVE_INFINITY;
+    return all
+      .filter((slot) => slot.role !== 'retired' && slot.ready && slot.moves && slot.generation > generation && slot.worker?.isConnected() === true)
+      .sort((a, b) => a.index - b.index)
+      .map((slot) => slot.worker as Worker);
   }
 
   /** True once close() began. */
@@ -334,7 +380,8 @@ export class ClusterPrimary {
    */
   async startStandby(index: number, timeoutMs: number): Promise<Slot> {
     if (this.#closing) throw new Error('the server is closing');
-    const slot: Slot = { index, role: 'standby', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined };
+    const generation = ++this.#generations;
+    const slot: Slot = { index, role: 'standby', gamewireVersion: undefined, appVersion: undefined, worker: undefined, startedAt: 0, failures: 0, ready: false, lastPongAt: 0, unresponsive: false, retry: undefined, moves: false, generation };
     this.#others.add(slot);
     const block = await this.#options.nextIdBlock();
     let timer: NodeJS.Timeout | undefined;
@@ -388,7 +435,8 @@ export class ClusterPrimary {
       return Promise.resolve();
     }
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    this.#options.hub.send(worker, { type: 'drain', timeoutMs });
+    // Its resumable sessions move to the new workers (those that can take them) instead of waiting.
+    this.#options.hub.send(worker, { type: 'drain', timeoutMs, moveResumable: slot.moves });
     const closeTimeoutMs = this.#options.closeTimeoutMs;
     // A worker of a release that does not know `drain` dropped it: it is told to close a little
     // after the deadline (one that drains closes by itself first), and killed if still there later.

@@ -6,10 +6,14 @@ import { IpcRoomBus } from './ipc-room-bus.js';
 import { resolveRelayLimits, type RelayLimits, type ResolvedRelayLimits } from './relay-channel.js';
 import { RedisRoomBus } from './redis-room-bus.js';
 import { RoomDirectory } from '../room/room-directory.js';
+import { WorkerMoves } from './worker-moves.js';
 import { useResumeRouter } from '../net/resume/resume-router.js';
 import { WorkerResumeRouter } from './worker-resume-router.js';
 import { gamewireVersion } from '../core/package-version.js';
 import type { ClusterServer, ClusterTotals, WorkerContext, WorkerServer } from './worker-types.js';
+
+/** Longest a draining worker waits for its sessions to move before the rest simply drain, ms. */
+const MOVE_ALL_TIMEOUT_MS = 10_000;
 
 function envInt(name: string): number | undefined {
   const value = process.env[name];
@@ -57,6 +61,8 @@ export async function runClusterWorker(
   let close: ((drainTimeoutMs?: number) => Promise<ClusterTotals>) | undefined;
   /** A close (undefined) or drain (its timeout) asked before the service was up. */
   let asked: { readonly drainTimeoutMs: number | undefined } | undefined;
+  /** With resume over the IPC bus: this worker's side of sessions that move (made once the service is). */
+  let moves: WorkerMoves | undefined;
   // Made before the game's setup: a ServerService with resume made there routes resumes through it.
   const router = WorkerResumeRouter.fromEnv(logger);
   useResumeRouter(router);
@@ -92,7 +98,19 @@ export async function runClusterWorker(
         return;
       case 'drain':
         if (close === undefined) asked ??= { drainTimeoutMs: message.timeoutMs };
-        else void close(message.timeoutMs);
+        else {
+          // The drain stops accepting; meanwhile the sessions that can move leave for the new workers,
+          // and the drain ends once the last session here ended (moved ones end at once).
+          void close(message.timeoutMs);
+          if (message.moveResumable === true) void moves?.moveAll(Math.min(message.timeoutMs, MOVE_ALL_TIMEOUT_MS));
+        }
+        return;
+      case 'move-prepare':
+      case 'move-cut':
+      case 'move-in':
+      case 'move-out':
+      case 'move-cancel':
+        moves?.receive(message);
         return;
       case 'metrics-request':
         return; // answered by the metrics layer's own listener (metrics/cluster-metrics.ts)
@@ -124,6 +142,8 @@ export async function runClusterWorker(
     throw error;
   }
   const service = server.service;
+  // Sessions move between workers over the IPC bus only: it orders every room frame (worker-moves.ts).
+  if (ipc !== undefined && service.resumeCounters !== undefined) moves = new WorkerMoves(service, rooms, ipc, logger);
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let closing: Promise<ClusterTotals> | undefined;
@@ -154,7 +174,7 @@ export async function runClusterWorker(
   const closeWorker = close;
   const onDisconnect = (): void => void closeWorker();
   process.on('disconnect', onDisconnect);
-  send({ type: 'ready', host: service.host, port: service.port, wsPort: service.wsPort, gamewireVersion: gamewireVersion(), appVersion: server.version });
+  send({ type: 'ready', host: service.host, port: service.port, wsPort: service.wsPort, gamewireVersion: gamewireVersion(), appVersion: server.version, moves: moves !== undefined });
   if (asked !== undefined) void closeWorker(asked.drainTimeoutMs);
   return {
     role: 'worker',

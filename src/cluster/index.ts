@@ -19,6 +19,7 @@ export type {
   WorkerServer,
 } from './worker-types.js';
 export type { RelayLimits } from './relay-channel.js';
+export type { MoveStats } from './move-coordinator.js';
 export { ClusterRoom } from '../room/cluster-room.js';
 export { RoomDirectory } from '../room/room-directory.js';
 export type { RoomBus, RoomBusListener, RoomBusMessage, RoomFlowListener } from '../room/room-bus.js';

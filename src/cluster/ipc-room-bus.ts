@@ -6,6 +6,14 @@ import { RELAY_MESSAGE_OVERHEAD, RelayChannel, type ResolvedRelayLimits } from '
 import { decodeRoomFrame, encodeRoomFrame, isWholePackets } from './room-frame.js';
 import type { RoomBus, RoomBusListener, RoomBusMessage, RoomFlowListener } from '../room/room-bus.js';
 
+/** What a worker taking sessions in notes of the room traffic meanwhile (worker-moves.ts). */
+export interface MoveRecorder {
+  /** A broadcast of this worker's own to `room`, published as number `seq`. */
+  own(room: string, bytes: Uint8Array, seq: number): void;
+  /** A broadcast from bus origin `origin` relayed to this worker for `room`. */
+  relayed(room: string, bytes: Uint8Array, origin: number): void;
+}
+
 interface JoinedRoom {
   readonly listener: RoomBusListener;
   readonly flow: RoomFlowListener | undefined;
@@ -41,6 +49,10 @@ export class IpcRoomBus implements RoomBus {
   #closed = false;
   /** The protocol version of the primary's last message (this release's until one arrives). */
   #primaryVersion = PROTOCOL_VERSION;
+  /** Publishes sent so far (u32, wraps): each publish carries its number, the cut of a move is told in them. */
+  #publishSeq = 0;
+  /** Set while sessions are moving in (worker-moves.ts): sees every room frame that reaches this worker. */
+  recorder: MoveRecorder | undefined;
 
   constructor(origin: number, logger: Logger, limits: ResolvedRelayLimits) {
     this.origin = origin;
@@ -82,7 +94,9 @@ export class IpcRoomBus implements RoomBus {
       return;
     }
     const frame = encodeRoomFrame(message, 0);
-    const sent = this.#uplink.send(toPrimary({ type: 'publish', room, frame }), frame.length + room.length + RELAY_MESSAGE_OVERHEAD, message.kind === 'bytes');
+    const seq = (this.#publishSeq = (this.#publishSeq + 1) >>> 0);
+    if (this.recorder !== undefined && message.kind === 'bytes') this.recorder.own(room, message.bytes, seq);
+    const sent = this.#uplink.send(toPrimary({ type: 'publish', room, frame, seq }), frame.length + room.length + RELAY_MESSAGE_OVERHEAD, message.kind === 'bytes');
     if (!sent) countDropped('ipc', 'relay_overflow', this.#logger, { room, queuedBytes: this.#uplink.queuedBytes });
   }
 
@@ -135,11 +149,20 @@ export class IpcRoomBus implements RoomBus {
       countDropped('ipc', frame, this.#logger, { room: message.room, bytes: message.frame.length });
       return;
     }
+    if (this.recorder !== undefined && frame.message.kind === 'bytes') this.recorder.relayed(message.room, frame.message.bytes, frame.message.origin);
     try {
       joined.listener(frame.message, message.holdable);
     } catch (error) {
       this.#logger.error({ err: error }, 'a room failed to take a message from the primary');
     }
+  }
+
+  /**
+   * Sends a control message to the primary in the same channel as the room frames, so that it reaches
+   * the primary after every frame published before it (the order a move relies on).
+   */
+  sendInOrder(body: ToPrimaryBody): void {
+    this.#send(body);
   }
 
   /** Stops: later publishes are dropped. */

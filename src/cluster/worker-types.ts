@@ -1,3 +1,4 @@
+import type { MoveStats } from './move-coordinator.js';
 import type { Logger } from '../core/logger.js';
 import type { ServerService } from '../net/server-service.js';
 import type { Session } from '../net/session.js';
@@ -101,6 +102,8 @@ export interface ClusterStats {
   readonly heldSenders: number;
   /** Times a session was held by name since the start (a flood across workers being slowed). */
   readonly senderHolds: number;
+  /** Sessions moved between workers in rolling reloads (docs/deploying.md, "Sessions that move"). */
+  readonly sessionMoves?: MoveStats | undefined;
 }
 
 /** A running server, from any of its processes. */

@@ -44,6 +44,13 @@ export const DisconnectCode = {
   ReplayOverflow: 'REPLAY_OVERFLOW',
   /** Client side: the server refused to resume the session. */
   ResumeRefused: 'RESUME_REFUSED',
+  /**
+   * The session moved to another process of the server (docs/deploying.md, "Sessions that move"): on
+   * the old process, the cause of `onDisconnected` of the object left behind (the game must not
+   * announce a leave: the player goes on over there); on a client, the cause of `onConnectionLost`
+   * before it resumes on the new process at once.
+   */
+  SessionMoved: 'SESSION_MOVED',
 } as const;
 
 /** One of the {@link DisconnectCode} values. */

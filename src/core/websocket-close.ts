@@ -26,6 +26,7 @@ export const WS_CLOSE_CODE: Readonly<Record<DisconnectCode, number>> = Object.fr
   RESUME_EXPIRED: 1001,
   REPLAY_OVERFLOW: 1008,
   RESUME_REFUSED: 1008,
+  SESSION_MOVED: 1012,
 });
 
 /** Largest close reason RFC 6455 allows, bytes of UTF-8. */

@@ -52,6 +52,19 @@ export function registerPrimarySeries(registry: Registry, stats: () => ClusterSt
       this.set(stats().relayQueuedBytes);
     },
   });
+  new Counter({
+    name: 'gamewire_cluster_session_moves_total',
+    help: 'Sessions moved between workers in rolling reloads, by result: ok (the new worker has it), failed (its client was told MOVE but the move failed: it logs in again), declined (it did not move and drained).',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset();
+      const moves = stats().sessionMoves;
+      this.inc({ result: 'ok' }, moves?.ok ?? 0);
+      this.inc({ result: 'failed' }, moves?.failed ?? 0);
+      this.inc({ result: 'declined' }, moves?.declined ?? 0);
+    },
+  });
   new Gauge({
     name: 'gamewire_cluster_held_rooms',
     help: 'Rooms whose feeding sessions are held now because a worker in them cannot keep up.',

@@ -22,6 +22,11 @@ import { currentResumeRouter, releaseSocket, type HandedKind, type ResumeRouter 
 import type { Socket } from 'node:net';
 import { TcpTransport } from './transport/tcp-transport.js';
 import type { ResumeCountersView } from './resume/resume-registry.js';
+import { GoneTransport } from './resume/gone-transport.js';
+import { ServerResumeTransport } from './resume/server-resume-transport.js';
+import { TransportLink } from './resume/transport-link.js';
+import { moveOut, type MovedSession } from './session-move.js';
+import { kCancelMove, kMoveIn, kMoveOut, kReserveMove } from './symbols.js';
 import {
   HandshakeGate,
   type PendingKind,
@@ -463,6 +468,55 @@ export class ServerService<S extends Session = Session> extends Service<S> {
     if (!router.handOver(route, 'ws', socket, more.length === 0 ? request : Buffer.concat([request, more]))) return false;
     gates.registry.counters.routed++;
     return true;
+  }
+
+  /**
+   * Internal (the cluster worker, docs/deploying.md "Sessions that move"): reserves this process's
+   * resume key and token for a session about to move in; undefined without `resume`.
+   */
+  [kReserveMove](): { key: number; token: Uint8Array } | undefined {
+    if (this.closing) return undefined;
+    return this.#resume?.registry.reserve();
+  }
+
+  /** Internal: releases a reservation whose session never came (the move failed or timed out). */
+  [kCancelMove](key: number): void {
+    this.#resume?.registry.release(key);
+  }
+
+  /**
+   * Internal: the session of `id` leaves this process for the one whose token for it is `token`
+   * (session-move.ts). Returns its state, or why it cannot move (it stays then).
+   */
+  [kMoveOut](id: number, token: Uint8Array): MovedSession | string {
+    for (const session of this.sessions) if (session.id === id) return moveOut(session, token);
+    return 'no such session';
+  }
+
+  /**
+   * Internal: makes here, at the reserved `key`, the session that moved in: suspended until its client
+   * resumes with the token of the reservation. Returns it, or why not (the reservation is released).
+   */
+  [kMoveIn](key: number, moved: MovedSession): S | string {
+    const gates = this.#resume;
+    if (gates === undefined) return 'resume is off';
+    const link = new TransportLink(new GoneTransport(moved.kind, moved.remoteAddress, moved.remotePort));
+    const transport = ServerResumeTransport.movedIn(link, gates.registry, { key, received: moved.received, acked: moved.acked, held: moved.held });
+    if (transport === undefined) {
+      gates.registry.release(key);
+      return 'its held packets are not whole packets';
+    }
+    if (this.closing) {
+      gates.registry.release(key);
+      return 'this server is closing';
+    }
+    const session = this.adoptMoved(transport, moved.id, moved.game);
+    if (session instanceof SessionFactoryError) {
+      gates.registry.release(key);
+      return session.message;
+    }
+    if (this.#maxPerAddress > 0) this.#perAddress.set(moved.remoteAddress, this.sessionCountFrom(moved.remoteAddress) + 1);
+    return session;
   }
 
   /** Makes the session of an admitted connection; false when the session factory failed. */

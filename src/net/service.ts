@@ -13,7 +13,8 @@ import { Session } from './session.js';
 import { ServiceCounters, type ServiceCountersView } from './service-counters.js';
 import type { Transport } from './transport/transport.js';
 import type { RateLimitAction, ServiceType, SessionHost, SessionSettings } from './session-owner.js';
-import { kAttach, kClose, kDestroy, kSessionClosed, kTraffic } from './symbols.js';
+import { kAttach, kAttachMoved, kClose, kDestroy, kSessionClosed, kTakeId, kTraffic } from './symbols.js';
+import { isMovable } from './session-state-hooks.js';
 
 const SERVICE_CLOSING = disconnectCause(DisconnectCode.ServiceClosing, 'service closing');
 
@@ -265,6 +266,21 @@ export abstract class Service<S extends Session = Session> implements SessionHos
    * @internal
    */
   protected adopt(transport: Transport): S | SessionFactoryError {
+    return this.#adoptWith(transport, undefined);
+  }
+
+  /**
+   * Makes the session of one that moved in from another process: made with the factory, given `id`,
+   * its game state restored (`restoreState(game)`), attached to `transport` (suspended, no
+   * onConnected). Returns the error (the transport is destroyed, nothing is live) when the factory
+   * failed, or the session's class cannot move, or `restoreState` threw.
+   * @internal
+   */
+  protected adoptMoved(transport: Transport, id: number, game: Uint8Array): S | SessionFactoryError {
+    return this.#adoptWith(transport, { id, game });
+  }
+
+  #adoptWith(transport: Transport, moved: { readonly id: number; readonly game: Uint8Array } | undefined): S | SessionFactoryError {
     let made: unknown;
     try {
       made = this.#sessionFactory();
@@ -281,9 +297,19 @@ export abstract class Service<S extends Session = Session> implements SessionHos
       return this.#factoryFailed(transport, new SessionFactoryError(`returned session ${made.id}, which is already ${made.state}`));
     }
     const session = made as S;
+    if (moved !== undefined) {
+      if (!isMovable(session)) return this.#factoryFailed(transport, new SessionFactoryError('made a session without serializeState and restoreState for a session that moved in'));
+      try {
+        session[kTakeId](moved.id);
+        session.restoreState(moved.game);
+      } catch (error) {
+        return this.#factoryFailed(transport, new SessionFactoryError(`restoreState threw: ${describeValue(error)}`, error));
+      }
+    }
     this.#addLive(session);
     try {
-      session[kAttach](transport, this.sessionSettings);
+      if (moved === undefined) session[kAttach](transport, this.sessionSettings);
+      else session[kAttachMoved](transport, this.sessionSettings);
     } catch (error) {
       this.#deleteLive(session);
       return this.#factoryFailed(transport, new SessionFactoryError(`returned a session that could not be attached: ${describeValue(error)}`, error));

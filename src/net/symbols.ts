@@ -121,3 +121,19 @@ export const kWritabilityChanged: unique symbol = Symbol('gamewire.writabilityCh
 export const kPauseOwnReading: unique symbol = Symbol('gamewire.pauseOwnReading');
 /** Internal: the peer does not read: drop what is queued and destroy with `cause`. */
 export const kCutOff: unique symbol = Symbol('gamewire.cutOff');
+
+// Sessions that move to another process (net/resume/session-move.ts).
+/** Connection: the transport carrying it (the resume transport of a resumable session), or undefined. */
+export const kTransportOf: unique symbol = Symbol('gamewire.transportOf');
+/** Connection: attaches a moved-in session's transport, leaving the session suspended (no onConnected). */
+export const kAttachMoved: unique symbol = Symbol('gamewire.attachMoved');
+/** Connection: takes the id of the session it continues (before it is attached). */
+export const kTakeId: unique symbol = Symbol('gamewire.takeId');
+/** ServerService: the session of `id` leaves this process (its state, MOVE to its client). */
+export const kMoveOut: unique symbol = Symbol('gamewire.moveOut');
+/** ServerService: reserves a resume key (and token) for a session about to move in. */
+export const kReserveMove: unique symbol = Symbol('gamewire.reserveMove');
+/** ServerService: makes a moved session here, suspended until its client resumes. */
+export const kMoveIn: unique symbol = Symbol('gamewire.moveIn');
+/** ServerService: releases a reservation whose session never came. */
+export const kCancelMove: unique symbol = Symbol('gamewire.cancelMove');

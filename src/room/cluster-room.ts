@@ -2,10 +2,36 @@ import { currentReadSource, swapReadSource } from '../core/read-source.js';
 import type { Session } from '../net/session.js';
 import type { CloseListener } from '../net/session-owner.js';
 import type { MessageInit, MessageType } from '../packet/message-type.js';
-import { Room, type BroadcastOptions, type RoomOptions } from './room.js';
+import { kEnterSilently, kLeaveSilently, Room, type BroadcastOptions, type RoomOptions } from './room.js';
 import { RelayFlow, sessionIdOf } from './relay-flow.js';
 import type { RoomBus, RoomBusMessage } from './room-bus.js';
 import { kAddCloseListener, kRemoveCloseListener } from '../net/symbols.js';
+
+/** ClusterRoom: a member leaves for another process, silently (internal: cluster/worker-moves.ts). */
+export const kMoveOutMember: unique symbol = Symbol('gamewire.moveOutMember');
+/** ClusterRoom: a member arrives from another process, silently. */
+export const kMoveInMember: unique symbol = Symbol('gamewire.moveInMember');
+
+/**
+ * The ClusterRooms each resumable session is in (only those: a session that can never move costs
+ * nothing here), so that a session moving to another process knows which rooms to take with it.
+ */
+const roomsOfSession = new WeakMap<Session, Set<ClusterRoom>>();
+
+function trackRoom(session: Session, room: ClusterRoom): void {
+  let rooms = roomsOfSession.get(session);
+  if (rooms === undefined) roomsOfSession.set(session, (rooms = new Set()));
+  rooms.add(room);
+}
+
+function untrackRoom(session: Session, room: ClusterRoom): void {
+  roomsOfSession.get(session)?.delete(room);
+}
+
+/** The ClusterRooms (spanning processes) that resumable `session` is a member of here. */
+export function clusterRoomsOf(session: Session): ClusterRoom[] {
+  return [...(roomsOfSession.get(session) ?? [])];
+}
 
 /**
  * A {@link Room} whose members may be on several processes (the workers of one server, or servers
@@ -47,6 +73,8 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
     else this.#relayFlow().setSenderHeld(session, held);
   };
   #relay: RelayFlow | undefined;
+  /** Ids of members that moved from here to another process, until their `enter` there is heard. */
+  #movedOut: Set<number> | undefined;
 
   constructor(name: string, bus: RoomBus | undefined, options: RoomOptions = {}) {
     super(options);
@@ -99,6 +127,7 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
     if (this.#bus !== undefined) {
       session[kAddCloseListener](this.#onMemberClosed);
       this.#memberEntered(this.#bus, session.id);
+      if (session.resumable) trackRoom(session, this as unknown as ClusterRoom);
     }
     return true;
   }
@@ -108,7 +137,38 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
     if (this.#bus !== undefined) {
       session[kRemoveCloseListener](this.#onMemberClosed);
       this.#memberLeft(session.id);
+      untrackRoom(session, this as unknown as ClusterRoom);
     }
+    return true;
+  }
+
+  /**
+   * Internal (a session moving to another process, docs/deploying.md): `session` leaves this process's
+   * part of the room with no onLeave here and no `leave` told to the others: it stays a member, over
+   * there, which says so with an `enter` that every process reads as the member moving.
+   */
+  [kMoveOutMember](session: S): boolean {
+    if (!this[kLeaveSilently](session)) return false;
+    if (this.#bus !== undefined) session[kRemoveCloseListener](this.#onMemberClosed);
+    untrackRoom(session, this as unknown as ClusterRoom);
+    (this.#movedOut ??= new Set()).add(session.id);
+    return true;
+  }
+
+  /** Internal: `session` moved in from another process: a member here now, with no onEnter; the others re-home it. */
+  [kMoveInMember](session: S): boolean {
+    if (!this[kEnterSilently](session)) return false;
+    const bus = this.#bus;
+    if (bus === undefined) return true;
+    session[kAddCloseListener](this.#onMemberClosed);
+    if (session.resumable) trackRoom(session, this as unknown as ClusterRoom);
+    // It was a remote member here (on the process it came from): it is a local one now.
+    for (const [origin, set] of this.#remote) {
+      if (!set.delete(session.id)) continue;
+      this.#remoteCount--;
+      if (set.size === 0) this.#remote.delete(origin);
+    }
+    this.#memberEntered(bus, session.id);
     return true;
   }
 
@@ -181,6 +241,9 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
           if (set.has(id)) continue;
           set.add(id);
           this.#remoteCount++;
+          // Session ids are unique across processes: a member known elsewhere (or that left here by
+          // moving) entering on another process is the same member, moved there: no hooks.
+          if (this.#rehomed(id, message.origin)) continue;
           this.#hook(() => this.onRemoteEnter(id, message.origin));
         }
         return;
@@ -206,6 +269,18 @@ export class ClusterRoom<S extends Session = Session> extends Room<S> {
         this.#dropOrigin(message.origin);
         return;
     }
+  }
+
+  /** True when `id`, now entering on `origin`, was a member elsewhere already (it moved): forgotten there. */
+  #rehomed(id: number, origin: number): boolean {
+    if (this.#movedOut?.delete(id) === true) return true;
+    for (const [other, set] of this.#remote) {
+      if (other === origin || !set.delete(id)) continue;
+      this.#remoteCount--;
+      if (set.size === 0) this.#remote.delete(other);
+      return true;
+    }
+    return false;
   }
 
   #dropOrigin(origin: number): void {

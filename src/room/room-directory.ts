@@ -37,6 +37,12 @@ export class RoomDirectory {
     return room;
   }
 
+  /** The open room `name` of this process, if it was made (a session moving in re-enters only rooms made here). */
+  find(name: string): ClusterRoom | undefined {
+    const room = this.#rooms.get(name);
+    return room === undefined || room.closed ? undefined : room;
+  }
+
   /** Closes every room. */
   closeAll(): void {
     for (const room of this.#rooms.values()) room.close();

@@ -9,6 +9,11 @@ import type { CloseListener } from '../net/session-owner.js';
 import type { MessageInit, MessageType } from '../packet/message-type.js';
 import { kAddCloseListener, kRemoveCloseListener } from '../net/symbols.js';
 
+/** Room: enters a moved-in session without onEnter. */
+export const kEnterSilently: unique symbol = Symbol('gamewire.enterSilently');
+/** Room: removes a moving-out session without onLeave. */
+export const kLeaveSilently: unique symbol = Symbol('gamewire.leaveSilently');
+
 /** Options of a {@link Room}. */
 export interface RoomOptions extends JobQueueOptions {
   /** Most members at once; `enter` refuses more. Default 1000. */
@@ -80,6 +85,25 @@ export class Room<S extends Session = Session> extends JobQueue {
     session[kAddCloseListener](this.#handleMemberClosed);
     const result: unknown = this.onEnter(session);
     if (result !== undefined) catchRejection(result, this.#reportHookRejection);
+    return true;
+  }
+
+  /**
+   * Internal (a session that moves between processes, docs/deploying.md): adds `session` without
+   * onEnter, as the member it already was on the process it came from. Refused as `enter` is.
+   */
+  [kEnterSilently](session: S): boolean {
+    if (this.#closed || !session.connected || this.#memberSet.has(session)) return false;
+    if (this.#memberSet.size >= this.maxMembers) return false;
+    this.#memberSet.add(session);
+    session[kAddCloseListener](this.#handleMemberClosed);
+    return true;
+  }
+
+  /** Internal: removes `session` without onLeave (it moves to another process, where it stays a member). */
+  [kLeaveSilently](session: S): boolean {
+    if (!this.#memberSet.delete(session)) return false;
+    session[kRemoveCloseListener](this.#handleMemberClosed);
     return true;
   }
 

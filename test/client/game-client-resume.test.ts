@@ -13,7 +13,8 @@ import { elapse, pollUntil } from '../helpers/limits.js';
 import { packet } from '../helpers/packets.js';
 import { startServer } from '../helpers/services.js';
 import { Condition, cleanupAfter } from '../helpers/wait.js';
-import { BURST, CLIENT_SEQ, NUMBERED, ResumeTestSession, u32, upTo } from '../net/resume/resume-fixtures.js';
+import { kMoveIn, kMoveOut, kReserveMove } from '../../src/net/symbols.js';
+import { BURST, CLIENT_SEQ, MovableSession, NUMBERED, ResumeTestSession, u32, upTo } from '../net/resume/resume-fixtures.js';
 
 const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
 
@@ -48,8 +49,8 @@ class Game extends GameClient {
     this.changed.notify();
   }
 
-  protected override onReconnecting(attempt: number): void {
-    this.events.push(`reconnecting:${attempt}`);
+  protected override onReconnecting(attempt: number, delayMs: number): void {
+    this.events.push(delayMs === 0 ? `reconnecting:${attempt}:now` : `reconnecting:${attempt}`);
   }
 
   protected override onResumed(): void {
@@ -92,6 +93,37 @@ describe('GameClient with resume', () => {
     assert.equal(game.send(packet(CLIENT_SEQ, u32(99))), false, 'nothing is sent after disconnect()');
     await server.until(() => server.cause !== undefined, 'the server session ends');
     assert.equal(server.cause?.code, 'PEER_CLOSED', 'BYE ends it at once, not after the grace period');
+  });
+
+  it('MOVE: it drops the connection, reconnects at once with the new token, and resumes on the new server; every packet once and in order', async (t) => {
+    const cleanup = cleanupAfter(t);
+    const old = await startServer(cleanup, () => new MovableSession(), { resume: {}, ws: { port: 0 } });
+    const next = await startServer(cleanup, () => new MovableSession(), { resume: {}, ws: { port: 0 } });
+    const proxy = await CutProxy.start(old.service.wsPort as number, cleanup);
+    const game = new Game(`ws://127.0.0.1:${proxy.port}/ws`, { WebSocket: NodeWebSocket, resume: { reconnectDelayMs: 20, maxReconnectDelayMs: 100 } });
+    cleanup.add(() => game.disconnect());
+    const before = await old.collector.nth(0);
+    await pollUntil(() => game.resumable, 'WELCOME');
+    before.burst(100);
+    game.sendSeqs(5);
+    await before.until(() => before.clientSeqs.length === 5, "the client's first 5");
+    const reserved = next.service[kReserveMove]();
+    assert.ok(reserved !== undefined);
+    proxy.targetPort = next.service.wsPort as number;
+    const moved = old.service[kMoveOut](before.id, reserved.token);
+    assert.ok(typeof moved !== 'string', String(moved));
+    game.sendSeqs(3);
+    await pollUntil(() => (next.service.resumeCounters?.refused.RETRY_LATER ?? 0) >= 1, 'RETRY_LATER before the session arrived', 5000);
+    const after = next.service[kMoveIn](reserved.key, moved);
+    assert.ok(typeof after !== 'string', String(after));
+    await game.changed.until(() => game.events.includes('resumed'), 'resumed', 5000);
+    after.burst(20);
+    await game.changed.until(() => game.seqs.length === 120, '120 packets');
+    assert.deepEqual(game.seqs, upTo(120));
+    await after.until(() => after.clientSeqs.length === 8, "the client's 8 packets");
+    assert.deepEqual(after.clientSeqs, upTo(8));
+    assert.deepEqual(game.events.slice(0, 2), ['lost:SESSION_MOVED', 'reconnecting:0:now']);
+    assert.ok(!game.events.some((e) => e.startsWith('disconnected')), game.events.join(' '));
   });
 
   it('a server that ended the session refuses the resume: onDisconnected RESUME_REFUSED', async (t) => {

@@ -18,6 +18,8 @@ interface Pair {
 export class CutProxy {
   readonly #pairs: Pair[] = [];
   readonly changed = new Condition();
+  /** Where new connections go (`retarget` changes it: a load balancer sending to another server process). */
+  targetPort = 0;
 
   private constructor(
     private readonly listener: Server,
@@ -34,7 +36,7 @@ export class CutProxy {
         proxy.changed.notify();
         return;
       }
-      const server = connect({ host: '127.0.0.1', port: targetPort });
+      const server = connect({ host: '127.0.0.1', port: (proxy as CutProxy).targetPort });
       const pair: Pair = { client, server, cut: false, reset: false };
       (proxy as CutProxy).#pairs.push(pair);
       client.setNoDelay(true);
@@ -59,6 +61,7 @@ export class CutProxy {
     });
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     proxy = new CutProxy(listener, (listener.address() as { port: number }).port);
+    proxy.targetPort = targetPort;
     cleanup.add(() => proxy?.close());
     return proxy;
   }

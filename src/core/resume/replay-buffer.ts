@@ -90,6 +90,38 @@ export class ReplayBuffer {
     return { pieces, bytes: this.#bytes, packets };
   }
 
+  /**
+   * A copy of the bytes held (sent and not acknowledged), whole packets in order: what a session that
+   * moves to another process takes with it (`restore` there).
+   */
+  copyHeld(): Uint8Array {
+    const copy = new Uint8Array(this.#bytes);
+    let at = 0;
+    for (const piece of this.unacknowledged().pieces) {
+      copy.set(piece, at);
+      at += piece.length;
+    }
+    return copy;
+  }
+
+  /**
+   * Makes an empty buffer hold what another one held (`copyHeld`): `acked` packets already
+   * acknowledged, then the packets of `held`. False, and nothing changes, when `held` is not whole
+   * packets or the buffer is not new.
+   */
+  restore(acked: number, held: Uint8Array): boolean {
+    if (this.#appendedBytes !== 0 || !Number.isSafeInteger(acked) || acked < 0) return false;
+    for (let at = 0; at < held.length; ) {
+      if (at + 1 >= held.length) return false;
+      const size = (held[at] as number) | ((held[at + 1] as number) << 8);
+      if (size < HEADER_BYTES || at + size > held.length) return false;
+      at += size;
+    }
+    this.#acked = acked;
+    this.append(held);
+    return true;
+  }
+
   /** Drops everything (the session ended). */
   clear(): void {
     this.#pieces = [];

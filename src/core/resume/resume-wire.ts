@@ -21,8 +21,13 @@ export const RESUME_REFUSED_ID = 0xfff4;
 export const RESUME_ACK_ID = 0xfff5;
 /** Both ways: the session ends for good (from the server: its cause). */
 export const RESUME_BYE_ID = 0xfff6;
-/** Last id used by resume; 65527..65533 are unused and reserved. */
-export const LAST_RESUME_ID = 0xfff6;
+/**
+ * Server → client: the session moved to another process of this server (docs/protocol.md, "MOVE"):
+ * the body is the session's new token; the client drops this connection and resumes at once with it.
+ */
+export const RESUME_MOVE_ID = 0xfff7;
+/** Last id used by resume; 65528..65533 are unused and reserved. */
+export const LAST_RESUME_ID = 0xfff7;
 /** Heartbeat ping (65534): the last two reserved ids are the heartbeats. */
 export const FIRST_HEARTBEAT_ID = 0xfffe;
 
@@ -96,7 +101,7 @@ export function refusalName(code: number): ResumeRefusal {
   return 'UNKNOWN_SESSION';
 }
 
-/** True for the ids resume uses (65520..65526) and the unused reserved ones up to 65533. */
+/** True for the ids resume uses (65520..65527) and the unused reserved ones up to 65533. */
 export function isResumeId(id: number): boolean {
   return id >= FIRST_RESERVED_ID && id < FIRST_HEARTBEAT_ID;
 }
@@ -195,6 +200,18 @@ export function encodeBye(text: string): Uint8Array {
   const { bytes } = packet(RESUME_BYE_ID, textBytes.length);
   bytes.set(textBytes, HEADER_BYTES);
   return bytes;
+}
+
+/** MOVE: the session's token on the process it moved to. */
+export function encodeMove(token: Uint8Array): Uint8Array {
+  const { bytes } = packet(RESUME_MOVE_ID, TOKEN_BYTES);
+  bytes.set(token, HEADER_BYTES);
+  return bytes;
+}
+
+/** A MOVE body's token (a copy), or undefined when the body is not 24 bytes. */
+export function decodeMove(body: Uint8Array): Uint8Array | undefined {
+  return body.length === TOKEN_BYTES ? body.slice(0, TOKEN_BYTES) : undefined;
 }
 
 /** A WELCOME body, or undefined when it has the wrong size. */

@@ -28,12 +28,13 @@ import { isIdle, isKeepaliveDue, nextSilentTicks, type IdleWatched } from '../li
 import { ReadThrottle } from '../limits/read-throttle.js';
 import { ReadBudget, resumeNextTurn, type BudgetReader } from '../limits/read-budget.js';
 import { kAddCloseListener, kAttach, kClose, kDestroy, kRemoveCloseListener, kSessionClosed, kSettings } from '../symbols.js';
-import { kClosed, kDeliver, kOpened, kWritableChanged, kWritten } from '../symbols.js';
+import { kClosed, kDeliver, kOnOpen, kOpened, kWritableChanged, kWritten } from '../symbols.js';
 import { kContextLogger, kEndWith, kEnqueue, kHost, kTraffic } from '../symbols.js';
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../symbols.js';
 import { kBudgetResume, kCutOff, kDeliverView, kFanoutPaused, kFlowState, kFlush, kIdleTick, kKeepalive } from '../symbols.js';
 import { kPauseOwnReading, kPendingBytes, kRecvOverflow, kTakenBytes, kWritabilityChanged } from '../symbols.js';
 import { kConnectionLost, kControlPacket, kFlushPending, kReconnecting, kResumed, kTransportResumed, kTransportSuspended } from '../symbols.js';
+import { kAttachMoved, kTakeId, kTransportOf } from '../symbols.js';
 
 // Private methods are symbol-keyed, not `#name`: a class with a `#method` gives every instance a
 // brand slot, and a server holds tens of thousands of these.
@@ -194,6 +195,7 @@ export abstract class Connection
   /** Internal upcalls to the hooks, implemented by Session. */
   abstract [kDeliver](view: Buffer): number;
   abstract [kOpened](): void;
+  abstract [kOnOpen](): void;
   abstract [kWritten](bytes: number): void;
   abstract [kWritableChanged](writable: boolean): void;
   abstract [kClosed](cause: DisconnectCause): void;
@@ -203,15 +205,43 @@ export abstract class Connection
 
   /** Internal: called once by the owning service with the connected transport. */
   [kAttach](transport: Transport, settings: SessionSettings): void {
+    this.#take(transport, settings);
+    this[kMoveTo]('connecting', 'open');
+    transport.open(this);
+    this[kOpened]();
+  }
+
+  /**
+   * Internal: attaches the transport of a session that moved in from another process: it opens
+   * suspended (its client is on its way), the subclass layers start, and no onConnected runs (the
+   * game's restoreState ran instead, before).
+   */
+  [kAttachMoved](transport: Transport, settings: SessionSettings): void {
+    this.#take(transport, settings);
+    this[kMoveTo]('connecting', 'open');
+    transport.open(this);
+    this[kMoveTo]('open', 'suspended');
+    this[kOnOpen]();
+  }
+
+  #take(transport: Transport, settings: SessionSettings): void {
     if (this.#settings !== undefined) throw new ServiceStateError(`session ${this.id} is already attached`);
     this.#transport = transport;
     this.#settings = settings;
     if (settings.maxBytesPerSecond > 0) {
       this.#throttle = new ReadThrottle(settings.maxBytesPerSecond, settings.rateLimitAction === 'drop', performance.now());
     }
-    this[kMoveTo]('connecting', 'open');
-    transport.open(this);
-    this[kOpened]();
+  }
+
+  /** Internal: a moved-in session keeps the id it had on the process it came from (before it is attached). */
+  [kTakeId](id: number): void {
+    if (this.#settings !== undefined) throw new ServiceStateError(`session ${this.id} is already attached`);
+    (this as { id: number }).id = id;
+  }
+
+  /** Internal: the transport carrying the session (the resume transport of a resumable one). */
+  get [kTransportOf](): Transport | undefined {
+    return this.#transport;
   }
 
   /** Internal: begins a graceful close with `cause` (ignored if already closing or closed). */

@@ -4,6 +4,7 @@ import { DEFAULTS } from '../../core/defaults.js';
 import { reconnectDelay, type ClientResumeSettings } from '../../core/resume/resume-options.js';
 import {
   decodeBye,
+  decodeMove,
   decodeRefused,
   decodeTokenAndCount,
   decodeWelcome,
@@ -12,6 +13,7 @@ import {
   HEADER_BYTES,
   packetIdAt,
   packetSizeAt,
+  RESUME_MOVE_ID,
   RESUME_REFUSED_ID,
   RESUME_REQUEST_ID,
   RESUME_RESUMED_ID,
@@ -60,6 +62,8 @@ export class ClientResumeTransport extends ResumeTransport {
   #attempt = 0;
   #lostAt = 0;
   #done = false;
+  /** MOVE came: the next loss is the move, and the first reconnect goes at once. */
+  #moving = false;
 
   constructor(link: TransportLink, settings: ClientResumeSettings, reconnect: Reconnect, closing: () => boolean) {
     super(link, true);
@@ -100,6 +104,7 @@ export class ClientResumeTransport extends ResumeTransport {
   }
 
   protected otherControl(id: number, body: Buffer): void {
+    if (id === RESUME_MOVE_ID) return this.#onMove(body);
     if (id !== RESUME_WELCOME_ID || this.#phase !== 'pending' || this.received > 0) return;
     const welcome = decodeWelcome(body);
     if (welcome === undefined) return this.fail(`WELCOME body of ${body.length} bytes, not 32`);
@@ -108,6 +113,28 @@ export class ClientResumeTransport extends ResumeTransport {
     this.#phase = 'on';
     this.#ackTimer = setInterval(ackTick, DEFAULTS.resumeAckIntervalMs, this);
     this.#ackTimer.unref();
+  }
+
+  /**
+   * MOVE: the session moved to another process of the server. The new token replaces ours, this
+   * connection is dropped (nothing follows MOVE on it: its late events are ignored), and the first
+   * reconnect goes at once, not after a backoff.
+   */
+  #onMove(body: Buffer): void {
+    if (this.#phase !== 'on' || this.suspended) return;
+    const token = decodeMove(body);
+    if (token === undefined) return this.fail(`MOVE body of ${body.length} bytes, not 24`);
+    this.#token = token;
+    this.#moving = true;
+    this.link.dead = true;
+    // Not inside the read that delivered MOVE: suspending resets the receive buffer being read.
+    process.nextTick(suspendMoved, this);
+  }
+
+  /** Internal (next tick after MOVE): the connection is dropped and the session resumes at its new place. */
+  suspendMoved(): void {
+    if (this.#done || this.suspended || this.destroyed) return;
+    this.suspend(disconnectCause(DisconnectCode.SessionMoved, 'the server moved the session to another process'));
   }
 
   protected onBye(body: Buffer): void {
@@ -126,7 +153,13 @@ export class ClientResumeTransport extends ResumeTransport {
     void cause;
     this.#lostAt = performance.now();
     this.#attempt = 0;
-    this.#scheduleAttempt(0);
+    if (!this.#moving) return this.#scheduleAttempt(0);
+    // Moved: the new process waits for us; the first attempt goes now (a RETRY_LATER backs off as usual).
+    this.#moving = false;
+    this.sink?.[kReconnecting](0, 0);
+    if (this.#done || !this.suspended) return;
+    this.#attempt = 1;
+    this.#retryTimer = setTimeout(attemptNow, 0, this);
   }
 
   protected closed(): void {
@@ -165,8 +198,10 @@ export class ClientResumeTransport extends ResumeTransport {
       return;
     }
     const link = new TransportLink(raw);
-    link.owner = new ResumeAnswer(this);
+    const answer = new ResumeAnswer(this);
+    link.owner = answer;
     raw.open(link);
+    answer.wait(link);
     const request = encodeTokenAndCount(RESUME_REQUEST_ID, this.#token as Uint8Array, this.received);
     link.write([request], 1, request.length, true);
   }
@@ -206,13 +241,45 @@ export class ClientResumeTransport extends ResumeTransport {
   }
 }
 
-/** Reads the server's answer to RESUME on a new connection: its first packet, RESUMED or REFUSED. */
+/**
+ * Reads the server's answer to RESUME on a new connection: its first packet, RESUMED or REFUSED. An
+ * answer that does not come within `connectTimeoutMs` (the ClientService default, 5 s) counts as a
+ * failed attempt: a connection handed between server processes can be left open with nobody to
+ * answer it (the process it went to died), and waiting on it would stall the resume until the grace
+ * period is over.
+ */
 class ResumeAnswer implements LinkOwner {
   #held: Buffer | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #link: TransportLink | undefined;
 
   constructor(private readonly transport: ClientResumeTransport) {}
 
+  /** Starts waiting for the answer on `link`. */
+  wait(link: TransportLink): void {
+    this.#link = link;
+    this.#timer = setTimeout(answerLate, DEFAULTS.connectTimeoutMs, this);
+    this.#timer.unref();
+  }
+
+  /** Internal (timer): no answer came. */
+  late(): void {
+    this.#timer = undefined;
+    const link = this.#link;
+    if (link !== undefined && !link.dead && link.owner === this) this.transport.refused(link, undefined);
+  }
+
+  #settled(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
   linkData(link: TransportLink, chunk: Buffer): void {
+    this.#settled();
+    this.#dataNow(link, chunk);
+  }
+
+  #dataNow(link: TransportLink, chunk: Buffer): void {
     const held = this.#held === undefined ? chunk : Buffer.concat([this.#held, chunk]);
     if (held.length >= HEADER_BYTES) {
       const size = packetSizeAt(held, 0);
@@ -227,18 +294,24 @@ class ResumeAnswer implements LinkOwner {
       }
     }
     this.#held = Buffer.from(held);
+    // A partial answer: wait for the rest, within the same time.
+    this.#timer = setTimeout(answerLate, DEFAULTS.connectTimeoutMs, this);
+    this.#timer.unref();
   }
 
   linkEnd(link: TransportLink): void {
+    this.#settled();
     this.transport.refused(link, undefined);
   }
 
   linkError(link: TransportLink, error: Error): void {
     void error;
+    this.#settled();
     this.transport.refused(link, undefined);
   }
 
   linkClosed(link: TransportLink): void {
+    this.#settled();
     this.transport.refused(link, undefined);
   }
 
@@ -250,6 +323,14 @@ class ResumeAnswer implements LinkOwner {
 
 function ackTick(transport: ClientResumeTransport): void {
   transport.ackTick();
+}
+
+function answerLate(answer: ResumeAnswer): void {
+  answer.late();
+}
+
+function suspendMoved(transport: ClientResumeTransport): void {
+  transport.suspendMoved();
 }
 
 function attemptNow(transport: ClientResumeTransport): void {

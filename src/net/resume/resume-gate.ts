@@ -21,6 +21,9 @@ import { ResumeRegistry } from './resume-registry.js';
 import { ServerResumeTransport } from './server-resume-transport.js';
 import { TransportLink, type LinkOwner } from './transport-link.js';
 
+/** Retry delay told to a client whose RESUME arrived before its moving session (ms): the move takes a few IPC messages. */
+const MOVING_RETRY_MS = 20;
+
 /** Largest first packet read whole by the gate: a RESUME (36 bytes) with room to spare. */
 const MAX_GATED_PACKET = 64;
 
@@ -200,6 +203,7 @@ class ResumeGate implements LinkOwner {
     const registry = this.#gates.registry;
     const found = registry.find(request.token);
     if (found === 'NOT_HERE') return this.#elsewhere(request.token, held);
+    if (found === 'RETRY_LATER') return this.#refuse(found, MOVING_RETRY_MS, 'the session is moving to this process: retry');
     if (typeof found === 'string') return this.#refuse(found, 0, 'no live session has this token');
     const wait = registry.admit(performance.now());
     if (wait > 0) return this.#refuse('RETRY_LATER', wait, 'too many resumes at once (resume.maxResumesPerSecond)');

@@ -45,7 +45,8 @@ export class ResumeRegistry<T extends RegisteredSession = RegisteredSession> {
   readonly route: number;
   /** This server's number in its tokens (1..65535). */
   readonly server: number;
-  readonly #sessions = new Map<number, { readonly session: T; secret: Uint8Array }>();
+  /** By key; a reserved key has no session yet (a session moving in from another process). */
+  readonly #sessions = new Map<number, { session: T | undefined; secret: Uint8Array }>();
   #nextKey = 1;
   readonly #bucket: TokenBucket;
   readonly counters = {
@@ -75,6 +76,7 @@ export class ResumeRegistry<T extends RegisteredSession = RegisteredSession> {
     let suspended = 0;
     let replayBufferBytes = 0;
     for (const { session } of this.#sessions.values()) {
+      if (session === undefined) continue;
       if (session.suspended) suspended++;
       replayBufferBytes += session.replayBytes;
     }
@@ -88,6 +90,31 @@ export class ResumeRegistry<T extends RegisteredSession = RegisteredSession> {
     const secret = randomBytes(TOKEN_SECRET_BYTES);
     this.#sessions.set(key, { session, secret });
     return { key, token: this.#token(key, secret) };
+  }
+
+  /**
+   * Reserves a key and a token for a session that will move in from another process (`fill` then
+   * gives it its session); until then a RESUME with the token is answered `RETRY_LATER`.
+   */
+  reserve(): { key: number; token: Uint8Array } {
+    const key = this.#nextKey;
+    this.#nextKey = this.#nextKey >= 0xffff_ffff ? 1 : this.#nextKey + 1;
+    const secret = randomBytes(TOKEN_SECRET_BYTES);
+    this.#sessions.set(key, { session: undefined, secret });
+    return { key, token: this.#token(key, secret) };
+  }
+
+  /** Gives the reserved `key` its session; false when the key is not reserved (released, or taken). */
+  fill(key: number, session: T): boolean {
+    const entry = this.#sessions.get(key);
+    if (entry === undefined || entry.session !== undefined) return false;
+    entry.session = session;
+    return true;
+  }
+
+  /** Releases `key` if it is still only reserved (its session never came). */
+  release(key: number): void {
+    if (this.#sessions.get(key)?.session === undefined) this.#sessions.delete(key);
   }
 
   /** A new token for `key` (the old one stops working: a token works once). */
@@ -112,14 +139,18 @@ export class ResumeRegistry<T extends RegisteredSession = RegisteredSession> {
     return tokenRoute(token) === this.route ? 'here' : 'process';
   }
 
-  /** The session `token` names, or why there is none (`NOT_HERE`: another process or server issued it). */
+  /**
+   * The session `token` names, or why there is none (`NOT_HERE`: another process or server issued it;
+   * `RETRY_LATER`: the session is moving in and is not here yet).
+   */
   find(token: Uint8Array): T | ResumeRefusal {
     if (token.length !== TOKEN_BYTES) return 'UNKNOWN_SESSION';
     const view = new DataView(token.buffer, token.byteOffset, TOKEN_BYTES);
     if (this.whose(token) !== 'here') return 'NOT_HERE';
     const entry = this.#sessions.get(view.getUint32(4, true));
     if (entry === undefined) return 'UNKNOWN_SESSION';
-    return timingSafeEqual(entry.secret, token.subarray(TOKEN_BYTES - TOKEN_SECRET_BYTES)) ? entry.session : 'UNKNOWN_SESSION';
+    if (!timingSafeEqual(entry.secret, token.subarray(TOKEN_BYTES - TOKEN_SECRET_BYTES))) return 'UNKNOWN_SESSION';
+    return entry.session ?? 'RETRY_LATER';
   }
 
   /** 0 when a resume may go ahead now, else how long to wait, ms (`maxResumesPerSecond`); a storm is warned about. */

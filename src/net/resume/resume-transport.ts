@@ -114,6 +114,18 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
     return this.#link;
   }
 
+  /**
+   * Continues, on this process, a session that moved in: `received` packets already received from the
+   * client (the count goes on from there), and no connection yet: suspended until the client resumes.
+   * Called before `open`.
+   */
+  protected continueMoved(received: number): void {
+    this.#controlReceived = -received;
+    this.#lastAckSent = received;
+    this.#state = 'suspended';
+    this.#link.dead = true;
+  }
+
   /** The session is ending on purpose (the peer said BYE): a loss now is a close, and no BYE is sent back. */
   protected markEnding(): void {
     this.#ending = true;

@@ -1,6 +1,6 @@
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../core/disconnect-cause.js';
 import { ResumeExpiredError } from '../../core/errors.js';
-import { encodeTokenAndCount, encodeWelcome, RESUME_RESUMED_ID, type ResumeRefusal } from '../../core/resume/resume-wire.js';
+import { encodeMove, encodeTokenAndCount, encodeWelcome, RESUME_RESUMED_ID, type ResumeRefusal } from '../../core/resume/resume-wire.js';
 import { kClose, kDestroy } from '../symbols.js';
 import type { ResumeRegistry } from './resume-registry.js';
 import { ResumeTransport } from './resume-transport.js';
@@ -18,9 +18,38 @@ export class ServerResumeTransport extends ResumeTransport {
   #token: Uint8Array | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
 
-  constructor(link: TransportLink, registry: ResumeRegistry<ServerResumeTransport>) {
+  /** The key reserved for a session that moved in (0 for one opened here). */
+  readonly #movedKey: number;
+
+  constructor(link: TransportLink, registry: ResumeRegistry<ServerResumeTransport>, moved?: MovedResume) {
     super(link, true);
     this.#registry = registry;
+    this.#movedKey = moved?.key ?? 0;
+    if (moved !== undefined) this.continueMoved(moved.received);
+  }
+
+  /**
+   * The transport of a session moving in from another process: suspended, holding what the client has
+   * not acknowledged, at the key `registry.reserve()` gave. Undefined when `moved.held` is not whole
+   * packets.
+   */
+  static movedIn(link: TransportLink, registry: ResumeRegistry<ServerResumeTransport>, moved: MovedResume): ServerResumeTransport | undefined {
+    const transport = new ServerResumeTransport(link, registry, moved);
+    return transport.replay.restore(moved.acked, moved.held) ? transport : undefined;
+  }
+
+  /** What moves with the session: packets received from the client, and those sent and not acknowledged. */
+  snapshot(): { received: number; acked: number; held: Uint8Array } {
+    return { received: this.received, acked: this.replay.acked, held: this.replay.copyHeld() };
+  }
+
+  /**
+   * The session leaves for another process: MOVE with its `token` there, and no BYE when the session
+   * then closes (the caller closes it, `SESSION_MOVED`). The session's own bytes must be flushed first.
+   */
+  moveOut(token: Uint8Array): void {
+    this.writeOwn([encodeMove(token)]);
+    this.markEnding();
   }
 
   get resumable(): boolean {
@@ -37,6 +66,12 @@ export class ServerResumeTransport extends ResumeTransport {
   }
 
   protected opened(): void {
+    if (this.#movedKey !== 0) {
+      // Moved in: its client has the token already (in MOVE); it is suspended until the client is here.
+      this.#key = this.#registry.fill(this.#movedKey, this) ? this.#movedKey : 0;
+      this.lost(disconnectCause(DisconnectCode.SessionMoved, 'moved in'));
+      return;
+    }
     const { key, token } = this.#registry.add(this);
     this.#key = key;
     this.#token = token;
@@ -102,6 +137,17 @@ export class ServerResumeTransport extends ResumeTransport {
     this.resumed();
     return undefined;
   }
+}
+
+/** The resume state of a session moving in: its reserved key, its counts, and what the client has not acknowledged. */
+export interface MovedResume {
+  readonly key: number;
+  /** Packets received from the client on the process it came from. */
+  readonly received: number;
+  /** Packets the client had acknowledged there. */
+  readonly acked: number;
+  /** The packets sent and not acknowledged, whole, in order. */
+  readonly held: Uint8Array;
 }
 
 function graceOver(transport: ServerResumeTransport): void {

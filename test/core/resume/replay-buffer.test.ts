@@ -67,3 +67,23 @@ it('keeps the pieces it was given, not copies', () => {
   const [rest] = buffer.unacknowledged().pieces;
   assert.equal(rest?.buffer, piece.buffer, 'a view of the same memory');
 });
+
+it('what it holds crosses to another buffer (a session that moves): same acknowledged count, same packets, cut anywhere', () => {
+  const random = mulberry32(7);
+  const packets = Array.from({ length: 30 }, (_, i) => seqPacket(i + 1));
+  const from = new ReplayBuffer();
+  for (const piece of cutAnywhere(packets, random)) from.append(piece);
+  assert.equal(from.ack(11), true);
+  const held = from.copyHeld();
+  assert.deepEqual(Buffer.from(held), Buffer.concat(packets.slice(11)));
+  const to = new ReplayBuffer();
+  assert.equal(to.restore(from.acked, held), true);
+  assert.equal(to.acked, 11);
+  assert.equal(to.canResumeAt(10), false);
+  assert.equal(to.canResumeAt(30), true);
+  assert.equal(to.canResumeAt(31), false);
+  assert.equal(to.ack(20), true);
+  assert.deepEqual(Buffer.concat(to.unacknowledged().pieces), Buffer.concat(packets.slice(20)));
+  assert.equal(new ReplayBuffer().restore(0, held.subarray(0, held.length - 1)), false, 'a cut packet is refused');
+  assert.equal(to.restore(0, held), false, 'only into a new buffer');
+});

@@ -49,3 +49,16 @@ it('the route hint: added to a reconnect URL as docs/protocol.md says, read back
     assert.equal(wire.routeHintOf(url), undefined, url);
   }
 });
+
+it('MOVE is id 65527 with the 24-byte token as its whole body; any other body size is refused', () => {
+  const token = Buffer.alloc(24, 9);
+  const move = Buffer.from(wire.encodeMove(token));
+  assert.equal(move.length, 28);
+  assert.equal(move.readUInt16LE(0), 28);
+  assert.equal(move.readUInt16LE(2), 65527);
+  assert.deepEqual(move.subarray(4), token);
+  assert.deepEqual(Buffer.from(wire.decodeMove(move.subarray(4)) as Uint8Array), token);
+  assert.equal(wire.decodeMove(move.subarray(4, 27)), undefined);
+  assert.equal(wire.decodeMove(Buffer.alloc(25)), undefined);
+  assert.equal(wire.isResumeId(65527), true);
+});

@@ -5,6 +5,7 @@
  */
 import type { DisconnectCause } from '../../../src/core/disconnect-cause.js';
 import type { ServerService } from '../../../src/net/server-service.js';
+import type { SessionStateHooks } from '../../../src/net/session-state-hooks.js';
 import { PacketSession } from '../../../src/packet/packet-session.js';
 import { CutProxy } from '../../helpers/cut-proxy.js';
 import { ResumePeer, type Endpoint } from '../../helpers/resume-peer.js';
@@ -64,6 +65,24 @@ export class ResumeTestSession extends PacketSession {
     this.events.push(`disconnected:${cause.code}`);
     this.cause = cause;
     this.changed.notify();
+  }
+}
+
+/** A session whose game state (its next seq, a score, the client seqs it has) moves. */
+export class MovableSession extends ResumeTestSession implements SessionStateHooks {
+  score = 0;
+  restored = false;
+
+  serializeState(): Uint8Array {
+    return new TextEncoder().encode(JSON.stringify({ nextSeq: this.nextSeq, score: this.score, clientSeqs: this.clientSeqs }));
+  }
+
+  restoreState(bytes: Uint8Array): void {
+    const state = JSON.parse(new TextDecoder().decode(bytes)) as { nextSeq: number; score: number; clientSeqs: number[] };
+    this.nextSeq = state.nextSeq;
+    this.score = state.score;
+    this.clientSeqs.push(...state.clientSeqs);
+    this.restored = true;
   }
 }
 
