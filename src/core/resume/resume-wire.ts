@@ -130,12 +130,22 @@ function setU64(view: DataView, offset: number, value: number): void {
   view.setUint32(offset + 4, Math.floor(value / 0x1_0000_0000), true);
 }
 
-/** Reads a u64 LE; undefined when it is 2^53 or more (not a count either side can have). */
+/** Reads a u32 LE at `offset` (the caller checked the length). */
+function u32At(bytes: Uint8Array, offset: number): number {
+  return (
+    ((bytes[offset] as number) | ((bytes[offset + 1] as number) << 8) | ((bytes[offset + 2] as number) << 16)) +
+    (bytes[offset + 3] as number) * 0x100_0000
+  );
+}
+
+/**
+ * Reads a u64 LE; undefined when it is 2^53 or more (not a count either side can have). Byte by
+ * byte, not through a DataView: it runs for every ACK, and a DataView is an object per call.
+ */
 export function readU64(bytes: Uint8Array, offset: number): number | undefined {
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 8);
-  const high = view.getUint32(4, true);
+  const high = u32At(bytes, offset + 4);
   if (high >= 0x20_0000) return undefined;
-  return high * 0x1_0000_0000 + view.getUint32(0, true);
+  return high * 0x1_0000_0000 + u32At(bytes, offset);
 }
 
 /** HELLO v1. */
@@ -164,10 +174,33 @@ export function encodeTokenAndCount(id: typeof RESUME_REQUEST_ID | typeof RESUME
 
 /** ACK: packets received on the session. */
 export function encodeAck(received: number): Uint8Array {
-  const { bytes, view } = packet(RESUME_ACK_ID, 8);
-  setU64(view, HEADER_BYTES, received);
-  return bytes;
+  // An ACK goes out every 32 packets each way: cut from a shared slab, written byte by byte (no
+  // ArrayBuffer and no DataView per ACK). A slice is never written again once handed out.
+  if (ackSlabUsed + ACK_BYTES > ACK_SLAB_BYTES) {
+    ackSlab = new Uint8Array(ACK_SLAB_BYTES);
+    ackSlabUsed = 0;
+  }
+  const at = ackSlabUsed;
+  ackSlabUsed += ACK_BYTES;
+  const slab = ackSlab;
+  slab[at] = ACK_BYTES;
+  slab[at + 1] = 0;
+  slab[at + 2] = RESUME_ACK_ID & 0xff;
+  slab[at + 3] = RESUME_ACK_ID >>> 8;
+  const low = received % 0x1_0000_0000;
+  const high = Math.floor(received / 0x1_0000_0000);
+  for (let i = 0; i < 4; i++) {
+    slab[at + 4 + i] = (low >>> (8 * i)) & 0xff;
+    slab[at + 8 + i] = (high >>> (8 * i)) & 0xff;
+  }
+  return slab.subarray(at, at + ACK_BYTES);
 }
+
+/** An ACK packet: header and u64. */
+const ACK_BYTES = HEADER_BYTES + 8;
+const ACK_SLAB_BYTES = ACK_BYTES * 512;
+let ackSlab = new Uint8Array(ACK_SLAB_BYTES);
+let ackSlabUsed = 0;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
