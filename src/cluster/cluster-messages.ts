@@ -29,6 +29,11 @@ export type ToWorkerBody =
   /** Close gracefully. */
   | { readonly type: 'close' }
   /**
+   * Stop accepting new connections, and nothing else (the sessions here go on): a rolling reload tells
+   * every old worker so once the new ones listen, before it drains the old ones one at a time.
+   */
+  | { readonly type: 'stop-accepting' }
+  /**
    * Drain (stop accepting, let the sessions run at most `timeoutMs`), then close: a rolling reload or a
    * drain of the server. `moveResumable` (a rolling reload): first move the sessions that can move to
    * the other workers (worker-moves.ts).
@@ -202,6 +207,7 @@ export function parseToWorker(raw: unknown): ToWorker | DropReason | undefined {
   const ok = ((): boolean => {
     switch (fields.type) {
       case 'close':
+      case 'stop-accepting':
         return true;
       case 'drain':
         return (
@@ -247,7 +253,7 @@ const PRIMARY_TYPES = [
   'move-ask', 'move-prepared', 'move-refused', 'moved', 'move-failed', 'move-done',
 ];
 const WORKER_TYPES = [
-  'close', 'drain', 'room', 'flow', 'sender-flow', 'ping', 'metrics-request', 'routes', 'resume-socket',
+  'close', 'stop-accepting', 'drain', 'room', 'flow', 'sender-flow', 'ping', 'metrics-request', 'routes', 'resume-socket',
   'move-prepare', 'move-cut', 'move-in', 'move-out', 'move-cancel',
 ];
 

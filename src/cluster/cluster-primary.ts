@@ -412,6 +412,16 @@ export class ClusterPrimary {
   }
 
   /** Makes `standby` the serving worker of its place; returns the slot it replaces (now retired). */
+  /**
+   * Tells a worker to stop accepting (its sessions go on): node:cluster then hands it no more
+   * connections. A worker of a release that does not know the message drops it (counted) and keeps
+   * accepting until its drain.
+   */
+  stopAccepting(slot: Slot): void {
+    const worker = slot.worker;
+    if (worker !== undefined && worker.isConnected()) this.#options.hub.send(worker, { type: 'stop-accepting' });
+  }
+
   swapIn(standby: Slot): Slot {
     const old = this.#slots[standby.index] as Slot;
     old.role = 'retired';

@@ -11,6 +11,7 @@ import { useResumeRouter } from '../net/resume/resume-router.js';
 import { WorkerResumeRouter } from './worker-resume-router.js';
 import { gamewireVersion } from '../core/package-version.js';
 import type { ClusterServer, ClusterTotals, WorkerContext, WorkerServer } from './worker-types.js';
+import { kStopAccepting } from '../net/symbols.js';
 
 /** Longest a draining worker waits for its sessions to move before the rest simply drain, ms. */
 const MOVE_ALL_TIMEOUT_MS = 10_000;
@@ -66,6 +67,8 @@ export async function runClusterWorker(
   // Made before the game's setup: a ServerService with resume made there routes resumes through it.
   const router = WorkerResumeRouter.fromEnv(logger);
   useResumeRouter(router);
+  /** Closes the listeners (a rolling reload's old worker), once the service is up. */
+  let stopAccepting: (() => void) | undefined;
   // One listener for everything gamewire sends this worker, so each message is checked (and counted) once.
   const onMessage = (raw: unknown, handle?: unknown): void => {
     const message = parseToWorker(raw);
@@ -91,6 +94,10 @@ export async function runClusterWorker(
         return;
       case 'ping':
         send({ type: 'pong', seq: message.seq });
+        return;
+      case 'stop-accepting':
+        // Only ever sent to a worker that said ready; one not up yet has nothing to stop.
+        stopAccepting?.();
         return;
       case 'close':
         if (close === undefined) asked = { drainTimeoutMs: undefined };
@@ -142,6 +149,7 @@ export async function runClusterWorker(
     throw error;
   }
   const service = server.service;
+  stopAccepting = () => service[kStopAccepting]();
   // Sessions move between workers over the IPC bus only: it orders every room frame (worker-moves.ts).
   if (ipc !== undefined && service.resumeCounters !== undefined) moves = new WorkerMoves(service, rooms, ipc, logger);
   let resolveClosed!: () => void;

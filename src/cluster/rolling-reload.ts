@@ -83,8 +83,11 @@ export class RollingReload {
       }
     }
     logger.info({ workers: standbys.map((slot) => describe(infoOf(slot))) }, 'reload: every new worker listens; draining the old ones one at a time');
-    for (const standby of standbys) {
-      const old = primary.swapIn(standby);
+    // Every old worker stops accepting now, not when its turn to drain comes: a client that
+    // connects (or reconnects, drained from the first old worker) meanwhile lands on new code only.
+    const olds = standbys.map((standby) => primary.swapIn(standby));
+    for (const old of olds) primary.stopAccepting(old);
+    for (const old of olds) {
       const pid = old.worker?.process.pid;
       logger.info({ worker: old.index, workerPid: pid, drainTimeoutMs }, `reload: draining old worker ${old.index} (pid ${pid})`);
       await primary.drainRetired(old, drainTimeoutMs);

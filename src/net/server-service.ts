@@ -26,7 +26,7 @@ import { GoneTransport } from './resume/gone-transport.js';
 import { ServerResumeTransport } from './resume/server-resume-transport.js';
 import { TransportLink } from './resume/transport-link.js';
 import { moveOut, type MovedSession } from './session-move.js';
-import { kCancelMove, kMoveIn, kMoveOut, kReserveMove } from './symbols.js';
+import { kCancelMove, kMoveIn, kMoveOut, kReserveMove, kStopAccepting } from './symbols.js';
 import {
   HandshakeGate,
   type PendingKind,
@@ -309,6 +309,15 @@ export class ServerService<S extends Session = Session> extends Service<S> {
    * On a service never started it closes at once.
    * @throws InvalidOptionError when `timeoutMs` is out of range.
    */
+  /**
+   * Internal: closes the listeners and nothing else: connections already accepted (a handshake or an
+   * upgrade in progress included) become sessions as usual. Under node:cluster the primary then hands
+   * this worker no more connections. Idempotent; a later drain or close awaits the same closes.
+   */
+  [kStopAccepting](): void {
+    this.#stopped ??= Promise.all(this.#listeners.map((listener) => listener.close()));
+  }
+
   drain(options: DrainOptions = {}): Promise<void> {
     if (this.#drained !== undefined) return this.#drained;
     if (this.closing || this.serviceState === 'idle') return this.close();
@@ -319,7 +328,7 @@ export class ServerService<S extends Session = Session> extends Service<S> {
         logger: this.logger,
         stopAccepting: () => {
           this.#gate.destroyAll();
-          this.#stopped = Promise.all(this.#listeners.map((listener) => listener.close()));
+          this[kStopAccepting]();
         },
         close: () => this.close(),
       },

@@ -137,3 +137,5 @@ export const kReserveMove: unique symbol = Symbol('gamewire.reserveMove');
 export const kMoveIn: unique symbol = Symbol('gamewire.moveIn');
 /** ServerService: releases a reservation whose session never came. */
 export const kCancelMove: unique symbol = Symbol('gamewire.cancelMove');
+/** Internal (ServerService): stops accepting new connections, the sessions going on (a rolling reload's old workers). */
+export const kStopAccepting: unique symbol = Symbol('gamewire.stopAccepting');

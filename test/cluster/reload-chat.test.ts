@@ -42,8 +42,9 @@ it('SIGHUP under chat load: the old workers drain at their deadline, none droppe
 
   const sighupAt = performance.now();
   cli.child.kill('SIGHUP');
-  await cli.waitForLine(/reload: draining old worker 1/, 30_000);
-  // The last old worker drains: new players land only on the new workers (blocks 3 and 4).
+  await cli.waitForLine(/reload: draining old worker 0/, 30_000);
+  // The first old worker drains and the other still serves its players: new players land only on
+  // the new workers (blocks 3 and 4), as every old worker stopped accepting once the new ones listen.
   // They start chatting together, once all are in the room, so each hears every chat of the others.
   const joined: ChatPlayer[] = [];
   for (let i = 0; i < NEW_PLAYERS; i++) joined.push(await ChatPlayer.join(cleanup, ready.port, `new${i}`));
@@ -62,7 +63,7 @@ it('SIGHUP under chat load: the old workers drain at their deadline, none droppe
     assert.ok(afterMs >= DRAIN_MS, `old player ${player.playerId} closed ${afterMs.toFixed(0)} ms after SIGHUP, before the ${DRAIN_MS} ms drain deadline`);
     assert.ok(player.client.ended && player.client.error === undefined, 'a graceful close (FIN), not a reset');
   }
-  // Old and new workers shared the room while the last old one drained.
+  // Old and new workers shared the room while the old ones drained.
   const fromOld = news.reduce((n, p) => n + p.chats.filter(([from]) => playerBlock(from) <= 2).length, 0);
   assert.ok(fromOld > 0, 'new players got chats from players on an old worker');
 
