@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { C_CHAT, C_ENTER_GAME, C_LOGIN, S_CHAT, S_DESPAWN, S_ENTER_GAME } from '../../src/samples/protocol/packets.js';
+import { C_CHAT, S_DESPAWN } from '../../src/samples/protocol/packets.js';
 import { makeCertificate } from '../helpers/certificate.js';
 import { ChatPlayer } from '../helpers/chat-player.js';
 import { packet, PacketReader, type ParsedPacket } from '../helpers/packets.js';
@@ -24,44 +24,12 @@ import { CutProxy } from '../helpers/cut-proxy.js';
 import { elapse, pollUntil } from '../helpers/limits.js';
 import { HELLO, REFUSED, RESUME, RESUMED, WELCOME, BYE, ResumePeer, type Endpoint } from '../helpers/resume-peer.js';
 import { routedCount, startWorkers as startServer, steerAwayFrom, type WorkersServer as Server } from '../helpers/resume-workers.js';
+import { ResumableChatter } from '../helpers/resumable-chatter.js';
 import { Cleanup, Condition } from '../helpers/wait.js';
 
 const CHATTERS = 20;
 const CHAT_INTERVAL_MS = 100;
 const AWAY_MS = 3000;
-
-/** A resumable chat player over ResumePeer (as in chat-resume.test.ts). */
-class ResumableChatter {
-  readonly peer: ResumePeer;
-  constructor(cleanup: Cleanup) {
-    this.peer = new ResumePeer(cleanup);
-  }
-
-  get playerId(): number {
-    const entered = this.peer.receivedOf(S_ENTER_GAME.id)[0];
-    return entered === undefined ? -1 : (S_ENTER_GAME.decode(entered.bytes.subarray(4)).player?.id ?? -1);
-  }
-
-  async join(endpoint: Endpoint, account: string): Promise<void> {
-    await this.peer.open(endpoint);
-    this.peer.send(C_LOGIN.id, Buffer.from(C_LOGIN.encodeBody({ account, token: '' })));
-    this.peer.send(C_ENTER_GAME.id, Buffer.from(C_ENTER_GAME.encodeBody({ playerIndex: 0 })));
-    await this.peer.until(() => this.playerId > 0 && this.peer.token !== undefined, `${account} in the room`, 10_000);
-  }
-
-  seqsFrom(from: number): number[] {
-    const seqs: number[] = [];
-    for (const p of this.peer.receivedOf(S_CHAT.id)) {
-      const [sender, seq] = S_CHAT.decode(p.bytes.subarray(4)).msg.split(':').map(Number);
-      if (sender === from) seqs.push(seq as number);
-    }
-    return seqs;
-  }
-
-  get chatCount(): number {
-    return this.peer.receivedOf(S_CHAT.id).length;
-  }
-}
 
 /** Where to reconnect: TCP, or WebSocket with the route hint of `peer`'s token (as gamewire's clients do). */
 function backTo(server: Server, to: 'tcp' | 'ws', peer: ResumePeer, hint = true): Endpoint {
