@@ -10,6 +10,7 @@ import { WorkerMoves } from './worker-moves.js';
 import { useResumeRouter } from '../net/resume/resume-router.js';
 import { WorkerResumeRouter } from './worker-resume-router.js';
 import { gamewireVersion } from '../core/package-version.js';
+import { shutdownOnce } from './shutdown-once.js';
 import type { ClusterServer, ClusterTotals, WorkerContext, WorkerServer } from './worker-types.js';
 import { kStopAccepting } from '../net/symbols.js';
 
@@ -154,31 +155,22 @@ export async function runClusterWorker(
   if (ipc !== undefined && service.resumeCounters !== undefined) moves = new WorkerMoves(service, rooms, ipc, logger);
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-  let closing: Promise<ClusterTotals> | undefined;
   // The heartbeat is answered until the end: a worker closing gracefully is not unresponsive.
-  // A drain ends in the same close; a close asked during a drain cuts the drain short.
-  close = (drainTimeoutMs?: number): Promise<ClusterTotals> => {
-    if (closing !== undefined) {
-      if (drainTimeoutMs === undefined) void service.close();
-      return closing;
-    }
-    return (closing = (async () => {
-      if (drainTimeoutMs !== undefined) await service.drain({ timeoutMs: drainTimeoutMs });
-      server.beforeClose?.();
-      await service.close();
-      rooms.closeAll();
-      await bus.close();
-      const totals = { accepted: service.acceptedCount, refused: service.refusedCount };
-      send({ type: 'closed', ...totals });
-      process.off('message', onMessage);
-      process.off('SIGINT', ignoreSignal);
-      process.off('SIGTERM', ignoreSignal);
-      process.off('disconnect', onDisconnect);
-      if (process.connected) process.disconnect();
-      resolveClosed();
-      return totals;
-    })());
-  };
+  close = shutdownOnce(service, async (): Promise<ClusterTotals> => {
+    server.beforeClose?.();
+    await service.close();
+    rooms.closeAll();
+    await bus.close();
+    const totals = { accepted: service.acceptedCount, refused: service.refusedCount };
+    send({ type: 'closed', ...totals });
+    process.off('message', onMessage);
+    process.off('SIGINT', ignoreSignal);
+    process.off('SIGTERM', ignoreSignal);
+    process.off('disconnect', onDisconnect);
+    if (process.connected) process.disconnect();
+    resolveClosed();
+    return totals;
+  });
   const closeWorker = close;
   const onDisconnect = (): void => void closeWorker();
   process.on('disconnect', onDisconnect);

@@ -16,6 +16,7 @@ import { resolveRelayLimits } from './relay-channel.js';
 import { RoomDirectory } from '../room/room-directory.js';
 import { RoomHub } from './room-hub.js';
 import { RollingReload } from './rolling-reload.js';
+import { shutdownOnce } from './shutdown-once.js';
 import { gamewireVersion } from '../core/package-version.js';
 import type { ClusterServer, ClusterTotals, RunWorkersOptions } from './worker-types.js';
 import { useResumeRouter, type ResumeRouter } from '../net/resume/resume-router.js';
@@ -95,24 +96,15 @@ async function runSingle(options: RunWorkersOptions, redis: RedisRoomBus | undef
   await service.start();
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-  let closing: ReturnType<ClusterServer['close']> | undefined;
-  // A drain ends in the same close; a close asked during a drain cuts the drain short.
-  const finish = (drainTimeoutMs: number | undefined): ReturnType<ClusterServer['close']> => {
-    if (closing !== undefined) {
-      if (drainTimeoutMs === undefined) void service.close();
-      return closing;
-    }
-    return (closing = (async () => {
-        if (drainTimeoutMs !== undefined) await service.drain({ timeoutMs: drainTimeoutMs });
-        server.beforeClose?.();
-        await service.close();
-        rooms.closeAll();
-        await redis?.close();
-        if (redis !== undefined) useResumeRouter(undefined);
-        resolveClosed();
-        return { accepted: service.acceptedCount, refused: service.refusedCount };
-      })());
-  };
+  const finish = shutdownOnce(service, async () => {
+    server.beforeClose?.();
+    await service.close();
+    rooms.closeAll();
+    await redis?.close();
+    if (redis !== undefined) useResumeRouter(undefined);
+    resolveClosed();
+    return { accepted: service.acceptedCount, refused: service.refusedCount };
+  });
   return {
     role: 'single',
     host: service.host,
