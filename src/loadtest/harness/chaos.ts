@@ -62,7 +62,7 @@ export class Chaos {
   #carry = 0;
   /** Which method `mixed` uses next. */
   #silentNext = false;
-  /** Silent drops on their way (the handle is sent to the holder, then this side closes). */
+  /** Cuts whose socket has not closed yet (a silent drop first sends its handle to the holder). */
   readonly #dropping = new Set<Promise<void>>();
 
   constructor(options: ChaosOptions) {
@@ -138,20 +138,34 @@ export class Chaos {
     if (!silent) {
       metrics.resilience.cutsRst++;
       socket.resetAndDestroy();
+      this.#untilClosed(Promise.resolve(socket));
       return;
     }
-    const dropping = hold(socket)
-      .catch(() => false)
-      .then((held) => {
-        if (!held) {
-          metrics.resilience.cutsRst++; // the holder is gone: reset instead
-          socket.resetAndDestroy();
-        } else {
-          metrics.resilience.cutsSilent++;
-          socket.destroy();
-        }
-        return socket.closed ? undefined : new Promise<void>((resolve) => socket.once('close', () => resolve()));
-      })
+    this.#untilClosed(
+      hold(socket)
+        .catch(() => false)
+        .then((held) => {
+          if (!held) {
+            metrics.resilience.cutsRst++; // the holder is gone: reset instead
+            socket.resetAndDestroy();
+          } else {
+            metrics.resilience.cutsSilent++;
+            socket.destroy();
+          }
+          return socket;
+        }),
+    );
+  }
+
+  /**
+   * Keeps a cut in `#dropping` until its socket has closed, RST or silent alike: a socket destroyed
+   * now emits 'close' only after the loop's close phase, so a run stopping in this turn must wait for
+   * it, or the session would hear of its cut only after the drain and the cut would never be counted
+   * as a lost connection and a resume.
+   */
+  #untilClosed(cut: Promise<Tracked>): void {
+    const dropping = cut
+      .then((socket) => (socket.closed ? undefined : new Promise<void>((resolve) => socket.once('close', () => resolve()))))
       .finally(() => this.#dropping.delete(dropping));
     this.#dropping.add(dropping);
   }
