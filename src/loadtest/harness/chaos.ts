@@ -133,12 +133,15 @@ export class Chaos {
   #cutOne(socket: Tracked): void {
     this.#live.delete(socket);
     socket[kChaos] = undefined;
+    // Listened for before the cut: a destroyed socket reads `closed` at once but emits 'close' only
+    // after the loop's close phase, and its session hears of the cut in that event, not before.
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     const { method, hold, metrics } = this.#options;
     const silent = hold !== undefined && (method === 'silent' || (method === 'mixed' && (this.#silentNext = !this.#silentNext)));
     if (!silent) {
       metrics.resilience.cutsRst++;
       socket.resetAndDestroy();
-      this.#untilClosed(Promise.resolve(socket));
+      this.#untilClosed(closed);
       return;
     }
     this.#untilClosed(
@@ -152,21 +155,18 @@ export class Chaos {
             metrics.resilience.cutsSilent++;
             socket.destroy();
           }
-          return socket;
+          return closed;
         }),
     );
   }
 
   /**
-   * Keeps a cut in `#dropping` until its socket has closed, RST or silent alike: a socket destroyed
-   * now emits 'close' only after the loop's close phase, so a run stopping in this turn must wait for
-   * it, or the session would hear of its cut only after the drain and the cut would never be counted
-   * as a lost connection and a resume.
+   * Keeps a cut in `#dropping` until its socket has emitted 'close', RST or silent alike, so a run
+   * stopping in this turn waits for it: otherwise the session would hear of its cut only after the
+   * drain, and the cut would never be counted as a lost connection and a resume.
    */
-  #untilClosed(cut: Promise<Tracked>): void {
-    const dropping = cut
-      .then((socket) => (socket.closed ? undefined : new Promise<void>((resolve) => socket.once('close', () => resolve()))))
-      .finally(() => this.#dropping.delete(dropping));
+  #untilClosed(closed: Promise<void>): void {
+    const dropping = closed.finally(() => this.#dropping.delete(dropping));
     this.#dropping.add(dropping);
   }
 }
