@@ -1,5 +1,8 @@
 import { HEADER_BYTES } from './resume-wire.js';
 
+/** What an acknowledged piece's slot holds until the list is cut. */
+const RELEASED = new Uint8Array(0);
+
 /**
  * What one side of a resumable session has sent and the other has not yet acknowledged: the bytes of
  * whole packets, kept **by reference** (the pieces handed to the transport, no copy) in the order
@@ -57,8 +60,19 @@ export class ReplayBuffer {
     if (this.#walkCursor(count - this.#acked) !== count - this.#acked) return false;
     this.#bytes -= this.#cursorBytes;
     this.#acked = count;
-    this.#head = this.#cursorPiece;
-    this.#headOffset = this.#cursorOffset;
+    const pieces = this.#pieces;
+    let head = this.#cursorPiece;
+    let headOffset = this.#cursorOffset;
+    if (head < pieces.length && headOffset === (pieces[head] as Uint8Array).length) {
+      head++;
+      headOffset = 0;
+    }
+    // Let go of the acknowledged pieces now: a view kept in the list would keep its whole SendBuffer
+    // chunk alive until the list is next cut, long enough for the chunks to reach the old generation
+    // and make the garbage collector run full collections many times a second.
+    for (let i = this.#head; i < head; i++) pieces[i] = RELEASED;
+    this.#head = head;
+    this.#headOffset = headOffset;
     if (this.#head > 64 && this.#head * 2 > this.#pieces.length) {
       this.#pieces = this.#pieces.slice(this.#head);
       this.#head = 0;

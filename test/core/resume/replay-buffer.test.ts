@@ -1,6 +1,8 @@
 /** The replay buffer: acknowledgement by packet count over pieces cut anywhere, checked against a plain model. */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { ReplayBuffer } from '../../../src/core/resume/replay-buffer.js';
 import { mulberry32, randomInt, seqPacket } from '../../helpers/packets.js';
 
@@ -86,4 +88,28 @@ it('what it holds crosses to another buffer (a session that moves): same acknowl
   assert.deepEqual(Buffer.concat(to.unacknowledged().pieces), Buffer.concat(packets.slice(20)));
   assert.equal(new ReplayBuffer().restore(0, held.subarray(0, held.length - 1)), false, 'a cut packet is refused');
   assert.equal(to.restore(0, held), false, 'only into a new buffer');
+});
+
+it('lets go of acknowledged pieces at once: their memory is free before the list is next cut', async () => {
+  // A kept view keeps its whole SendBuffer chunk alive; held past a few collections, the chunks reach
+  // the old generation and the collector runs full collections many times a second (bench: echo with
+  // resume on). Each piece here has an ArrayBuffer of its own, watched through a WeakRef.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const buffer = new ReplayBuffer();
+  const refs: WeakRef<ArrayBuffer>[] = [];
+  for (let i = 1; i <= 10; i++) {
+    const piece = new Uint8Array(seqPacket(i)); // a copy: an ArrayBuffer of its own
+    refs.push(new WeakRef(piece.buffer));
+    buffer.append(piece);
+  }
+  assert.equal(buffer.ack(9), true); // 9 of 10 pieces acknowledged: far fewer than a cut of the list needs
+  await new Promise((resolve) => setImmediate(resolve)); // WeakRefs made this turn hold until it ends
+  gc();
+  assert.deepEqual(
+    refs.map((ref) => ref.deref() === undefined),
+    [true, true, true, true, true, true, true, true, true, false],
+    'the acknowledged pieces are collected, the one held is not',
+  );
+  assert.equal(buffer.unacknowledged().packets, 1);
 });
