@@ -293,7 +293,7 @@ export abstract class PacketSession extends Session implements HeartbeatOwner {
    */
   [kOnHeartbeat](buffer: Buffer, offset: number, size: number, id: number): void {
     if (id < HEARTBEAT_PING_ID) {
-      this[kControlPacket](id, buffer.subarray(offset + PACKET_HEADER_SIZE, offset + size));
+      this[kControlPacket](id, buffer, offset, size);
     } else if (id === HEARTBEAT_PING_ID) {
       const at = sendBufferManager.open(size);
       const { bytes, arrayBuffer } = at;

@@ -174,8 +174,8 @@ export function encodeTokenAndCount(id: typeof RESUME_REQUEST_ID | typeof RESUME
 
 /** ACK: packets received on the session. */
 export function encodeAck(received: number): Uint8Array {
-  // An ACK goes out every 32 packets each way: cut from a shared slab, written byte by byte (no
-  // ArrayBuffer and no DataView per ACK). A slice is never written again once handed out.
+  // An ACK goes out every 32 packets each way: cut from a shared slab (no ArrayBuffer and no
+  // DataView per ACK). A slice is never written again once handed out.
   if (ackSlabUsed + ACK_BYTES > ACK_SLAB_BYTES) {
     ackSlab = new Uint8Array(ACK_SLAB_BYTES);
     ackSlabUsed = 0;
@@ -183,21 +183,13 @@ export function encodeAck(received: number): Uint8Array {
   const at = ackSlabUsed;
   ackSlabUsed += ACK_BYTES;
   const slab = ackSlab;
-  slab[at] = ACK_BYTES;
-  slab[at + 1] = 0;
-  slab[at + 2] = RESUME_ACK_ID & 0xff;
-  slab[at + 3] = RESUME_ACK_ID >>> 8;
-  const low = received % 0x1_0000_0000;
-  const high = Math.floor(received / 0x1_0000_0000);
-  for (let i = 0; i < 4; i++) {
-    slab[at + 4 + i] = (low >>> (8 * i)) & 0xff;
-    slab[at + 8 + i] = (high >>> (8 * i)) & 0xff;
-  }
+  writeAck(slab, at, received);
   return slab.subarray(at, at + ACK_BYTES);
 }
 
 /** An ACK packet: header and u64. */
-const ACK_BYTES = HEADER_BYTES + 8;
+/** Bytes of a whole ACK packet. */
+export const ACK_BYTES = HEADER_BYTES + 8;
 const ACK_SLAB_BYTES = ACK_BYTES * 512;
 let ackSlab = new Uint8Array(ACK_SLAB_BYTES);
 let ackSlabUsed = 0;
@@ -264,6 +256,20 @@ export function decodeTokenAndCount(body: Uint8Array): { token: Uint8Array; rece
 /** An ACK body's count, or undefined when the body is malformed. */
 export function decodeAck(body: Uint8Array): number | undefined {
   return body.length === 8 ? readU64(body, 0) : undefined;
+}
+
+/** Writes a whole ACK packet (`ACK_BYTES`) for `received` at `offset` of `target`, byte by byte. */
+export function writeAck(target: Uint8Array, offset: number, received: number): void {
+  target[offset] = ACK_BYTES;
+  target[offset + 1] = 0;
+  target[offset + 2] = RESUME_ACK_ID & 0xff;
+  target[offset + 3] = RESUME_ACK_ID >>> 8;
+  const low = received % 0x1_0000_0000;
+  const high = Math.floor(received / 0x1_0000_0000);
+  for (let i = 0; i < 4; i++) {
+    target[offset + 4 + i] = (low >>> (8 * i)) & 0xff;
+    target[offset + 8 + i] = (high >>> (8 * i)) & 0xff;
+  }
 }
 
 /** A REFUSED body, or undefined when it is too short. */

@@ -455,8 +455,8 @@ export abstract class Connection
   }
 
   /** Internal (PacketSession): a resume packet arrived; the (resumable) transport handles it. */
-  [kControlPacket](id: number, body: Buffer): void {
-    this.#transport?.control?.(id, body);
+  [kControlPacket](id: number, bytes: Buffer, offset: number, size: number): void {
+    this.#transport?.control?.(id, bytes, offset, size);
   }
 
   // Reading, in the order a chunk goes: admitted by the throttle, presented to onRecv by the read

@@ -1,7 +1,7 @@
 import { DisconnectCode, disconnectCause, type DisconnectCause } from '../../core/disconnect-cause.js';
 import { ReplayOverflowError, ResumeProtocolError, type GamewireError } from '../../core/errors.js';
 import { ReplayBuffer } from '../../core/resume/replay-buffer.js';
-import { ACK_EVERY_PACKETS, decodeAck, encodeAck, encodeBye, RESUME_ACK_ID, RESUME_BYE_ID } from '../../core/resume/resume-wire.js';
+import { ACK_BYTES, ACK_EVERY_PACKETS, encodeAck, encodeBye, HEADER_BYTES, readU64, RESUME_ACK_ID, RESUME_BYE_ID, writeAck } from '../../core/resume/resume-wire.js';
 import type { TrafficCounters } from '../connection/session-traffic.js';
 import { kClose, kDestroy, kEndWith, kFlushPending, kReconnecting, kTraffic } from '../symbols.js';
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportResumed, kTransportSuspended, kTransportWritten } from '../symbols.js';
@@ -177,9 +177,26 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
       this.#ackOwed = false;
       // The acknowledgement rides in the same write: one write, one completion, as the queue expects.
       this.#lastAckSent = received;
+      const total = bytes + ACK_BYTES;
+      if (total <= JOIN_LIMIT) {
+        // One buffer: the ACK written into it, the pieces copied after it (no ACK view, no list, and
+        // no second join in the transport).
+        const joined = Buffer.allocUnsafe(total);
+        writeAck(joined, 0, received);
+        let at = ACK_BYTES;
+        for (let i = 0; i < count; i++) {
+          const piece = pieces[i] as Uint8Array;
+          joined.set(piece, at);
+          at += piece.length;
+        }
+        single[0] = joined;
+        this.#link.write(single, 1, total, false);
+        single[0] = EMPTY;
+        return;
+      }
       const withAck = [encodeAck(received)];
       for (let i = 0; i < count; i++) withAck.push(pieces[i] as Uint8Array);
-      this.#link.write(withAck, withAck.length, bytes + 12, false);
+      this.#link.write(withAck, withAck.length, total, false);
       return;
     }
     this.#link.write(pieces, count, bytes, false);
@@ -225,20 +242,26 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
     return true;
   }
 
-  control(id: number, body: Buffer): void {
+  control(id: number, bytes: Buffer, offset: number, size: number): void {
     this.#controlReceived++;
-    if (id === RESUME_ACK_ID) this.#onAck(body);
-    else if (id === RESUME_BYE_ID) this.onBye(body);
+    if (id === RESUME_ACK_ID) {
+      // Read in place: an ACK comes every 32 packets, a view of its body each time is garbage.
+      const count = size === ACK_BYTES ? readU64(bytes, offset + HEADER_BYTES) : undefined;
+      this.#onAck(count, size - HEADER_BYTES);
+      return;
+    }
+    const body = bytes.subarray(offset + HEADER_BYTES, offset + size);
+    if (id === RESUME_BYE_ID) this.onBye(body);
     else this.otherControl(id, body);
   }
 
   /** The peer said BYE: the server ends the session at once; a client keeps the server's cause. */
   protected abstract onBye(body: Buffer): void;
 
-  #onAck(body: Buffer): void {
+  /** The peer's ACK: `count`, undefined when its body (`bodyBytes` long) is not a count. */
+  #onAck(count: number | undefined, bodyBytes: number): void {
     if (!this.resumable) return;
-    const count = decodeAck(body);
-    if (count === undefined) return this.fail(`ACK body of ${body.length} bytes, not 8`);
+    if (count === undefined) return this.fail(`ACK body of ${bodyBytes} bytes that is not a count (8 bytes, below 2^53)`);
     if (!this.replay.ack(count)) return this.fail(`ACK of ${count} packets; ${this.replay.acked} acknowledged and fewer than that sent since`);
     // Answer with our own count when it says something new (an ACK also asks for one back). Not at
     // once: the answer rides in the write that the packets read with this ACK usually cause (an echo,
@@ -374,6 +397,12 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
     this.#sink?.[kTransportWritten](error);
   }
 }
+
+/** Writes up to this size get their ACK joined in front in one buffer (TCP joins writes this small anyway). */
+const JOIN_LIMIT = 64 * 1024;
+const EMPTY = new Uint8Array(0);
+/** The list a one-buffer write is handed over in; the link uses it only during `write`. */
+const single: Uint8Array[] = [EMPTY];
 
 function completeHeldWrite(transport: ResumeTransport): void {
   transport.completeHeldWrite();

@@ -87,6 +87,10 @@ export interface Transport {
    * suspends the session instead (true); false when the session must end.
    */
   lose?(cause: DisconnectCause): boolean;
-  /** A resume packet (ids 65520..65533) arrived in the session's stream; `body` is valid during the call. */
-  control?(id: number, body: Buffer): void;
+  /**
+   * A resume packet (ids 65520..65533) arrived in the session's stream: `bytes[offset, offset + size)`,
+   * its 4-byte header included, valid during the call (given whole so that an ACK, every 32 packets,
+   * is read in place without a view).
+   */
+  control?(id: number, bytes: Buffer, offset: number, size: number): void;
 }

@@ -193,6 +193,22 @@ describe('resume, server side: tokens, grace, caps and endings', () => {
     assert.equal(session.cause?.error?.code, 'GW_ERR_RESUME_PROTOCOL');
   });
 
+  for (const [what, body] of [
+    ['7 bytes', Buffer.alloc(7)],
+    ['9 bytes', Buffer.alloc(9)],
+    ['a count of 2^53', Buffer.from([0, 0, 0, 0, 0, 0, 0x20, 0])],
+  ] as const) {
+    it(`an ACK whose body is ${what} ends the session with BAD_PACKET (GW_ERR_RESUME_PROTOCOL), the process unharmed`, async (t) => {
+      const { peer, session } = await resumeFixture(cleanupAfter(t));
+      session.burst(2);
+      await peer.until(() => peer.received.length === 2, '2 packets');
+      peer.sendRaw(65525, body);
+      await session.until(() => session.cause !== undefined, 'onDisconnected');
+      assert.equal(session.cause?.code, 'BAD_PACKET');
+      assert.equal(session.cause?.error?.code, 'GW_ERR_RESUME_PROTOCOL');
+    });
+  }
+
   it('a resumable peer that goes silent past idleTimeoutMs is suspended, not ended, and resumes', async (t) => {
     const { service, proxy, peer, session } = await resumeFixture(cleanupAfter(t), { server: { idleTimeoutMs: 400, resume: {} }, proxy: true });
     proxy?.blackhole();
