@@ -1,7 +1,12 @@
 import { HEADER_BYTES } from './resume-wire.js';
 
-/** What an acknowledged piece's slot holds until the list is cut. */
-const RELEASED = new Uint8Array(0);
+/** What a free slot of the ring holds: never a piece (pieces are never empty). */
+const FREE = new Uint8Array(0);
+/** The ring of a buffer that holds nothing: shared, never written (a full ring grows first). */
+const NO_RING: Uint8Array[] = [];
+/** Slots of a new ring; a ring grows by doubling, and one larger than this is let go when emptied. */
+const MIN_RING = 8;
+const KEEP_RING = 64;
 
 /**
  * What one side of a resumable session has sent and the other has not yet acknowledged: the bytes of
@@ -11,16 +16,22 @@ const RELEASED = new Uint8Array(0);
  * no timers; browser-safe.
  */
 export class ReplayBuffer {
-  /** Pieces held; those before `#head` are acknowledged and dropped. */
-  #pieces: Uint8Array[] = [];
-  #head = 0;
-  /** Bytes of `#pieces[#head]` already acknowledged: the first unacknowledged packet starts here. */
+  // The pieces held, oldest first, in a ring of slots reused as they are acknowledged: piece `k` (0 is
+  // the oldest) is at `#ring[(#start + k) & (#ring.length - 1)]`. A slot is cleared (FREE) as the
+  // acknowledgement passes it: a view kept would keep its whole SendBuffer chunk alive, long enough for
+  // the chunks to reach the old generation and make the collector run full collections many times a
+  // second (echo with resume on). Reusing slots also means no list is cut or grown while it keeps up.
+  #ring: Uint8Array[] = NO_RING;
+  #start = 0;
+  #count = 0;
+  /** Bytes of the oldest piece already acknowledged: the first unacknowledged packet starts here. */
   #headOffset = 0;
   #bytes = 0;
   #acked = 0;
   /** Bytes appended since the buffer was made. */
   #appendedBytes = 0;
-  // A walk's cursor: piece index, offset in it, bytes passed (fields, so a walk allocates nothing).
+  // A walk's cursor: piece (0 = the oldest held), offset in it, bytes passed (fields, so a walk
+  // allocates nothing).
   #cursorPiece = 0;
   #cursorOffset = 0;
   #cursorBytes = 0;
@@ -44,7 +55,10 @@ export class ReplayBuffer {
   append(piece: Uint8Array): void {
     const length = piece.length;
     if (length === 0) return;
-    this.#pieces.push(piece);
+    if (this.#count === this.#ring.length) this.#grow();
+    const ring = this.#ring;
+    ring[(this.#start + this.#count) & (ring.length - 1)] = piece;
+    this.#count++;
     this.#bytes += length;
     this.#appendedBytes += length;
   }
@@ -60,23 +74,25 @@ export class ReplayBuffer {
     if (this.#walkCursor(count - this.#acked) !== count - this.#acked) return false;
     this.#bytes -= this.#cursorBytes;
     this.#acked = count;
-    const pieces = this.#pieces;
-    let head = this.#cursorPiece;
+    let passed = this.#cursorPiece;
     let headOffset = this.#cursorOffset;
-    if (head < pieces.length && headOffset === (pieces[head] as Uint8Array).length) {
-      head++;
+    if (passed < this.#count && headOffset === this.#pieceAt(passed).length) {
+      passed++;
       headOffset = 0;
     }
-    // Let go of the acknowledged pieces now: a view kept in the list would keep its whole SendBuffer
-    // chunk alive until the list is next cut, long enough for the chunks to reach the old generation
-    // and make the garbage collector run full collections many times a second.
-    for (let i = this.#head; i < head; i++) pieces[i] = RELEASED;
-    this.#head = head;
     this.#headOffset = headOffset;
-    if (this.#head > 64 && this.#head * 2 > this.#pieces.length) {
-      this.#pieces = this.#pieces.slice(this.#head);
-      this.#head = 0;
+    if (passed === this.#count && this.#ring.length > KEEP_RING) {
+      this.#ring = NO_RING; // emptied after a burst: a large ring is let go
+      this.#start = 0;
+      this.#count = 0;
+      return true;
     }
+    // Let go of the acknowledged pieces now (the slots are reused).
+    const ring = this.#ring;
+    const mask = ring.length - 1;
+    for (let i = 0; i < passed; i++) ring[(this.#start + i) & mask] = FREE;
+    this.#start = (this.#start + passed) & mask;
+    this.#count -= passed;
     return true;
   }
 
@@ -93,9 +109,9 @@ export class ReplayBuffer {
    */
   unacknowledged(): { pieces: Uint8Array[]; bytes: number; packets: number } {
     const pieces: Uint8Array[] = [];
-    for (let i = this.#head; i < this.#pieces.length; i++) {
-      const piece = this.#pieces[i] as Uint8Array;
-      if (i === this.#head && this.#headOffset > 0) {
+    for (let i = 0; i < this.#count; i++) {
+      const piece = this.#pieceAt(i);
+      if (i === 0 && this.#headOffset > 0) {
         if (this.#headOffset < piece.length) pieces.push(piece.subarray(this.#headOffset));
       } else pieces.push(piece);
     }
@@ -138,8 +154,9 @@ export class ReplayBuffer {
 
   /** Drops everything (the session ended). */
   clear(): void {
-    this.#pieces = [];
-    this.#head = 0;
+    this.#ring = NO_RING;
+    this.#start = 0;
+    this.#count = 0;
     this.#headOffset = 0;
     this.#bytes = 0;
   }
@@ -149,29 +166,31 @@ export class ReplayBuffer {
    * many it passed and adds their bytes to `#cursorBytes`. No allocation: a cursor is two numbers.
    */
   #walkCursor(packets: number): number {
-    const pieces = this.#pieces;
-    const count = pieces.length;
+    const ring = this.#ring;
+    const mask = ring.length - 1;
+    const start = this.#start;
+    const count = this.#count;
     let piece = this.#cursorPiece;
     let offset = this.#cursorOffset;
     let passed = 0;
     while (passed < packets) {
       // Pieces are never empty (append skips those): offset is inside piece, or piece is past the end.
-      if (piece < count && offset === (pieces[piece] as Uint8Array).length) {
+      if (piece < count && offset === (ring[(start + piece) & mask] as Uint8Array).length) {
         piece++;
         offset = 0;
       }
       if (piece >= count) break;
-      const bytes = pieces[piece] as Uint8Array;
+      const bytes = ring[(start + piece) & mask] as Uint8Array;
       let size: number;
       if (offset + 1 < bytes.length) size = (bytes[offset] as number) | ((bytes[offset + 1] as number) << 8);
-      else if (piece + 1 < count) size = (bytes[offset] as number) | (((pieces[piece + 1] as Uint8Array)[0] as number) << 8);
+      else if (piece + 1 < count) size = (bytes[offset] as number) | (((ring[(start + piece + 1) & mask] as Uint8Array)[0] as number) << 8);
       else break;
       if (size < HEADER_BYTES) break;
       // Step over the packet's `size` bytes, across pieces when it straddles them.
       let at = piece;
       let rest = offset + size;
-      while (at < count && rest > (pieces[at] as Uint8Array).length) {
-        rest -= (pieces[at] as Uint8Array).length;
+      while (at < count && rest > (ring[(start + at) & mask] as Uint8Array).length) {
+        rest -= (ring[(start + at) & mask] as Uint8Array).length;
         at++;
       }
       if (at >= count) break; // the packet is not all here
@@ -185,9 +204,26 @@ export class ReplayBuffer {
     return passed;
   }
 
+  /** Piece `k` held (0 is the oldest); `k` is below `#count`. */
+  #pieceAt(k: number): Uint8Array {
+    const ring = this.#ring;
+    return ring[(this.#start + k) & (ring.length - 1)] as Uint8Array;
+  }
+
+  /** A full ring doubles (the first is MIN_RING slots), the pieces held moved to its start in order. */
+  #grow(): void {
+    const old = this.#ring;
+    const size = Math.max(MIN_RING, old.length * 2);
+    const ring: Uint8Array[] = [];
+    for (let i = 0; i < this.#count; i++) ring.push(old[(this.#start + i) & (old.length - 1)] as Uint8Array);
+    while (ring.length < size) ring.push(FREE);
+    this.#ring = ring;
+    this.#start = 0;
+  }
+
   /** Puts the cursor at the first unacknowledged packet. */
   #cursorAtHead(): void {
-    this.#cursorPiece = this.#head;
+    this.#cursorPiece = 0;
     this.#cursorOffset = this.#headOffset;
     this.#cursorBytes = 0;
   }
