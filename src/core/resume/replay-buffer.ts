@@ -4,8 +4,9 @@ import { HEADER_BYTES } from './resume-wire.js';
 const FREE = new Uint8Array(0);
 /** The ring of a buffer that holds nothing: shared, never written (a full ring grows first). */
 const NO_RING: Uint8Array[] = [];
-/** Slots of a new ring; a ring grows by doubling, and one larger than this is let go when emptied. */
+/** Slots of a new ring; a full ring doubles. */
 const MIN_RING = 8;
+/** A ring of more slots than this is let go when it empties (after a burst), not kept for the session. */
 const KEEP_RING = 64;
 
 /**

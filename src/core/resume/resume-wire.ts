@@ -187,8 +187,7 @@ export function encodeAck(received: number): Uint8Array {
   return slab.subarray(at, at + ACK_BYTES);
 }
 
-/** An ACK packet: header and u64. */
-/** Bytes of a whole ACK packet. */
+/** Bytes of a whole ACK packet: header and u64. */
 export const ACK_BYTES = HEADER_BYTES + 8;
 const ACK_SLAB_BYTES = ACK_BYTES * 512;
 let ackSlab = new Uint8Array(ACK_SLAB_BYTES);
