@@ -8,27 +8,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { DisconnectCause } from '../../src/core/disconnect-cause.js';
-import { PacketSession } from '../../src/packet/packet-session.js';
 import { CliProcess } from '../helpers/cli.js';
 import { pollUntil } from '../helpers/limits.js';
 import { makeClient } from '../helpers/services.js';
-import { Condition, cleanupAfter } from '../helpers/wait.js';
-
-class Client extends PacketSession {
-  readonly events: string[] = [];
-  readonly changed = new Condition();
-  protected override onConnectionLost(cause: DisconnectCause): void {
-    this.events.push(`lost:${cause.code}`);
-  }
-  protected override onReconnecting(attempt: number): void {
-    this.events.push(`reconnecting:${attempt}`);
-  }
-  protected override onDisconnected(cause: DisconnectCause): void {
-    this.events.push(`disconnected:${cause.code}`);
-    this.changed.notify();
-  }
-}
+import { cleanupAfter } from '../helpers/wait.js';
+import { ResumePlayer } from '../net/resume/resume-fixtures.js';
 
 it('the new worker dying mid-move: the client is refused and logs in again; the move is counted failed', { timeout: 90_000 }, async (t) => {
   const cleanup = cleanupAfter(t);
@@ -39,7 +23,7 @@ it('the new worker dying mid-move: the client is refused and logs in again; the 
     await program.waitForExit();
   });
   const { port } = (JSON.parse(await program.waitForLine(/^\{"ready":/, 20_000)) as { ready: { port: number } }).ready;
-  const client = makeClient(cleanup, () => new Client(), { port, maxSessionCount: 2, resume: { reconnectDelayMs: 20, maxReconnectDelayMs: 100 } });
+  const client = makeClient(cleanup, () => new ResumePlayer(), { port, maxSessionCount: 2, resume: { reconnectDelayMs: 20, maxReconnectDelayMs: 100 } });
   const session = await client.service.connect();
   await pollUntil(() => session.resumable, 'WELCOME');
   child.kill('SIGHUP');

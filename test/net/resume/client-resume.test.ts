@@ -4,54 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DisconnectCause } from '../../../src/core/disconnect-cause.js';
-import { PacketSession } from '../../../src/packet/packet-session.js';
 import { CutProxy } from '../../helpers/cut-proxy.js';
 import { pollUntil } from '../../helpers/limits.js';
 import { makeClient, startServer } from '../../helpers/services.js';
-import { Condition, cleanupAfter } from '../../helpers/wait.js';
-import { CLIENT_SEQ, NUMBERED, ResumeTestSession, u32, upTo } from './resume-fixtures.js';
+import { cleanupAfter } from '../../helpers/wait.js';
+import { ResumePlayer, ResumeTestSession, upTo } from './resume-fixtures.js';
 
-class Player extends PacketSession {
-  readonly seqs: number[] = [];
-  readonly events: string[] = [];
-  cause: DisconnectCause | undefined;
-  readonly changed = new Condition();
-  #next = 1;
-
-  sendSeqs(count: number): void {
-    for (let i = 0; i < count; i++) this.sendPacket(CLIENT_SEQ, u32(this.#next++));
-  }
-
-  until(check: () => boolean, label: string, timeoutMs?: number): Promise<void> {
-    return this.changed.until(check, label, timeoutMs);
-  }
-
-  protected override onRecvPacket(id: number, body: Buffer): void {
-    if (id === NUMBERED) this.seqs.push(body.readUInt32LE(0));
-    this.changed.notify();
-  }
-
-  protected override onConnectionLost(cause: DisconnectCause): void {
-    this.events.push(`lost:${cause.code}`);
-    this.changed.notify();
-  }
-
+/** Every reconnect of these tests waits a backoff delay within the defaults' bounds. */
+class Player extends ResumePlayer {
   protected override onReconnecting(attempt: number, delayMs: number): void {
-    this.events.push(`reconnecting:${attempt}`);
     assert.ok(delayMs >= 1 && delayMs <= 5000);
-    this.changed.notify();
-  }
-
-  protected override onResumed(): void {
-    this.events.push('resumed');
-    this.changed.notify();
-  }
-
-  protected override onDisconnected(cause: DisconnectCause): void {
-    this.events.push(`disconnected:${cause.code}`);
-    this.cause = cause;
-    this.changed.notify();
+    super.onReconnecting(attempt, delayMs);
   }
 }
 

@@ -19,6 +19,56 @@ export const NUMBERED = 2;
 /** Client → server: a numbered packet of the client's (body u32 seq), recorded. */
 export const CLIENT_SEQ = 3;
 
+/**
+ * The client side of the resume tests: a resumable PacketSession that sends numbered CLIENT_SEQ
+ * packets, and records the NUMBERED seqs it receives, its resume hooks in order (`lost:CODE`,
+ * `reconnecting:ATTEMPT`, `resumed`, `disconnected:CODE`), each reconnect's delay, and its cause.
+ */
+export class ResumePlayer extends PacketSession {
+  readonly seqs: number[] = [];
+  readonly events: string[] = [];
+  /** The delay of each `onReconnecting`, ms, in order. */
+  readonly reconnectDelays: number[] = [];
+  cause: DisconnectCause | undefined;
+  readonly changed = new Condition();
+  #next = 1;
+
+  sendSeqs(count: number): void {
+    for (let i = 0; i < count; i++) this.sendPacket(CLIENT_SEQ, u32(this.#next++));
+  }
+
+  until(check: () => boolean, label: string, timeoutMs?: number): Promise<void> {
+    return this.changed.until(check, label, timeoutMs);
+  }
+
+  protected override onRecvPacket(id: number, body: Buffer): void {
+    if (id === NUMBERED) this.seqs.push(body.readUInt32LE(0));
+    this.changed.notify();
+  }
+
+  protected override onConnectionLost(cause: DisconnectCause): void {
+    this.events.push(`lost:${cause.code}`);
+    this.changed.notify();
+  }
+
+  protected override onReconnecting(attempt: number, delayMs: number): void {
+    this.events.push(`reconnecting:${attempt}`);
+    this.reconnectDelays.push(delayMs);
+    this.changed.notify();
+  }
+
+  protected override onResumed(): void {
+    this.events.push('resumed');
+    this.changed.notify();
+  }
+
+  protected override onDisconnected(cause: DisconnectCause): void {
+    this.events.push(`disconnected:${cause.code}`);
+    this.cause = cause;
+    this.changed.notify();
+  }
+}
+
 export class ResumeTestSession extends PacketSession {
   readonly events: string[] = [];
   /** Seqs of CLIENT_SEQ packets received, in order. */

@@ -7,54 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DisconnectCause } from '../../../src/core/disconnect-cause.js';
 import { kMoveIn, kMoveOut, kReserveMove } from '../../../src/net/symbols.js';
-import { PacketSession } from '../../../src/packet/packet-session.js';
 import { CutProxy } from '../../helpers/cut-proxy.js';
 import { pollUntil } from '../../helpers/limits.js';
 import { makeClient, startServer } from '../../helpers/services.js';
-import { Condition, cleanupAfter } from '../../helpers/wait.js';
-import { CLIENT_SEQ, MovableSession, NUMBERED, ResumeTestSession, u32, upTo } from './resume-fixtures.js';
-
-class Player extends PacketSession {
-  readonly seqs: number[] = [];
-  readonly events: string[] = [];
-  readonly changed = new Condition();
-  #next = 1;
-
-  sendSeqs(count: number): void {
-    for (let i = 0; i < count; i++) this.sendPacket(CLIENT_SEQ, u32(this.#next++));
-  }
-
-  until(check: () => boolean, label: string, timeoutMs?: number): Promise<void> {
-    return this.changed.until(check, label, timeoutMs);
-  }
-
-  protected override onRecvPacket(id: number, body: Buffer): void {
-    if (id === NUMBERED) this.seqs.push(body.readUInt32LE(0));
-    this.changed.notify();
-  }
-
-  protected override onConnectionLost(cause: DisconnectCause): void {
-    this.events.push(`lost:${cause.code}`);
-    this.changed.notify();
-  }
-
-  protected override onReconnecting(attempt: number, delayMs: number): void {
-    this.events.push(`reconnecting:${attempt}:${delayMs === 0 ? 'now' : 'later'}`);
-    this.changed.notify();
-  }
-
-  protected override onResumed(): void {
-    this.events.push('resumed');
-    this.changed.notify();
-  }
-
-  protected override onDisconnected(cause: DisconnectCause): void {
-    this.events.push(`disconnected:${cause.code}`);
-    this.changed.notify();
-  }
-}
+import { cleanupAfter } from '../../helpers/wait.js';
+import { MovableSession, ResumePlayer, ResumeTestSession, upTo } from './resume-fixtures.js';
 
 describe('a resumable session that moves to another server process', () => {
   for (const transport of ['tcp', 'ws'] as const) {
@@ -65,7 +23,7 @@ describe('a resumable session that moves to another server process', () => {
       const next = await startServer(cleanup, () => new MovableSession(), options);
       const portOf = (service: typeof old.service): number => (transport === 'tcp' ? service.port : (service.wsPort as number));
       const proxy = await CutProxy.start(portOf(old.service), cleanup);
-      const client = makeClient(cleanup, () => new Player(), {
+      const client = makeClient(cleanup, () => new ResumePlayer(), {
         port: proxy.port,
         resume: { reconnectDelayMs: 20, maxReconnectDelayMs: 100 },
         ...(transport === 'ws' ? { ws: {} } : {}),
@@ -89,7 +47,8 @@ describe('a resumable session that moves to another server process', () => {
       // The client comes at once, before the session: told to retry.
       await pollUntil(() => (next.service.resumeCounters?.refused.RETRY_LATER ?? 0) >= 1, 'a RESUME refused RETRY_LATER', 5000);
       assert.equal(player.events[0], 'lost:SESSION_MOVED');
-      assert.equal(player.events[1], 'reconnecting:0:now');
+      assert.equal(player.events[1], 'reconnecting:0');
+      assert.equal(player.reconnectDelays[0], 0, 'at once: MOVE means the session is waiting elsewhere');
 
       const after = next.service[kMoveIn](reserved.key, moved);
       assert.ok(typeof after !== 'string', String(after));
@@ -118,7 +77,7 @@ describe('a resumable session that moves to another server process', () => {
     const cleanup = cleanupAfter(t);
     const old = await startServer(cleanup, () => new ResumeTestSession(), { resume: {} });
     const next = await startServer(cleanup, () => new ResumeTestSession(), { resume: {} });
-    const client = makeClient(cleanup, () => new Player(), { port: old.service.port, resume: {} });
+    const client = makeClient(cleanup, () => new ResumePlayer(), { port: old.service.port, resume: {} });
     const player = await client.service.connect();
     await pollUntil(() => player.resumable, 'WELCOME');
     const session = await old.collector.nth(0);
@@ -142,7 +101,7 @@ describe('a resumable session that moves to another server process', () => {
     const old = await startServer(cleanup, () => new MovableSession(), { resume: {} });
     const next = await startServer(cleanup, (): MovableSession => new Broken(), { resume: {} });
     const proxy = await CutProxy.start(old.service.port, cleanup);
-    const client = makeClient(cleanup, () => new Player(), { port: proxy.port, resume: { reconnectDelayMs: 20 } });
+    const client = makeClient(cleanup, () => new ResumePlayer(), { port: proxy.port, resume: { reconnectDelayMs: 20 } });
     const player = await client.service.connect();
     await pollUntil(() => player.resumable, 'WELCOME');
     const before = await old.collector.nth(0);
