@@ -5,13 +5,12 @@
  * its deadline closes a WebSocket client with 1012 SERVICE_DRAINED.
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { DEFAULTS } from '../../src/core/defaults.js';
 import { runCli, type CliProcess } from '../helpers/cli.js';
 import { packet } from '../helpers/packets.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { connectOutcome, RawClient } from '../helpers/raw-client.js';
 import { httpGet, sampleKey, scrape, waitForSample } from '../helpers/scrape.js';
 import { cleanupAfter, withTimeout, type Cleanup } from '../helpers/wait.js';
 
@@ -22,17 +21,6 @@ async function start(cleanup: Cleanup, args: readonly string[]): Promise<{ cli: 
   const line = await cli.waitForLine(READY, 20_000);
   const match = READY.exec(line);
   return { cli, port: Number(match?.[1]), wsPort: Number(match?.[2] ?? 0), metricsPort: Number(match?.[3]) };
-}
-
-function connectOutcome(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-  });
 }
 
 describe('SIGTERM drains a CLI server', () => {

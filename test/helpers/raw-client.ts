@@ -143,3 +143,18 @@ export class RawClient {
     await this.waitForClose();
   }
 }
+
+/**
+ * Connects to `port` and closes at once: resolves `'connected'`, or the connect error's code
+ * (`ECONNREFUSED` once nothing listens there).
+ */
+export function connectOutcome(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+  });
+}

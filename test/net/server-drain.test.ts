@@ -4,27 +4,14 @@
  * (GW_ERR_SERVICE_DRAINED; WebSocket close 1012), distinct from SERVICE_CLOSING.
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { DisconnectCode } from '../../src/core/disconnect-cause.js';
 import { ServiceDrainedError } from '../../src/core/errors.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { connectOutcome, RawClient } from '../helpers/raw-client.js';
 import { echoBehavior, RecordingSession } from '../helpers/recording-session.js';
 import { startServer } from '../helpers/services.js';
 import { cleanupAfter, withTimeout } from '../helpers/wait.js';
-
-/** Resolves with the error code of a TCP connect to `port` (ECONNREFUSED once nothing listens). */
-function connectError(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-  });
-}
 
 describe('ServerService.drain()', () => {
   it('stops accepting at once; the sessions go on until they end, then it resolves with the service closed', async (t) => {
@@ -40,7 +27,7 @@ describe('ServerService.drain()', () => {
     const drain = service.drain({ timeoutMs: 60_000 }).then(() => (drained = true));
     assert.equal(service.draining, true);
     assert.equal(service.closing, false, 'a draining service still serves: it is not closing');
-    assert.equal(await connectError(port), 'ECONNREFUSED', 'a new connection is refused by the OS');
+    assert.equal(await connectOutcome(port), 'ECONNREFUSED', 'a new connection is refused by the OS');
     // The session that was there goes on serving.
     assert.deepEqual([...(await client.roundTrip(Buffer.from('during')))], [...Buffer.from('during')]);
     assert.equal(drained, false);
