@@ -461,9 +461,9 @@ function report(meta, recs) {
     const unit = bcast ? 'deliveries/s' : 'msgs/s';
     // Paired: gamewire over `other` within each rep (servers rotate per rep, so no pair has a position
     // bias); the median and range of those ratios say more than a ratio of medians when runs vary.
-    const paired = (other) => {
+    const paired = (other, server = 'gamewire') => {
       const at = (srv, rep) => byServer.get(srv)?.find((r) => r.rep === rep && r.json)?.json.recv_per_s;
-      const rs = [...new Set(gw.map((r) => r.rep))].map((rep) => at('gamewire', rep) / at(other, rep)).filter(Number.isFinite);
+      const rs = [...new Set(gw.map((r) => r.rep))].map((rep) => at(server, rep) / at(other, rep)).filter(Number.isFinite);
       return rs.length < 2 ? '' : ` (paired per rep: median ${median(rs).toFixed(2)}x, ${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}, ${rs.length} reps)`;
     };
     let line = `* **${c.name}:** gamewire / best of (ref-node-batch, ref-node-batch-imm) = `;
@@ -475,6 +475,9 @@ function report(meta, recs) {
     const bad = gw.filter(badRun);
     line += bad.length ? `; **gamewire NOT clean in ${bad.length}/${gw.length} run(s)**` : `; gamewire clean (0 errors / lost / disconnects in ${gwJ.length} run(s))`;
     if (Number.isFinite(med('gamewire-base'))) line += `; gamewire / gamewire-base = **${ratio(med('gamewire'), med('gamewire-base'))}**${paired('gamewire-base')}`;
+    if (Number.isFinite(med('gamewire-resume'))) {
+      line += `; resume on / off = **${ratio(med('gamewire-resume'), med('gamewire'))}**${paired('gamewire', 'gamewire-resume')}`;
+    }
     if (Number.isFinite(med('gamewire-metrics'))) {
       line += `; metrics on (scraped every ${SCRAPE_MS / 1000} s) / off = **${ratio(med('gamewire-metrics'), med('gamewire'))}**`;
     }
