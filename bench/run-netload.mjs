@@ -44,7 +44,8 @@ const USAGE = `usage: node bench/run-netload.mjs [options]
   --node PATH        Node binary the Node servers run on: gamewire and the ref-node servers, so their
                      ratios compare one Node (default: the Node running this script)
   --gamewire-base F  also run server 'gamewire-base': the same commands with this other CLI (e.g. a
-                     build of main), in the same sitting, for a before/after ratio
+                     build of main), in the same sitting, for a before/after ratio (and, when asked
+                     for with --servers, 'gamewire-resume-base': that build with --resume)
   --scrape-ms MS     how often the gamewire-metrics server is scraped (default 1000)
   --dry-run          print the plan and the time estimate, run nothing
   --report FILE      run nothing; re-render the report of the last run recorded in FILE.jsonl
@@ -104,6 +105,8 @@ function nodeVersion() {
 }
 const refNode = (extra) => (port, mode) =>
   [NODE, path.join(SHARED, 'ref-node-server.mjs'), '--port', port, '--mode', mode, ...extra, '--max-seconds', 300];
+/** Servers driven by netload-resume (netload patched to say HELLO and acknowledge). */
+const RESUME_SERVERS = new Set(['gamewire-resume', 'gamewire-resume-base']);
 const SERVERS = {
   gamewire: (port, mode) => mode === 'echo'
     ? [NODE, GAMEWIRE_MAIN, 'echo-server', '--port', port, '--max-sessions', 5000]
@@ -115,6 +118,8 @@ const SERVERS = {
   'gamewire-resume': (port, mode) => (mode === 'echo' ? [...SERVERS.gamewire(port, mode), '--resume'] : null),
   // The same commands with another build (--gamewire-base), e.g. main before a change.
   'gamewire-base': (port, mode) => (GAMEWIRE_BASE === null ? null : SERVERS.gamewire(port, mode).map((a) => (a === GAMEWIRE_MAIN ? GAMEWIRE_BASE : a))),
+  // Resume on with that other build: a change to the resume path, before against after.
+  'gamewire-resume-base': (port, mode) => (mode === 'echo' && GAMEWIRE_BASE !== null ? [...SERVERS['gamewire-base'](port, mode), '--resume'] : null),
   // The same echo written as game code: PacketSession.onRecvPacket -> sendPacket, packet by packet.
   'gamewire-dispatch': (port, mode) => mode === 'echo'
     ? [NODE, GAMEWIRE_MAIN, 'echo-server', '--dispatch', '--port', port, '--max-sessions', 5000]
@@ -168,7 +173,7 @@ function selectCases() {
     for (const server of Object.keys(SERVERS)) {
       if (SERVERS_RX && !SERVERS_RX.test(server)) continue;
       if (SERVERS[server](0, config.mode) === null) continue; // server has no such mode
-      if ((server === 'gamewire-metrics' || server === 'gamewire-resume') && !SERVERS_RX && !ONLY_RX) continue; // only when asked for
+      if ((server === 'gamewire-metrics' || RESUME_SERVERS.has(server)) && !SERVERS_RX && !ONLY_RX) continue; // only when asked for
       if (ONLY_RX && !ONLY_RX.test(`${server}/${config.name}`)) continue;
       list.push({ server, config });
     }
@@ -333,7 +338,7 @@ async function runCase(k) {
     return { ...base, unavailable: true, error: first ? `${why}: ${first.slice(0, 160)}` : why, server_output: output.join('\n') };
   }
   await sleep(100);
-  const resume = k.server === 'gamewire-resume';
+  const resume = RESUME_SERVERS.has(k.server);
   const nlArgv = pinned(1, [path.join(BIN, resume ? 'netload-resume' : 'netload'), '--port', port, '--mode', k.config.mode, ...k.config.args,
     '--warmup', WARMUP, '--duration', DURATION, '--json', '--server-pid', srv.pid, ...(resume ? ['--resume'] : [])].map(String));
   const cpu0 = cpuTimes();
@@ -477,6 +482,9 @@ function report(meta, recs) {
     if (Number.isFinite(med('gamewire-base'))) line += `; gamewire / gamewire-base = **${ratio(med('gamewire'), med('gamewire-base'))}**${paired('gamewire-base')}`;
     if (Number.isFinite(med('gamewire-resume'))) {
       line += `; resume on / off = **${ratio(med('gamewire-resume'), med('gamewire'))}**${paired('gamewire', 'gamewire-resume')}`;
+    }
+    if (Number.isFinite(med('gamewire-resume-base'))) {
+      line += `; resume on, gamewire-resume / gamewire-resume-base = **${ratio(med('gamewire-resume'), med('gamewire-resume-base'))}**${paired('gamewire-resume-base', 'gamewire-resume')}`;
     }
     if (Number.isFinite(med('gamewire-metrics'))) {
       line += `; metrics on (scraped every ${SCRAPE_MS / 1000} s) / off = **${ratio(med('gamewire-metrics'), med('gamewire'))}**`;
