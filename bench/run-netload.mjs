@@ -464,8 +464,9 @@ function report(meta, recs) {
     }
     const best = BEST_NODE.filter((s) => Number.isFinite(med(s))).sort((a, b) => med(b) - med(a))[0];
     const unit = bcast ? 'deliveries/s' : 'msgs/s';
-    // Paired: gamewire over `other` within each rep (servers rotate per rep, so no pair has a position
-    // bias); the median and range of those ratios say more than a ratio of medians when runs vary.
+    // Paired: `server` (gamewire unless said) over `other` within each rep (servers rotate per rep, so
+    // no pair has a position bias); the median and range of those ratios say more than a ratio of
+    // medians when runs vary.
     const paired = (other, server = 'gamewire') => {
       const at = (srv, rep) => byServer.get(srv)?.find((r) => r.rep === rep && r.json)?.json.recv_per_s;
       const rs = [...new Set(gw.map((r) => r.rep))].map((rep) => at(server, rep) / at(other, rep)).filter(Number.isFinite);
