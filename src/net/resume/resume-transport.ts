@@ -157,6 +157,7 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
   open(sink: TransportSink): void {
     this.#sink = sink as ResumableSink;
     this.#link.owner = this;
+    this.#link.deliverTo(sink); // linkData and linkWritten only forward: the link calls the sink itself
     this.opened();
   }
 
@@ -341,6 +342,7 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
   protected reattach(link: TransportLink): void {
     this.#link = link;
     link.owner = this;
+    link.deliverTo(this.#sink);
     this.#state = 'live';
     this.#lastAckSent = this.received;
     if (this.#paused) link.transport.pause();
@@ -363,6 +365,7 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
     this.#sink?.[kTransportClosed]();
   }
 
+  /** Data of the link (when it does not deliver it straight, see `TransportLink.deliverTo`). */
   linkData(link: TransportLink, chunk: Buffer): void {
     void link;
     this.#sink?.[kTransportData](chunk);
