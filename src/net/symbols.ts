@@ -68,6 +68,8 @@ export const kTransportClosed: unique symbol = Symbol('gamewire.transportClosed'
 export const kTransportWritten: unique symbol = Symbol('gamewire.transportWritten');
 /** Internal (resume, net/resume/): the transport lost its connection and keeps the session suspended. */
 export const kTransportSuspended: unique symbol = Symbol('gamewire.transportSuspended');
+/** Internal (resume transport): writes the connection handed its transport and awaits the completion of. */
+export const kWritesInFlight: unique symbol = Symbol('gamewire.writesInFlight');
 /** Internal (resume transport): true while the connection has a flush coming this turn (a write will follow). */
 export const kFlushPending: unique symbol = Symbol('gamewire.flushPending');
 /** Internal (resume): a new connection carries the suspended session again. */

@@ -33,7 +33,7 @@ import { kContextLogger, kEndWith, kEnqueue, kHost, kTraffic } from '../symbols.
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportWritten } from '../symbols.js';
 import { kBudgetResume, kCutOff, kDeliverView, kFanoutPaused, kFlowState, kFlush, kIdleTick, kKeepalive } from '../symbols.js';
 import { kPauseOwnReading, kPendingBytes, kRecvOverflow, kTakenBytes, kWritabilityChanged } from '../symbols.js';
-import { kConnectionLost, kControlPacket, kFlushPending, kReconnecting, kResumed, kTransportResumed, kTransportSuspended } from '../symbols.js';
+import { kConnectionLost, kControlPacket, kFlushPending, kReconnecting, kResumed, kTransportResumed, kTransportSuspended, kWritesInFlight } from '../symbols.js';
 import { kAttachMoved, kTakeId, kTransportOf } from '../symbols.js';
 
 // Private methods are symbol-keyed, not `#name`: a class with a `#method` gives every instance a
@@ -319,6 +319,10 @@ export abstract class Connection
 
   get [kFlushPending](): boolean {
     return this.#sendQueue?.flushScheduled === true;
+  }
+
+  get [kWritesInFlight](): number {
+    return this.#sendQueue?.inFlight ?? 0;
   }
 
   [kSendPressure](): SendPressure {

@@ -111,6 +111,11 @@ export class SendQueue {
     return first;
   }
 
+  /** Writes handed to the transport whose completion is awaited. */
+  get inFlight(): number {
+    return this.#firstInFlight < 0 ? 0 : 1 + (this.#moreInFlight?.length ?? 0);
+  }
+
   #awaitWrite(bytes: number): void {
     if (this.#firstInFlight < 0) this.#firstInFlight = bytes;
     else (this.#moreInFlight ??= []).push(bytes);

@@ -126,7 +126,7 @@ export class ClientResumeTransport extends ResumeTransport {
     if (token === undefined) return this.fail(`MOVE body of ${body.length} bytes, not 24`);
     this.#token = token;
     this.#moving = true;
-    this.link.dead = true;
+    this.link.cut();
     // Not inside the read that delivered MOVE: suspending resets the receive buffer being read.
     process.nextTick(suspendMoved, this);
   }
@@ -224,7 +224,7 @@ export class ClientResumeTransport extends ResumeTransport {
 
   /** Internal (the answer reader): REFUSED, or the connection failed before an answer. */
   refused(link: TransportLink, body: Buffer | undefined): void {
-    link.dead = true;
+    link.cut();
     link.transport.destroy();
     if (body === undefined) return this.#scheduleAttempt(0);
     const refusal = decodeRefused(body);

@@ -30,6 +30,10 @@ export class GoneTransport implements Transport {
     void bytes;
   }
 
+  deliverTo(sink: TransportSink | undefined): void {
+    void sink;
+  }
+
   pause(): void {}
 
   resume(): void {}

@@ -3,7 +3,7 @@ import { ReplayOverflowError, ResumeProtocolError, type GamewireError } from '..
 import { ReplayBuffer } from '../../core/resume/replay-buffer.js';
 import { ACK_BYTES, ACK_EVERY_PACKETS, encodeAck, encodeBye, HEADER_BYTES, readU64, RESUME_ACK_ID, RESUME_BYE_ID, writeAck } from '../../core/resume/resume-wire.js';
 import type { TrafficCounters } from '../connection/session-traffic.js';
-import { kClose, kDestroy, kEndWith, kFlushPending, kReconnecting, kTraffic } from '../symbols.js';
+import { kClose, kDestroy, kEndWith, kFlushPending, kReconnecting, kTraffic, kWritesInFlight } from '../symbols.js';
 import { kTransportClosed, kTransportData, kTransportEnd, kTransportError, kTransportResumed, kTransportSuspended, kTransportWritten } from '../symbols.js';
 import { causeOfTransportError } from '../transport/transport-errors.js';
 import type { Transport, TransportKind, TransportSink } from '../transport/transport.js';
@@ -17,6 +17,8 @@ export interface ResumableSink extends TransportSink {
   readonly [kTraffic]: TrafficCounters;
   /** True while a flush is coming this turn: an acknowledgement owed can ride in its write. */
   readonly [kFlushPending]: boolean;
+  /** Writes it handed this transport and awaits the completion of. */
+  readonly [kWritesInFlight]: number;
   [kEndWith](error: GamewireError): void;
   [kClose](cause: DisconnectCause): void;
   [kDestroy](cause: DisconnectCause): void;
@@ -36,6 +38,8 @@ type LinkState = 'live' | 'suspended' | 'closed';
  */
 export abstract class ResumeTransport implements Transport, LinkOwner {
   #link: TransportLink;
+  /** The link's raw transport, kept here so that a write does not go through the link. */
+  #raw: Transport;
   /** Bytes the kernel took over the connections that carried the session before the current one. */
   #sentBefore = 0;
   #sink: ResumableSink | undefined;
@@ -53,10 +57,13 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
   #byeReceived = false;
   /** The peer's ACK asked for ours: it rides in the next write of this turn, or goes alone after the read. */
   #ackOwed = false;
+  /** Writes made while no connection carried the session whose completion (next tick) has not run. */
+  #heldWrites = 0;
   readonly replay = new ReplayBuffer();
 
   constructor(link: TransportLink, recording: boolean) {
     this.#link = link;
+    this.#raw = link.transport;
     this.#recording = recording;
   }
 
@@ -74,19 +81,19 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
   protected abstract otherControl(id: number, body: Buffer): void;
 
   get kind(): TransportKind {
-    return this.#link.transport.kind;
+    return this.#raw.kind;
   }
 
   get remoteAddress(): string {
-    return this.#link.transport.remoteAddress;
+    return this.#raw.remoteAddress;
   }
 
   get remotePort(): number {
-    return this.#link.transport.remotePort;
+    return this.#raw.remotePort;
   }
 
   get bufferedBytes(): number {
-    return this.#state === 'live' ? this.#link.transport.bufferedBytes : 0;
+    return this.#state === 'live' ? this.#raw.bufferedBytes : 0;
   }
 
   /**
@@ -96,7 +103,7 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
    */
   get sentBytes(): number {
     if (this.#state !== 'live') return -1;
-    const sent = this.#link.transport.sentBytes;
+    const sent = this.#raw.sentBytes;
     return sent < 0 ? -1 : this.#sentBefore + sent;
   }
 
@@ -123,7 +130,7 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
     this.#controlReceived = -received;
     this.#lastAckSent = received;
     this.#state = 'suspended';
-    this.#link.dead = true;
+    this.#link.cut();
   }
 
   /** The session is ending on purpose (the peer said BYE): a loss now is a close, and no BYE is sent back. */
@@ -157,7 +164,7 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
   open(sink: TransportSink): void {
     this.#sink = sink as ResumableSink;
     this.#link.owner = this;
-    this.#link.deliverTo(sink); // linkData and linkWritten only forward: the link calls the sink itself
+    this.#link.deliverTo(sink); // linkData and linkWritten only forward: the raw transport calls the sink itself
     this.opened();
   }
 
@@ -169,6 +176,7 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
     }
     if (this.#state !== 'live') {
       // Kept for the peer: "written" as far as the send queue is concerned, on the next tick.
+      this.#heldWrites++;
       process.nextTick(completeHeldWrite, this);
       return;
     }
@@ -191,16 +199,16 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
           at += piece.length;
         }
         single[0] = joined;
-        this.#link.write(single, 1, total, false);
+        this.#raw.write(single, 1, total);
         single[0] = EMPTY;
         return;
       }
       const withAck = [encodeAck(received)];
       for (let i = 0; i < count; i++) withAck.push(pieces[i] as Uint8Array);
-      this.#link.write(withAck, withAck.length, total, false);
+      this.#raw.write(withAck, withAck.length, total);
       return;
     }
-    this.#link.write(pieces, count, bytes, false);
+    this.#raw.write(pieces, count, bytes);
   }
 
   /** Writes the resume machinery's own bytes (control packets, a replay): not kept, not reported. */
@@ -208,17 +216,17 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
     if (this.#state !== 'live' || pieces.length === 0) return;
     let bytes = 0;
     for (const piece of pieces) bytes += piece.length;
-    this.#link.write(pieces, pieces.length, bytes, true);
+    this.#raw.write(pieces, pieces.length, bytes, true);
   }
 
   pause(): void {
     this.#paused = true;
-    if (this.#state === 'live') this.#link.transport.pause();
+    if (this.#state === 'live') this.#raw.pause();
   }
 
   resume(): void {
     this.#paused = false;
-    if (this.#state === 'live') this.#link.transport.resume();
+    if (this.#state === 'live') this.#raw.resume();
   }
 
   end(cause: DisconnectCause): void {
@@ -227,14 +235,14 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
     if (this.#state === 'suspended') return this.#closeLater();
     // The peer must not try to resume a session that ended: BYE says so, with the cause.
     if (this.resumable && !this.#byeReceived) this.writeOwn([encodeBye(cause.reason.length > 0 ? `${cause.code}: ${cause.reason}` : cause.code)]);
-    this.#link.transport.end(cause);
+    this.#raw.end(cause);
   }
 
   destroy(): void {
     if (this.#state === 'closed') return;
     this.#ending = true;
     if (this.#state === 'suspended') return this.#closeLater();
-    this.#link.transport.destroy();
+    this.#raw.destroy();
   }
 
   lose(cause: DisconnectCause): boolean {
@@ -320,20 +328,21 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
 
   /** Internal (next tick): a write made while no connection carries the session is done. */
   completeHeldWrite(): void {
+    this.#heldWrites--;
     if (this.#state !== 'closed') this.#sink?.[kTransportWritten](undefined);
   }
 
   /** Drops the current connection and suspends the session (its writes in flight count as done: they are kept). */
   protected suspend(cause: DisconnectCause): void {
-    const link = this.#link;
-    const sent = link.transport.sentBytes;
+    const raw = this.#raw;
+    const sent = raw.sentBytes;
     if (sent > 0) this.#sentBefore += sent;
-    link.dead = true;
-    link.transport.destroy();
+    this.#link.cut(); // late completions of the writes in flight reach no one: they are completed here
+    raw.destroy();
     this.#state = 'suspended';
     const sink = this.#sink;
     if (sink === undefined) return;
-    for (let n = link.pendingSessionWrites; n > 0; n--) sink[kTransportWritten](undefined);
+    for (let n = sink[kWritesInFlight] - this.#heldWrites; n > 0; n--) sink[kTransportWritten](undefined);
     sink[kTransportSuspended](cause);
     if (this.#state === 'suspended') this.lost(cause);
   }
@@ -341,6 +350,7 @@ export abstract class ResumeTransport implements Transport, LinkOwner {
   /** Carries the session on `link` from now on; the caller writes what the peer missed, then calls `resumed`. */
   protected reattach(link: TransportLink): void {
     this.#link = link;
+    this.#raw = link.transport;
     link.owner = this;
     link.deliverTo(this.#sink);
     this.#state = 'live';

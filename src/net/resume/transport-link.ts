@@ -7,32 +7,23 @@ export interface LinkOwner {
   linkEnd(link: TransportLink, leaving: boolean | undefined, closeCode?: number): void;
   linkError(link: TransportLink, error: Error): void;
   linkClosed(link: TransportLink): void;
-  /** A write of the connection's own completed (writes made with `own` are not reported). */
+  /** A write made through the link completed (writes made with `own` are not reported). */
   linkWritten(link: TransportLink, error: Error | null | undefined): void;
 }
 
 /**
  * The sink of one real connection (one raw transport, TCP or WebSocket) while resume may move what it
  * carries: it forwards the transport's events to its current owner, until it is cut loose (`dead`),
- * after which the dead connection's late events are ignored. It also tells apart, in the order they
- * complete, the writes made for the session from those the resume machinery made itself (control
- * packets, a replay), so the session's send queue sees exactly one completion per write of its own.
+ * after which the dead connection's late events are ignored. While a resume transport owns it, the
+ * raw transport sends data and the session's write completions to the connection itself
+ * (`deliverTo`), and the link hears only the end, errors and the close: the path a read or a write
+ * takes is then the one of a session without resume, plus the resume transport's bookkeeping.
  */
 export class TransportLink implements TransportSink {
   readonly transport: Transport;
   #owner: LinkOwner | undefined;
-  /**
-   * Where data and the session's write completions go straight to, past the owner: the connection
-   * core, set by a resume transport that owns the link and would only forward them (a read is one
-   * call shorter, and touches one object less, which counts with a thousand sessions).
-   */
-  #direct: TransportSink | undefined;
   /** Cut loose: the connection is gone or replaced; its events are ignored. */
-  dead = false;
-  #issued = 0;
-  #completed = 0;
-  /** Sequence numbers of own writes not yet completed, ascending (made on the first one). */
-  #own: number[] | undefined;
+  #dead = false;
 
   constructor(transport: Transport) {
     this.transport = transport;
@@ -45,55 +36,46 @@ export class TransportLink implements TransportSink {
 
   set owner(owner: LinkOwner | undefined) {
     this.#owner = owner;
-    this.#direct = undefined;
+    this.transport.deliverTo?.(undefined);
   }
 
-  /** The owner forwards data and completions to `sink` unchanged: they go there straight. */
+  /** Data and the completions of writes not `own` go from the raw transport to `sink` straight. */
   deliverTo(sink: TransportSink | undefined): void {
-    this.#direct = sink;
+    if (!this.#dead) this.transport.deliverTo?.(sink);
   }
 
-  /** Writes of the session handed to the transport and not yet completed. */
-  get pendingSessionWrites(): number {
-    return this.#issued - this.#completed - (this.#own?.length ?? 0);
+  get dead(): boolean {
+    return this.#dead;
+  }
+
+  /** Cuts the link loose: nothing the connection does reaches anyone any more. */
+  cut(): void {
+    this.#dead = true;
+    this.transport.deliverTo?.(undefined);
   }
 
   /** One write; `own` for the resume machinery's own bytes (their completion is not reported). */
   write(pieces: readonly Uint8Array[], count: number, bytes: number, own: boolean): void {
-    if (own) (this.#own ??= []).push(this.#issued);
-    this.#issued++;
-    this.transport.write(pieces, count, bytes);
+    this.transport.write(pieces, count, bytes, own);
   }
 
   [kTransportData](chunk: Buffer): void {
-    if (this.dead) return;
-    const direct = this.#direct;
-    if (direct !== undefined) direct[kTransportData](chunk);
-    else this.#owner?.linkData(this, chunk);
+    if (!this.#dead) this.#owner?.linkData(this, chunk);
   }
 
   [kTransportEnd](leaving?: boolean, closeCode?: number): void {
-    if (!this.dead) this.#owner?.linkEnd(this, leaving, closeCode);
+    if (!this.#dead) this.#owner?.linkEnd(this, leaving, closeCode);
   }
 
   [kTransportError](error: Error): void {
-    if (!this.dead) this.#owner?.linkError(this, error);
+    if (!this.#dead) this.#owner?.linkError(this, error);
   }
 
   [kTransportClosed](): void {
-    if (!this.dead) this.#owner?.linkClosed(this);
+    if (!this.#dead) this.#owner?.linkClosed(this);
   }
 
   [kTransportWritten](error: Error | null | undefined): void {
-    if (this.dead) return;
-    const sequence = this.#completed++;
-    const own = this.#own;
-    if (own !== undefined && own.length > 0 && own[0] === sequence) {
-      own.shift();
-      return;
-    }
-    const direct = this.#direct;
-    if (direct !== undefined) direct[kTransportWritten](error);
-    else this.#owner?.linkWritten(this, error);
+    if (!this.#dead) this.#owner?.linkWritten(this, error);
   }
 }

@@ -24,6 +24,8 @@ export class TcpTransport implements Transport {
   readonly socket: Socket;
   /** Internal: who hears this transport's events; set by `open`. */
   sink: TransportSink | undefined;
+  /** Internal: who hears data and the completions of writes not `own` instead, if set (`deliverTo`). */
+  direct: TransportSink | undefined;
   #written: ((error?: Error | null) => void) | undefined;
 
   constructor(socket: Socket) {
@@ -67,9 +69,13 @@ export class TcpTransport implements Transport {
     socket.on('close', socketOnClose);
   }
 
-  write(pieces: readonly Uint8Array[], count: number, bytes: number): void {
+  deliverTo(sink: TransportSink | undefined): void {
+    this.direct = sink;
+  }
+
+  write(pieces: readonly Uint8Array[], count: number, bytes: number, own?: boolean): void {
     const socket = this.socket;
-    const done = (this.#written ??= this.#makeWritten());
+    const done = own === true ? undefined : (this.#written ??= this.#makeWritten());
     if (count === 1) {
       socket.write(pieces[0] as Uint8Array, done);
     } else if (bytes <= CONCAT_LIMIT) {
@@ -103,7 +109,7 @@ export class TcpTransport implements Transport {
   }
 
   #makeWritten(): (error?: Error | null) => void {
-    return (error) => this.sink?.[kTransportWritten](error);
+    return (error) => (this.direct ?? this.sink)?.[kTransportWritten](error);
   }
 }
 
@@ -134,7 +140,8 @@ function sinkOf(socket: Socket): TransportSink | undefined {
 }
 
 function socketOnData(this: Socket, chunk: Buffer): void {
-  sinkOf(this)?.[kTransportData](chunk);
+  const transport = (this as OwnedSocket)[kTransport];
+  if (transport !== undefined) (transport.direct ?? transport.sink)?.[kTransportData](chunk);
 }
 
 function socketOnEnd(this: Socket): void {
@@ -148,7 +155,10 @@ function socketOnError(this: Socket, error: Error): void {
 function socketOnClose(this: Socket): void {
   const transport = (this as OwnedSocket)[kTransport];
   const sink = transport?.sink;
-  if (transport !== undefined) transport.sink = undefined; // transportClosed exactly once, nothing after
+  if (transport !== undefined) {
+    transport.sink = undefined; // transportClosed exactly once, nothing after
+    transport.direct = undefined;
+  }
   sink?.[kTransportClosed]();
 }
 

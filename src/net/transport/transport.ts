@@ -64,9 +64,10 @@ export interface Transport {
    * Writes `pieces[0..count)`, `bytes` in all, as ONE write: one TCP write (or writev), one WebSocket
    * binary message (several, split between packets, past the message limit). The pieces are not copied unless the transport must; they stay unchanged until
    * `kTransportWritten`, which runs once for this call. The list itself is read only during the call
-   * (the caller reuses it).
+   * (the caller reuses it). `own` (resume only): bytes of the resume machinery's own, whose completion
+   * is not reported at all.
    */
-  write(pieces: readonly Uint8Array[], count: number, bytes: number): void;
+  write(pieces: readonly Uint8Array[], count: number, bytes: number, own?: boolean): void;
   /** Stops reading from the peer (back-pressure); `resume` starts again. Idempotent. */
   pause(): void;
   resume(): void;
@@ -78,6 +79,15 @@ export interface Transport {
   end(cause: DisconnectCause): void;
   /** Closes at once; queued bytes are dropped. `kTransportClosed` follows. */
   destroy(): void;
+  /**
+   * Resume (net/resume/transport-link.ts): from now on data and the completions of writes not `own`
+   * go straight to `sink` instead of the sink given to `open`, which keeps hearing everything else;
+   * undefined goes back to that one. Lets a resumable session's reads and writes skip the object that
+   * only forwarded them (one object less touched per read and per write, which counts with a
+   * thousand sessions: bench/README.md, "Resume echo"). The raw transports (TCP, WebSocket) have it;
+   * a resume transport, which stands above one, does not.
+   */
+  deliverTo?(sink: TransportSink | undefined): void;
 
   // Resume (net/resume/resume-transport.ts): only a resumable transport has these.
   /** True when the session survives the loss of this transport's connection (the peer asked for resume). */

@@ -87,6 +87,8 @@ export class WebSocketTransport implements Transport {
   readonly #raw: Socket | undefined;
   readonly #maxMessageBytes: number;
   #sink: TransportSink | undefined;
+  /** Who hears data and the completions of writes not `own` instead, if set (`deliverTo`). */
+  #direct: TransportSink | undefined;
   /** True once we sent a close frame or terminated: the close that follows is ours, not the peer's. */
   #ending = false;
   #errored = false;
@@ -139,10 +141,15 @@ export class WebSocketTransport implements Transport {
     }
   }
 
-  write(pieces: readonly Uint8Array[], count: number, bytes: number): void {
+  deliverTo(sink: TransportSink | undefined): void {
+    this.#direct = sink;
+  }
+
+  write(pieces: readonly Uint8Array[], count: number, bytes: number, own?: boolean): void {
     const message = count === 1 ? (pieces[0] as Uint8Array) : Buffer.concat(pieces.slice(0, count) as Uint8Array[], bytes);
-    if (bytes <= this.#maxMessageBytes) this.#socket.send(message, SEND_OPTIONS, this.#written);
-    else sendSplit(this.#socket, message, this.#maxMessageBytes, this.#written);
+    const done = own === true ? ignoreWritten : this.#written;
+    if (bytes <= this.#maxMessageBytes) this.#socket.send(message, SEND_OPTIONS, done);
+    else sendSplit(this.#socket, message, this.#maxMessageBytes, done);
   }
 
   pause(): void {
@@ -165,7 +172,7 @@ export class WebSocketTransport implements Transport {
   }
 
   readonly #written = (error?: Error | null): void => {
-    this.#sink?.[kTransportWritten](error);
+    (this.#direct ?? this.#sink)?.[kTransportWritten](error);
   };
 
   /** Internal (module-level listener): one message from the peer. */
@@ -186,7 +193,7 @@ export class WebSocketTransport implements Transport {
     if (offset !== data.length) {
       return this.#refuse(1002, new WebSocketProtocolError('a message that ends inside a packet; every message carries whole packets', 1002));
     }
-    this.#sink?.[kTransportData](data);
+    (this.#direct ?? this.#sink)?.[kTransportData](data);
   }
 
   /** Internal (module-level listener): a socket error, or a protocol error `ws` found (it closes with its own code). */
@@ -208,6 +215,7 @@ export class WebSocketTransport implements Transport {
   onClose(code: number): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#direct = undefined; // nothing reaches it after the close
     const sink = this.#sink;
     if (sink === undefined) return;
     if (!this.#ending && !this.#errored && !this.#toldEnd) {
@@ -305,3 +313,6 @@ function rawOnEnd(this: TaggedSocket): void {
 function rawOnFinish(this: TaggedSocket): void {
   this[kTransport]?.[kSocketFinished]();
 }
+
+/** The completion of a write of the resume machinery's own: not reported. */
+function ignoreWritten(): void {}
