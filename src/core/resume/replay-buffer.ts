@@ -246,6 +246,11 @@ export class ReplayBuffer {
         need = size - 2;
       } else if (at + 1 < length) {
         size = (piece[at] as number) | ((piece[at + 1] as number) << 8);
+        if (size >= HEADER_BYTES && at + size <= length) {
+          at += size; // a whole packet in this piece (the common case): one step
+          ends++;
+          continue;
+        }
         need = size;
       } else {
         this.#halfSize = piece[at] as number;
