@@ -79,16 +79,6 @@ export interface Transport {
   end(cause: DisconnectCause): void;
   /** Closes at once; queued bytes are dropped. `kTransportClosed` follows. */
   destroy(): void;
-  /**
-   * Resume (net/resume/transport-link.ts): from now on data and the completions of writes not `own`
-   * go straight to `sink` instead of the sink given to `open`, which keeps hearing everything else;
-   * undefined goes back to that one. Lets a resumable session's reads and writes skip the object that
-   * only forwarded them (one object less touched per read and per write, which counts with a
-   * thousand sessions: bench/README.md, "Resume echo"). The raw transports (TCP, WebSocket) have it;
-   * a resume transport, which stands above one, does not.
-   */
-  deliverTo?(sink: TransportSink | undefined): void;
-
   // Resume (net/resume/resume-transport.ts): only a resumable transport has these.
   /** True when the session survives the loss of this transport's connection (the peer asked for resume). */
   readonly resumable?: boolean;
@@ -103,4 +93,14 @@ export interface Transport {
    * is read in place without a view).
    */
   control?(id: number, bytes: Buffer, offset: number, size: number): void;
+
+  // Resume (net/resume/transport-link.ts): only a raw transport (TCP, WebSocket) has this.
+  /**
+   * From now on data and the completions of writes not `own` go straight to `sink` instead of the
+   * sink given to `open`, which keeps hearing the end, errors and the close; undefined goes back to
+   * that one. A resumable session's reads and writes then skip the link that would only forward them:
+   * one object less touched per read and per write, which counts with a thousand sessions
+   * (bench/README.md, "Resume echo").
+   */
+  deliverTo?(sink: TransportSink | undefined): void;
 }
