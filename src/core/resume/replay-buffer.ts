@@ -120,16 +120,16 @@ export class ReplayBuffer {
       freed += this.#cursorBytes;
       // Packets the walk passed that end in the pieces before the cursor's: the rest end in its piece.
       let inHead = need;
-      for (let k = passed; k < this.#cursorPiece; k++) inHead -= k === 0 ? this.#headEnds : (ring[(((start + k) & mask) << 1) + 1] as number) >> 1;
+      for (let k = passed; k < this.#cursorPiece; k++) inHead -= k === 0 ? this.#headEnds : this.#endsAt(k) >> 1;
       passed = this.#cursorPiece;
       headOffset = this.#cursorOffset;
-      headEnds = (passed === 0 ? this.#headEnds : (ring[(((start + passed) & mask) << 1) + 1] as number) >> 1) - inHead;
-      if (headOffset === (ring[((start + passed) & mask) << 1] as Uint8Array).length) {
+      headEnds = (passed === 0 ? this.#headEnds : this.#endsAt(passed) >> 1) - inHead;
+      if (headOffset === this.#pieceAt(passed).length) {
         passed++; // the piece's last packet was the last acknowledged
         headOffset = 0;
       }
     }
-    if (passed < held && headOffset === 0) headEnds = (ring[(((start + passed) & mask) << 1) + 1] as number) >> 1;
+    if (passed < held && headOffset === 0) headEnds = this.#endsAt(passed) >> 1;
     this.#bytes -= freed;
     this.#acked = count;
     this.#headOffset = headOffset;
@@ -310,6 +310,12 @@ export class ReplayBuffer {
   #pieceAt(k: number): Uint8Array {
     const ring = this.#ring;
     return ring[((this.#start + k) & ((ring.length >> 1) - 1)) << 1] as Uint8Array;
+  }
+
+  /** Piece `k`'s packet ends, as noted at append (`ends * 2`, plus 1 when it ends where a packet ends). */
+  #endsAt(k: number): number {
+    const ring = this.#ring;
+    return ring[(((this.#start + k) & ((ring.length >> 1) - 1)) << 1) + 1] as number;
   }
 
   /** A full ring doubles (the first holds MIN_RING pieces), the pieces held moved to its start in order. */

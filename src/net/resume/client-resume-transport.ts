@@ -203,7 +203,7 @@ export class ClientResumeTransport extends ResumeTransport {
     raw.open(link);
     answer.wait(link);
     const request = encodeTokenAndCount(RESUME_REQUEST_ID, this.#token as Uint8Array, this.received);
-    link.write([request], 1, request.length, true);
+    link.transport.write([request], 1, request.length, true); // own: no completion
   }
 
   /** Internal (the answer reader): RESUMED: the server has `serverReceived` of our packets; `rest` followed it. */

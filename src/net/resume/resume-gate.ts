@@ -124,7 +124,7 @@ class ResumeGate implements LinkOwner {
       if (body.length >= 1 && body[0] === RESUME_VERSION) return this.#resumable(rest);
       this.#gates.registry.counters.refused.UNSUPPORTED++;
       const refusal = encodeRefused('UNSUPPORTED', 0, `resume version ${body[0] ?? 'none'} is not supported`);
-      this.#link.write([refusal], 1, refusal.length, true);
+      this.#link.transport.write([refusal], 1, refusal.length, true); // own: no completion
       return this.#plain(rest);
     }
     if (id === RESUME_REQUEST_ID) return this.#resume(body, rest, held);
@@ -241,7 +241,7 @@ class ResumeGate implements LinkOwner {
     const link = this.#link;
     link.owner = this;
     const refusal = encodeRefused(reason, retryAfterMs, text);
-    link.write([refusal], 1, refusal.length, true);
+    link.transport.write([refusal], 1, refusal.length, true); // own: no completion
     link.transport.end(disconnectCause(DisconnectCode.ResumeRefused, `${reason}: ${text}`));
     this.#timer = setTimeout(helloTimeout, this.#gates.settings.helloTimeoutMs, this);
     this.#timer.unref();

@@ -54,11 +54,6 @@ export class TransportLink implements TransportSink {
     this.transport.deliverTo?.(undefined);
   }
 
-  /** One write; `own` for the resume machinery's own bytes (their completion is not reported). */
-  write(pieces: readonly Uint8Array[], count: number, bytes: number, own: boolean): void {
-    this.transport.write(pieces, count, bytes, own);
-  }
-
   [kTransportData](chunk: Buffer): void {
     if (!this.#dead) this.#owner?.linkData(this, chunk);
   }

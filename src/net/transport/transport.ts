@@ -79,6 +79,7 @@ export interface Transport {
   end(cause: DisconnectCause): void;
   /** Closes at once; queued bytes are dropped. `kTransportClosed` follows. */
   destroy(): void;
+
   // Resume (net/resume/resume-transport.ts): only a resumable transport has these.
   /** True when the session survives the loss of this transport's connection (the peer asked for resume). */
   readonly resumable?: boolean;
